@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { runCommand } from './commands/run.js';
+import { logger } from './telemetry/log.js';
+
+/**
+ * crowdpulse: one deployable, role-flagged. Commands are listed here explicitly, one line each.
+ */
+const program = new Command('crowdpulse')
+  .description('Real-time public mood per topic: X API v2 filtered stream → ONNX sentiment → per-topic sentiment over time')
+  .option('-c, --config <file>', 'config file (YAML or JSON); env CROWDPULSE_<SECTION>_<KEY> and flags override it')
+  .showHelpAfterError();
+
+program.addCommand(runCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  logger('crowdpulse').error((e as Error).message);
+  process.exitCode = 1;
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { flag, nonNegativeInt, port, positiveInt, positiveNumber } from '../types.js';
+
+export const sourceSection = z.object({
+  /** replay: recorded ndjson(.gz); x: the X API filtered stream; kafka: the raw-posts topic. */
+  kind: z.enum(['replay', 'x', 'kafka']).default('replay'),
+}).default({ kind: 'replay' });
+
+export const replaySection = z.object({
+  path: z.string().min(1).default('bench/fixtures/posts.ndjson.gz'),
+  /** max: as fast as possible; rate: `rate` posts/s; recorded: created_at pacing divided by `speed`. */
+  mode: z.enum(['max', 'rate', 'recorded']).default('max'),
+  rate: positiveNumber.default(1000),
+  speed: positiveNumber.default(1),
+  /** Posts per batch emitted by the replay source. */
+  batchSize: positiveInt.default(256),
+  /** Stop after this many posts (0 = all). */
+  limit: nonNegativeInt.default(0),
+}).default({ path: 'bench/fixtures/posts.ndjson.gz', mode: 'max', rate: 1000, speed: 1, batchSize: 256, limit: 0 });
+
+export const modelSection = z.object({
+  /** fast | accurate | a directory holding model.json */
+  name: z.string().min(1).default('fast'),
+  /** Inference worker threads (0 = one per core). */
+  threads: nonNegativeInt.default(0),
+  /** Dynamic batcher: most posts per inference call, and longest wait to fill it. 0 = the tier's default. */
+  maxBatch: nonNegativeInt.default(0),
+  maxWaitMs: nonNegativeInt.default(5),
+  /** Languages the model is trained for; other posts are scored and flagged non_english. */
+  languages: z.array(z.string()).default(['en']),
+}).default({ name: 'fast', threads: 0, maxBatch: 0, maxWaitMs: 5, languages: ['en'] });
+
+export const sinkSection = z.object({
+  kind: z.enum(['sqlite', 'influxdb', 'kafka']).default('sqlite'),
+}).default({ kind: 'sqlite' });
+
+export const sqliteSection = z.object({
+  path: z.string().min(1).default('data/crowdpulse.db'),
+}).default({ path: 'data/crowdpulse.db' });
+
+export const pipelineSection = z.object({
+  /** Items each bounded queue may hold. */
+  queueCapacity: positiveInt.default(4096),
+  /** Batches written to the sink at once. */
+  sinkConcurrency: positiveInt.default(1),
+}).default({ queueCapacity: 4096, sinkConcurrency: 1 });
+
+export const httpSection = z.object({
+  host: z.string().default('127.0.0.1'),
+  /** 0 = a free port; the chosen one is logged. */
+  port: port.default(9464),
+  enabled: flag.default(true),
+}).default({ host: '127.0.0.1', port: 9464, enabled: true });
+
+export const logSection = z.object({
+  level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** auto: a progress bar on a terminal, plain lines otherwise. */
+  progress: z.enum(['auto', 'bar', 'lines', 'off']).default('auto'),
+  /** Seconds between progress lines when not on a terminal. */
+  intervalSeconds: positiveNumber.default(5),
+}).default({ level: 'info', progress: 'auto', intervalSeconds: 5 });
+
+export const deadLetterSection = z.object({
+  /** Where the embedded topology writes dead letters (ndjson, original bytes in base64). */
+  path: z.string().min(1).default('data/dead-letters.ndjson'),
+}).default({ path: 'data/dead-letters.ndjson' });

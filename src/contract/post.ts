@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { decodeUtf8, parseRawPost, topicsOf } from './raw-post.js';
+import { err, ok, type Result } from './result.js';
+import type { Rejection } from './rejection.js';
+
+/**
+ * A post as crowdpulse carries it after ingest: what the analyze stage needs, nothing more.
+ * Version 1 of the wire contract between ingest and analyze.
+ */
+export const postSchema = z.object({
+  id: z.string().regex(/^\d{1,19}$/),
+  text: z.string().min(1),
+  createdAt: z.iso.datetime({ offset: true }),
+  lang: z.string(),
+  topics: z.array(z.string()).min(1),
+  ingestedAt: z.number().int().nonnegative(),
+});
+export type Post = z.infer<typeof postSchema>;
+
+/** Language code used when X gives none. */
+export const UNKNOWN_LANG = 'und';
+
+/**
+ * Bytes of one stream message → a Post, or the reason it was refused.
+ * `receivedAt` (epoch ms) stands in for created_at when the message has none.
+ */
+export function postFromStreamBytes(bytes: Uint8Array, receivedAt: number): Result<Post, Rejection> {
+  const text = decodeUtf8(bytes);
+  if (!text.ok) return text;
+  return postFromStreamLine(text.value, receivedAt);
+}
+
+export function postFromStreamLine(line: string, receivedAt: number): Result<Post, Rejection> {
+  const raw = parseRawPost(line);
+  if (!raw.ok) return raw;
+  const { data, matching_rules } = raw.value;
+  return ok({
+    id: data.id,
+    text: data.text,
+    createdAt: data.created_at !== undefined ? new Date(data.created_at).toISOString() : new Date(receivedAt).toISOString(),
+    lang: data.lang ?? UNKNOWN_LANG,
+    topics: topicsOf(matching_rules),
+    ingestedAt: receivedAt,
+  });
+}
+
+export function validatePost(value: unknown): Result<Post, Rejection> {
+  const parsed = postSchema.safeParse(value);
+  if (parsed.success) return ok(parsed.data);
+  const issue = parsed.error.issues[0];
+  return err({ code: 'invalid_shape', reason: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` });
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { err, ok, type Result } from './result.js';
+import { rejection, type Rejection } from './rejection.js';
+
+/**
+ * One X API v2 filtered-stream message (`GET /2/tweets/search/stream`):
+ * `{ data: { id, text, ... }, includes?, matching_rules?: [{ id, tag? }] }`.
+ * Unknown extra fields are allowed (X adds fields over time) and ignored.
+ */
+export const matchingRuleSchema = z.object({
+  id: z.union([z.string(), z.number()]).transform(String),
+  tag: z.string().optional(),
+});
+
+export const rawPostSchema = z.object({
+  data: z.looseObject({
+    id: z.string().regex(/^\d{1,19}$/, 'must be a decimal post id of 1-19 digits'),
+    text: z.string(),
+    created_at: z.iso.datetime({ offset: true }).optional(),
+    lang: z.string().max(35).optional(),
+    author_id: z.string().optional(),
+    referenced_tweets: z.array(z.looseObject({ type: z.string(), id: z.string() })).optional(),
+  }),
+  includes: z.unknown().optional(),
+  matching_rules: z.array(matchingRuleSchema).optional(),
+}).loose();
+
+export type RawPost = z.infer<typeof rawPostSchema>;
+export type MatchingRule = z.infer<typeof matchingRuleSchema>;
+
+/** Topic given to a post that matched no tagged rule, so that it is still counted and stored. */
+export const UNTAGGED_TOPIC = '_untagged';
+
+/** Topics of a post: the tags of its matching rules (a rule without a tag counts as `rule:<id>`), deduplicated. */
+export function topicsOf(rules: readonly MatchingRule[] | undefined): string[] {
+  if (!rules || rules.length === 0) return [UNTAGGED_TOPIC];
+  const topics = new Set<string>();
+  for (const rule of rules) topics.add(rule.tag !== undefined && rule.tag !== '' ? rule.tag : `rule:${rule.id}`);
+  return [...topics];
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decode bytes as strict UTF-8: invalid sequences are a rejection, not replacement characters. */
+export function decodeUtf8(bytes: Uint8Array): Result<string, Rejection> {
+  try {
+    return ok(strictUtf8.decode(bytes));
+  } catch {
+    return err(rejection('invalid_utf8', 'message bytes are not valid UTF-8'));
+  }
+}
+
+/** Parse and validate one stream line (already UTF-8 text). */
+export function parseRawPost(line: string): Result<RawPost, Rejection> {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch (e) {
+    return err(rejection('invalid_json', `not JSON: ${(e as Error).message}`));
+  }
+  if (isStreamErrorPayload(json)) {
+    const titles = json.errors.map((e) => (typeof e === 'object' && e !== null && 'title' in e ? String((e as { title: unknown }).title) : 'error')).join('; ');
+    return err(rejection('stream_error_payload', `stream sent an error payload: ${titles}`));
+  }
+  const parsed = rawPostSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return err(rejection('invalid_shape', `${where}: ${issue?.message ?? 'invalid'}`));
+  }
+  if (parsed.data.data.text.trim() === '') return err(rejection('empty_text', `post ${parsed.data.data.id} has empty text`));
+  return ok(parsed.data);
+}
+
+/** The stream can carry `{ "errors": [...] }` without `data` (e.g. operational disconnects). */
+function isStreamErrorPayload(json: unknown): json is { errors: unknown[] } {
+  return typeof json === 'object' && json !== null && !('data' in json) && Array.isArray((json as { errors?: unknown }).errors);
+}

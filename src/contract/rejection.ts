@@ -1,0 +1,23 @@
+/**
+ * Why a message was refused. `code` is stable (metrics label, dead-letter header); `reason` is for humans.
+ * Every code is listed here, in one place.
+ */
+export const REJECTION_CODES = [
+  'invalid_utf8',
+  'invalid_json',
+  'invalid_shape',
+  'empty_text',
+  'unknown_version',
+  'decode_failed',
+  'stream_error_payload',
+  'sink_rejected',
+  'inference_failed',
+] as const;
+export type RejectionCode = (typeof REJECTION_CODES)[number];
+
+export interface Rejection {
+  readonly code: RejectionCode;
+  readonly reason: string;
+}
+
+export const rejection = (code: RejectionCode, reason: string): Rejection => ({ code, reason });

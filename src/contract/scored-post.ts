@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { err, ok, type Result } from './result.js';
+import type { Rejection } from './rejection.js';
+
+export const LABELS = ['negative', 'neutral', 'positive'] as const;
+export type Label = (typeof LABELS)[number];
+
+export const probabilitiesSchema = z.object({
+  neg: z.number().min(0).max(1),
+  neu: z.number().min(0).max(1),
+  pos: z.number().min(0).max(1),
+});
+export type Probabilities = z.infer<typeof probabilitiesSchema>;
+
+/**
+ * A scored post: the analyze stage's output and the store's input. Version 1 of that wire contract.
+ * `score` = P(pos) − P(neg) ∈ [-1, 1]. Stage timestamps are epoch milliseconds.
+ */
+export const scoredPostSchema = z.object({
+  id: z.string().regex(/^\d{1,19}$/),
+  createdAt: z.iso.datetime({ offset: true }),
+  topics: z.array(z.string()).min(1),
+  lang: z.string(),
+  label: z.enum(LABELS),
+  probs: probabilitiesSchema,
+  score: z.number().min(-1).max(1),
+  model: z.string().min(1),
+  flags: z.array(z.string()),
+  ingestedAt: z.number().int().nonnegative(),
+  analyzedAt: z.number().int().nonnegative(),
+});
+export type ScoredPost = z.infer<typeof scoredPostSchema>;
+
+/** Flag set on posts whose language the model was not trained on: scored, but marked. */
+export const FLAG_NON_ENGLISH = 'non_english';
+
+/** Label of the largest probability (ties → the earlier label: negative, neutral, positive). */
+export function labelOf(p: Probabilities): Label {
+  if (p.neg >= p.neu && p.neg >= p.pos) return 'negative';
+  if (p.neu >= p.pos) return 'neutral';
+  return 'positive';
+}
+
+export const scoreOf = (p: Probabilities): number => Math.max(-1, Math.min(1, p.pos - p.neg));
+
+export function validateScoredPost(value: unknown): Result<ScoredPost, Rejection> {
+  const parsed = scoredPostSchema.safeParse(value);
+  if (parsed.success) return ok(parsed.data);
+  const issue = parsed.error.issues[0];
+  return err({ code: 'invalid_shape', reason: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` });
+}

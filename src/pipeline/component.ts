@@ -1,0 +1,38 @@
+import type { DeadLetter } from '../contract/index.js';
+
+/**
+ * A batch of items travelling through the pipeline with its acknowledgement.
+ * `ack` is called exactly once, by the runner, after the sink has made every item durable
+ * (written, produced downstream, or dead-lettered). Sources commit progress only on ack.
+ */
+export interface Batch<T> {
+  readonly items: readonly T[];
+  readonly ack: () => void;
+}
+
+/** Produces batches until exhausted or aborted. Backpressure: the runner pulls only when it has room. */
+export interface Source<T> {
+  readonly name: string;
+  batches(signal: AbortSignal): AsyncIterable<Batch<T>>;
+  close(): Promise<void>;
+}
+
+/** Turns a batch into a batch; must carry the input's ack on to its output. */
+export interface Transform<I, O> {
+  readonly name: string;
+  apply(batch: Batch<I>): Promise<Batch<O>>;
+  close(): Promise<void>;
+}
+
+/** Makes a batch durable; resolves only when it is. Rejecting means the batch is not durable (the runner stops). */
+export interface Sink<T> {
+  readonly name: string;
+  write(items: readonly T[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where refused messages go. `write` resolves once they are durable. */
+export interface DeadLetterSink {
+  write(letters: readonly DeadLetter[]): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,45 @@
+import type { Label } from '../contract/index.js';
+
+/** Per-topic sentiment in one time bucket. */
+export interface SentimentBucket {
+  readonly topic: string;
+  /** Bucket start, ISO 8601 UTC. */
+  readonly bucketStart: string;
+  readonly count: number;
+  /** Mean of score = P(pos) − P(neg). */
+  readonly meanScore: number;
+  /** Share of posts with each label (sums to 1). */
+  readonly shares: Readonly<Record<Label, number>>;
+}
+
+/** Totals per topic over a time range. */
+export interface TopicSummary {
+  readonly topic: string;
+  readonly count: number;
+  readonly meanScore: number;
+  readonly shares: Readonly<Record<Label, number>>;
+  readonly firstAt: string | undefined;
+  readonly lastAt: string | undefined;
+}
+
+export interface TimeRange {
+  /** Inclusive start; none = from the beginning. */
+  readonly from?: Date;
+  /** Exclusive end; none = up to now and beyond. */
+  readonly to?: Date;
+  readonly topics?: readonly string[];
+}
+
+/**
+ * What the run summary, the dashboard and the bench read. The embedded SQLite store and the
+ * InfluxDB store both implement it, so everything above works on either.
+ */
+export interface SentimentQuery {
+  /** Per-topic buckets of `bucketSeconds`, ordered by topic then time. */
+  buckets(range: TimeRange & { readonly bucketSeconds: number }): Promise<SentimentBucket[]>;
+  /** One summary per topic, ordered by count (desc). */
+  topics(range?: TimeRange): Promise<TopicSummary[]>;
+  /** Stored (post, topic) pairs per topic, and rows that share a (post, topic) key (must be 0). */
+  integrity(): Promise<{ readonly rowsPerTopic: ReadonlyMap<string, number>; readonly distinctPosts: number; readonly duplicateKeys: number }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,95 @@
+import Database from 'better-sqlite3';
+import type { Label } from '../contract/index.js';
+import type { SentimentBucket, SentimentQuery, TimeRange, TopicSummary } from './sentiment-query.js';
+
+interface AggregateRow {
+  topic: string;
+  bucket?: number;
+  n: number;
+  mean_score: number;
+  n_neg: number;
+  n_neu: number;
+  n_pos: number;
+  first_at?: number | null;
+  last_at?: number | null;
+}
+
+const shares = (row: AggregateRow): Record<Label, number> => ({
+  negative: row.n === 0 ? 0 : row.n_neg / row.n,
+  neutral: row.n === 0 ? 0 : row.n_neu / row.n,
+  positive: row.n === 0 ? 0 : row.n_pos / row.n,
+});
+
+const AGGREGATES = `COUNT(*) AS n, AVG(score) AS mean_score,
+  SUM(label = 'negative') AS n_neg, SUM(label = 'neutral') AS n_neu, SUM(label = 'positive') AS n_pos`;
+
+/** SentimentQuery over the embedded store, on its own read-only connection (WAL lets it read while the pipeline writes). */
+export class SqliteQuery implements SentimentQuery {
+  readonly #db: Database.Database;
+
+  constructor(path: string) {
+    this.#db = new Database(path, { readonly: true, fileMustExist: true });
+  }
+
+  #where(range: TimeRange | undefined): { sql: string; params: unknown[] } {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    if (range?.from) {
+      clauses.push('created_at >= ?');
+      params.push(range.from.getTime());
+    }
+    if (range?.to) {
+      clauses.push('created_at < ?');
+      params.push(range.to.getTime());
+    }
+    if (range?.topics && range.topics.length > 0) {
+      clauses.push(`topic IN (${range.topics.map(() => '?').join(',')})`);
+      params.push(...range.topics);
+    }
+    return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+
+  async buckets(range: TimeRange & { readonly bucketSeconds: number }): Promise<SentimentBucket[]> {
+    const width = Math.max(1, Math.round(range.bucketSeconds * 1000));
+    const where = this.#where(range);
+    const rows = this.#db.prepare(
+      `SELECT topic, (created_at / ${width}) * ${width} AS bucket, ${AGGREGATES}
+       FROM post_sentiment ${where.sql} GROUP BY topic, bucket ORDER BY topic, bucket`,
+    ).all(...where.params) as AggregateRow[];
+    return rows.map((row) => ({
+      topic: row.topic,
+      bucketStart: new Date(row.bucket ?? 0).toISOString(),
+      count: row.n,
+      meanScore: row.mean_score,
+      shares: shares(row),
+    }));
+  }
+
+  async topics(range?: TimeRange): Promise<TopicSummary[]> {
+    const where = this.#where(range);
+    const rows = this.#db.prepare(
+      `SELECT topic, ${AGGREGATES}, MIN(created_at) AS first_at, MAX(created_at) AS last_at
+       FROM post_sentiment ${where.sql} GROUP BY topic ORDER BY n DESC, topic`,
+    ).all(...where.params) as AggregateRow[];
+    return rows.map((row) => ({
+      topic: row.topic,
+      count: row.n,
+      meanScore: row.mean_score,
+      shares: shares(row),
+      firstAt: row.first_at == null ? undefined : new Date(row.first_at).toISOString(),
+      lastAt: row.last_at == null ? undefined : new Date(row.last_at).toISOString(),
+    }));
+  }
+
+  async integrity(): Promise<{ rowsPerTopic: ReadonlyMap<string, number>; distinctPosts: number; duplicateKeys: number }> {
+    const perTopic = this.#db.prepare('SELECT topic, COUNT(*) AS n FROM post_sentiment GROUP BY topic').all() as { topic: string; n: number }[];
+    const distinct = this.#db.prepare('SELECT COUNT(DISTINCT post_id) AS n FROM post_sentiment').get() as { n: number };
+    // The primary key forbids duplicates; counted anyway so that a schema change cannot hide them.
+    const dup = this.#db.prepare('SELECT COUNT(*) AS n FROM (SELECT post_id, topic FROM post_sentiment GROUP BY post_id, topic HAVING COUNT(*) > 1)').get() as { n: number };
+    return { rowsPerTopic: new Map(perTopic.map((r) => [r.topic, r.n])), distinctPosts: distinct.n, duplicateKeys: dup.n };
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,94 @@
+import { err, ok, type Post, type Result, type ScoredPost } from '../contract/index.js';
+import type { Config } from '../config/schema.js';
+import type { DeadLetterSink, Sink, Source } from '../pipeline/component.js';
+import { loadManifest, resolveModelDir } from '../model/registry.js';
+import { CountingDeadLetterSink } from '../sinks/dead-letter/counting-dead-letter-sink.js';
+import { FileDeadLetterSink } from '../sinks/dead-letter/file-dead-letter-sink.js';
+import { SqliteStore } from '../sinks/sqlite/sqlite-store.js';
+import { ReplaySource } from '../sources/replay/replay-source.js';
+import type { SentimentQuery } from '../query/sentiment-query.js';
+import { SqliteQuery } from '../query/sqlite-query.js';
+import { SentimentPool } from '../transforms/sentiment/sentiment-pool.js';
+import { SentimentTransform } from '../transforms/sentiment/sentiment-transform.js';
+
+/**
+ * Factories from configuration to components. Roles are wirings of what these return; each kind
+ * is one explicit case here (no registration by side-effect imports).
+ */
+
+export function buildDeadLetterSink(config: Config): CountingDeadLetterSink {
+  return new CountingDeadLetterSink(new FileDeadLetterSink(config.deadLetter.path));
+}
+
+export function buildSource(config: Config, deadLetters: DeadLetterSink): Result<Source<Post>, Error> {
+  switch (config.source.kind) {
+    case 'replay': {
+      const { path, mode, rate, speed, batchSize, limit } = config.replay;
+      return ReplaySource.open({ path, mode, rate, speed, batchSize, limit }, deadLetters);
+    }
+    default:
+      return err(new Error(`source.kind "${config.source.kind}" is not available in this role`));
+  }
+}
+
+export function buildSink(config: Config): Result<Sink<ScoredPost>, Error> {
+  switch (config.sink.kind) {
+    case 'sqlite':
+      return ok(new SqliteStore(config.sqlite.path));
+    default:
+      return err(new Error(`sink.kind "${config.sink.kind}" is not available in this role`));
+  }
+}
+
+/** Where the stored sentiment is, in words, for summaries. */
+export function describeStore(config: Config): string {
+  switch (config.sink.kind) {
+    case 'sqlite':
+      return `SQLite ${config.sqlite.path} (table post_sentiment)`;
+    default:
+      return config.sink.kind;
+  }
+}
+
+export function buildQuery(config: Config): Result<SentimentQuery, Error> {
+  switch (config.sink.kind) {
+    case 'sqlite':
+      return ok(new SqliteQuery(config.sqlite.path));
+    default:
+      return err(new Error(`no query for sink.kind "${config.sink.kind}"`));
+  }
+}
+
+/** Posts per inference call when model.maxBatch is 0: small for the transformer, large for the n-gram model. */
+const DEFAULT_MAX_BATCH: Record<string, number> = { fast: 512, accurate: 32 };
+
+export interface SentimentStage {
+  readonly transform: SentimentTransform;
+  readonly modelId: string;
+  readonly modelDir: string;
+  readonly threads: number;
+  readonly maxBatch: number;
+  readonly maxWaitMs: number;
+}
+
+/** Loads the model manifest, starts the inference pool, and warms every worker (fails early on a bad model). */
+export async function buildSentimentTransform(config: Config, deadLetters: DeadLetterSink): Promise<SentimentStage> {
+  const modelDir = resolveModelDir(config.model.name);
+  const manifest = await loadManifest(modelDir);
+  const pool = new SentimentPool(modelDir, config.model.threads);
+  try {
+    await pool.warmUp();
+  } catch (e) {
+    await pool.close();
+    throw new Error(`model ${manifest.id} in ${modelDir} failed to load in a worker: ${(e as Error).message}`);
+  }
+  const transform = new SentimentTransform(pool, { modelId: manifest.id, labels: manifest.labels, languages: config.model.languages }, deadLetters);
+  return {
+    transform,
+    modelId: manifest.id,
+    modelDir,
+    threads: pool.threads,
+    maxBatch: config.model.maxBatch > 0 ? config.model.maxBatch : (DEFAULT_MAX_BATCH[manifest.tier] ?? 64),
+    maxWaitMs: config.model.maxWaitMs,
+  };
+}

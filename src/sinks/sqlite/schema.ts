@@ -1,0 +1,41 @@
+/**
+ * The embedded store's schema: one row per (post, topic). The primary key makes writes idempotent:
+ * a replayed post updates its own rows instead of adding new ones.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const CREATE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS post_sentiment (
+  post_id      TEXT    NOT NULL,
+  topic        TEXT    NOT NULL,
+  created_at   INTEGER NOT NULL,  -- epoch ms, from the post
+  lang         TEXT    NOT NULL,
+  label        TEXT    NOT NULL CHECK (label IN ('negative','neutral','positive')),
+  neg          REAL    NOT NULL,
+  neu          REAL    NOT NULL,
+  pos          REAL    NOT NULL,
+  score        REAL    NOT NULL,
+  model        TEXT    NOT NULL,
+  flags        TEXT    NOT NULL,  -- comma-separated, '' for none
+  ingested_at  INTEGER NOT NULL,  -- epoch ms, first time stored
+  analyzed_at  INTEGER NOT NULL,
+  stored_at    INTEGER NOT NULL,
+  PRIMARY KEY (post_id, topic)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS post_sentiment_topic_time ON post_sentiment (topic, created_at);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+/**
+ * Upsert: the sentiment columns take the newest values (a re-score with another model replaces the
+ * old one); the stage timestamps keep those of the first storage, so replaying the same input
+ * leaves exactly the same rows.
+ */
+export const UPSERT = `
+INSERT INTO post_sentiment (post_id, topic, created_at, lang, label, neg, neu, pos, score, model, flags, ingested_at, analyzed_at, stored_at)
+VALUES (@postId, @topic, @createdAt, @lang, @label, @neg, @neu, @pos, @score, @model, @flags, @ingestedAt, @analyzedAt, @storedAt)
+ON CONFLICT (post_id, topic) DO UPDATE SET
+  created_at = excluded.created_at, lang = excluded.lang, label = excluded.label,
+  neg = excluded.neg, neu = excluded.neu, pos = excluded.pos, score = excluded.score,
+  model = excluded.model, flags = excluded.flags
+`;

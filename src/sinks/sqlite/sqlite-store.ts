@@ -1,0 +1,54 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ScoredPost } from '../../contract/index.js';
+import type { Sink } from '../../pipeline/component.js';
+import { endToEndSeconds, postsTotal } from '../../telemetry/metrics.js';
+import { CREATE_SCHEMA, SCHEMA_VERSION, UPSERT } from './schema.js';
+
+/**
+ * The embedded default store: SQLite through better-sqlite3 (synchronous, in-process, no server;
+ * WAL mode so the dashboard and queries read while the pipeline writes). One transaction per batch.
+ */
+export class SqliteStore implements Sink<ScoredPost> {
+  readonly name = 'sqlite';
+  readonly db: Database.Database;
+  readonly #upsert: Database.Statement;
+  readonly #writeBatch: (posts: readonly ScoredPost[], storedAt: number) => void;
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(CREATE_SCHEMA);
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run('schema_version', String(SCHEMA_VERSION));
+    this.#upsert = this.db.prepare(UPSERT);
+    this.#writeBatch = this.db.transaction((posts: readonly ScoredPost[], storedAt: number) => {
+      for (const post of posts) {
+        const flags = post.flags.join(',');
+        const createdAt = Date.parse(post.createdAt);
+        for (const topic of post.topics) {
+          this.#upsert.run({
+            postId: post.id, topic, createdAt, lang: post.lang, label: post.label,
+            neg: post.probs.neg, neu: post.probs.neu, pos: post.probs.pos, score: post.score,
+            model: post.model, flags, ingestedAt: post.ingestedAt, analyzedAt: post.analyzedAt, storedAt,
+          });
+        }
+      }
+    });
+  }
+
+  async write(items: readonly ScoredPost[]): Promise<void> {
+    if (items.length === 0) return;
+    postsTotal.inc({ stage: 'store', direction: 'in' }, items.length);
+    const storedAt = Date.now();
+    this.#writeBatch(items, storedAt);
+    postsTotal.inc({ stage: 'store', direction: 'out' }, items.length);
+    for (const post of items) endToEndSeconds.observe(Math.max(0, storedAt - post.ingestedAt) / 1000);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric crowdpulse's core pipeline emits, defined in one place (Prometheus conventions:
+ * crowdpulse_ prefix, _total for counters, base units). Components of other areas define theirs in
+ * their own module, on this same registry.
+ */
+export const registry = new Registry();
+
+let defaultsCollected = false;
+/** Process metrics (CPU, heap, event-loop lag), main thread only. */
+export function collectProcessMetrics(role: string): void {
+  if (defaultsCollected) return;
+  defaultsCollected = true;
+  registry.setDefaultLabels({ role });
+  collectDefaultMetrics({ register: registry, prefix: 'crowdpulse_' });
+}
+
+export const postsTotal = new Counter({
+  name: 'crowdpulse_posts_total',
+  help: 'Posts handled, by stage (ingest, analyze, store) and direction (in, out).',
+  labelNames: ['stage', 'direction'] as const,
+  registers: [registry],
+});
+
+export const deadLettersTotal = new Counter({
+  name: 'crowdpulse_dead_letters_total',
+  help: 'Messages refused and sent to the dead-letter sink, by stage and reason code.',
+  labelNames: ['stage', 'code'] as const,
+  registers: [registry],
+});
+
+export const queueDepth = new Gauge({
+  name: 'crowdpulse_queue_depth',
+  help: 'Items waiting in a bounded in-process queue.',
+  labelNames: ['queue'] as const,
+  registers: [registry],
+});
+
+export const queueCapacity = new Gauge({
+  name: 'crowdpulse_queue_capacity',
+  help: 'Capacity (items) of a bounded in-process queue.',
+  labelNames: ['queue'] as const,
+  registers: [registry],
+});
+
+export const batchSize = new Histogram({
+  name: 'crowdpulse_batch_size',
+  help: 'Items per batch handled by a stage.',
+  labelNames: ['stage'] as const,
+  buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
+  registers: [registry],
+});
+
+export const inferenceSeconds = new Histogram({
+  name: 'crowdpulse_inference_seconds',
+  help: 'Time of one batched inference call in a worker (tokenization + model), by model.',
+  labelNames: ['model'] as const,
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+export const endToEndSeconds = new Histogram({
+  name: 'crowdpulse_end_to_end_latency_seconds',
+  help: 'From ingest to durable storage, per post.',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  registers: [registry],
+});
+
+export const ready = new Gauge({
+  name: 'crowdpulse_ready',
+  help: '1 when the process reports ready on /readyz.',
+  registers: [registry],
+});

@@ -1,0 +1,44 @@
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { logger } from '../../telemetry/log.js';
+import { typescriptWorkerExecArgv } from '../../pipeline/worker-pool.js';
+import type { SentimentResult, SentimentTask, SentimentWorkerData } from '../../../workers/sentiment.worker.js';
+
+const WORKER = fileURLToPath(new URL('../../../workers/sentiment.worker.ts', import.meta.url));
+const log = logger('sentiment-pool');
+
+/** A Piscina pool of inference workers, one onnxruntime session each, sized to the cores by default. */
+export class SentimentPool {
+  readonly #pool: Piscina<SentimentTask, SentimentResult>;
+  readonly threads: number;
+
+  constructor(modelDir: string, threads: number) {
+    this.threads = threads > 0 ? threads : availableParallelism();
+    const workerData: SentimentWorkerData = { modelDir, intraOpThreads: 1 };
+    this.#pool = new Piscina<SentimentTask, SentimentResult>({
+      filename: WORKER,
+      workerData,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      // The stage never has more than `threads` tasks in flight; a small queue absorbs scheduling slack.
+      maxQueue: this.threads * 2,
+      idleTimeout: 60_000,
+      execArgv: typescriptWorkerExecArgv(),
+    });
+    this.#pool.on('error', (e: unknown) => log.error('inference worker failed', { error: (e as Error).message }));
+  }
+
+  run(texts: readonly string[]): Promise<SentimentResult> {
+    return this.#pool.run({ texts });
+  }
+
+  /** Loads the model in every worker (and fails early if it cannot be loaded). */
+  async warmUp(): Promise<void> {
+    await Promise.all(Array.from({ length: this.threads }, () => this.#pool.run({ texts: ['warm up'] })));
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.destroy();
+  }
+}
