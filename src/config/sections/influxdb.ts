@@ -27,6 +27,8 @@ export const influxdbSection = z.object({
   maxInFlight: positiveInt.default(2),
   /** gzip request bodies of at least this many bytes (0 = always). */
   gzipMinBytes: nonNegativeInt.default(1024),
+  /** zlib level 1 (fast) .. 9 (small). */
+  gzipLevel: z.coerce.number().int().min(1).max(9).default(3),
   /** Where line protocol is encoded and gzipped: main (the event loop + zlib's thread pool) or pool (Piscina). Measured: bench/influxdb-encode.ts. */
   encoder: z.enum(['main', 'pool']).default('main'),
   /** Piscina threads when encoder = pool (0 = one per core). */
@@ -48,6 +50,7 @@ export const influxdbSection = z.object({
   maxBufferPoints: 50_000,
   maxInFlight: 2,
   gzipMinBytes: 1024,
+  gzipLevel: 3,
   encoder: 'main',
   encoderThreads: 0,
   retryInitialMs: 250,

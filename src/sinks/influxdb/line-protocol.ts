@@ -1,0 +1,145 @@
+/**
+ * Line protocol for crowdpulse's points: escaping of every user-controlled string and the point
+ * schema. Pure functions, shared by the main thread and workers/line-protocol.worker.ts.
+ *
+ * Escaping rules (InfluxDB 1.8 parser, models/points.go; 2.x shares it):
+ * - measurement: ',' and ' ' are backslash-escaped ('=' needs none, and `\=` would stay literal).
+ * - tag values: ',' ' ' '=' are backslash-escaped. Line protocol cannot carry a newline or a
+ *   trailing backslash in a tag at all, and drops empty tags; so tag values are first made
+ *   representable by a reversible percent-encoding of '%', '\' and control characters
+ *   (`encodeTagValue`), which `decodeTagValue` undoes on read. Ordinary topics are unchanged.
+ *   An empty value is sent as no tag, and read back as ''.
+ * - string fields: '\' and '"' are backslash-escaped; newlines are legal inside the quotes.
+ */
+import type { ScoredPost } from '../../contract/index.js';
+
+/** Characters a tag value cannot carry raw: '%' (our escape), '\' and C0/C1 controls incl. DEL. */
+const TAG_UNSAFE = /[%\\\p{Cc}]/gu;
+const TAG_LP = /[, =]/g;
+
+export function encodeTagValue(value: string): string {
+  return value.replace(TAG_UNSAFE, (c) => encodeURIComponent(c)).replace(TAG_LP, (c) => '\\' + c);
+}
+
+/** Inverse of the percent step of encodeTagValue, applied to tag values read back from InfluxDB. */
+export function decodeTagValue(stored: string | null | undefined): string {
+  if (stored === null || stored === undefined || stored === '') return '';
+  return stored.includes('%') ? decodeURIComponent(stored) : stored;
+}
+
+export function escapeMeasurement(name: string): string {
+  return name.replace(/[, ]/g, (c) => '\\' + c);
+}
+
+export function escapeStringField(value: string): string {
+  return '"' + value.replace(/[\\"]/g, (c) => '\\' + c) + '"';
+}
+
+/** Tag keys and values of one point; empty values are omitted (InfluxDB has no empty tags). */
+export function tagSet(tags: readonly (readonly [key: string, value: string])[]): string {
+  let out = '';
+  for (const [k, v] of tags) {
+    if (v === '') continue;
+    out += ',' + k.replace(/[, =]/g, (c) => '\\' + c) + '=' + encodeTagValue(v);
+  }
+  return out;
+}
+
+/** InfluxDB refuses a series key (measurement + tags) longer than this (models.MaxKeyLength). */
+export const MAX_SERIES_KEY_BYTES = 65_535;
+
+/**
+ * Timestamps. InfluxDB identifies a point by (series key, timestamp): a second point with the same
+ * pair overwrites the first. The original system wrote every post of a second with the second's
+ * timestamp, so InfluxDB kept one post per series per second. Here every (post, topic) gets a
+ * timestamp, and a `slot` tag, that are a pure function of the post id — so a replay overwrites
+ * exactly its own points — and that are distinct for distinct posts:
+ *
+ * - X post ids are snowflakes: (ms since 2010-11-04) << 22 | 22 bits unique within that ms. When
+ *   the id's ms lies in the same UTC second as created_at (X's created_at is the id's time, often
+ *   truncated to .000), the point's time is that ms plus (low 22 bits mod 10^6) ns, and
+ *   slot = floor(low 22 bits / 10^6) ∈ 0..4. (ms, slot, offset) determines the id: no collision is
+ *   possible, and the time stays within created_at's second.
+ * - Any other id: time = created_at's ms + (id mod 5·10^6 mod 10^6) ns, slot = floor(id mod 5·10^6 / 10^6).
+ *   Two posts collide only if they share series, ms and id mod 5·10^6 (ids 5 million apart).
+ *
+ * The slot tag multiplies series cardinality by at most 5; a post-id tag would make one series per
+ * post, which InfluxDB's index does not survive. Queries ignore the slot.
+ */
+const SNOWFLAKE_EPOCH_MS = 1_288_834_974_657n;
+const LOW22 = 0x3f_ffffn;
+
+export interface PointTime {
+  /** Nanoseconds since the epoch, decimal. */
+  readonly ns: string;
+  readonly slot: number;
+}
+
+export function pointTime(id: string, createdAtMs: number): PointTime {
+  const big = BigInt(id);
+  const snowMs = Number((big >> 22n) + SNOWFLAKE_EPOCH_MS);
+  let baseMs: number;
+  let disc: number;
+  if (Math.floor(snowMs / 1000) === Math.floor(createdAtMs / 1000)) {
+    baseMs = snowMs;
+    disc = Number(big & LOW22);
+  } else {
+    baseMs = createdAtMs;
+    disc = Number(big % 5_000_000n);
+  }
+  const slot = Math.floor(disc / 1_000_000);
+  const offset = disc % 1_000_000;
+  const ns = baseMs >= 0 ? `${baseMs}${String(offset).padStart(6, '0')}` : (BigInt(baseMs) * 1_000_000n + BigInt(offset)).toString();
+  return { ns, slot };
+}
+
+/** Float field value; line protocol takes JS's shortest round-trip form (incl. exponents). */
+const float = (x: number): string => (Number.isFinite(x) ? String(x) : '0');
+
+export interface EncodedPoints {
+  /** Lines joined by '\n', one per (post, topic) that can be stored. */
+  readonly text: string;
+  readonly points: number;
+  /** Posts that cannot be stored at all, by index into the input, with the reason. */
+  readonly rejected: readonly { readonly index: number; readonly reason: string }[];
+}
+
+/**
+ * One point per (post, topic):
+ *   <measurement>,label=..,lang=..,model=..,slot=..,topic=.. neg=..,neu=..,pos=..,score=..,post_id="<id>" <ns>
+ * Tags in key order (what InfluxDB sorts them into anyway).
+ */
+export function encodePosts(posts: readonly ScoredPost[], measurement: string): EncodedPoints {
+  const m = escapeMeasurement(measurement);
+  const lines: string[] = [];
+  const rejected: { index: number; reason: string }[] = [];
+  for (let i = 0; i < posts.length; i++) {
+    const p = posts[i] as ScoredPost;
+    const createdAtMs = Date.parse(p.createdAt);
+    if (!Number.isFinite(createdAtMs) || !/^\d{1,19}$/.test(p.id)) {
+      rejected.push({ index: i, reason: `unusable id or createdAt (id=${p.id.slice(0, 40)}, createdAt=${p.createdAt.slice(0, 40)})` });
+      continue;
+    }
+    const t = pointTime(p.id, createdAtMs);
+    const fields = ` neg=${float(p.probs.neg)},neu=${float(p.probs.neu)},pos=${float(p.probs.pos)},score=${float(p.score)},post_id="${p.id}" ${t.ns}`;
+    const common = tagSet([['label', p.label], ['lang', p.lang], ['model', p.model], ['slot', String(t.slot)]]);
+    const before = lines.length;
+    let tooLong: string | undefined;
+    for (const topic of new Set(p.topics)) {
+      const key = m + common + tagSet([['topic', topic]]);
+      if (Buffer.byteLength(key) > MAX_SERIES_KEY_BYTES) {
+        tooLong = `series key of ${Buffer.byteLength(key)} bytes exceeds InfluxDB's ${MAX_SERIES_KEY_BYTES} (topic or lang too long)`;
+        break;
+      }
+      lines.push(key + fields);
+    }
+    if (tooLong !== undefined) {
+      lines.length = before;
+      rejected.push({ index: i, reason: tooLong });
+    }
+  }
+  return { text: lines.join('\n'), points: lines.length, rejected };
+}
+
+/** Points a post becomes (one per distinct topic). */
+export const pointsOf = (post: ScoredPost): number => new Set(post.topics).size;
