@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { configCommand } from './commands/config.js';
 import { runCommand } from './commands/run.js';
 import { logger } from './telemetry/log.js';
 
@@ -11,6 +12,7 @@ const program = new Command('crowdpulse')
   .showHelpAfterError();
 
 program.addCommand(runCommand());
+program.addCommand(configCommand());
 
 try {
   await program.parseAsync(process.argv);
