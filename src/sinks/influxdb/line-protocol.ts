@@ -17,8 +17,13 @@ import type { ScoredPost } from '../../contract/index.js';
 const TAG_UNSAFE = /[%\\\p{Cc}]/gu;
 const TAG_LP = /[, =]/g;
 
+/** The tag value as InfluxDB stores it (what a query's filter must compare with). */
+export function storedTagValue(value: string): string {
+  return value.replace(TAG_UNSAFE, (c) => encodeURIComponent(c));
+}
+
 export function encodeTagValue(value: string): string {
-  return value.replace(TAG_UNSAFE, (c) => encodeURIComponent(c)).replace(TAG_LP, (c) => '\\' + c);
+  return storedTagValue(value).replace(TAG_LP, (c) => '\\' + c);
 }
 
 /** Inverse of the percent step of encodeTagValue, applied to tag values read back from InfluxDB. */
@@ -60,10 +65,11 @@ export const MAX_SERIES_KEY_BYTES = 65_535;
  *   truncated to .000), the point's time is that ms plus (low 22 bits mod 10^6) ns, and
  *   slot = floor(low 22 bits / 10^6) ∈ 0..4. (ms, slot, offset) determines the id: no collision is
  *   possible, and the time stays within created_at's second.
- * - Any other id: time = created_at's ms + (id mod 5·10^6 mod 10^6) ns, slot = floor(id mod 5·10^6 / 10^6).
- *   Two posts collide only if they share series, ms and id mod 5·10^6 (ids 5 million apart).
+ * - Any other id: time = created_at's ms + (id mod 5·10^6 mod 10^6) ns, slot = 5 + floor(id mod 5·10^6 / 10^6)
+ *   ∈ 5..9 (disjoint from the snowflake slots, so the two schemes never meet). Two such posts
+ *   collide only if they share series, ms and id mod 5·10^6 (ids a multiple of 5 million apart).
  *
- * The slot tag multiplies series cardinality by at most 5; a post-id tag would make one series per
+ * The slot tag multiplies series cardinality by at most 5 (10 with both kinds of id); a post-id tag would make one series per
  * post, which InfluxDB's index does not survive. Queries ignore the slot.
  */
 const SNOWFLAKE_EPOCH_MS = 1_288_834_974_657n;
@@ -80,14 +86,17 @@ export function pointTime(id: string, createdAtMs: number): PointTime {
   const snowMs = Number((big >> 22n) + SNOWFLAKE_EPOCH_MS);
   let baseMs: number;
   let disc: number;
+  let firstSlot: number;
   if (Math.floor(snowMs / 1000) === Math.floor(createdAtMs / 1000)) {
     baseMs = snowMs;
     disc = Number(big & LOW22);
+    firstSlot = 0;
   } else {
     baseMs = createdAtMs;
     disc = Number(big % 5_000_000n);
+    firstSlot = 5;
   }
-  const slot = Math.floor(disc / 1_000_000);
+  const slot = firstSlot + Math.floor(disc / 1_000_000);
   const offset = disc % 1_000_000;
   const ns = baseMs >= 0 ? `${baseMs}${String(offset).padStart(6, '0')}` : (BigInt(baseMs) * 1_000_000n + BigInt(offset)).toString();
   return { ns, slot };
