@@ -1,6 +1,9 @@
 import { Command } from 'commander';
+import { analyzeCommand } from './commands/analyze.js';
 import { configCommand } from './commands/config.js';
+import { ingestCommand } from './commands/ingest.js';
 import { runCommand } from './commands/run.js';
+import { storeCommand } from './commands/store.js';
 import { logger } from './telemetry/log.js';
 
 /**
@@ -13,6 +16,9 @@ const program = new Command('crowdpulse')
 
 program.addCommand(runCommand());
 program.addCommand(configCommand());
+program.addCommand(ingestCommand());
+program.addCommand(analyzeCommand());
+program.addCommand(storeCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { runAnalyze } from '../roles/analyze.js';
+import { logger } from '../telemetry/log.js';
+import { addConfigFlags, configFrom, FLAG } from './config-options.js';
+import { KAFKA_FLAG } from '../kafka/cli-flags.js';
+
+const FLAGS = [FLAG.model, FLAG.threads, FLAG.maxBatch, FLAG.port, KAFKA_FLAG.brokers, KAFKA_FLAG.encoding, KAFKA_FLAG.compression];
+
+export function analyzeCommand(): Command {
+  const command = new Command('analyze')
+    .description('role: consume raw posts from Kafka (consumer group; run several replicas), score them, produce scored posts');
+  addConfigFlags(command, FLAGS);
+  command.action(async () => {
+    const config = configFrom(command, FLAGS);
+    try {
+      await runAnalyze(config);
+      process.exit(0);
+    } catch (e) {
+      logger('analyze').error((e as Error).message);
+      process.exit(1);
+    }
+  });
+  return command;
+}

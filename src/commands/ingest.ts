@@ -1,0 +1,26 @@
+import { Command } from 'commander';
+import { runIngest } from '../roles/ingest.js';
+import { logger } from '../telemetry/log.js';
+import { addConfigFlags, configFrom, FLAG } from './config-options.js';
+import { KAFKA_FLAG } from '../kafka/cli-flags.js';
+
+const FLAGS = [FLAG.input, FLAG.mode, FLAG.rate, FLAG.speed, FLAG.limit, FLAG.source, FLAG.port, KAFKA_FLAG.brokers, KAFKA_FLAG.encoding, KAFKA_FLAG.compression];
+
+export function ingestCommand(): Command {
+  const command = new Command('ingest')
+    .description('role: read posts (replay or the X stream), validate them, and produce them to the Kafka raw-posts topic');
+  addConfigFlags(command, FLAGS);
+  command.action(async () => {
+    const config = configFrom(command, FLAGS);
+    try {
+      const s = await runIngest(config);
+      const dead = [...s.deadLetters.values()].reduce((a, b) => a + b, 0);
+      process.stdout.write(`ingest: ${s.produced} posts produced to ${s.topic}, ${dead} dead letters, ${s.seconds.toFixed(2)} s\n`);
+      process.exit(0);
+    } catch (e) {
+      logger('ingest').error((e as Error).message);
+      process.exit(1);
+    }
+  });
+  return command;
+}

@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { runStore } from '../roles/store.js';
+import { logger } from '../telemetry/log.js';
+import { addConfigFlags, configFrom, FLAG } from './config-options.js';
+import { KAFKA_FLAG } from '../kafka/cli-flags.js';
+
+const FLAGS = [FLAG.sink, FLAG.db, FLAG.port, KAFKA_FLAG.brokers];
+
+export function storeCommand(): Command {
+  const command = new Command('store')
+    .description('role: consume scored posts from Kafka into the store (SQLite by default: run one replica; InfluxDB: several)');
+  addConfigFlags(command, FLAGS);
+  command.action(async () => {
+    const config = configFrom(command, FLAGS);
+    try {
+      await runStore(config);
+      process.exit(0);
+    } catch (e) {
+      logger('store').error((e as Error).message);
+      process.exit(1);
+    }
+  });
+  return command;
+}

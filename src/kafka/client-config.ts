@@ -1,0 +1,64 @@
+import type { KafkaConfig } from '../config/sections/kafka.js';
+import { err, ok, type Result } from '../contract/index.js';
+import { features } from './rdkafka.js';
+
+/** librdkafka settings shared by every client: bootstrap, security, stats. */
+function common(config: KafkaConfig, role: string): Record<string, string | number | boolean> {
+  const settings: Record<string, string | number | boolean> = {
+    'metadata.broker.list': config.brokers,
+    'client.id': `${config.clientId}-${role}`,
+    'security.protocol': config.securityProtocol,
+    'statistics.interval.ms': config.statsIntervalMs,
+    'socket.keepalive.enable': true,
+    'reconnect.backoff.ms': 100,
+    'reconnect.backoff.max.ms': 2000,
+    'log.connection.close': false,
+  };
+  if (config.securityProtocol.startsWith('sasl')) {
+    settings['sasl.mechanisms'] = config.saslMechanism;
+    settings['sasl.username'] = config.saslUsername;
+    settings['sasl.password'] = config.saslPassword;
+  }
+  return settings;
+}
+
+/** Refuses a compression codec this librdkafka build lacks (zstd needs libzstd-dev at build time). */
+export function checkCompression(config: KafkaConfig): Result<void, Error> {
+  if (config.compression === 'none' || features.includes(config.compression)) return ok(undefined);
+  return err(new Error(`kafka.compression = "${config.compression}": this librdkafka build lacks it (built with: ${features.join(', ')}); for zstd install libzstd-dev, then npm rebuild node-rdkafka`));
+}
+
+/** Idempotent producer: acks=all, ordered retries without duplicates per partition, delivery reports. */
+export function producerSettings(config: KafkaConfig, role: string): Record<string, string | number | boolean> {
+  return {
+    ...common(config, role),
+    'enable.idempotence': true,
+    acks: 'all',
+    'compression.codec': config.compression,
+    'linger.ms': config.lingerMs,
+    'message.timeout.ms': config.deliveryTimeoutMs,
+    'queue.buffering.max.messages': 100000,
+    dr_cb: true,
+  };
+}
+
+/** Manual commits of acked offsets only; cooperative rebalancing so a new replica moves only some partitions. */
+export function consumerSettings(config: KafkaConfig, role: string, group: string): Record<string, string | number | boolean> {
+  return {
+    ...common(config, role),
+    'group.id': group,
+    'enable.auto.commit': false,
+    'enable.auto.offset.store': false,
+    'partition.assignment.strategy': 'cooperative-sticky',
+    'session.timeout.ms': config.sessionTimeoutMs,
+    'heartbeat.interval.ms': Math.max(500, Math.floor(config.sessionTimeoutMs / 5)),
+    // Bounded prefetch: librdkafka's local queue, on top of the pipeline's own maxInFlight bound.
+    'queued.max.messages.kbytes': 16384,
+    'fetch.wait.max.ms': 100,
+  };
+}
+
+export function adminSettings(config: KafkaConfig, role: string): Record<string, string | number | boolean> {
+  const { 'statistics.interval.ms': _stats, ...rest } = common(config, role);
+  return rest;
+}

@@ -1,0 +1,151 @@
+import type { KafkaConfig } from '../config/sections/kafka.js';
+import { logger } from '../telemetry/log.js';
+import { producerSettings } from './client-config.js';
+import { deliveryErrors, produceLatency, producedTotal } from './metrics.js';
+import { ERR, Producer, type DeliveryReport, type LibrdKafkaError, type MessageHeader, type RdProducer } from './rdkafka.js';
+import { parseStats } from './stats.js';
+
+const log = logger('kafka');
+
+export interface OutgoingMessage {
+  readonly topic: string;
+  readonly key: string;
+  readonly value: Buffer;
+  readonly headers: MessageHeader[];
+}
+
+interface Pending {
+  readonly message: OutgoingMessage;
+  readonly started: number;
+  settle(error: LibrdKafkaError | undefined): void;
+}
+
+export class DeliveryError extends Error {
+  readonly code = 'CP_KAFKA_DELIVERY_FAILED';
+}
+
+/**
+ * An idempotent producer (acks=all) whose `send` resolves only when the broker has acknowledged
+ * every message of the batch. Failed deliveries are produced again, up to `deliveryRetries` rounds
+ * (a duplicate on the topic is harmless: consumers and sinks are idempotent per post id).
+ */
+export class KafkaProducer {
+  readonly #producer: RdProducer;
+  #brokerUp = false;
+  #closed = false;
+  #lastErrorLog = 0;
+
+  private constructor(private readonly config: KafkaConfig, role: string) {
+    this.#producer = new Producer(producerSettings(config, role) as never);
+    this.#producer.on('delivery-report', (error: LibrdKafkaError, report: DeliveryReport) => {
+      (report.opaque as Pending | undefined)?.settle(error ?? undefined);
+    });
+    this.#producer.on('event.stats', (event: { message: string }) => {
+      const stats = parseStats(event.message);
+      if (stats) this.#brokerUp = stats.brokerUp;
+    });
+    this.#producer.on('event.error', (e: LibrdKafkaError) => this.#logError(e));
+  }
+
+  /** Connects (retrying until `signal` aborts or `timeoutMs` passes) and starts polling for delivery reports. */
+  static async connect(config: KafkaConfig, role: string, timeoutMs = 60000): Promise<KafkaProducer> {
+    const p = new KafkaProducer(config, role);
+    await connectClient((cb) => p.#producer.connect({ timeout: 5000 }, cb), timeoutMs, `producer to ${config.brokers}`);
+    p.#producer.setPollInterval(10);
+    p.#brokerUp = true;
+    return p;
+  }
+
+  /** True while a broker is reachable (refreshed from librdkafka statistics). */
+  get brokerUp(): boolean {
+    return this.#brokerUp && !this.#closed;
+  }
+
+  /** Resolves when every message is acknowledged by the broker; rejects after the retry rounds are spent. */
+  async send(messages: readonly OutgoingMessage[]): Promise<void> {
+    let todo = messages;
+    for (let round = 0; todo.length > 0; round++) {
+      const failed = await this.#sendOnce(todo);
+      if (failed.length === 0) return;
+      const first = failed[0] as { message: OutgoingMessage; error: LibrdKafkaError };
+      if (round >= this.config.deliveryRetries || first.error.code === ERR.ERR__FATAL) {
+        throw new DeliveryError(`${failed.length} of ${todo.length} messages to ${first.message.topic} not delivered after ${round + 1} round(s): ${first.error.message}`);
+      }
+      log.warn('delivery failed, producing again', { failed: failed.length, topic: first.message.topic, error: first.error.message, round: round + 1 });
+      todo = failed.map((f) => f.message);
+    }
+  }
+
+  async #sendOnce(messages: readonly OutgoingMessage[]): Promise<{ message: OutgoingMessage; error: LibrdKafkaError }[]> {
+    const failed: { message: OutgoingMessage; error: LibrdKafkaError }[] = [];
+    const reports: Promise<void>[] = [];
+    for (const message of messages) {
+      reports.push(new Promise<void>((resolve) => {
+        const pending: Pending = {
+          message,
+          started: performance.now(),
+          settle: (error) => {
+            if (error) {
+              deliveryErrors.inc({ topic: message.topic, code: String(error.code) });
+              failed.push({ message, error });
+            } else {
+              produceLatency.observe({ topic: message.topic }, (performance.now() - pending.started) / 1000);
+              producedTotal.inc({ topic: message.topic });
+            }
+            resolve();
+          },
+        };
+        this.#enqueue(pending).catch((e: unknown) => {
+          pending.settle(e as LibrdKafkaError);
+        });
+      }));
+    }
+    await Promise.all(reports);
+    return failed;
+  }
+
+  /** produce(), waiting while librdkafka's local queue is full. */
+  async #enqueue(pending: Pending): Promise<void> {
+    const { topic, key, value, headers } = pending.message;
+    for (;;) {
+      try {
+        this.#producer.produce(topic, null, value, key, Date.now(), pending, headers);
+        return;
+      } catch (e) {
+        const code = (e as LibrdKafkaError).code;
+        if (code !== ERR.ERR__QUEUE_FULL || this.#closed) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+
+  #logError(e: LibrdKafkaError): void {
+    const now = Date.now();
+    if (now - this.#lastErrorLog < 5000) return;
+    this.#lastErrorLog = now;
+    log.warn('producer error (librdkafka retries by itself)', { error: e.message, code: e.code });
+  }
+
+  /** Waits for what is queued (bounded), then disconnects. */
+  async close(timeoutMs = 10000): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await new Promise<void>((resolve) => this.#producer.flush(timeoutMs, () => resolve()));
+    this.#producer.setPollInterval(0);
+    await new Promise<void>((resolve) => this.#producer.disconnect(timeoutMs, () => resolve()));
+  }
+}
+
+/** Calls a node-rdkafka connect until it succeeds or `timeoutMs` passes. */
+export async function connectClient(connect: (cb: (e: LibrdKafkaError | null | undefined) => void) => void, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let attempt = 0;
+  for (;;) {
+    attempt++;
+    const error = await new Promise<LibrdKafkaError | null | undefined>((resolve) => connect(resolve));
+    if (!error) return;
+    if (Date.now() >= deadline) throw new Error(`kafka ${what}: could not connect after ${attempt} attempts: ${error.message}`);
+    log.warn('kafka connect failed, retrying', { what, attempt, error: error.message });
+    await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
+  }
+}

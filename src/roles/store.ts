@@ -1,0 +1,75 @@
+import type { Config } from '../config/schema.js';
+import type { ScoredPost } from '../contract/index.js';
+import { scoredPostCodec } from '../kafka/codec.js';
+import { awaitPipeline, closeAll, startKafkaRole } from '../kafka/role-support.js';
+import type { Sink, Source } from '../pipeline/component.js';
+import { runPipeline } from '../pipeline/runner.js';
+import { KafkaSource } from '../sources/kafka/kafka-source.js';
+import { registerReadiness } from '../telemetry/health.js';
+import { logger } from '../telemetry/log.js';
+import { buildSink } from './components.js';
+import { onShutdownSignal, startRoleHttp, watchQueues } from './lifecycle.js';
+
+const log = logger('store');
+
+/**
+ * `crowdpulse store`: a member of the store consumer group → the configured store sink (SQLite by
+ * default). Offsets are committed after the sink made a batch durable; the sink is idempotent per
+ * (post, topic), so a message read twice after a crash leaves one row. With the embedded SQLite
+ * store run ONE store replica (one file, one writer); scale store replicas with InfluxDB.
+ */
+export async function runStore(config: Config): Promise<void> {
+  if (config.sink.kind === 'kafka') throw new Error('store writes to a store (sink.kind sqlite or influxdb), not back to Kafka');
+  const http = await startRoleHttp('store', config);
+  let base: Awaited<ReturnType<typeof startKafkaRole>> | undefined;
+  let sink: Sink<ScoredPost> | undefined;
+  let source: KafkaSource<unknown> | undefined;
+  try {
+    base = await startKafkaRole(config, 'store');
+    const { deadLetters } = base;
+    const built = buildSink(config);
+    if (!built.ok) throw built.error;
+    sink = built.value;
+    registerReadiness('store', () => true);
+    source = await KafkaSource.connect({
+      config: config.kafka, role: 'store', group: config.kafka.storeGroup, topic: config.kafka.scoredTopic,
+      codec: scoredPostCodec(config.kafka.encoding), deadLetters, stage: 'store',
+    }) as KafkaSource<unknown>;
+    const consumer = source;
+    registerReadiness('kafka.consumer', () => consumer.ready);
+
+    let stopped = false;
+    const pipeline = runPipeline({
+      source: source as Source<unknown>,
+      transforms: [],
+      sink: {
+        sink: sink as Sink<unknown>,
+        options: {
+          concurrency: config.pipeline.sinkConcurrency,
+          // Larger transactions make store writes cheaper; the wait is short so latency stays low.
+          batching: { maxItems: 2048, maxWaitMs: 10 },
+          queueCapacity: config.pipeline.queueCapacity,
+        },
+      },
+    });
+    const stopWatching = watchQueues(pipeline.queues);
+    const stopSignals = onShutdownSignal(() => {
+      stopped = true;
+      pipeline.stop();
+    });
+    log.info('store running', { group: config.kafka.storeGroup, from: config.kafka.scoredTopic, sink: config.sink.kind });
+    try {
+      await awaitPipeline(pipeline, () => stopped, config.kafka.drainTimeoutMs);
+    } finally {
+      stopWatching();
+      stopSignals();
+    }
+  } finally {
+    await closeAll([
+      ['consumer', source ? () => (source as KafkaSource<unknown>).close() : undefined],
+      ['sink', sink ? () => (sink as Sink<ScoredPost>).close() : undefined],
+      ['producer', base ? () => (base as { producer: { close(): Promise<void> } }).producer.close() : undefined],
+      ['http', http ? () => http.close() : undefined],
+    ]);
+  }
+}
