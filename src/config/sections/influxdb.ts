@@ -18,7 +18,7 @@ export const influxdbSection = z.object({
    * Measurement name. Not taken from posts, but still escaped; refused if it cannot be carried by
    * line protocol at all (control characters, a leading '#', a trailing backslash).
    */
-  measurement: z.string().min(1).max(200).regex(/^[^#\p{Cc}](?:[^\p{Cc}]*[^\p{Cc}\\])?$/u, 'no control characters, no leading #, no trailing backslash').default('post_sentiment'),
+  measurement: z.string().min(1).max(200).regex(/^(?!#)(?![^]*\\$)[^\p{Cc}]+$/u, 'no control characters, no leading #, no trailing backslash').default('post_sentiment'),
   /** Points per write request. */
   batchSize: positiveInt.default(5000),
   /** Points accepted but not yet durable; write() waits while the buffer is full. */

@@ -3,7 +3,9 @@
  * schema. Pure functions, shared by the main thread and workers/line-protocol.worker.ts.
  *
  * Escaping rules (InfluxDB 1.8 parser, models/points.go; 2.x shares it):
- * - measurement: ',' and ' ' are backslash-escaped ('=' needs none, and `\=` would stay literal).
+ * - measurement: ',' ' ' '=' '"' are backslash-escaped (1.8 stores names through escape.Unescape,
+ *   which undoes all four; a lone backslash is kept as is, so a name may contain one anywhere but
+ *   at its end).
  * - tag values: ',' ' ' '=' are backslash-escaped. Line protocol cannot carry a newline or a
  *   trailing backslash in a tag at all, and drops empty tags; so tag values are first made
  *   representable by a reversible percent-encoding of '%', '\' and control characters
@@ -33,7 +35,7 @@ export function decodeTagValue(stored: string | null | undefined): string {
 }
 
 export function escapeMeasurement(name: string): string {
-  return name.replace(/[, ]/g, (c) => '\\' + c);
+  return name.replace(/[, ="]/g, (c) => '\\' + c);
 }
 
 export function escapeStringField(value: string): string {
