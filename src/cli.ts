@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { analyzeCommand } from './commands/analyze.js';
 import { configCommand } from './commands/config.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { ingestCommand } from './commands/ingest.js';
 import { runCommand } from './commands/run.js';
 import { storeCommand } from './commands/store.js';
@@ -19,6 +20,7 @@ program.addCommand(configCommand());
 program.addCommand(ingestCommand());
 program.addCommand(analyzeCommand());
 program.addCommand(storeCommand());
+program.addCommand(dashboardCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,26 @@
+import type { Result } from '../contract/index.js';
+import type { SentimentQuery } from '../query/sentiment-query.js';
+
+/**
+ * A SentimentQuery opened on first use (and retried on the next call while opening fails): the run
+ * role mounts the dashboard before its store has created the database file.
+ */
+export function lazyQuery(open: () => Result<SentimentQuery, Error>): SentimentQuery {
+  let opened: SentimentQuery | undefined;
+  const get = (): SentimentQuery => {
+    if (opened) return opened;
+    const result = open();
+    if (!result.ok) throw new Error(`store not readable yet: ${result.error.message}`);
+    opened = result.value;
+    return opened;
+  };
+  return {
+    buckets: (range) => get().buckets(range),
+    topics: (range) => get().topics(range),
+    integrity: () => get().integrity(),
+    close: async () => {
+      await opened?.close();
+      opened = undefined;
+    },
+  };
+}
