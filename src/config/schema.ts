@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deadLetterSection, httpSection, logSection, modelSection, pipelineSection, replaySection, sinkSection, sourceSection, sqliteSection } from './sections/core.js';
 import { kafkaSection } from './sections/kafka.js';
+import { xSection } from './sections/x.js';
 
 /**
  * The whole configuration, section by section. Each leaf can be set in a config file (YAML or JSON,
@@ -20,6 +21,7 @@ export const configSchema = z.object({
   http: httpSection,
   log: logSection,
   kafka: kafkaSection,
+  x: xSection,
 });
 
 export type Config = z.infer<typeof configSchema>;

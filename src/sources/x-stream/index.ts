@@ -1,0 +1,75 @@
+import type { TwitterApi } from 'twitter-api-v2';
+import { err, ok, type Post, type Result } from '../../contract/index.js';
+import type { Config } from '../../config/schema.js';
+import type { XConfig } from '../../config/sections/x.js';
+import type { DeadLetterSink, Source } from '../../pipeline/component.js';
+import { registerReadiness } from '../../telemetry/health.js';
+import type { RouteHandler } from '../../telemetry/http-server.js';
+import { createXClient } from '../../x/client.js';
+import { systemClock, type Clock } from '../../x/clock.js';
+import { readBearerToken } from '../../x/credentials.js';
+import { PostBudgetGovernor } from '../../x/governor.js';
+import { RestRateLimits } from '../../x/rest-rate-limits.js';
+import { readAdminToken, rulesAdminRoute } from '../../x/rules-admin.js';
+import { XStreamSource } from './x-stream-source.js';
+
+export { XStreamSource } from './x-stream-source.js';
+
+export interface XIngest {
+  readonly source: XStreamSource;
+  readonly client: TwitterApi;
+  readonly governor: PostBudgetGovernor | undefined;
+  /** The rules admin route to mount on the role's HTTP port; undefined when no admin token is configured. */
+  readonly adminRoute: RouteHandler | undefined;
+}
+
+/** A governor from the x section (undefined when monthlyCap = 0). Throws on a corrupt state file. */
+export function buildGovernor(x: XConfig, clock: Clock = systemClock): PostBudgetGovernor | undefined {
+  if (x.monthlyCap === 0) return undefined;
+  return PostBudgetGovernor.open({ cap: x.monthlyCap, resetDay: x.capResetDay, burst: x.burst, reserve: Math.min(x.reserve, x.monthlyCap - 1), statePath: x.statePath, clock });
+}
+
+/** A twitter-api-v2 client from the x section and the environment; the error is the one line to print. */
+export function buildXClient(x: XConfig, env: NodeJS.ProcessEnv = process.env, clock: Clock = systemClock): Result<TwitterApi, Error> {
+  const token = readBearerToken(env, x.bearerTokenFile);
+  if (!token.ok) return token;
+  return ok(createXClient({ bearerToken: token.value, apiUrl: x.apiUrl, rateLimits: new RestRateLimits(clock) }));
+}
+
+/**
+ * source.kind = x: the filtered stream, its governor and the rules admin route, from config.
+ * (The lead's buildSource returns `.source`; a role that has an HTTP server mounts `.adminRoute`.)
+ */
+export function buildXIngest(config: Config, deadLetters: DeadLetterSink, env: NodeJS.ProcessEnv = process.env): Result<XIngest, Error> {
+  const x = config.x;
+  const client = buildXClient(x, env);
+  if (!client.ok) return client;
+  let governor: PostBudgetGovernor | undefined;
+  try {
+    governor = buildGovernor(x);
+  } catch (e) {
+    return err(e as Error);
+  }
+  const admin = readAdminToken(env, x.adminTokenFile);
+  if (!admin.ok) return admin;
+  const source = new XStreamSource({
+    client: client.value,
+    clock: systemClock,
+    deadLetters,
+    ...(governor ? { governor } : {}),
+    tweetFields: x.tweetFields.split(',').map((f: string) => f.trim()).filter(Boolean),
+    keepAliveTimeoutMs: x.keepAliveTimeoutMs,
+    batchSize: x.batchSize,
+    batchWaitMs: x.batchWaitMs,
+    bufferCapacity: Math.max(x.batchSize * 4, config.pipeline.queueCapacity),
+    usageCheckMs: x.usageCheckMinutes * 60_000,
+  });
+  registerReadiness('x-stream', () => !source.hasFailed);
+  return ok({ source, client: client.value, governor, adminRoute: rulesAdminRoute(client.value, admin.value) });
+}
+
+/** The Source<Post> alone, for the lead's buildSource switch. */
+export function buildXStreamSource(config: Config, deadLetters: DeadLetterSink): Result<Source<Post>, Error> {
+  const built = buildXIngest(config, deadLetters);
+  return built.ok ? ok(built.value.source) : built;
+}

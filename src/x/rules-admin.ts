@@ -1,0 +1,110 @@
+import { timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TwitterApi } from 'twitter-api-v2';
+import { err, ok, type Result } from '../contract/result.js';
+import type { RouteHandler } from '../telemetry/http-server.js';
+import { logger } from '../telemetry/log.js';
+import { addRules, deleteRules, desiredRuleSchema, listRules, syncRules, validateRulesDocument } from './rules.js';
+
+const log = logger('x.rules-admin');
+export const RULES_ADMIN_PATH = '/admin/x/rules';
+const MAX_BODY = 256 * 1024;
+
+/**
+ * The admin token, from CROWDPULSE_X_ADMIN_TOKEN or the file x.adminTokenFile. Undefined = the endpoint is off.
+ */
+export function readAdminToken(env: NodeJS.ProcessEnv, file: string): Result<string | undefined, Error> {
+  if (file !== '') {
+    try {
+      const token = readFileSync(file, 'utf8').trim();
+      return token === '' ? err(new Error(`admin token file ${file} is empty`)) : ok(token);
+    } catch (e) {
+      return err(new Error(`cannot read admin token file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
+    }
+  }
+  const token = env.CROWDPULSE_X_ADMIN_TOKEN?.trim();
+  return ok(token ? token : undefined);
+}
+
+/**
+ * Run-time rule changes over HTTP, mounted on a role's telemetry port, bearer-token protected:
+ *   GET    /admin/x/rules                     → {rules: [{id, value, tag}]}
+ *   POST   /admin/x/rules {add: [{value,tag}]} → validated with dry_run, then added
+ *   POST   /admin/x/rules {delete: [ids]}      → deleted (never every rule)
+ *   PUT    /admin/x/rules {rules: [{value,tag}]} → synced by diff (the rules file's format)
+ * Returns undefined (no route) when no token is configured.
+ */
+export function rulesAdminRoute(client: TwitterApi, token: string | undefined): RouteHandler | undefined {
+  if (token === undefined) return undefined;
+  const expected = Buffer.from(token);
+  const authorized = (req: IncomingMessage): boolean => {
+    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    if (!m) return false;
+    const given = Buffer.from(m[1]!);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  return async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== RULES_ADMIN_PATH) return false;
+    if (!authorized(req)) {
+      reply(res, 401, { error: 'unauthorized: send Authorization: Bearer <admin token>' });
+      return true;
+    }
+    try {
+      await handle(client, req, res);
+    } catch (e) {
+      log.error('rules admin request failed', { error: (e as Error).message });
+      reply(res, 502, { error: `X API call failed: ${(e as Error).message}` });
+    }
+    return true;
+  };
+}
+
+async function handle(client: TwitterApi, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method === 'GET') return reply(res, 200, { rules: await listRules(client) });
+  if (req.method !== 'POST' && req.method !== 'PUT') return reply(res, 405, { error: 'use GET, POST or PUT' });
+  const body = await readBody(req);
+  if (!body.ok) return reply(res, 400, { error: body.error });
+  if (req.method === 'PUT') {
+    const desired = validateRulesDocument(body.value, 'request body');
+    if (!desired.ok) return reply(res, 400, { error: desired.error.message });
+    const synced = await syncRules(client, desired.value);
+    if (!synced.ok) return reply(res, 422, { error: synced.error.message });
+    log.info('rules synced over the admin endpoint', { added: synced.value.diff.add.length, removed: synced.value.diff.remove.length, kept: synced.value.diff.keep.length });
+    return reply(res, 200, { added: synced.value.diff.add, removed: synced.value.diff.remove, kept: synced.value.diff.keep });
+  }
+  const { add, delete: del } = (body.value ?? {}) as { add?: unknown; delete?: unknown };
+  if (add !== undefined) {
+    const parsed = desiredRuleSchema.array().min(1).safeParse(add);
+    if (!parsed.success) return reply(res, 400, { error: `add: ${parsed.error.issues[0]?.message ?? 'invalid'} (expected [{value, tag}])` });
+    const added = await addRules(client, parsed.data);
+    return added.ok ? reply(res, 201, { added: added.value }) : reply(res, 422, { error: added.error.message });
+  }
+  if (Array.isArray(del) && del.length > 0 && del.every((x) => typeof x === 'string')) {
+    const deleted = await deleteRules(client, del as string[]);
+    return deleted.ok ? reply(res, 200, { deleted: deleted.value }) : reply(res, 422, { error: deleted.error.message });
+  }
+  return reply(res, 400, { error: 'expected {add: [{value, tag}]} or {delete: [rule ids]}' });
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) return { ok: false, error: `body over ${MAX_BODY} bytes` };
+    chunks.push(c as Buffer);
+  }
+  try {
+    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+  } catch (e) {
+    return { ok: false, error: `body is not JSON: ${(e as Error).message}` };
+  }
+}
