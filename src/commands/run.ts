@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { dashboardRoutes, lazyQuery } from '../dashboard/index.js';
+import { buildQuery } from '../roles/components.js';
 import { runAllInOne } from '../roles/run.js';
 import { formatSummary } from '../roles/summary.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
@@ -13,7 +15,10 @@ export function runCommand(): Command {
   command.action(async () => {
     const config = configFrom(command, FLAGS);
     const expected = config.source.kind === 'replay' ? await countLines(config.replay.path, config.replay.limit) : undefined;
-    const summary = await runAllInOne(config, expected === undefined ? {} : { expectedPosts: expected });
+    // The dashboard on the run's HTTP port (/dashboard/), reading the store the run writes.
+    const query = lazyQuery(() => buildQuery(config));
+    const routes = dashboardRoutes(query);
+    const summary = await runAllInOne(config, expected === undefined ? { routes } : { expectedPosts: expected, routes }).finally(() => query.close());
     process.stdout.write(formatSummary(summary));
   });
   return command;
