@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deadLetterSection, httpSection, logSection, modelSection, pipelineSection, replaySection, sinkSection, sourceSection, sqliteSection } from './sections/core.js';
 import { kafkaSection } from './sections/kafka.js';
+import { influxdbSection } from './sections/influxdb.js';
 import { xSection } from './sections/x.js';
 
 /**
@@ -21,6 +22,7 @@ export const configSchema = z.object({
   http: httpSection,
   log: logSection,
   kafka: kafkaSection,
+  influxdb: influxdbSection,
   x: xSection,
 });
 

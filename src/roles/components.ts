@@ -8,6 +8,8 @@ import { SqliteStore } from '../sinks/sqlite/sqlite-store.js';
 import { ReplaySource } from '../sources/replay/replay-source.js';
 import type { SentimentQuery } from '../query/sentiment-query.js';
 import { SqliteQuery } from '../query/sqlite-query.js';
+import { InfluxQuery } from '../query/influxdb-query.js';
+import { buildInfluxSink } from '../sinks/influxdb/index.js';
 import { SentimentPool } from '../transforms/sentiment/sentiment-pool.js';
 import { SentimentTransform } from '../transforms/sentiment/sentiment-transform.js';
 
@@ -31,10 +33,12 @@ export function buildSource(config: Config, deadLetters: DeadLetterSink): Result
   }
 }
 
-export function buildSink(config: Config): Result<Sink<ScoredPost>, Error> {
+export function buildSink(config: Config, deadLetters: DeadLetterSink): Result<Sink<ScoredPost>, Error> {
   switch (config.sink.kind) {
     case 'sqlite':
       return ok(new SqliteStore(config.sqlite.path));
+    case 'influxdb':
+      return ok(buildInfluxSink(config.influxdb, deadLetters));
     default:
       return err(new Error(`sink.kind "${config.sink.kind}" is not available in this role`));
   }
@@ -45,6 +49,8 @@ export function describeStore(config: Config): string {
   switch (config.sink.kind) {
     case 'sqlite':
       return `SQLite ${config.sqlite.path} (table post_sentiment)`;
+    case 'influxdb':
+      return `InfluxDB ${config.influxdb.url} bucket ${config.influxdb.bucket} (measurement ${config.influxdb.measurement})`;
     default:
       return config.sink.kind;
   }
@@ -54,6 +60,8 @@ export function buildQuery(config: Config): Result<SentimentQuery, Error> {
   switch (config.sink.kind) {
     case 'sqlite':
       return ok(new SqliteQuery(config.sqlite.path));
+    case 'influxdb':
+      return ok(new InfluxQuery(config.influxdb));
     default:
       return err(new Error(`no query for sink.kind "${config.sink.kind}"`));
   }

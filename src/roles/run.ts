@@ -28,7 +28,7 @@ export async function runAllInOne(config: Config, options: RunOptions = {}): Pro
   try {
     const source = buildSource(config, deadLetters);
     if (!source.ok) throw source.error;
-    const sinkResult = buildSink(config);
+    const sinkResult = buildSink(config, deadLetters);
     if (!sinkResult.ok) throw sinkResult.error;
     sink = sinkResult.value;
     sentiment = await buildSentimentTransform(config, deadLetters);

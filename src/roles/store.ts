@@ -27,7 +27,7 @@ export async function runStore(config: Config): Promise<void> {
   try {
     base = await startKafkaRole(config, 'store');
     const { deadLetters } = base;
-    const built = buildSink(config);
+    const built = buildSink(config, deadLetters);
     if (!built.ok) throw built.error;
     sink = built.value;
     registerReadiness('store', () => true);
