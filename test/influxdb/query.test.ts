@@ -1,0 +1,96 @@
+/**
+ * InfluxQuery (Flux) answers exactly what the embedded store's SqliteQuery answers for the same
+ * posts: buckets, per-topic summaries, integrity, with time ranges and topic filters.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LABELS, type ScoredPost } from '../../src/contract/index.js';
+import { InfluxQuery } from '../../src/query/influxdb-query.js';
+import type { SentimentBucket, TopicSummary } from '../../src/query/sentiment-query.js';
+import { SqliteQuery } from '../../src/query/sqlite-query.js';
+import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
+import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
+import { MemoryDeadLetters, tempDir } from '../helpers.js';
+import { scoredPost, testDatabase } from './server.js';
+
+const T0 = Date.UTC(2026, 10, 26, 9, 0, 0);
+const TOPICS = ['markets', 'climate', 'sport, "live"', 'ai'];
+
+function corpus(): ScoredPost[] {
+  return Array.from({ length: 3000 }, (_, i) => {
+    const topics = i % 5 === 0 ? [TOPICS[i % 4] as string, TOPICS[(i + 1) % 4] as string] : [TOPICS[i % 4] as string];
+    return scoredPost(T0 + i * 397, i % 4096, { topics, lang: i % 3 === 0 ? 'es' : 'en', label: LABELS[(i * 7) % 3] });
+  });
+}
+
+const close = (a: number, b: number): boolean => Math.abs(a - b) < 1e-9;
+
+function sameBuckets(actual: SentimentBucket[], expected: SentimentBucket[]): void {
+  assert.deepEqual(actual.map((b) => [b.topic, b.bucketStart, b.count]), expected.map((b) => [b.topic, b.bucketStart, b.count]));
+  actual.forEach((b, i) => {
+    const e = expected[i] as SentimentBucket;
+    assert.ok(close(b.meanScore, e.meanScore), `mean ${b.meanScore} vs ${e.meanScore}`);
+    for (const l of LABELS) assert.ok(close(b.shares[l], e.shares[l]));
+  });
+}
+
+function sameTopics(actual: TopicSummary[], expected: TopicSummary[]): void {
+  assert.deepEqual(actual.map((s) => [s.topic, s.count, s.firstAt, s.lastAt]), expected.map((s) => [s.topic, s.count, s.firstAt, s.lastAt]));
+  actual.forEach((s, i) => {
+    const e = expected[i] as TopicSummary;
+    assert.ok(close(s.meanScore, e.meanScore));
+    for (const l of LABELS) assert.ok(close(s.shares[l], e.shares[l]));
+  });
+}
+
+test('InfluxQuery matches SqliteQuery on the same posts', async (t) => {
+  const db = await testDatabase(t);
+  if (!db) return;
+  t.after(() => db.drop());
+  const posts = corpus();
+  const dead = new MemoryDeadLetters();
+  const sink = buildInfluxSink(db.config({ batchSize: 1000 }), dead);
+  await sink.write(posts);
+  await sink.close();
+  const path = join(tempDir('influx-query'), 'store.db');
+  const store = new SqliteStore(path);
+  await store.write(posts);
+  await store.close();
+
+  const influx = new InfluxQuery(db.config());
+  const sqlite = new SqliteQuery(path);
+  t.after(async () => {
+    await influx.close();
+    await sqlite.close();
+  });
+
+  for (const bucketSeconds of [60, 300]) sameBuckets(await influx.buckets({ bucketSeconds }), await sqlite.buckets({ bucketSeconds }));
+  const range = { from: new Date(T0 + 120_000), to: new Date(T0 + 600_000), topics: ['climate', 'sport, "live"'] };
+  sameBuckets(await influx.buckets({ ...range, bucketSeconds: 60 }), await sqlite.buckets({ ...range, bucketSeconds: 60 }));
+  sameTopics(await influx.topics(), await sqlite.topics());
+  sameTopics(await influx.topics(range), await sqlite.topics(range));
+
+  const [a, b] = [await influx.integrity(), await sqlite.integrity()];
+  assert.deepEqual(a.rowsPerTopic, b.rowsPerTopic);
+  assert.equal(a.distinctPosts, posts.length);
+  assert.equal(a.distinctPosts, b.distinctPosts);
+  assert.equal(a.duplicateKeys, 0);
+});
+
+test('integrity() reports a (post, topic) stored twice (e.g. under two labels)', async (t) => {
+  const db = await testDatabase(t);
+  if (!db) return;
+  t.after(() => db.drop());
+  const post = scoredPost(T0, 1, { label: 'positive' });
+  const dead = new MemoryDeadLetters();
+  const sink = buildInfluxSink(db.config(), dead);
+  await sink.write([post, scoredPost(T0, 2)]);
+  await sink.write([{ ...post, label: 'negative' }]);
+  await sink.close();
+  const influx = new InfluxQuery(db.config());
+  t.after(() => influx.close());
+  const integrity = await influx.integrity();
+  assert.equal(integrity.duplicateKeys, 1);
+  assert.equal(integrity.distinctPosts, 2);
+});
