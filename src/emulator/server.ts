@@ -53,6 +53,7 @@ export class XEmulator {
   private readonly windows: RateWindows;
   private readonly connections = new Set<StreamConnection>();
   private readonly pendingFaults: Fault[] = [];
+  private readonly refusals: { status: number; left: number }[] = [];
   private cursor = 0;
   private usage = 0;
   private usagePeriodStart: number;
@@ -115,6 +116,10 @@ export class XEmulator {
 
   /** Applies a fault to every open stream now, or to the next one if none is open. */
   inject(fault: Fault): void {
+    if (fault.kind === 'refuse') {
+      this.refusals.push({ status: fault.status, left: fault.count });
+      return;
+    }
     if (this.connections.size === 0) {
       this.pendingFaults.push(fault);
       return;
@@ -223,6 +228,11 @@ export class XEmulator {
   }
 
   private openStream(req: IncomingMessage, res: ServerResponse, url: URL, window: WindowState): void {
+    const refusal = this.refusals[0];
+    if (refusal) {
+      if (--refusal.left <= 0) this.refusals.shift();
+      return send(res, xerr.serverError(refusal.status), window);
+    }
     this.rollPeriod();
     if (this.usage >= this.usageCap) {
       this.stats.streamRejected.usageCap++;
@@ -262,7 +272,7 @@ export class XEmulator {
     if (req.method === 'POST' && path === '/_emulator/faults') {
       const body = await readJson(req);
       const fault = body.ok ? parseFault(body.value) : undefined;
-      if (!fault) return sendJson(res, 400, { error: 'expected {"kind":"drop"|"stall"|"drip"|"malformed"|"error", "ms"?, "bytes"?, "intervalMs"?, "close"?}' });
+      if (!fault) return sendJson(res, 400, { error: 'expected {"kind":"drop"|"stall"|"drip"|"malformed"|"error"|"refuse", "ms"?, "bytes"?, "intervalMs"?, "close"?, "status"?, "count"?}' });
       this.inject(fault);
       return sendJson(res, 202, { injected: fault, connections: this.connections.size });
     }
@@ -290,6 +300,7 @@ export function parseFault(value: unknown): Fault | undefined {
     case 'drip': return { kind: 'drip', ms: num(v.ms, 5_000), bytes: num(v.bytes, 7), intervalMs: num(v.intervalMs, 5) };
     case 'malformed': return { kind: 'malformed' };
     case 'error': return { kind: 'error', close: v.close === true };
+    case 'refuse': return { kind: 'refuse', status: typeof v.status === 'number' && v.status >= 400 && v.status <= 599 ? v.status : 503, count: num(v.count, 1) };
     default: return undefined;
   }
 }

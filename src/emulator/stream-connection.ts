@@ -11,9 +11,11 @@ export type Fault =
   /** One line that is not JSON (a truncated message). */
   | { readonly kind: 'malformed' }
   /** X's operational-disconnect error payload in the stream; `close` then ends the connection as X does. */
-  | { readonly kind: 'error'; readonly close?: boolean };
+  | { readonly kind: 'error'; readonly close?: boolean }
+  /** The next `count` connection attempts are answered with HTTP `status` (e.g. 503) before any stream opens. */
+  | { readonly kind: 'refuse'; readonly status: number; readonly count: number };
 
-export const FAULT_KINDS = ['drop', 'stall', 'drip', 'malformed', 'error'] as const;
+export const FAULT_KINDS = ['drop', 'stall', 'drip', 'malformed', 'error', 'refuse'] as const;
 
 const CRLF = '\r\n';
 export const MALFORMED_LINE = '{"data":{"id":"1","text":"truncated mid-messa';
@@ -79,6 +81,8 @@ export class StreamConnection {
       case 'error':
         this.enqueue(JSON.stringify(operationalDisconnect()) + CRLF);
         if (fault.close) this.end();
+        return;
+      case 'refuse':
         return;
     }
   }

@@ -93,3 +93,10 @@ export const operationalDisconnect = (): Record<string, unknown> => ({
     type: `${PROBLEMS}/operational-disconnect`,
   }],
 });
+
+export const serverError = (status: number): XErrorResponse => ({
+  status,
+  body: status === 503
+    ? { title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status }
+    : { title: 'Internal Server Error', detail: 'Internal Server Error', type: 'about:blank', status },
+});

@@ -43,7 +43,8 @@ export function classifyConnectError(e: unknown): Omit<SessionEnd, 'frames' | 'm
     const status = e.code;
     const data = (e.data ?? {}) as { title?: string; detail?: string; connection_issue?: string };
     const detail = `HTTP ${status}${data.title ? ` ${data.title}` : ''}${data.detail ? `: ${data.detail}` : ''}`;
-    const resetAt = e.rateLimit?.reset ? e.rateLimit.reset * 1000 : undefined;
+    // x-rate-limit-reset matters only when the window is spent (a TooManyConnections 429 still has requests left).
+    const resetAt = e.rateLimit && e.rateLimit.remaining === 0 && e.rateLimit.reset ? e.rateLimit.reset * 1000 : undefined;
     const withReset = <T extends object>(o: T): T & { resetAt?: number } => (resetAt === undefined ? o : { ...o, resetAt });
     if (status === 429) {
       if (data.connection_issue === 'TooManyConnections') return withReset({ cause: 'too_many_connections', detail, status });
@@ -53,9 +54,9 @@ export function classifyConnectError(e: unknown): Omit<SessionEnd, 'frames' | 'm
     if (status === 400 || status === 401 || status === 403 || status === 404) return { cause: 'http', detail, status, fatal: true };
     return withReset({ cause: 'http', detail, status });
   }
-  if (e instanceof ApiRequestError) return { cause: 'network', detail: `request failed: ${e.requestError.message}` };
-  if (e instanceof ApiPartialResponseError) return { cause: 'network', detail: `response cut: ${e.responseError.message}` };
-  return { cause: 'network', detail: (e as Error).message ?? String(e) };
+  if (e instanceof ApiRequestError) return { cause: 'network', detail: `request failed: ${(e.requestError as Error | undefined)?.message ?? e.message}` };
+  if (e instanceof ApiPartialResponseError) return { cause: 'network', detail: `response cut: ${(e.responseError as Error | undefined)?.message ?? e.message}` };
+  return { cause: 'network', detail: (e as Error | undefined)?.message ?? String(e) };
 }
 
 /**
@@ -117,6 +118,7 @@ export async function runSession(opts: SessionOptions, hooks: SessionHooks): Pro
     res.on('data', (chunk: Buffer) => {
       if (done) return;
       armWatchdog();
+      let stop = false;
       splitter.push(chunk, (line) => {
         if (done) return;
         frames++;
@@ -125,8 +127,10 @@ export async function runSession(opts: SessionOptions, hooks: SessionHooks): Pro
           return;
         }
         messages++;
-        if (hooks.onMessage(line, clock.now()) === 'stop') finish('budget', 'post budget reached the budget line');
+        // Messages already received are paid for: the rest of this chunk is still handed on before stopping.
+        if (hooks.onMessage(line, clock.now()) === 'stop') stop = true;
       });
+      if (stop) finish('budget', 'post budget reached the budget line');
       if (!done && !hooks.hasRoom()) {
         // Backpressure: stop reading; X keeps the connection while its buffer lasts. No watchdog while we hold back.
         res.pause();

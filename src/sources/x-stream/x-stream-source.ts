@@ -129,15 +129,11 @@ export class XStreamSource implements Source<Post> {
       this.buffer.push(post.value);
       this.opts.governor?.record(1);
     } else {
-      const errorPayload = post.error.code === 'invalid_shape' ? describeErrorPayload(bytes) : undefined;
-      if (errorPayload !== undefined) {
-        m.streamMessages.inc({ kind: 'error_payload' });
-        log.warn('X sent an error in the stream', { detail: errorPayload });
-        this.letters.push(deadLetter('ingest', 'stream_error_payload', errorPayload, Buffer.from(bytes), 'x-stream'));
-      } else {
-        m.streamMessages.inc({ kind: 'malformed' });
-        this.letters.push(deadLetter('ingest', post.error.code, post.error.reason, Buffer.from(bytes), 'x-stream'));
-      }
+      // The contract tells X's in-stream error payloads (stream_error_payload) from malformed lines.
+      const kind = post.error.code === 'stream_error_payload' ? 'error_payload' : 'malformed';
+      m.streamMessages.inc({ kind });
+      if (kind === 'error_payload') log.warn('X sent an error in the stream', { detail: post.error.reason });
+      this.letters.push(deadLetter('ingest', post.error.code, post.error.reason, Buffer.from(bytes), 'x-stream'));
     }
     if (this.buffer.length >= this.opts.batchSize || this.letters.length > 0) this.notify();
     const g = this.opts.governor;
@@ -223,18 +219,3 @@ function budgetFields(g: PostBudgetGovernor): Record<string, unknown> {
   return { consumed: s.consumed, usable: s.usable, headroom: s.headroom, periodEnd: new Date(s.periodEnd).toISOString() };
 }
 
-/** If the bytes are X's in-stream error payload (`{errors:[...]}` without data), a one-line description of it. */
-export function describeErrorPayload(bytes: Uint8Array): string | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof json !== 'object' || json === null || 'data' in json) return undefined;
-  const errors = (json as { errors?: unknown }).errors;
-  if (!Array.isArray(errors) || errors.length === 0) return undefined;
-  return errors
-    .map((e: { title?: unknown; detail?: unknown; disconnect_type?: unknown }) => [e.title, e.disconnect_type, e.detail].filter((x) => typeof x === 'string').join(': '))
-    .join('; ');
-}

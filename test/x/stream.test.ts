@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import type { Post } from '../../src/contract/index.js';
+import type { XEmulator } from '../../src/emulator/server.js';
+import { MALFORMED_LINE } from '../../src/emulator/stream-connection.js';
+import { XStreamSource } from '../../src/sources/x-stream/x-stream-source.js';
+import { ManualClock } from '../../src/x/clock.js';
+import { createXClient } from '../../src/x/client.js';
+import { CredentialError } from '../../src/x/credentials.js';
+import { syncRules } from '../../src/x/rules.js';
+import { clientFor, MemoryDeadLetters, startEmulator, TOKEN, until } from './helpers.js';
+
+interface Running {
+  emu: XEmulator;
+  clock: ManualClock;
+  source: XStreamSource;
+  posts: Post[];
+  dead: MemoryDeadLetters;
+  stop: () => Promise<void>;
+  done: Promise<unknown>;
+}
+
+const RULES = [
+  { value: 'bitcoin', tag: 'crypto' },
+  { value: '#ai OR "machine learning"', tag: 'ai' },
+  { value: 'lovely -rain', tag: 'mood' },
+];
+
+let running: Running | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+async function start(opts: { token?: string; emu?: Parameters<typeof startEmulator>[0]; keepAliveTimeoutMs?: number; rules?: boolean } = {}): Promise<Running> {
+  const clock = new ManualClock();
+  const emu = await startEmulator({ clock, ...opts.emu });
+  if (opts.rules !== false) {
+    const synced = await syncRules(clientFor(emu), RULES);
+    assert.ok(synced.ok);
+  }
+  const dead = new MemoryDeadLetters();
+  const source = new XStreamSource({
+    client: clientFor(emu, opts.token ?? TOKEN),
+    clock,
+    deadLetters: dead,
+    tweetFields: ['created_at', 'lang', 'entities', 'referenced_tweets'],
+    keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 20_000,
+    batchSize: 4,
+    batchWaitMs: 10,
+    bufferCapacity: 1000,
+    usageCheckMs: 0,
+  });
+  const posts: Post[] = [];
+  const ac = new AbortController();
+  const done = (async () => {
+    for await (const batch of source.batches(ac.signal)) {
+      posts.push(...batch.items);
+      batch.ack();
+    }
+  })();
+  done.catch(() => undefined);
+  const r: Running = {
+    emu, clock, source, posts, dead, done,
+    stop: async () => {
+      ac.abort();
+      await done.catch(() => undefined);
+      await emu.close();
+    },
+  };
+  running = r;
+  return r;
+}
+
+describe('X stream source against the emulator (real twitter-api-v2 client, simulated clock)', () => {
+  it('turns matching_rules tags into topics; a post matching two tagged rules counts for both', async () => {
+    const r = await start();
+    await until(() => r.posts.length >= 16, 5000, '16 posts');
+    const byText = new Map(r.posts.map((p) => [p.text, p.topics]));
+    assert.deepEqual(byText.get('I love bitcoin, best day ever'), ['crypto']);
+    assert.deepEqual([...(byText.get('#ai and bitcoin together') ?? [])].sort(), ['ai', 'crypto']);
+    assert.deepEqual(byText.get('Machine learning is fun'), ['ai']);
+    assert.deepEqual(byText.get('the weather is lovely'), ['mood']);
+    for (const p of r.posts) assert.notEqual(p.lang, 'und', 'tweet.fields=lang was requested and served');
+    assert.equal(r.dead.letters.length, 0);
+  });
+
+  it('reconnects 250 ms after a dropped connection', async () => {
+    const r = await start();
+    await until(() => r.posts.length >= 4, 5000, 'first posts');
+    r.emu.inject({ kind: 'drop' });
+    assert.equal(await r.clock.waitForSleep(), 250);
+    assert.equal(r.source.history.at(-1)?.cause, 'network');
+    const before = r.posts.length;
+    await r.clock.advance(250);
+    await until(() => r.posts.length > before + 4, 5000, 'posts after reconnect');
+    assert.equal(r.emu.stats.streamConnects, 2);
+  });
+
+  it('HTTP 503 on connect: exponential backoff from 5 s (5, 10, 20 s), then streams', async () => {
+    const r = await start();
+    await until(() => r.posts.length >= 1, 5000, 'first posts');
+    r.emu.inject({ kind: 'refuse', status: 503, count: 3 });
+    r.emu.inject({ kind: 'drop' });
+    assert.equal(await r.clock.waitForSleep(), 250);
+    await r.clock.advance(250);
+    for (const expected of [5_000, 10_000, 20_000]) {
+      assert.equal(await r.clock.waitForSleep(), expected);
+      assert.equal(r.source.history.at(-1)?.cause, 'http');
+      await r.clock.advance(expected);
+    }
+    const before = r.posts.length;
+    await until(() => r.posts.length > before, 5000, 'posts after the 503s');
+  });
+
+  it('network errors back off linearly: 250, 500, 750 ms … (connection refused)', async () => {
+    const clock = new ManualClock();
+    const source = new XStreamSource({
+      client: createXClient({ bearerToken: TOKEN, apiUrl: 'http://127.0.0.1:9' }),
+      clock, deadLetters: new MemoryDeadLetters(), tweetFields: [], keepAliveTimeoutMs: 20_000, batchSize: 4, batchWaitMs: 10, bufferCapacity: 100, usageCheckMs: 0,
+    });
+    const ac = new AbortController();
+    const done = (async () => { for await (const _ of source.batches(ac.signal)) { /* none expected */ } })();
+    const seen: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const ms = await clock.waitForSleep();
+      seen.push(ms);
+      await clock.advance(ms);
+    }
+    ac.abort();
+    await done;
+    assert.deepEqual(seen, [250, 500, 750, 1000]);
+    assert.ok(source.history.every((h) => h.cause === 'network'));
+  });
+
+  it('reconnects after a stall: no byte for the keep-alive timeout → new connection after 250 ms', async () => {
+    const r = await start({ keepAliveTimeoutMs: 20_000 });
+    await until(() => r.posts.length >= 4, 5000, 'first posts');
+    r.emu.inject({ kind: 'stall', ms: 600_000 });
+    await new Promise((res) => setTimeout(res, 50));
+    await r.clock.advance(19_999);
+    assert.deepEqual(r.clock.sleeps(), [], 'no reconnect before the timeout');
+    await r.clock.advance(1);
+    assert.equal(await r.clock.waitForSleep(), 250);
+    assert.equal(r.source.history.at(-1)?.cause, 'stall');
+    const before = r.posts.length;
+    await r.clock.advance(250);
+    await until(() => r.posts.length > before + 4, 5000, 'posts after the stall');
+  });
+
+  it('TooManyConnections (429) waits a minute, then exponentially longer; connects once the slot is free', async () => {
+    const r = await start({ rules: true });
+    await until(() => r.posts.length >= 1, 5000, 'first posts');
+    // Take the source's place: drop it and let another client hold the one allowed connection.
+    const intruder = await clientFor(r.emu).v2.searchStream({ autoConnect: false });
+    r.emu.inject({ kind: 'drop' });
+    assert.equal(await r.clock.waitForSleep(), 250);
+    await intruder.connect({ autoReconnect: false, keepAliveTimeout: 'disable' });
+    await r.clock.advance(250);
+    assert.equal(await r.clock.waitForSleep((ms) => ms !== 250), 60_000);
+    assert.equal(r.source.history.at(-1)?.cause, 'too_many_connections');
+    await r.clock.advance(60_000);
+    assert.equal(await r.clock.waitForSleep((ms) => ms !== 60_000), 120_000);
+    intruder.close();
+    await until(() => r.emu.openConnections() === 0, 2000, 'intruder gone');
+    const before = r.posts.length;
+    await r.clock.advance(120_000);
+    await until(() => r.posts.length > before, 5000, 'posts after the slot freed');
+    assert.equal(r.emu.stats.streamRejected.tooManyConnections, 2);
+  });
+
+  it('429 rate limit: waits until x-rate-limit-reset when the window is spent', async () => {
+    const r = await start({ emu: { rateLimits: { 'GET /2/tweets/search/stream': 1 } } });
+    await until(() => r.posts.length >= 1, 5000, 'first posts');
+    r.emu.inject({ kind: 'drop' });
+    assert.equal(await r.clock.waitForSleep(), 250);
+    await r.clock.advance(250);
+    // The window (15 min from the first connect on the simulated clock) is spent: wait for its reset, not just 60 s.
+    const delay = await r.clock.waitForSleep((ms) => ms !== 250);
+    assert.equal(r.source.history.at(-1)?.cause, 'rate_limit');
+    assert.ok(delay >= 14 * 60_000 && delay <= 15 * 60_000, `delay ${delay} honours the reset`);
+    const before = r.posts.length;
+    await r.clock.advance(delay);
+    await until(() => r.posts.length > before, 5000, 'posts after the window reset');
+  });
+
+  it('malformed lines and in-stream error payloads become dead letters; the stream goes on', async () => {
+    const r = await start();
+    await until(() => r.posts.length >= 2, 5000, 'first posts');
+    r.emu.inject({ kind: 'malformed' });
+    r.emu.inject({ kind: 'error' });
+    r.emu.inject({ kind: 'drip', ms: 300, bytes: 3, intervalMs: 1 });
+    const before = r.posts.length;
+    await until(() => r.dead.letters.length >= 2 && r.posts.length > before + 8, 5000, 'dead letters and more posts');
+    const [malformed, errorPayload] = r.dead.letters;
+    assert.equal(malformed!.code, 'invalid_json');
+    assert.equal(Buffer.from(malformed!.original).toString('utf8'), MALFORMED_LINE);
+    assert.equal(errorPayload!.code, 'stream_error_payload');
+    assert.match(errorPayload!.reason, /operational-disconnect/);
+    assert.equal(r.emu.stats.streamConnects, 1, 'no reconnect was needed');
+    assert.ok(r.posts.every((p) => p.topics.length > 0 && /^\d+$/.test(p.id)), 'dripped posts reassembled across chunks');
+  });
+
+  it('a rejected bearer token stops the source with one credentials error, no retries', async () => {
+    const r = await start({ token: 'wrong-token' });
+    await assert.rejects(r.done, (e: unknown) => e instanceof CredentialError && /rejected \(HTTP 401/.test((e as Error).message) && !(e as Error).message.includes('wrong-token'));
+    assert.equal(r.emu.stats.streamRejected.unauthorized, 1);
+  });
+});
