@@ -42,13 +42,28 @@ export function escapeStringField(value: string): string {
   return '"' + value.replace(/[\\"]/g, (c) => '\\' + c) + '"';
 }
 
+const NEEDS_TAG_ESCAPE = /[%\\\p{Cc}, =]/u;
+/** Encoded tag values seen recently (topics, languages, models repeat): skips the regexes. */
+const tagMemo = new Map<string, string>();
+
+/** `,key=value` for one tag (key is one of ours, needs no escaping); '' for an empty value. */
+export function tagPair(key: string, value: string): string {
+  if (value === '') return '';
+  if (!NEEDS_TAG_ESCAPE.test(value)) return `,${key}=${value}`;
+  const memoKey = key + '\u0000' + value;
+  let pair = tagMemo.get(memoKey);
+  if (pair === undefined) {
+    pair = `,${key}=${encodeTagValue(value)}`;
+    if (tagMemo.size >= 10_000) tagMemo.clear();
+    if (value.length <= 256) tagMemo.set(memoKey, pair);
+  }
+  return pair;
+}
+
 /** Tag keys and values of one point; empty values are omitted (InfluxDB has no empty tags). */
 export function tagSet(tags: readonly (readonly [key: string, value: string])[]): string {
   let out = '';
-  for (const [k, v] of tags) {
-    if (v === '') continue;
-    out += ',' + k.replace(/[, =]/g, (c) => '\\' + c) + '=' + encodeTagValue(v);
-  }
+  for (const [k, v] of tags) out += tagPair(k, v);
   return out;
 }
 
@@ -104,6 +119,8 @@ export function pointTime(id: string, createdAtMs: number): PointTime {
   return { ns, slot };
 }
 
+const ID = /^\d{1,19}$/;
+
 /** Float field value; line protocol takes JS's shortest round-trip form (incl. exponents). */
 const float = (x: number): string => (Number.isFinite(x) ? String(x) : '0');
 
@@ -127,18 +144,19 @@ export function encodePosts(posts: readonly ScoredPost[], measurement: string): 
   for (let i = 0; i < posts.length; i++) {
     const p = posts[i] as ScoredPost;
     const createdAtMs = Date.parse(p.createdAt);
-    if (!Number.isFinite(createdAtMs) || !/^\d{1,19}$/.test(p.id)) {
+    if (!Number.isFinite(createdAtMs) || !ID.test(p.id)) {
       rejected.push({ index: i, reason: `unusable id or createdAt (id=${p.id.slice(0, 40)}, createdAt=${p.createdAt.slice(0, 40)})` });
       continue;
     }
     const t = pointTime(p.id, createdAtMs);
     const fields = ` neg=${float(p.probs.neg)},neu=${float(p.probs.neu)},pos=${float(p.probs.pos)},score=${float(p.score)},post_id="${p.id}" ${t.ns}`;
-    const common = tagSet([['label', p.label], ['lang', p.lang], ['model', p.model], ['slot', String(t.slot)]]);
+    const common = m + tagPair('label', p.label) + tagPair('lang', p.lang) + tagPair('model', p.model) + `,slot=${t.slot}`;
     const before = lines.length;
     let tooLong: string | undefined;
-    for (const topic of new Set(p.topics)) {
-      const key = m + common + tagSet([['topic', topic]]);
-      if (Buffer.byteLength(key) > MAX_SERIES_KEY_BYTES) {
+    for (const topic of p.topics.length === 1 ? p.topics : new Set(p.topics)) {
+      const key = common + tagPair('topic', topic);
+      // UTF-16 length × 3 bounds the UTF-8 length: count bytes only for long keys.
+      if (key.length * 3 > MAX_SERIES_KEY_BYTES && Buffer.byteLength(key) > MAX_SERIES_KEY_BYTES) {
         tooLong = `series key of ${Buffer.byteLength(key)} bytes exceeds InfluxDB's ${MAX_SERIES_KEY_BYTES} (topic or lang too long)`;
         break;
       }
@@ -153,4 +171,4 @@ export function encodePosts(posts: readonly ScoredPost[], measurement: string): 
 }
 
 /** Points a post becomes (one per distinct topic). */
-export const pointsOf = (post: ScoredPost): number => new Set(post.topics).size;
+export const pointsOf = (post: ScoredPost): number => (post.topics.length === 1 ? 1 : new Set(post.topics).size);
