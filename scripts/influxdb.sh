@@ -13,8 +13,8 @@
 #   INFLUXDB_BIN_DIR=<repo>/.services/influxdb/bin   (the cached influxd, shared by instances)
 #   INFLUXDB_READY_TIMEOUT=60  INFLUXDB_STOP_TIMEOUT=30
 # Needs: go >= 1.21 (first build only; module proxy reachable), curl.
-# 1.8.10 is pure Go (flux 0.65 without libflux), so CGO_ENABLED=0 builds it. Go >= 1.23 refuses
-# the old go:linkname uses in its dependencies unless linked with -checklinkname=0.
+# 1.8.10 is pure Go (flux 0.65 without libflux), so CGO_ENABLED=0 builds it; Go 1.26 links it
+# without -checklinkname=0 (checked 2026-11).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,7 +57,7 @@ install() {
   tmp="$(mktemp -d)"
   # Build into a temporary GOBIN so that an interrupted build never leaves a half binary behind.
   (cd "$tmp" && CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS=-buildvcs=false \
-    go install -ldflags="-checklinkname=0 -X main.version=${VERSION#v}" "github.com/influxdata/influxdb/cmd/influxd@$VERSION")
+    go install -ldflags="-X main.version=${VERSION#v}" "github.com/influxdata/influxdb/cmd/influxd@$VERSION")
   mv "$tmp/influxd" "$BIN"
   rm -rf "$tmp"
   log "built in $((SECONDS - start)) s"
