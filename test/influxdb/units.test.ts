@@ -1,7 +1,7 @@
 /** Pure parts of the InfluxDB sink: point times, tag encoding, retry decisions, backoff, Retry-After. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeTagValue, encodeTagValue, pointTime, storedTagValue } from '../../src/sinks/influxdb/line-protocol.js';
+import { decodeTagValue, encodePosts, encodeTagValue, pointTime, storedTagValue } from '../../src/sinks/influxdb/line-protocol.js';
 import { backoffDelay, decide } from '../../src/sinks/influxdb/retry.js';
 import { parseRetryAfter } from '../../src/sinks/influxdb/transport.js';
 
@@ -71,4 +71,11 @@ test('backoff: exponential with jitter, capped; Retry-After replaces it (capped,
   assert.equal(backoffDelay(1, 3000, o, () => 0), 3000);
   assert.equal(backoffDelay(1, 3000, o, () => 1), 3300);
   assert.equal(backoffDelay(1, 3_600_000, o, () => 0), 60_000);
+});
+
+test('a post that cannot become a point is reported, never skipped silently', () => {
+  const post = { id: '1790000000000000001', createdAt: '2026-11-26T09:00:00.000Z', topics: [] as string[], lang: 'en', label: 'neutral' as const, probs: { neg: 0, neu: 1, pos: 0 }, score: 0, model: 'm', flags: [], ingestedAt: 0, analyzedAt: 0 };
+  const encoded = encodePosts([post, { ...post, topics: ['a', 'a', 'b'] }, { ...post, createdAt: 'yesterday', topics: ['a'] }], 'm');
+  assert.equal(encoded.points, 2);
+  assert.deepEqual(encoded.rejected.map((r) => r.index), [0, 2]);
 });

@@ -148,6 +148,10 @@ export function encodePosts(posts: readonly ScoredPost[], measurement: string): 
       rejected.push({ index: i, reason: `unusable id or createdAt (id=${p.id.slice(0, 40)}, createdAt=${p.createdAt.slice(0, 40)})` });
       continue;
     }
+    if (p.topics.length === 0) {
+      rejected.push({ index: i, reason: 'no topics: a post is stored once per topic' });
+      continue;
+    }
     const t = pointTime(p.id, createdAtMs);
     const fields = ` neg=${float(p.probs.neg)},neu=${float(p.probs.neu)},pos=${float(p.probs.pos)},score=${float(p.score)},post_id="${p.id}" ${t.ns}`;
     const common = m + tagPair('label', p.label) + tagPair('lang', p.lang) + tagPair('model', p.model) + `,slot=${t.slot}`;

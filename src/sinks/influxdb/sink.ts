@@ -102,7 +102,7 @@ export class InfluxSink implements Sink<ScoredPost> {
     let points = 0;
     for (const p of items) points += pointsOf(p);
     // A write larger than the whole buffer takes all of it (and waits until it is empty).
-    const held = Math.min(points, this.#buffer.capacity);
+    const held = Math.min(Math.max(1, points), this.#buffer.capacity);
     await this.#buffer.acquire(held);
     influxBufferPoints.set(this.#buffer.used);
     try {
