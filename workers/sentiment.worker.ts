@@ -7,6 +7,7 @@ import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { createEncoder, type Encoder } from '../src/model/encoder.js';
 import { loadManifest } from '../src/model/registry.js';
+import { sentimentWorkerMetrics } from '../src/transforms/sentiment/worker-metrics.js';
 
 export interface SentimentWorkerData {
   readonly modelDir: string;
@@ -26,6 +27,7 @@ export interface SentimentResult {
 }
 
 const { modelDir, intraOpThreads } = workerData as SentimentWorkerData;
+const metrics = sentimentWorkerMetrics();
 
 const ready: Promise<{ session: ort.InferenceSession; encoder: Encoder }> = (async () => {
   const manifest = await loadManifest(modelDir);
@@ -47,6 +49,7 @@ export default async function score(task: SentimentTask): Promise<SentimentResul
   const t2 = performance.now();
   const probs = output.probs;
   if (!probs) throw new Error(`model in ${modelDir} has no output named "probs"`);
+  metrics.record(task.texts.length, (t1 - t0) / 1000, (t2 - t1) / 1000);
   // A [batch, 3] float array is small: structured cloning it costs less than a transfer list would save.
   return { probs: probs.data as Float32Array, encodeMs: t1 - t0, inferMs: t2 - t1 };
 }

@@ -2,8 +2,11 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { logger } from '../../telemetry/log.js';
+import { registry } from '../../telemetry/metrics.js';
+import { mergeWorkerMetrics } from '../../telemetry/worker-metrics.js';
 import { typescriptWorkerExecArgv } from '../../pipeline/worker-pool.js';
 import type { SentimentResult, SentimentTask, SentimentWorkerData } from '../../../workers/sentiment.worker.js';
+import { SENTIMENT_WORKER_METRICS } from './worker-metrics.js';
 
 const WORKER = fileURLToPath(new URL('../../../workers/sentiment.worker.ts', import.meta.url));
 const log = logger('sentiment-pool');
@@ -27,6 +30,8 @@ export class SentimentPool {
       execArgv: typescriptWorkerExecArgv(),
     });
     this.#pool.on('error', (e: unknown) => log.error('inference worker failed', { error: (e as Error).message }));
+    // Each worker reports its own metrics; they appear on the role's /metrics, merged.
+    mergeWorkerMetrics(registry, SENTIMENT_WORKER_METRICS);
   }
 
   run(texts: readonly string[]): Promise<SentimentResult> {
