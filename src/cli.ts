@@ -2,7 +2,10 @@ import { Command } from 'commander';
 import { analyzeCommand } from './commands/analyze.js';
 import { configCommand } from './commands/config.js';
 import { dashboardCommand } from './commands/dashboard.js';
+import { emulateCommand } from './commands/emulate.js';
 import { ingestCommand } from './commands/ingest.js';
+import { recordCommand } from './commands/record.js';
+import { rulesCommand } from './commands/rules.js';
 import { runCommand } from './commands/run.js';
 import { storeCommand } from './commands/store.js';
 import { logger } from './telemetry/log.js';
@@ -21,6 +24,9 @@ program.addCommand(ingestCommand());
 program.addCommand(analyzeCommand());
 program.addCommand(storeCommand());
 program.addCommand(dashboardCommand());
+program.addCommand(rulesCommand());
+program.addCommand(recordCommand());
+program.addCommand(emulateCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -6,6 +6,7 @@ import { CountingDeadLetterSink } from '../sinks/dead-letter/counting-dead-lette
 import { FileDeadLetterSink } from '../sinks/dead-letter/file-dead-letter-sink.js';
 import { SqliteStore } from '../sinks/sqlite/sqlite-store.js';
 import { ReplaySource } from '../sources/replay/replay-source.js';
+import { buildXStreamSource } from '../sources/x-stream/index.js';
 import type { SentimentQuery } from '../query/sentiment-query.js';
 import { SqliteQuery } from '../query/sqlite-query.js';
 import { InfluxQuery } from '../query/influxdb-query.js';
@@ -28,6 +29,8 @@ export function buildSource(config: Config, deadLetters: DeadLetterSink): Result
       const { path, mode, rate, speed, batchSize, limit } = config.replay;
       return ReplaySource.open({ path, mode, rate, speed, batchSize, limit }, deadLetters);
     }
+    case 'x':
+      return buildXStreamSource(config, deadLetters);
     default:
       return err(new Error(`source.kind "${config.source.kind}" is not available in this role`));
   }

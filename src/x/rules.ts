@@ -93,10 +93,10 @@ function describeRuleErrors(errors: readonly RuleErrorItem[] | undefined): strin
 }
 
 /** POSTs to the rules endpoint; rule errors (in a 2xx body or in a 4xx) come back as a RulesError. */
-async function postRules(client: TwitterApi, body: { add: DesiredRule[] } | { delete: { ids: string[] } }, dryRun: boolean): Promise<Result<{ created: LiveRule[]; deleted: number }, RulesError>> {
+async function postRules(client: TwitterApi, body: { add: DesiredRule[] } | { delete: { ids: string[] } }, dryRun: boolean, ignore: (e: RuleErrorItem) => boolean = () => false): Promise<Result<{ created: LiveRule[]; deleted: number }, RulesError>> {
   try {
     const res = await client.v2.updateStreamRules(body as never, { dry_run: dryRun });
-    const errors = (res as unknown as { errors?: RuleErrorItem[] }).errors;
+    const errors = (res as unknown as { errors?: RuleErrorItem[] }).errors?.filter((e) => !ignore(e));
     if (errors && errors.length > 0) return err(new RulesError(`X refused rules: ${describeRuleErrors(errors)}`));
     const summary = res.meta.summary as { deleted?: number };
     return ok({ created: (res.data ?? []).map((r) => ({ id: r.id, value: r.value, ...(r.tag !== undefined ? { tag: r.tag } : {}) })), deleted: summary.deleted ?? 0 });
@@ -112,7 +112,8 @@ async function postRules(client: TwitterApi, body: { add: DesiredRule[] } | { de
 /** Validates rules with X itself (dry_run: nothing changes). */
 export async function validateRules(client: TwitterApi, rules: readonly DesiredRule[]): Promise<Result<void, RulesError>> {
   if (rules.length === 0) return ok(undefined);
-  const r = await postRules(client, { add: [...rules] }, true);
+  // A value X already has is valid (it is live): only syntax and limit errors count here.
+  const r = await postRules(client, { add: [...rules] }, true, (e) => e.title === 'DuplicateRule');
   return r.ok ? ok(undefined) : r;
 }
 

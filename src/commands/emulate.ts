@@ -1,0 +1,65 @@
+import { Command } from 'commander';
+import { loadRecordedPosts } from '../emulator/recorded-posts.js';
+import { parseFault, XEmulator } from '../emulator/server.js';
+import { readBearerToken } from '../x/credentials.js';
+import { loadRulesFile } from '../x/rules.js';
+import { fail, shutdownSignal } from '../x/command-support.js';
+import { configFrom } from './config-options.js';
+
+const num = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`not a non-negative number: ${v}`);
+  return n;
+};
+
+/** `--fault drop@30` → inject a drop every 30 s; repeatable. Kinds: drop, stall, drip, malformed, error. */
+function parseFaultSchedule(spec: string, acc: { kind: string; everyS: number }[]): { kind: string; everyS: number }[] {
+  const m = /^(drop|stall|drip|malformed|error)@(\d+(?:\.\d+)?)$/.exec(spec);
+  if (!m) throw new Error(`--fault ${spec}: expected KIND@SECONDS with KIND one of drop, stall, drip, malformed, error`);
+  return [...acc, { kind: m[1]!, everyS: Number(m[2]) }];
+}
+
+export function emulateCommand(): Command {
+  const command = new Command('emulate')
+    .description('run an X API v2 emulator (filtered stream, rules, usage) serving recorded posts; the bearer token it accepts is read like the client\'s (CROWDPULSE_X_BEARER_TOKEN / X_BEARER_TOKEN / x.bearerTokenFile)')
+    .requiredOption('--posts <file>', 'recorded stream messages (ndjson or ndjson.gz of {data, includes?, matching_rules?})')
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--port <port>', 'listen port (0 = any free port; the URL is printed)', num, 0)
+    .option('--rate <postsPerSecond>', 'matching posts served per second per connection', num, 50)
+    .option('--keepalive-ms <ms>', 'milliseconds between keep-alive \\r\\n', num, 20_000)
+    .option('--no-loop', 'stop serving at the end of the recording instead of starting over')
+    .option('--cap <posts>', 'monthly usage cap (UsageCapExceeded beyond it)', num, 10_000)
+    .option('--cap-reset-day <day>', 'day of month the usage cap resets', num, 1)
+    .option('--max-connections <n>', 'concurrent stream connections before TooManyConnections', num, 1)
+    .option('--max-rules <n>', 'rules the stream may hold', num, 1000)
+    .option('--max-rule-length <n>', 'characters per rule (Basic 512, Pro 1024)', num, 512)
+    .option('--rules <file>', 'start with these rules (the rules.yaml format)')
+    .option('--fault <KIND@SECONDS>', 'inject a fault every SECONDS (repeatable): drop | stall | drip | malformed | error', parseFaultSchedule, [])
+    .option('--limit <posts>', 'load at most this many posts (0 = all)', num, 0);
+  command.action(async (opts: { posts: string; host: string; port: number; rate: number; keepaliveMs: number; loop: boolean; cap: number; capResetDay: number; maxConnections: number; maxRules: number; maxRuleLength: number; rules?: string; fault: { kind: string; everyS: number }[]; limit: number }) => {
+    const config = configFrom(command, []);
+    const token = readBearerToken(process.env, config.x.bearerTokenFile);
+    if (!token.ok) fail(`${token.error.message} (the emulator accepts only that token)`);
+    const rules = opts.rules ? loadRulesFile(opts.rules) : undefined;
+    if (rules && !rules.ok) fail(rules.error.message);
+    let loaded;
+    try {
+      loaded = await loadRecordedPosts(opts.posts, opts.limit);
+    } catch (e) {
+      fail(`cannot read posts from ${opts.posts}: ${(e as Error).message}`);
+    }
+    if (loaded.posts.length === 0) fail(`no stream messages in ${opts.posts}`);
+    const emu = await XEmulator.start({
+      posts: loaded.posts, bearerToken: token.value, rate: opts.rate, keepAliveMs: opts.keepaliveMs, loop: opts.loop,
+      usageCap: opts.cap, capResetDay: opts.capResetDay, maxConnections: opts.maxConnections, maxRules: opts.maxRules, maxRuleLength: opts.maxRuleLength,
+      ...(rules?.ok ? { initialRules: rules.value } : {}),
+    }, opts.host, opts.port);
+    const timers = opts.fault.map((f) => setInterval(() => emu.inject(parseFault({ kind: f.kind, ms: 60_000 })!), f.everyS * 1000));
+    process.stdout.write(`X API emulator on ${emu.url} (${loaded.posts.length} posts${loaded.skipped ? `, ${loaded.skipped} unusable lines skipped` : ''}); admin: GET ${emu.url}/_emulator/state, POST ${emu.url}/_emulator/faults\n`);
+    const signal = shutdownSignal();
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    for (const t of timers) clearInterval(t);
+    await emu.close();
+  });
+  return command;
+}

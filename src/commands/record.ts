@@ -1,0 +1,42 @@
+import { Command } from 'commander';
+import { buildGovernor } from '../sources/x-stream/index.js';
+import { recordStream } from '../sources/x-stream/recorder.js';
+import { systemClock } from '../x/clock.js';
+import { clientOrExit, fail, shutdownSignal } from '../x/command-support.js';
+import { configFrom } from './config-options.js';
+
+const num = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`not a non-negative number: ${v}`);
+  return n;
+};
+
+export function recordCommand(): Command {
+  const command = new Command('record')
+    .description('save the live X filtered stream (raw messages, one per line) to an ndjson(.gz) file that `--source replay --input FILE` plays back; follows x.* settings (budget, reconnects)')
+    .requiredOption('-o, --out <file>', 'output file (.ndjson or .ndjson.gz)')
+    .option('--limit <messages>', 'stop after this many messages (0 = until interrupted)', num, 0)
+    .option('--duration <seconds>', 'stop after this long (0 = until interrupted)', num, 0);
+  command.action(async (opts: { out: string; limit: number; duration: number }) => {
+    const config = configFrom(command, []);
+    const client = clientOrExit(config.x);
+    let governor;
+    try {
+      governor = buildGovernor(config.x);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+    const signal = opts.duration > 0 ? AbortSignal.any([shutdownSignal(), AbortSignal.timeout(opts.duration * 1000)]) : shutdownSignal();
+    try {
+      const count = await recordStream({
+        client, clock: systemClock, ...(governor ? { governor } : {}), out: opts.out, limit: opts.limit,
+        tweetFields: config.x.tweetFields.split(',').map((f) => f.trim()).filter(Boolean),
+        keepAliveTimeoutMs: config.x.keepAliveTimeoutMs, usageCheckMs: config.x.usageCheckMinutes * 60_000,
+      }, signal);
+      process.stdout.write(`recorded ${count} messages to ${opts.out}\n`);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  });
+  return command;
+}

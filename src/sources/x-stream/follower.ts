@@ -1,0 +1,125 @@
+import type { TwitterApi } from 'twitter-api-v2';
+import { logger } from '../../telemetry/log.js';
+import { ReconnectBackoff, type DisconnectCause } from '../../x/backoff.js';
+import type { Clock } from '../../x/clock.js';
+import { rejectedTokenError } from '../../x/credentials.js';
+import type { PostBudgetGovernor } from '../../x/governor.js';
+import * as m from '../../x/metrics.js';
+import { fetchUsage } from '../../x/usage.js';
+import { runSession, type SessionEnd } from './session.js';
+
+const log = logger('x.stream');
+
+export interface FollowerOptions {
+  readonly client: TwitterApi;
+  readonly clock: Clock;
+  readonly governor?: PostBudgetGovernor;
+  readonly tweetFields: readonly string[];
+  readonly keepAliveTimeoutMs: number;
+  /** How often to reconcile the governor with GET /2/usage/tweets (0 = never). */
+  readonly usageCheckMs: number;
+}
+
+export interface FollowerHooks {
+  /** Every non-empty stream message, exactly as received (without the `\r\n`). */
+  onMessage(bytes: Buffer, receivedAt: number): void;
+  /** Backpressure: when false after a chunk, reading pauses until the function given to setResume is called. */
+  hasRoom(): boolean;
+  setResume(resume: (() => void) | undefined): void;
+  onConnectionChange?(connected: boolean): void;
+}
+
+/** One entry of the connection history (logs, tests). */
+export interface ConnectionEvent {
+  readonly cause: DisconnectCause;
+  readonly detail: string;
+  readonly delayMs: number;
+  readonly at: number;
+}
+
+/**
+ * Follows the filtered stream until `signal` aborts: connects, hands every message on, replaces lost
+ * connections with X's backoff, and paces the connection to the governor's budget line (disconnect when
+ * the line is reached, reconnect when `resumeThreshold` posts have accrued). Every message counts
+ * against the budget (X bills what it delivers). Throws on what retrying cannot fix (401/403/400/404).
+ */
+export async function followStream(opts: FollowerOptions, hooks: FollowerHooks, signal: AbortSignal, history: ConnectionEvent[] = []): Promise<void> {
+  const { clock, governor } = opts;
+  const backoff = new ReconnectBackoff();
+  let lastUsageCheck = Number.NEGATIVE_INFINITY;
+  const reconcile = async (force: boolean): Promise<void> => {
+    if (!governor || opts.usageCheckMs <= 0) return;
+    if (!force && clock.now() - lastUsageCheck < opts.usageCheckMs) return;
+    lastUsageCheck = clock.now();
+    const usage = await fetchUsage(opts.client);
+    if (usage.ok) governor.reconcile(usage.value.projectUsage, usage.value.projectCap);
+    else log.warn('could not read GET /2/usage/tweets; keeping the local count', { reason: usage.error });
+  };
+
+  let first = true;
+  while (!signal.aborted) {
+    if (governor) {
+      await reconcile(false);
+      const need = first ? 1 : governor.resumeThreshold();
+      if (governor.headroom() < need) {
+        const s = governor.snapshot();
+        log.info('post budget ahead of its line; stream paused', { consumed: s.consumed, usable: s.usable, headroom: s.headroom, resumeInMs: governor.msUntilHeadroom(need) });
+        try {
+          await governor.waitForHeadroom(need, signal);
+        } catch {
+          break;
+        }
+      }
+    }
+    first = false;
+    const end: SessionEnd = await runSession(
+      { client: opts.client, clock, keepAliveTimeoutMs: opts.keepAliveTimeoutMs, tweetFields: opts.tweetFields, signal },
+      {
+        onMessage: (bytes, at) => {
+          hooks.onMessage(bytes, at);
+          if (!governor) return 'continue';
+          governor.record(1);
+          return governor.headroom() <= 0 ? 'stop' : 'continue';
+        },
+        onKeepAlive: () => m.streamMessages.inc({ kind: 'keepalive' }),
+        onConnected: () => {
+          m.streamConnected.set(1);
+          m.streamBackoffSeconds.set(0);
+          hooks.onConnectionChange?.(true);
+          log.info('connected to the filtered stream');
+        },
+        hasRoom: () => hooks.hasRoom(),
+        setResume: (r) => hooks.setResume(r),
+      },
+    );
+    m.streamConnected.set(0);
+    hooks.onConnectionChange?.(false);
+    // A connection that delivered messages counts as a success: X's schedules start over.
+    if (end.messages > 0) backoff.reset();
+    if (end.cause === 'shutdown') break;
+    m.streamReconnects.inc({ cause: end.cause });
+    if (end.fatal) {
+      if (end.status === 401 || end.status === 403) throw rejectedTokenError(end.status, end.detail);
+      throw new Error(`X refused the stream connection (${end.detail}); not retrying`);
+    }
+    if (end.cause === 'budget') {
+      history.push({ cause: end.cause, detail: end.detail, delayMs: 0, at: clock.now() });
+      await reconcile(true);
+      continue;
+    }
+    let delay = backoff.next(end.cause, clock.now(), end.resetAt);
+    if (end.cause === 'usage_cap' && governor) {
+      // X says the period's cap is spent whatever our count says: believe it until the period ends.
+      governor.reconcile(governor.usable);
+      delay = Math.max(delay, governor.snapshot().periodEnd - clock.now());
+    }
+    history.push({ cause: end.cause, detail: end.detail, delayMs: delay, at: clock.now() });
+    m.streamBackoffSeconds.set(delay / 1000);
+    log.warn('stream connection ended; reconnecting', { cause: end.cause, detail: end.detail, delayMs: delay });
+    try {
+      await clock.sleep(delay, signal);
+    } catch {
+      break;
+    }
+  }
+}
