@@ -1,0 +1,100 @@
+/** bench/results/*.md: the tables a reader quotes, made from the results JSON only. */
+import type { BenchResults, TopologyResult } from './results.js';
+import type { Spread } from './stats.js';
+
+const num = (x: number | undefined, digits = 0): string => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+/** "median (min–max)", or just the median when there was one sample. */
+export function fmt(s: Spread | undefined, digits = 0, unit = ''): string {
+  if (!s || !Number.isFinite(s.median)) return 'n/a';
+  const m = `${num(s.median, digits)}${unit}`;
+  return s.samples.length > 1 ? `${m} (${num(s.min, digits)}–${num(s.max, digits)})` : m;
+}
+
+const ms = (s: Spread | undefined): string => fmt(s, s && s.median < 10 ? 1 : 0, ' ms');
+
+function processCells(t: TopologyResult): { cpu: string; rss: string } {
+  const roles = Object.entries(t.processFigures);
+  return {
+    cpu: roles.map(([role, f]) => `${role} ${fmt(f.cpuCores, 2)}`).join('<br>'),
+    rss: roles.map(([role, f]) => `${role} ${fmt(f.peakRssMiB, 0)}`).join('<br>'),
+  };
+}
+
+const topologyName = (t: TopologyResult): string => (t.topology === 'embedded' ? 'embedded (`crowdpulse run`, SQLite)' : `ingest → Kafka → analyze → Kafka → store → ${t.store === 'influxdb' ? 'InfluxDB' : 'SQLite'}`);
+
+export function markdown(r: BenchResults): string {
+  const L: string[] = [];
+  const c = r.config;
+  L.push(`# crowdpulse bench — ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`, '');
+  L.push(`Command: \`${r.command}\``, '');
+  L.push(`Machine: ${r.machine.cpuModel}, ${r.machine.cores} cores @ ${r.machine.clockMHz} MHz (nominal), AVX-512 VNNI ${r.machine.vnni ? 'yes' : 'no'}, ${r.machine.memoryGiB} GiB, ${r.machine.os}, kernel ${r.machine.kernel}${r.machine.hypervisor ? ', virtual machine' : ''}; load average at start ${r.machine.loadAverageAtStart.join(' / ')}.`);
+  L.push(`Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  L.push(`Models: ${Object.entries(r.models).map(([tier, m]) => `${tier} = \`${m.id}\` (${(m.bytes / 2 ** 20).toFixed(1)} MiB ONNX)`).join(', ') || 'none'}.`);
+  L.push(`Configuration: ${c.posts} posts from \`${String(c.fixture)}\` (replay source), ${c.repeats} repeats; every figure is the median with min–max over the repeats that passed the correctness check (store holds exactly the expected rows per topic, dead letters as planted).`, '');
+
+  if (r.goals.length > 0) {
+    L.push('## Goals', '', '| goal | target | measured | met |', '| --- | --- | --- | --- |');
+    for (const g of r.goals) L.push(`| ${g.goal} | ${g.target} | ${g.measured} | ${g.met === undefined ? 'not measured' : g.met ? 'yes' : `**no**${g.note ? ` — ${g.note}` : ''}`} |`);
+    L.push('');
+  }
+
+  if (r.topologies.length > 0) {
+    L.push(`## End to end: ${c.posts} posts, unpaced`, '');
+    L.push('Throughput = posts / (first post ingested → last post stored). Latency = ingested → stored per post. CPU = CPU time / wall time of each process (2.00 = both cores all the time); RSS = peak resident MiB.', '');
+    L.push('| topology | tier | posts/s | time (s) | p50 | p95 | p99 | CPU (cores) | peak RSS (MiB) | runs ok |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const t of r.topologies) {
+      if (t.skipped) {
+        L.push(`| ${topologyName(t)} | ${t.tier} | skipped: ${t.skipped} | | | | | | | |`);
+        continue;
+      }
+      const p = processCells(t);
+      L.push(`| ${topologyName(t)} | ${t.tier} | ${fmt(t.figures.postsPerSecond)} | ${fmt(t.figures.seconds, 2)} | ${ms(t.figures.latencyP50Ms)} | ${ms(t.figures.latencyP95Ms)} | ${ms(t.figures.latencyP99Ms)} | ${p.cpu} | ${p.rss} | ${t.runs.length - t.failed}/${t.runs.length} |`);
+    }
+    const failures = r.topologies.flatMap((t) => t.runs.filter((x) => !x.ok).map((x) => `${t.topology}/${t.tier}: ${x.problems.join('; ')}`));
+    if (failures.length > 0) L.push('', 'Failed runs (not counted):', ...failures.map((f) => `- ${f}`));
+    L.push('');
+  }
+
+  if (r.sideBySide.length > 0) {
+    L.push('## Side by side: same posts, same model', '');
+    L.push('| tier | analyser | posts | posts/s | crowdpulse embedded is … × faster |', '| --- | --- | --- | --- | --- |');
+    for (const s of r.sideBySide) {
+      L.push(`| ${s.tier} | ${s.analyser}: ${s.description} | ${s.posts} | ${s.skipped ? `skipped: ${s.skipped}` : fmt(s.postsPerSecond)} | ${s.crowdpulseSpeedup === undefined ? 'n/a' : `${num(s.crowdpulseSpeedup, 1)}×`} |`);
+    }
+    L.push('');
+  }
+
+  if (r.sustained.length > 0) {
+    L.push(`## Sustained rate (${String(c.durationSeconds)} s per run)`, '');
+    L.push('Lag = stored time − the time the post was due by the target schedule; "lag at end" is the last post\'s (how far behind the store finished).', '');
+    L.push('| topology | tier | target rate | ingested/s | stored/s | p50 | p99 | max | lag p99 | lag at end | runs ok |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const t of r.sustained) {
+      if (t.skipped) {
+        L.push(`| ${topologyName(t)} | ${t.tier} | ${t.rateLabel ?? ''} | skipped: ${t.skipped} | | | | | | | |`);
+        continue;
+      }
+      const target = t.targetRate === undefined ? `max (${t.posts} posts)` : `${t.rateLabel === String(t.targetRate) ? '' : `${t.rateLabel} = `}${num(t.targetRate)}/s`;
+      L.push(`| ${topologyName(t)} | ${t.tier} | ${target} | ${fmt(t.figures.ingestPostsPerSecond)} | ${fmt(t.figures.postsPerSecond)} | ${ms(t.figures.latencyP50Ms)} | ${ms(t.figures.latencyP99Ms)} | ${ms(t.figures.latencyMaxMs)} | ${ms(t.figures.lagP99Ms)} | ${ms(t.figures.lagEndMs)} | ${t.runs.length - t.failed}/${t.runs.length} |`);
+    }
+    L.push('');
+  }
+
+  const micro = r.micro as Record<string, { markdown?: string }>;
+  const microParts = Object.values(micro).map((m) => m.markdown).filter((m): m is string => typeof m === 'string');
+  if (microParts.length > 0) {
+    L.push('## Micro-benchmarks per stage', '');
+    L.push(...microParts);
+  }
+
+  if (r.profiles.length > 0) {
+    L.push('## Where the time goes', '');
+    for (const p of r.profiles) {
+      L.push(`### ${p.what}`, '', `Profiles: ${p.files.map((f) => `\`${f}\``).join(', ')}`, '', '| function | where | thread | self ms | share of thread |', '| --- | --- | --- | --- | --- |');
+      for (const h of p.top.slice(0, 12)) L.push(`| ${h.fn} | ${h.where || '(native)'} | ${h.thread.split('/').slice(-2).join('/')} | ${num(h.selfMs, 1)} | ${num(h.share * 100, 1)}% |`);
+      L.push('');
+    }
+  }
+  if (r.notes.length > 0) L.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
+  return L.join('\n');
+}

@@ -1,0 +1,125 @@
+/**
+ * Inference micro-benchmark of one tier: posts/s against batch size and thread count.
+ *  - session: one onnxruntime session in this thread, intra-op threads 1 or 2, inputs encoded
+ *    beforehand (model time only), batch sizes swept;
+ *  - pool: crowdpulse's SentimentPool (Piscina workers, one single-threaded session each,
+ *    encoding inside the worker), 1 or 2 workers, each kept busy — the analyze stage alone;
+ *  - encode: the tier's encoder (tokenization / feature hashing) alone, batch 1 and 256.
+ * Achieved int8 ops/s = 2 × MACs (from the ONNX graph, at the padded length actually fed) / time.
+ *   node --import tsx bench/micro/inference.ts --model accurate [--posts 2048] [--min-seconds 1.5]
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { createEncoder } from '../../src/model/encoder.js';
+import { loadManifest, resolveModelDir } from '../../src/model/registry.js';
+import { SentimentPool } from '../../src/transforms/sentiment/sentiment-pool.js';
+import { REPO } from '../lib/child.js';
+import { expectedFor } from '../lib/expected.js';
+import { countMacs, macsOfBatch } from '../lib/onnx-macs.js';
+
+const { values } = parseArgs({ options: {
+  model: { type: 'string', default: 'fast' },
+  posts: { type: 'string', default: '2048' },
+  fixture: { type: 'string', default: 'bench/fixtures/posts.ndjson.gz' },
+  batches: { type: 'string', default: '1,8,32,128,512' },
+  threads: { type: 'string', default: '1,2' },
+  'min-seconds': { type: 'string', default: '1.5' },
+} });
+const minSeconds = Number(values['min-seconds']);
+const texts = expectedFor(join(REPO, values.fixture as string), Number(values.posts)).texts as string[];
+const modelDir = resolveModelDir(values.model as string);
+const manifest = await loadManifest(modelDir);
+const onnxPath = `${modelDir}/${manifest.onnx}`;
+const encoder = await createEncoder(manifest, modelDir);
+const macs = countMacs(onnxPath);
+const perToken = macs.activationProducts > 0;
+const batches = (values.batches as string).split(',').map(Number);
+const threadCounts = (values.threads as string).split(',').map(Number);
+const note = (s: string): void => void process.stderr.write(`${s}\n`);
+
+/** Padded sequence length of a feed (the second dimension of its first 2-D tensor). */
+function paddedLength(feeds: Record<string, ort.Tensor>): number {
+  for (const t of Object.values(feeds)) if (t.dims.length === 2) return Number(t.dims[1]);
+  return 1;
+}
+
+function chunks<T>(xs: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/** Runs `pass` until `minSeconds` have passed (at least once); returns items/s and seconds per pass. */
+async function timed(items: number, pass: () => Promise<void> | void): Promise<{ perSecond: number; secondsPerPass: number; passes: number }> {
+  await pass(); // warm-up
+  let passes = 0;
+  const t0 = performance.now();
+  do {
+    await pass();
+    passes += 1;
+  } while ((performance.now() - t0) / 1000 < minSeconds);
+  const seconds = (performance.now() - t0) / 1000;
+  return { perSecond: (items * passes) / seconds, secondsPerPass: seconds / passes, passes };
+}
+
+const session: Record<string, unknown>[] = [];
+for (const threads of threadCounts) {
+  const s = await ort.InferenceSession.create(onnxPath, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+  for (const batch of batches) {
+    const feeds = chunks(texts, batch).map((c) => encoder.encode(c) as Record<string, ort.Tensor>);
+    let macTotal = 0;
+    let tokens = 0;
+    for (const [i, f] of feeds.entries()) {
+      const n = Math.min(batch, texts.length - i * batch);
+      const len = paddedLength(f);
+      macTotal += macsOfBatch(macs, n, len, perToken);
+      tokens += n * len;
+    }
+    const r = await timed(texts.length, async () => {
+      for (const f of feeds) await s.run(f);
+    });
+    const opsPerSecond = (2 * macTotal) / r.secondsPerPass;
+    session.push({ threads, batch, postsPerSecond: r.perSecond, meanPaddedLength: tokens / texts.length, macsPerPost: macTotal / texts.length, int8OpsPerSecond: opsPerSecond });
+    note(`session threads=${threads} batch=${batch}: ${Math.round(r.perSecond)} posts/s`);
+  }
+  await s.release();
+}
+
+const encode: Record<string, unknown>[] = [];
+for (const batch of [1, 256]) {
+  const groups = chunks(texts, batch);
+  const r = await timed(texts.length, () => {
+    for (const g of groups) encoder.encode(g);
+  });
+  encode.push({ batch, postsPerSecond: r.perSecond });
+  note(`encode batch=${batch}: ${Math.round(r.perSecond)} posts/s`);
+}
+
+const pool: Record<string, unknown>[] = [];
+const poolBatch = Number((manifest as unknown as { tier?: string }).tier === 'accurate' ? 32 : 512);
+for (const workers of threadCounts) {
+  const p = new SentimentPool(modelDir, workers);
+  await p.warmUp();
+  const groups = chunks(texts, poolBatch);
+  const r = await timed(texts.length, async () => {
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < groups.length) await p.run(groups[next++] as string[]);
+    };
+    await Promise.all(Array.from({ length: workers }, lane));
+  });
+  pool.push({ workers, batch: poolBatch, postsPerSecond: r.perSecond });
+  note(`pool workers=${workers} batch=${poolBatch}: ${Math.round(r.perSecond)} posts/s`);
+  await p.close();
+}
+
+process.stdout.write(JSON.stringify({
+  model: manifest.id,
+  onnx: onnxPath,
+  posts: texts.length,
+  macs: { ...macs, perToken, unit: perToken ? 'per token (plus attention: activationProducts × L × hidden per token)' : 'per post' },
+  session,
+  encode,
+  pool,
+}) + '\n');

@@ -1,0 +1,260 @@
+/**
+ * `npm run bench`: replays recorded posts through each topology and tier, checks that the store
+ * holds exactly what it must, and writes bench/results/<time>.{json,md} and latest.{json,md}.
+ *
+ *   npm run bench                                   # everything, 20,000 posts, 3 repeats
+ *   npm run bench -- --sections throughput --tiers fast --repeats 1 --posts 2000
+ *   npm run bench -- --sections sustained --rate 67,500,half,max --duration 30s
+ *
+ * Options (defaults in brackets):
+ *   --posts N [20000]            posts per end-to-end run (first N of the fixture)
+ *   --repeats R [3]              repeats of every figure (median, min–max)
+ *   --tiers fast,accurate        model tiers
+ *   --topologies embedded,kafka  topologies; kafka starts its own broker and InfluxDB via scripts/
+ *   --kafka-store influxdb       where the Kafka topology's store role writes: influxdb, sqlite or both
+ *   --sections throughput,side-by-side,sustained,micro
+ *   --rate 67,500,half,max       sustained-rate targets (posts/s; half/max = of the measured max)
+ *   --duration 30s               sustained-rate duration
+ *   --sustained-repeats R [=repeats]
+ *   --baseline-posts N [=posts]  posts for the side-by-side analysers
+ *   --profile / --no-profile     CPU-profile the bottleneck when a goal is missed [on]
+ *   --out DIR [bench/results]    --fixture FILE [bench/fixtures/posts.ndjson.gz]
+ *   --run-timeout 600s           --kafka-port 29092  --influx-port 28086
+ */
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO } from './lib/child.js';
+import { hotFunctions, profileFiles } from './lib/cpuprofile.js';
+import { BUNDLED } from './lib/fixtures.js';
+import { machine, versions } from './lib/machine.js';
+import { tierInfo, type TierInfo } from './lib/models.js';
+import { BenchProgress } from './lib/progress.js';
+import { markdown } from './lib/report.js';
+import type { BenchResults, Goal, TopologyResult } from './lib/results.js';
+import { ensureService, scriptsPresent, stopService, type Service } from './lib/services.js';
+import type { BenchContext, BenchOptions } from './sections/context.js';
+import { micro } from './sections/micro.js';
+import { sideBySide } from './sections/side-by-side.js';
+import { planName, runPlan, runPlans, sustainedPlans, throughputPlans, type Plan } from './sections/topologies.js';
+
+function seconds(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());
+  if (!m) throw new Error(`not a duration: "${s}" (e.g. 30s, 2m)`);
+  const v = Number(m[1]);
+  return m[2] === 'ms' ? v / 1000 : m[2] === 'm' ? v * 60 : v;
+}
+
+const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+function options(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      posts: { type: 'string', default: '20000' },
+      repeats: { type: 'string', default: '3' },
+      tiers: { type: 'string', default: 'fast,accurate' },
+      topologies: { type: 'string', default: 'embedded,kafka' },
+      'kafka-store': { type: 'string', default: 'influxdb' },
+      sections: { type: 'string', default: 'throughput,side-by-side,sustained,micro' },
+      rate: { type: 'string', default: '67,500,half,max' },
+      duration: { type: 'string', default: '30s' },
+      'sustained-repeats': { type: 'string' },
+      'baseline-posts': { type: 'string' },
+      profile: { type: 'boolean', default: true },
+      'no-profile': { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/results' },
+      fixture: { type: 'string', default: BUNDLED },
+      'run-timeout': { type: 'string', default: '600s' },
+      'kafka-port': { type: 'string', default: '29092' },
+      'influx-port': { type: 'string', default: '28086' },
+    },
+  });
+  const repeats = Math.max(1, Number(values.repeats));
+  const topologies = list(values.topologies as string);
+  for (const t of topologies) if (t !== 'embedded' && t !== 'kafka') throw new Error(`--topologies: unknown "${t}" (embedded, kafka)`);
+  const stores = list(values['kafka-store'] as string);
+  for (const s of stores) if (s !== 'influxdb' && s !== 'sqlite') throw new Error(`--kafka-store: unknown "${s}" (influxdb, sqlite)`);
+  return {
+    posts: Number(values.posts),
+    repeats,
+    tiers: list(values.tiers as string),
+    topologies: topologies as ('embedded' | 'kafka')[],
+    kafkaStores: stores as ('influxdb' | 'sqlite')[],
+    sections: new Set(list(values.sections as string)),
+    rates: list(values.rate as string),
+    durationSeconds: seconds(values.duration as string),
+    sustainedRepeats: values['sustained-repeats'] ? Number(values['sustained-repeats']) : repeats,
+    baselinePosts: values['baseline-posts'] ? Number(values['baseline-posts']) : Number(values.posts),
+    fixture: values.fixture as string,
+    outDir: values.out as string,
+    profile: (values.profile as boolean) && !(values['no-profile'] as boolean),
+    runTimeoutMs: seconds(values['run-timeout'] as string) * 1000,
+    kafkaPort: Number(values['kafka-port']),
+    influxPort: Number(values['influx-port']),
+  };
+}
+
+/** The issue's goals, judged from the medians. */
+function goals(r: BenchResults, posts: number): Goal[] {
+  const out: Goal[] = [];
+  const find = (topology: string, tier: string): TopologyResult | undefined => r.topologies.find((t) => t.topology === topology && t.tier === tier && (topology === 'embedded' || t.store === 'influxdb'));
+  const embeddedTarget: Record<string, number> = { accurate: 30, fast: 3 };
+  for (const [tier, limit] of Object.entries(embeddedTarget)) {
+    const t = find('embedded', tier);
+    const pps = t?.figures.postsPerSecond?.median;
+    const secs = pps ? 20_000 / pps : undefined;
+    out.push({
+      goal: `embedded, ${tier} tier: 20,000 posts end to end`, target: `≤ ${limit} s (≥ ${Math.round(20_000 / limit)} posts/s)`,
+      measured: secs === undefined ? 'not measured' : `${secs.toFixed(2)} s for 20,000 (${Math.round(pps as number)} posts/s${posts !== 20_000 ? `, from ${posts}-post runs` : ''})`,
+      met: secs === undefined ? undefined : secs <= limit,
+      ...(secs !== undefined && secs > limit ? { note: `${(secs / limit).toFixed(1)}× the target (${(secs - limit).toFixed(1)} s over)` } : {}),
+    });
+    const k = find('kafka', tier);
+    const kp = k?.figures.postsPerSecond?.median;
+    const want = (20_000 / limit) * 0.5;
+    out.push({
+      goal: `Kafka + InfluxDB, ${tier} tier`, target: `≥ 50 % of the embedded goal rate (≥ ${Math.round(want)} posts/s)`,
+      measured: kp === undefined ? (k?.skipped ? `skipped: ${k.skipped}` : 'not measured') : `${Math.round(kp)} posts/s (${Math.round((kp / (20_000 / limit)) * 100)} % of the goal rate${pps ? `, ${Math.round((kp / pps) * 100)} % of the embedded rate measured` : ''})`,
+      met: kp === undefined ? undefined : kp >= want,
+      ...(kp !== undefined && kp < want ? { note: `${(want / kp).toFixed(1)}× short` } : {}),
+    });
+  }
+  for (const s of r.sustained.filter((x) => x.rateLabel === 'half' && !x.skipped)) {
+    const p99 = s.figures.latencyP99Ms?.median;
+    out.push({
+      goal: `p99 latency at half the max rate, ${s.topology === 'embedded' ? 'embedded' : `Kafka → ${s.store}`}, ${s.tier}`, target: '≤ 1 s',
+      measured: p99 === undefined ? 'not measured' : `${Math.round(p99)} ms at ${s.targetRate} posts/s`,
+      met: p99 === undefined ? undefined : p99 <= 1000,
+      ...(p99 !== undefined && p99 > 1000 ? { note: `${(p99 / 1000).toFixed(1)}× the target` } : {}),
+    });
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const o = options(process.argv.slice(2));
+  const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const outDir = join(REPO, o.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const tiers = new Map<string, TierInfo>();
+  for (const t of o.tiers) {
+    const info = tierInfo(t);
+    if (info) tiers.set(t, info);
+  }
+  const results: BenchResults = {
+    schema: 'crowdpulse-bench/1',
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, ''),
+    machine: machine(),
+    versions: versions(),
+    config: { ...o, sections: [...o.sections] },
+    models: Object.fromEntries([...tiers].map(([t, i]) => [t, { id: i.id, dir: relative(REPO, i.dir), onnx: relative(REPO, i.onnx), bytes: i.bytes }])),
+    topologies: [], sideBySide: [], sustained: [], micro: {}, goals: [], profiles: [], notes: [],
+  };
+  for (const t of o.tiers) if (!tiers.has(t)) results.notes.push(`tier ${t}: models/${t}/model.json is not present, so nothing scored with it`);
+
+  const wantKafka = o.topologies.includes('kafka') && (o.sections.has('throughput') || o.sections.has('sustained') || o.sections.has('micro'));
+  const plansPerTopology = o.tiers.length * (o.topologies.includes('embedded') ? 1 : 0) + o.tiers.length * (o.topologies.includes('kafka') ? o.kafkaStores.length : 0);
+  const steps = (o.sections.has('throughput') ? plansPerTopology * o.repeats : 0)
+    + (o.sections.has('side-by-side') ? (o.tiers.length + 1) * o.repeats : 0)
+    + (o.sections.has('sustained') ? plansPerTopology * o.rates.length * o.sustainedRepeats : 0)
+    + (o.sections.has('micro') ? (o.tiers.length + 1 + (wantKafka ? 1 : 0)) * o.repeats : 0);
+  const progress = new BenchProgress(steps);
+  const save = (): void => {
+    results.finishedAt = new Date().toISOString();
+    const json = JSON.stringify(results, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
+    writeFileSync(join(outDir, `${stamp}.json`), json);
+    writeFileSync(join(outDir, `${stamp}.md`), markdown(results));
+    copyFileSync(join(outDir, `${stamp}.json`), join(outDir, 'latest.json'));
+    copyFileSync(join(outDir, `${stamp}.md`), join(outDir, 'latest.md'));
+  };
+  const services: BenchContext['services'] = { problems: [] };
+  const ctx: BenchContext = { options: o, progress, results, tiers, services, save };
+  const svcOptions = { kafkaPort: o.kafkaPort, influxPort: o.influxPort, onLog: (l: string) => progress.log(l) };
+  const started: Service[] = [];
+  const stopServices = async (): Promise<void> => {
+    for (const s of started.splice(0)) {
+      progress.log(`stopping ${s.name} (bench instance)`);
+      await stopService(s, svcOptions);
+    }
+  };
+  process.once('SIGINT', () => {
+    void stopServices().finally(() => process.exit(130));
+  });
+
+  try {
+    if (wantKafka) {
+      const present = scriptsPresent();
+      const needInflux = o.kafkaStores.includes('influxdb');
+      for (const name of ['kafka', 'influxdb'] as const) {
+        if (name === 'influxdb' && !needInflux) continue;
+        if (!present[name]) {
+          services.problems.push(`scripts/${name === 'kafka' ? 'kafka' : 'influxdb'}.sh not present`);
+          continue;
+        }
+        const r = await ensureService(name, svcOptions);
+        if (r.service) {
+          services[name] = r.service;
+          if (r.service.startedByBench) started.push(r.service);
+          (results.versions as Record<string, string>)[name] = r.service.version;
+        } else services.problems.push(r.problem ?? `${name} did not start`);
+      }
+      for (const p of services.problems) results.notes.push(`Kafka topology: ${p}`);
+    }
+
+    const maxRates = new Map<string, number>();
+    if (o.sections.has('throughput')) {
+      const plans = throughputPlans(ctx);
+      results.topologies = await runPlans(ctx, plans, o.repeats, (r) => {
+        results.topologies = r;
+        save();
+      });
+      plans.forEach((p, i) => {
+        const pps = results.topologies[i]?.figures.postsPerSecond?.median;
+        if (pps) maxRates.set(planName(p), pps);
+      });
+    }
+    if (o.sections.has('side-by-side')) {
+      results.sideBySide = await sideBySide(ctx, results.topologies);
+      save();
+    }
+    if (o.sections.has('sustained')) {
+      if (maxRates.size === 0 && o.rates.some((r) => r === 'half' || r === 'max')) results.notes.push('sustained: half/max rates need the throughput section in the same run');
+      const sustainedCtx: BenchContext = { ...ctx, options: { ...o } };
+      results.sustained = await runPlans(sustainedCtx, sustainedPlans(ctx, maxRates), o.sustainedRepeats, (r) => {
+        results.sustained = r;
+        save();
+      });
+    }
+    if (o.sections.has('micro')) await micro(ctx);
+
+    results.goals = goals(results, o.posts);
+    save();
+    if (o.profile) {
+      const missed = throughputPlans(ctx).filter((p) => results.goals.some((g) => g.met === false && g.goal.includes(`${p.tier} tier`) && (p.topology === 'embedded' ? g.goal.startsWith('embedded') : g.goal.startsWith('Kafka') && p.store === 'influxdb')));
+      for (const p of missed) {
+        const dir = join(REPO, o.outDir, 'profiles', `${stamp}-${planName(p).replace(/[^a-z0-9]+/gi, '-')}`);
+        mkdirSync(dir, { recursive: true });
+        await runPlan(ctx, p as Plan, 0, dir);
+        const files = profileFiles(dir);
+        results.profiles.push({ what: `${planName(p)}: one run under node --cpu-prof (main thread and every worker thread)`, files: files.map((f) => relative(REPO, f)), top: hotFunctions(files) });
+        save();
+      }
+    }
+  } finally {
+    await stopServices();
+    progress.stop();
+    save();
+  }
+  process.stdout.write(`\n${markdown(results)}\nwritten: ${join(o.outDir, `${stamp}.json`)} and .md (also latest.json, latest.md)\n`);
+  const failed = [...results.topologies, ...results.sustained].reduce((a, t) => a + t.failed, 0);
+  if (failed > 0) {
+    process.stderr.write(`${failed} run(s) failed the correctness check (see the tables)\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

@@ -1,0 +1,34 @@
+/** What every bench section gets: the options, the progress display, the results so far, the services. */
+import type { BenchProgress } from '../lib/progress.js';
+import type { BenchResults } from '../lib/results.js';
+import type { Service } from '../lib/services.js';
+import type { TierInfo } from '../lib/models.js';
+
+export interface BenchOptions {
+  readonly posts: number;
+  readonly repeats: number;
+  readonly tiers: readonly string[];
+  readonly topologies: readonly ('embedded' | 'kafka')[];
+  readonly kafkaStores: readonly ('influxdb' | 'sqlite')[];
+  readonly sections: ReadonlySet<string>;
+  readonly rates: readonly string[];
+  readonly durationSeconds: number;
+  readonly sustainedRepeats: number;
+  readonly baselinePosts: number;
+  readonly fixture: string;
+  readonly outDir: string;
+  readonly profile: boolean;
+  readonly runTimeoutMs: number;
+  readonly kafkaPort: number;
+  readonly influxPort: number;
+}
+
+export interface BenchContext {
+  readonly options: BenchOptions;
+  readonly progress: BenchProgress;
+  readonly results: BenchResults;
+  readonly tiers: ReadonlyMap<string, TierInfo>;
+  readonly services: { kafka?: Service; influxdb?: Service; problems: string[] };
+  /** Writes the results so far (JSON + markdown). */
+  save(): void;
+}

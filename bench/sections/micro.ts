@@ -1,0 +1,97 @@
+/**
+ * Section "micro": per-stage micro-benchmarks, each in its own process, repeated; the markdown
+ * for each is made here from the medians.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { lastJsonLine, REPO, runChild, usageFileIn } from '../lib/child.js';
+import { int8Peak } from '../lib/machine.js';
+import { fmt } from '../lib/report.js';
+import { spread, type Spread } from '../lib/stats.js';
+import type { BenchContext } from './context.js';
+
+type Json = Record<string, unknown>;
+type Row = Record<string, number | string | boolean>;
+type MergedRow = Row & { readonly spreads: Record<string, Spread> };
+
+async function repeated(ctx: BenchContext, label: string, args: readonly string[], units: number): Promise<Json[]> {
+  const out: Json[] = [];
+  for (let rep = 1; rep <= ctx.options.repeats; rep++) {
+    const step = ctx.progress.step(`micro ${label} #${rep}`, units, 'steps');
+    let k = 0;
+    try {
+      const r = await runChild({ name: label, args, usageFile: usageFileIn(join(REPO, 'bench/results/tmp'), `micro-${label}-${rep}`), timeoutMs: ctx.options.runTimeoutMs, onStderrLine: () => step.update(++k) });
+      out.push(lastJsonLine<Json>(r.stdout, label));
+      step.done('done');
+    } catch (e) {
+      step.done(`FAILED: ${(e as Error).message.split('\n').slice(0, 2).join(' | ')}`);
+    }
+  }
+  return out;
+}
+
+/** Medians over repeats of rows matched by `key`, for every numeric field. */
+function mergeRows(reps: readonly Row[][], key: (r: Row) => string): MergedRow[] {
+  const first = reps[0] ?? [];
+  return first.map((row) => {
+    const k = key(row);
+    const same = reps.map((rows) => rows.find((r) => key(r) === k)).filter((r): r is Row => r !== undefined);
+    const spreads: Record<string, Spread> = {};
+    for (const [f, v] of Object.entries(row)) if (typeof v === 'number') spreads[f] = spread(same.map((r) => r[f] as number));
+    return { ...row, spreads } as MergedRow;
+  });
+}
+
+export async function micro(ctx: BenchContext): Promise<void> {
+  const peak = int8Peak(ctx.results.machine);
+  ctx.results.micro.peak = peak;
+  for (const tier of ctx.options.tiers) {
+    if (!ctx.tiers.has(tier)) {
+      ctx.results.micro[`inference.${tier}`] = { skipped: `models/${tier} not present` };
+      continue;
+    }
+    const reps = await repeated(ctx, `inference/${tier}`, ['bench/micro/inference.ts', '--model', tier, '--fixture', ctx.options.fixture], 16);
+    if (reps.length === 0) continue;
+    const session = mergeRows(reps.map((r) => r.session as Row[]), (r) => `${r.threads}/${r.batch}`);
+    const pool = mergeRows(reps.map((r) => r.pool as Row[]), (r) => `${r.workers}/${r.batch}`);
+    const encode = mergeRows(reps.map((r) => r.encode as Row[]), (r) => String(r.batch));
+    const macs = reps[0]?.macs as Json;
+    const L: string[] = [`### Inference, ${tier} tier (\`${String(reps[0]?.model)}\`)`, ''];
+    L.push(`MACs from the ONNX graph: ${Number(macs.weightMacsPerRow).toLocaleString('en-US')} per ${macs.perToken ? 'token in weight products' : 'post'} (${String(macs.weightProducts)} weight products, ${String(macs.int8Products)} of them int8)${macs.perToken ? ` + attention ${String(macs.activationProducts)} products × L × ${String(macs.hidden)} per token` : ''}. CPU int8 peak: ${peak.formula}.`, '');
+    L.push('| mode | threads | batch | posts/s | mean padded length | MACs/post | int8 G ops/s | % of peak |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of session) {
+      L.push(`| session (model only) | ${r.threads} | ${r.batch} | ${fmt(r.spreads.postsPerSecond)} | ${Number(r.meanPaddedLength).toFixed(1)} | ${Math.round(Number(r.macsPerPost)).toLocaleString('en-US')} | ${fmt(r.spreads.int8OpsPerSecond ? spread((r.spreads.int8OpsPerSecond as Spread).samples.map((x) => x / 1e9)) : undefined, 1)} | ${((Number((r.spreads.int8OpsPerSecond as Spread | undefined)?.median ?? 0) / peak.opsPerSecond) * 100).toFixed(1)}% |`);
+    }
+    for (const r of pool) L.push(`| Piscina pool (encode + model) | ${r.workers} workers | ${r.batch} | ${fmt(r.spreads.postsPerSecond)} | | | | |`);
+    L.push('', `Encoder alone: ${encode.map((r) => `batch ${r.batch}: ${fmt(r.spreads.postsPerSecond)} posts/s`).join(', ')}.`, '');
+    ctx.results.micro[`inference.${tier}`] = { macs, session, pool, encode, markdown: L.join('\n') };
+    ctx.save();
+  }
+
+  const stages = await repeated(ctx, 'stages', ['bench/micro/stages.ts', '--fixture', ctx.options.fixture], 3);
+  if (stages.length > 0) {
+    const codec = mergeRows(stages.map((s) => s.codec as Row[]), (r) => `${r.message}/${r.encoding}`);
+    const L = ['### Parse, message encode/decode, line protocol', '', `Ingest parse (stream line → validated Post): ${fmt(spread(stages.map((s) => Number((s.parse as Json).perSecond))))} posts/s.`, ''];
+    L.push('| message | encoding | bytes | encode/s | decode/s |', '| --- | --- | --- | --- | --- |');
+    for (const r of codec) L.push(`| ${r.message} | ${r.encoding} | ${Number(r.bytes).toFixed(0)} | ${fmt(r.spreads.encodePerSecond)} | ${fmt(r.spreads.decodePerSecond)} |`);
+    const lp = stages.map((s) => s.lineProtocol as Json | undefined).filter((x): x is Json => x !== undefined);
+    if (lp.length > 0) {
+      L.push('', `InfluxDB line protocol: ${fmt(spread(lp.map((x) => Number(x.postsPerSecond))))} posts/s encoded (${Number(lp[0]?.bytesPerPoint).toFixed(0)} bytes/point), gzip level 3 of the encoded text ${fmt(spread(lp.map((x) => Number(x.gzipLevel3PostsPerSecond))))} posts/s (ratio ${Number(lp[0]?.gzipRatio).toFixed(2)}).`);
+    } else L.push('', 'Line protocol: the InfluxDB encoder is not present.');
+    L.push('');
+    ctx.results.micro.stages = { runs: stages, codec, markdown: L.join('\n') };
+    ctx.save();
+  }
+
+  if (ctx.services.kafka && existsSync(join(REPO, 'src/kafka/producer.ts'))) {
+    const reps = await repeated(ctx, 'kafka-io', ['bench/micro/kafka-io.ts', '--brokers', ctx.services.kafka.address, '--fixture', ctx.options.fixture], 2);
+    if (reps.length > 0) {
+      const p = spread(reps.map((r) => Number(r.producePerSecond)));
+      const c = spread(reps.map((r) => Number(r.consumePerSecond)));
+      ctx.results.micro.kafka = { runs: reps, markdown: `### Kafka\n\nThrough crowdpulse's transport, ${String(reps[0]?.messages)} Post messages (${String(reps[0]?.encoding)}, ${Number(reps[0]?.bytesPerMessage).toFixed(0)} bytes), batches of ${String(reps[0]?.batch)}: produce (acknowledged, idempotent, lz4) ${fmt(p)} msg/s; consume (decode + validate + ack) ${fmt(c)} msg/s.\n` };
+      ctx.save();
+    }
+  } else {
+    ctx.results.micro.kafka = { skipped: ctx.services.kafka ? 'src/kafka/producer.ts not present' : 'no Kafka broker', markdown: `### Kafka\n\nSkipped: ${ctx.services.kafka ? 'transport not present' : `no broker (${ctx.services.problems.join('; ') || 'kafka topology not selected'})`}.\n` };
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Section "side-by-side": the same posts and the same model, analysed the way the descendant
+ * system did (one post per session.run, unbatched, one thread, in the main thread) and by VADER's
+ * lexicon, each in its own process; crowdpulse's embedded throughput (full pipeline: ingest,
+ * analyze, store) divided by theirs (analysis only).
+ */
+import { join } from 'node:path';
+import { lastJsonLine, REPO, runChild, usageFileIn } from '../lib/child.js';
+import type { SideBySide, TopologyResult } from '../lib/results.js';
+import { spread, type Spread } from '../lib/stats.js';
+import type { BenchContext } from './context.js';
+
+interface AnalyserOutput {
+  readonly posts: number;
+  readonly seconds: number;
+  readonly postsPerSecond: number;
+  readonly extra?: Record<string, unknown>;
+}
+
+const PER_POST = 'descendant way: onnxruntime session.run per post, unbatched, 1 thread, main thread, same encoder';
+const VADER = 'VADER lexicon (npm vader-sentiment), one post at a time, main thread';
+
+async function measure(ctx: BenchContext, label: string, script: string, args: readonly string[], posts: number): Promise<{ pps?: Spread; extra?: Record<string, unknown>; error?: string }> {
+  const samples: number[] = [];
+  let extra: Record<string, unknown> | undefined;
+  let error: string | undefined;
+  for (let rep = 1; rep <= ctx.options.repeats; rep++) {
+    const step = ctx.progress.step(`${label} #${rep}`, posts);
+    try {
+      const r = await runChild({
+        name: label,
+        args: [script, '--posts', String(posts), '--fixture', ctx.options.fixture, ...args],
+        usageFile: usageFileIn(join(REPO, 'bench/results/tmp'), `${label}-${rep}`),
+        timeoutMs: ctx.options.runTimeoutMs,
+        onStderrLine: (line) => {
+          const m = /^progress: (\d+)/.exec(line);
+          if (m) step.update(Number(m[1]));
+        },
+      });
+      const o = lastJsonLine<AnalyserOutput>(r.stdout, label);
+      samples.push(o.postsPerSecond);
+      extra = { ...o.extra, peakRssMiB: r.usage?.peakRssMiB, cpuCores: r.usage ? (r.usage.userCpuSeconds + r.usage.systemCpuSeconds) / r.usage.wallSeconds : undefined };
+      step.done(`${Math.round(o.postsPerSecond)} posts/s`);
+    } catch (e) {
+      error = (e as Error).message.split('\n').slice(0, 3).join(' | ');
+      step.done(`FAILED: ${error}`);
+    }
+  }
+  return samples.length > 0 ? { pps: spread(samples), ...(extra ? { extra } : {}) } : { error: error ?? 'no repeats' };
+}
+
+export async function sideBySide(ctx: BenchContext, embedded: readonly TopologyResult[]): Promise<SideBySide[]> {
+  const out: SideBySide[] = [];
+  const posts = Math.min(ctx.options.baselinePosts, ctx.options.posts);
+  const crowdpulse = (tier: string): number | undefined => embedded.find((t) => t.topology === 'embedded' && t.tier === tier && !t.skipped)?.figures.postsPerSecond?.median;
+  const row = (tier: string, analyser: string, description: string, m: { pps?: Spread; extra?: Record<string, unknown>; error?: string }): SideBySide => {
+    const cp = crowdpulse(tier);
+    return {
+      tier, analyser, description, posts, postsPerSecond: m.pps,
+      ...(m.pps && cp !== undefined ? { crowdpulseSpeedup: cp / m.pps.median } : {}),
+      ...(m.extra ? { extra: m.extra } : {}),
+      ...(m.error ? { skipped: m.error } : {}),
+    };
+  };
+  for (const tier of ctx.options.tiers) {
+    if (!ctx.tiers.has(tier)) {
+      out.push({ tier, analyser: 'per-post', description: PER_POST, posts, postsPerSecond: undefined, skipped: `models/${tier} not present` });
+      continue;
+    }
+    out.push(row(tier, 'per-post', PER_POST, await measure(ctx, `per-post/${tier}`, 'bench/side-by-side/per-post.ts', ['--model', tier], posts)));
+    ctx.results.sideBySide = out;
+    ctx.save();
+  }
+  const vader = await measure(ctx, 'vader', 'bench/side-by-side/vader.ts', [], posts);
+  for (const tier of ctx.options.tiers) out.push(row(tier, 'vader', VADER, vader));
+  return out;
+}

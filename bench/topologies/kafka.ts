@@ -1,0 +1,209 @@
+/**
+ * Topology (b): ingest → Kafka → analyze → Kafka → store → InfluxDB (or SQLite), three role
+ * processes plus the broker and the database, each measured. Every run gets its own topics,
+ * consumer groups and measurement (or SQLite file), so runs never see each other's data.
+ *
+ * Timing: with SQLite the stored rows carry ingested_at/stored_at (exact, per post). InfluxDB
+ * points carry no stage times, so there the span is first post ingested → last point written as
+ * seen by polling the roles' /metrics every 100 ms, and latency comes from the store role's
+ * crowdpulse_end_to_end_latency_seconds histogram when its sink observes it.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startChild, usageFileIn, type RunningChild, type ChildResult } from '../lib/child.js';
+import type { Expected } from '../lib/expected.js';
+import { freePort } from '../lib/ports.js';
+import { ProcWatch } from '../lib/proc.js';
+import { histogramBuckets, isReady, scrape, sumOf } from '../lib/prom.js';
+import { readSqlite } from '../lib/sqlite-readout.js';
+import { histogramQuantile } from '../lib/stats.js';
+import { timingOf, type Timing } from '../lib/timing.js';
+import type { Service } from '../lib/services.js';
+import { compareRows } from '../lib/verify.js';
+import { processFigures, type ProcessFigures, type TopologyRun } from './embedded.js';
+
+export interface KafkaSpec {
+  readonly fixture: string;
+  readonly expected: Expected;
+  readonly tier: string;
+  readonly dir: string;
+  readonly kafka: Service;
+  readonly store: 'influxdb' | 'sqlite';
+  readonly influx?: Service;
+  readonly rate?: number;
+  readonly timeoutMs: number;
+  readonly cpuProfileDir?: string;
+  readonly onProgress?: (stored: number) => void;
+  readonly onStatus?: (text: string) => void;
+  readonly keepFiles?: boolean;
+}
+
+interface Role {
+  readonly name: 'ingest' | 'analyze' | 'store';
+  readonly url: string;
+  readonly child: RunningChild;
+}
+
+const E2E = 'crowdpulse_end_to_end_latency_seconds';
+
+async function waitReady(roles: readonly Role[], timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (const role of roles) {
+    for (;;) {
+      if (role.child.process.exitCode !== null) return `${role.name} exited with ${role.child.process.exitCode} before it was ready`;
+      if (await isReady(role.url)) break;
+      if (Date.now() > deadline) return `${role.name} not ready after ${timeoutMs} ms`;
+      await sleep(200);
+    }
+  }
+  return undefined;
+}
+
+const tail = (r: ChildResult): string => r.stderrTail.trim().split('\n').slice(-6).join(' | ');
+
+export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
+  rmSync(spec.dir, { recursive: true, force: true });
+  mkdirSync(spec.dir, { recursive: true });
+  const id = `b${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+  const db = join(spec.dir, 'store.db');
+  const env: Record<string, string> = {
+    CROWDPULSE_KAFKA_BROKERS: spec.kafka.address,
+    CROWDPULSE_KAFKA_RAW_TOPIC: `bench.${id}.raw`,
+    CROWDPULSE_KAFKA_SCORED_TOPIC: `bench.${id}.scored`,
+    CROWDPULSE_KAFKA_DEAD_LETTER_TOPIC: `bench.${id}.dead`,
+    CROWDPULSE_KAFKA_ANALYZE_GROUP: `bench-${id}-analyze`,
+    CROWDPULSE_KAFKA_STORE_GROUP: `bench-${id}-store`,
+    CROWDPULSE_LOG_LEVEL: 'warn',
+    CROWDPULSE_LOG_PROGRESS: 'off',
+    CROWDPULSE_DEAD_LETTER_PATH: join(spec.dir, 'dead-letters.ndjson'),
+  };
+  const measurement = `bench_${id}`;
+  if (spec.store === 'influxdb') {
+    if (!spec.influx) throw new Error('the influxdb store needs the InfluxDB service');
+    env.CROWDPULSE_INFLUXDB_URL = spec.influx.address;
+    env.CROWDPULSE_INFLUXDB_MEASUREMENT = measurement;
+  }
+  const ports = { ingest: await freePort(), analyze: await freePort(), store: await freePort() };
+  const start = (name: Role['name'], args: string[]): Role => ({
+    name,
+    url: `http://127.0.0.1:${ports[name]}`,
+    child: startChild({
+      name,
+      args: ['bin/crowdpulse.js', name, '--port', String(ports[name]), ...args],
+      env,
+      usageFile: usageFileIn(spec.dir, name),
+      timeoutMs: spec.timeoutMs,
+      ...(spec.cpuProfileDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${join(spec.cpuProfileDir, name)}`] } : {}),
+    }),
+  });
+  const storeArgs = spec.store === 'sqlite' ? ['--sink', 'sqlite', '--db', db] : ['--sink', 'influxdb'];
+  const store = start('store', storeArgs);
+  const analyze = start('analyze', ['--model', spec.tier]);
+  const roles: Role[] = [store, analyze];
+  const problems: string[] = [];
+  const stopAll = async (): Promise<Map<string, ChildResult>> => {
+    const results = new Map<string, ChildResult>();
+    for (const r of roles) results.set(r.name, await r.child.stop(20_000));
+    return results;
+  };
+  spec.onStatus?.('starting roles');
+  const notReady = await waitReady(roles, 180_000);
+  if (notReady) {
+    const results = await stopAll();
+    return { ok: false, problems: [notReady, ...[...results].map(([n, r]) => `${n}: ${tail(r)}`)], posts: 0, timing: undefined, processes: [], dir: spec.dir };
+  }
+
+  const watches = [spec.kafka, spec.influx].filter((s): s is Service => s?.pid !== undefined && (s.name === 'kafka' || spec.store === 'influxdb'))
+    .map((s) => ({ name: s.name, watch: new ProcWatch(s.pid as number) }));
+  const ingest = start('ingest', [
+    '--input', spec.fixture, '--limit', String(spec.expected.lines),
+    ...(spec.rate === undefined ? ['--mode', 'max'] : ['--mode', 'rate', '--rate', String(spec.rate)]),
+  ]);
+  roles.unshift(ingest);
+  spec.onStatus?.('running');
+
+  // Done when the store has written every expected row (points for InfluxDB, posts for SQLite) and
+  // the count has stayed put for a second (so that extra rows would be seen too).
+  const expectedRows = Object.values(spec.expected.rowsPerTopic).reduce((a, b) => a + b, 0);
+  const target = spec.store === 'influxdb' ? expectedRows : spec.expected.posts + spec.expected.duplicateLines;
+  let firstIngestAt: number | undefined;
+  let reachedAt: number | undefined;
+  let lastCount = -1;
+  let stableSince = performance.now();
+  const deadline = performance.now() + spec.timeoutMs;
+  for (;;) {
+    const now = performance.now();
+    if (firstIngestAt === undefined) {
+      const m = await scrape(ingest.url, 500);
+      if (m && sumOf(m, 'crowdpulse_posts_total', { stage: 'ingest', direction: 'out' }) > 0) firstIngestAt = now;
+    }
+    const s = await scrape(store.url, 1000);
+    const count = s ? (spec.store === 'influxdb' ? sumOf(s, 'crowdpulse_influxdb_points_written_total') : sumOf(s, 'crowdpulse_posts_total', { stage: 'store', direction: 'out' })) : lastCount;
+    spec.onProgress?.(spec.store === 'influxdb' ? Math.round((count / Math.max(1, expectedRows)) * spec.expected.posts) : count);
+    if (count !== lastCount) {
+      lastCount = count;
+      stableSince = now;
+    }
+    if (reachedAt === undefined && count >= target) reachedAt = now;
+    if (reachedAt !== undefined && now - stableSince > 1000) break;
+    if (store.child.process.exitCode !== null || analyze.child.process.exitCode !== null) {
+      problems.push(`a role exited early (store ${store.child.process.exitCode}, analyze ${analyze.child.process.exitCode})`);
+      break;
+    }
+    if (now > deadline) {
+      problems.push(`timed out with ${count} of ${target} ${spec.store === 'influxdb' ? 'points' : 'posts'} stored`);
+      break;
+    }
+    await sleep(100);
+  }
+  const storeMetrics = await scrape(store.url, 2000);
+  const services = watches.map((w) => ({ name: w.name, figures: w.watch.stop() }));
+  const ingestResult = await ingest.child.done;
+  const results = await stopAll();
+  results.set('ingest', ingestResult);
+  const processes: ProcessFigures[] = [];
+  for (const name of ['ingest', 'analyze', 'store'] as const) {
+    const r = results.get(name) as ChildResult;
+    processes.push(processFigures(name, r.usage, r.wallSeconds));
+    if (r.code !== 0) problems.push(`${name} exited with ${r.code ?? r.signal}: ${tail(r)}`);
+  }
+  for (const s of services) {
+    if (s.figures) processes.push({ role: s.name === 'kafka' ? 'kafka broker' : 'influxd', cpuSeconds: s.figures.cpuSeconds, cpuCores: s.figures.cpuSeconds / Math.max(1e-3, s.figures.wallSeconds), peakRssMiB: s.figures.peakRssMiB, wallSeconds: s.figures.wallSeconds });
+  }
+
+  // Dead letters: the ingest role reports how many lines it refused.
+  const dl = /(\d+) dead letters/.exec(ingestResult.stdout);
+  const wantDead = Object.values(spec.expected.deadLettersByCode).reduce((a, b) => a + b, 0);
+  if (!dl) problems.push('ingest printed no dead-letter count');
+  else if (Number(dl[1]) !== wantDead) problems.push(`ingest dead letters: ${dl[1]}, expected ${wantDead}`);
+
+  let timing: Timing | undefined;
+  let posts = 0;
+  if (spec.store === 'sqlite') {
+    const readout = readSqlite(db);
+    problems.push(...compareRows(spec.expected, readout.rowsPerTopic, readout.distinctPosts).problems);
+    timing = timingOf(spec.expected.ids, readout.times, spec.rate);
+    posts = readout.distinctPosts;
+  } else {
+    const { InfluxQuery } = await import('../../src/query/influxdb-query.js');
+    const { influxdbSection } = await import('../../src/config/sections/influxdb.js');
+    const query = new InfluxQuery(influxdbSection.parse({ url: (spec.influx as Service).address, measurement }));
+    try {
+      const integrity = await query.integrity();
+      problems.push(...compareRows(spec.expected, integrity.rowsPerTopic, integrity.distinctPosts, integrity.duplicateKeys).problems);
+      posts = integrity.distinctPosts;
+    } finally {
+      await query.close();
+    }
+    if (firstIngestAt !== undefined && reachedAt !== undefined) {
+      const seconds = (reachedAt - firstIngestAt) / 1000;
+      const buckets = storeMetrics ? histogramBuckets(storeMetrics, E2E) : [];
+      const q = (p: number): number => histogramQuantile(buckets, p) * 1000;
+      timing = { seconds, postsPerSecond: spec.expected.posts / seconds, latencyP50Ms: q(0.5), latencyP95Ms: q(0.95), latencyP99Ms: q(0.99), latencyMaxMs: Number.NaN };
+    }
+  }
+  const ok = problems.length === 0;
+  if (ok && !spec.keepFiles) rmSync(spec.dir, { recursive: true, force: true });
+  return { ok, problems, posts, timing, processes, dir: spec.dir };
+}
