@@ -5,13 +5,13 @@
  *   1. encode only: all batches of POSTS posts, MAX_IN_FLIGHT at a time (as the sink does);
  *   2. end to end: the real sink writing POSTS posts to a real InfluxDB (scripts/influxdb.sh up).
  * Reports wall time and main-thread event-loop utilisation (ELU: what the rest of the process —
- * the runner, Kafka, HTTP — loses), median of RUNS.
+ * the runner, Kafka, HTTP — loses), median of RUNS, the contenders alternating run by run.
  *
  *   node --import tsx bench/influxdb-encode.ts
  *   POSTS=20000 BATCH=5000 RUNS=5 THREADS=2 INFLUX_URL=http://127.0.0.1:18086 node --import tsx bench/influxdb-encode.ts
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { influxdbSection } from '../src/config/sections/influxdb.js';
 import { LABELS, type ScoredPost } from '../src/contract/index.js';
@@ -84,20 +84,37 @@ async function encodeAll(encoder: BatchEncoder, batches: ScoredPost[][]): Promis
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-async function measure(label: string, run: () => Promise<unknown>): Promise<{ label: string; wallMs: number; elu: number; runs: number[] }> {
-  await run(); // warm-up (JIT, worker start)
-  const walls: number[] = [];
-  const elus: number[] = [];
+interface Measured { label: string; wallMs: number; elu: number; runs: number[] }
+
+/**
+ * Runs the contenders alternately (A B A B …) so that load from other processes on a shared
+ * machine hits both alike; reports medians and how often each was the faster of its pair.
+ */
+async function compare(label: string, contenders: Record<string, () => Promise<unknown>>): Promise<Measured[]> {
+  const names = Object.keys(contenders);
+  for (const n of names) await (contenders[n] as () => Promise<unknown>)(); // warm-up (JIT, worker start)
+  const walls = new Map<string, number[]>(names.map((n) => [n, []]));
+  const elus = new Map<string, number[]>(names.map((n) => [n, []]));
+  const wins = new Map<string, number>(names.map((n) => [n, 0]));
   for (let r = 0; r < RUNS; r++) {
-    const e0 = performance.eventLoopUtilization();
-    const t0 = performance.now();
-    await run();
-    walls.push(performance.now() - t0);
-    elus.push(performance.eventLoopUtilization(e0).utilization);
+    let best = '';
+    let bestWall = Infinity;
+    for (const n of r % 2 === 0 ? names : [...names].reverse()) {
+      const e0 = performance.eventLoopUtilization();
+      const t0 = performance.now();
+      await (contenders[n] as () => Promise<unknown>)();
+      const wall = performance.now() - t0;
+      walls.get(n)?.push(wall);
+      elus.get(n)?.push(performance.eventLoopUtilization(e0).utilization);
+      if (wall < bestWall) [best, bestWall] = [n, wall];
+    }
+    wins.set(best, (wins.get(best) ?? 0) + 1);
   }
-  const result = { label, wallMs: Number(median(walls).toFixed(1)), elu: Number(median(elus).toFixed(3)), runs: walls.map((w) => Number(w.toFixed(1))) };
-  console.log(JSON.stringify(result));
-  return result;
+  return names.map((n) => {
+    const result = { label: `${label} ${n}`, wallMs: Number(median(walls.get(n) ?? []).toFixed(1)), elu: Number(median(elus.get(n) ?? []).toFixed(3)), fasterInPairs: wins.get(n) ?? 0, runs: (walls.get(n) ?? []).map((w) => Number(w.toFixed(1))) };
+    console.log(JSON.stringify(result));
+    return result;
+  });
 }
 
 async function influxReady(): Promise<boolean> {
@@ -114,28 +131,28 @@ async function main(): Promise<void> {
   const points = data.reduce((n, p) => n + p.topics.length, 0);
   console.log(JSON.stringify({ posts: POSTS, points, batches: batches.length, batchPoints: BATCH, threads: THREADS, maxInFlight: MAX_IN_FLIGHT, cpus: cpus().length, cpu: cpus()[0]?.model }));
   const o = { measurement: 'post_sentiment', gzipMinBytes: 1024, gzipLevel: 3 };
-  const results = [];
-  for (const kind of ['main', 'pool'] as const) {
-    const encoder = buildEncoder(kind, o, THREADS);
-    results.push(await measure(`encode-only ${kind}`, () => encodeAll(encoder, batches)));
-    await encoder.close();
-  }
+  const results: Measured[] = [];
+  const main = buildEncoder('main', o, THREADS);
+  const pool = buildEncoder('pool', o, THREADS);
+  results.push(...(await compare('encode-only', { main: () => encodeAll(main, batches), pool: () => encodeAll(pool, batches) })));
+  await main.close();
+  await pool.close();
   if (await influxReady()) {
     const db = `bench_${Date.now()}`;
     await fetch(`${URL}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "${db}"` }) });
     const dead = { letters: 0, write: async (l: readonly DeadLetter[]) => void (dead.letters += l.length), close: async () => {} };
-    for (const kind of ['main', 'pool'] as const) {
-      const sink = buildInfluxSink(influxdbSection.parse({ url: URL, bucket: `${db}/autogen`, encoder: kind, encoderThreads: THREADS, batchSize: BATCH, maxInFlight: MAX_IN_FLIGHT }), dead);
-      results.push(await measure(`sink-to-influxdb ${kind}`, () => sink.write(data)));
-      await sink.close();
-    }
+    const sink = (kind: 'main' | 'pool') => buildInfluxSink(influxdbSection.parse({ url: URL, bucket: `${db}/autogen`, encoder: kind, encoderThreads: THREADS, batchSize: BATCH, maxInFlight: MAX_IN_FLIGHT }), dead);
+    const sinks = { main: sink('main'), pool: sink('pool') };
+    results.push(...(await compare('sink-to-influxdb', { main: () => sinks.main.write(data), pool: () => sinks.pool.write(data) })));
+    await sinks.main.close();
+    await sinks.pool.close();
     await fetch(`${URL}/query`, { method: 'POST', body: new URLSearchParams({ q: `DROP DATABASE "${db}"` }) });
     if (dead.letters > 0) throw new Error(`${dead.letters} dead letters during the bench`);
   } else {
     console.log(JSON.stringify({ skipped: 'sink-to-influxdb', reason: `no InfluxDB at ${URL} (bash scripts/influxdb.sh up)` }));
   }
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/influxdb-encode.json', JSON.stringify({ at: new Date().toISOString(), posts: POSTS, points, batchPoints: BATCH, threads: THREADS, runs: RUNS, results }, null, 2) + '\n');
+  writeFileSync('bench/results/influxdb-encode.json', JSON.stringify({ at: new Date().toISOString(), loadavg: loadavg(), posts: POSTS, points, batchPoints: BATCH, threads: THREADS, runs: RUNS, results }, null, 2) + '\n');
 }
 
 await main();
