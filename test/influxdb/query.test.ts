@@ -3,6 +3,10 @@
  * posts: buckets, per-topic summaries, integrity, with time ranges and topic filters.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpError } from '@influxdata/influxdb-client';
+import { influxdbSection } from '../../src/config/sections/influxdb.js';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LABELS, type ScoredPost } from '../../src/contract/index.js';
@@ -93,4 +97,22 @@ test('integrity() reports a (post, topic) stored twice (e.g. under two labels)',
   const integrity = await influx.integrity();
   assert.equal(integrity.duplicateKeys, 1);
   assert.equal(integrity.distinctPosts, 2);
+});
+
+test('query errors carry Retry-After converted from seconds (the client library would read "1" as 1 ms)', async (t) => {
+  const server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"error":"too many queries"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const query = new InfluxQuery(influxdbSection.parse({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+  t.after(() => query.close());
+  await assert.rejects(query.topics(), (e: unknown) => {
+    assert.ok(e instanceof HttpError);
+    assert.equal(e.statusCode, 429);
+    assert.equal(e.retryAfter(), 1000);
+    assert.match(e.message, /too many queries/);
+    return true;
+  });
 });
