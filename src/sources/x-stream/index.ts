@@ -11,6 +11,7 @@ import { readBearerToken } from '../../x/credentials.js';
 import { PostBudgetGovernor } from '../../x/governor.js';
 import { RestRateLimits } from '../../x/rest-rate-limits.js';
 import { readAdminToken, rulesAdminRoute } from '../../x/rules-admin.js';
+import { loadRulesFile } from '../../x/rules.js';
 import { XStreamSource } from './x-stream-source.js';
 
 export { XStreamSource } from './x-stream-source.js';
@@ -52,6 +53,8 @@ export function buildXIngest(config: Config, deadLetters: DeadLetterSink, env: N
   }
   const admin = readAdminToken(env, x.adminTokenFile);
   if (!admin.ok) return admin;
+  const startupRules = x.syncRulesOnStart ? loadRulesFile(x.rulesFile) : undefined;
+  if (startupRules && !startupRules.ok) return startupRules;
   const source = new XStreamSource({
     client: client.value,
     clock: systemClock,
@@ -63,6 +66,7 @@ export function buildXIngest(config: Config, deadLetters: DeadLetterSink, env: N
     batchWaitMs: x.batchWaitMs,
     bufferCapacity: Math.max(x.batchSize * 4, config.pipeline.queueCapacity),
     usageCheckMs: x.usageCheckMinutes * 60_000,
+    ...(startupRules?.ok ? { startupRules: startupRules.value } : {}),
   });
   registerReadiness('x-stream', () => !source.hasFailed);
   return ok({ source, client: client.value, governor, adminRoute: rulesAdminRoute(client.value, admin.value) });

@@ -6,6 +6,7 @@ import { logger } from '../../telemetry/log.js';
 import type { Clock } from '../../x/clock.js';
 import type { PostBudgetGovernor } from '../../x/governor.js';
 import * as m from '../../x/metrics.js';
+import { syncRules, type DesiredRule } from '../../x/rules.js';
 import { followStream, type ConnectionEvent } from './follower.js';
 
 const log = logger('x.stream');
@@ -24,6 +25,8 @@ export interface XStreamOptions {
   readonly bufferCapacity: number;
   /** How often to reconcile the governor with GET /2/usage/tweets (0 = never). */
   readonly usageCheckMs: number;
+  /** Rules to sync (by diff) before connecting: x.syncRulesOnStart with the rules file. */
+  readonly startupRules?: readonly DesiredRule[];
 }
 
 /**
@@ -62,7 +65,7 @@ export class XStreamSource implements Source<Post> {
       setResume: (r: (() => void) | undefined) => { this.resume = r; },
       onConnectionChange: (c: boolean) => { this.connected = c; },
     };
-    const loop = followStream(this.opts, hooks, signal, this.history).then(
+    const loop = this.syncStartupRules().then(() => followStream(this.opts, hooks, signal, this.history)).then(
       () => { this.finished = true; this.notify(); },
       (e: unknown) => { this.failure = e as Error; this.finished = true; this.notify(); },
     );
@@ -89,6 +92,14 @@ export class XStreamSource implements Source<Post> {
     } finally {
       await loop;
     }
+  }
+
+  private async syncStartupRules(): Promise<void> {
+    if (!this.opts.startupRules) return;
+    const r = await syncRules(this.opts.client, this.opts.startupRules);
+    if (!r.ok) throw r.error;
+    const { add, remove, keep } = r.value.diff;
+    log.info('stream rules synced from the rules file', { added: add.length, removed: remove.length, kept: keep.length });
   }
 
   async close(): Promise<void> {
