@@ -12,6 +12,8 @@
 #   INFLUXDB_SERVICE_DIR=<repo>/.services/influxdb   (config, data, pid, log of this instance)
 #   INFLUXDB_BIN_DIR=<repo>/.services/influxdb/bin   (the cached influxd, shared by instances)
 #   INFLUXDB_READY_TIMEOUT=60  INFLUXDB_STOP_TIMEOUT=30
+#   INFLUXDB_AUTH=false   true: auth-enabled, with admin INFLUXDB_ADMIN_USER (admin) / INFLUXDB_ADMIN_PASSWORD
+#                         (required then); clients use token "user:password" on the v2 API
 # Needs: go >= 1.21 (first build only; module proxy reachable), curl.
 # 1.8.10 is pure Go (flux 0.65 without libflux), so CGO_ENABLED=0 builds it; Go 1.26 links it
 # without -checklinkname=0 (checked 2026-11).
@@ -33,6 +35,14 @@ LOGFILE="$SERVICE_DIR/influxd.log"
 READY_TIMEOUT="${INFLUXDB_READY_TIMEOUT:-60}"
 STOP_TIMEOUT="${INFLUXDB_STOP_TIMEOUT:-30}"
 URL="http://127.0.0.1:$HTTP_PORT"
+AUTH="${INFLUXDB_AUTH:-false}"
+ADMIN_USER="${INFLUXDB_ADMIN_USER:-admin}"
+ADMIN_PASSWORD="${INFLUXDB_ADMIN_PASSWORD:-}"
+CURL_AUTH=()
+if [[ "$AUTH" == "true" ]]; then
+  [[ -n "$ADMIN_PASSWORD" ]] || { printf '[influxdb.sh] INFLUXDB_AUTH=true needs INFLUXDB_ADMIN_PASSWORD\n' >&2; exit 2; }
+  CURL_AUTH=(-u "$ADMIN_USER:$ADMIN_PASSWORD")
+fi
 
 log() { printf '[influxdb.sh] %s\n' "$*" >&2; }
 
@@ -68,6 +78,7 @@ render_config() {
   sed -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
       -e "s|@RPC_PORT@|$RPC_PORT|g" \
       -e "s|@DATA_DIR@|$DATA|g" \
+      -e "s|@AUTH@|$AUTH|g" \
       "$ROOT/scripts/influxdb/influxdb.conf.template" >"$CONF"
 }
 
@@ -77,14 +88,27 @@ healthy() {
 
 influxql() {
   local out
-  out="$(curl -fsS --max-time 10 -XPOST "$URL/query" --data-urlencode "q=$1")" || { log "query failed: $1"; return 1; }
+  out="$(curl -fsS --max-time 10 "${CURL_AUTH[@]}" -XPOST "$URL/query" --data-urlencode "q=$1")" || { log "query failed: $1"; return 1; }
   if grep -q '"error"' <<<"$out"; then
     log "query error: $1 -> $out"
     return 1
   fi
 }
 
+create_admin() {
+  # With auth on and no user yet, 1.8 accepts exactly this statement without credentials.
+  local users
+  users="$(curl -sS --max-time 10 "${CURL_AUTH[@]}" -XPOST "$URL/query" --data-urlencode "q=SHOW USERS")"
+  if grep -q '"error"' <<<"$users"; then
+    curl -fsS --max-time 10 -XPOST "$URL/query" \
+      --data-urlencode "q=CREATE USER \"$ADMIN_USER\" WITH PASSWORD '$ADMIN_PASSWORD' WITH ALL PRIVILEGES" >/dev/null \
+      || { log "could not create admin user $ADMIN_USER"; return 1; }
+    log "created admin user $ADMIN_USER"
+  fi
+}
+
 create_database() {
+  [[ "$AUTH" == "true" ]] && create_admin
   influxql "CREATE DATABASE \"$DB\""
   influxql "ALTER RETENTION POLICY \"autogen\" ON \"$DB\" DURATION $RETENTION DEFAULT"
 }
