@@ -27,6 +27,12 @@ interface RulesBody {
 export class RulesStore {
   private readonly rules = new Map<string, StoredRule>();
   private nextId = 1_900_000_000_000_000_000n;
+  /** Bumped on every change, so that the server can tell when a fruitless scan is worth repeating. */
+  version = 0;
+
+  get size(): number {
+    return this.rules.size;
+  }
 
   constructor(private readonly limits: { maxRules: number; maxLength: number }) {}
 
@@ -85,7 +91,10 @@ export class RulesStore {
     }
     const created = accepted.map((r) => {
       const rule: StoredRule = r.tag === undefined ? { id: String(this.nextId++), value: r.value, node: r.node } : { id: String(this.nextId++), value: r.value, tag: r.tag, node: r.node };
-      if (!dryRun) this.rules.set(rule.id, rule);
+      if (!dryRun) {
+        this.rules.set(rule.id, rule);
+        this.version++;
+      }
       return publicRule(rule);
     });
     const body: Record<string, unknown> = { meta: { sent, summary: { created: created.length, not_created: add.length - created.length, valid: created.length, invalid: 0 } } };
@@ -109,7 +118,10 @@ export class RulesStore {
         errors.push(ruleNotFoundError(t));
         continue;
       }
-      if (!dryRun) this.rules.delete(rule.id);
+      if (!dryRun) {
+        this.rules.delete(rule.id);
+        this.version++;
+      }
       deleted++;
     }
     const body: Record<string, unknown> = { meta: { sent, summary: { deleted, not_deleted: targets.length - deleted } } };

@@ -41,7 +41,7 @@ export const ENDPOINT_LIMITS: Readonly<Record<string, number>> = {
 };
 
 const TICK_MS = 10;
-const MAX_SCAN_PER_TICK = 5000;
+const MAX_SCAN_PER_TICK = 2000;
 const MAX_BODY = 1 << 20;
 /** Fields X returns whatever `tweet.fields` says. */
 const DEFAULT_FIELDS = new Set(['id', 'text', 'edit_history_tweet_ids']);
@@ -54,6 +54,8 @@ export class XEmulator {
   private readonly connections = new Set<StreamConnection>();
   private readonly pendingFaults: Fault[] = [];
   private readonly refusals: { status: number; left: number }[] = [];
+  private fruitless = 0;
+  private dryRulesVersion = -1;
   private cursor = 0;
   private usage = 0;
   private usagePeriodStart: number;
@@ -146,7 +148,9 @@ export class XEmulator {
   }
 
   private tick(): void {
-    if (this.connections.size === 0 || this.opts.posts.length === 0) return;
+    if (this.connections.size === 0 || this.opts.posts.length === 0 || this.rules.size === 0) return;
+    // A whole pass over the recording matched nothing: do not rescan until the rules change.
+    if (this.dryRulesVersion === this.rules.version) return;
     const now = Date.now();
     const rate = this.opts.rate ?? 50;
     for (const c of this.connections) {
@@ -166,7 +170,15 @@ export class XEmulator {
         const post = this.opts.posts[this.cursor++]!;
         scanned++;
         const matched = this.rules.match(post.features);
-        if (matched.length === 0) continue;
+        if (matched.length === 0) {
+          if (++this.fruitless >= this.opts.posts.length) {
+            this.dryRulesVersion = this.rules.version;
+            this.fruitless = 0;
+            break;
+          }
+          continue;
+        }
+        this.fruitless = 0;
         this.rollPeriod();
         if (this.usage >= this.usageCap) {
           c.end();

@@ -32,7 +32,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function start(opts: { token?: string; emu?: Parameters<typeof startEmulator>[0]; keepAliveTimeoutMs?: number; rules?: boolean } = {}): Promise<Running> {
+async function start(opts: { token?: string; emu?: Parameters<typeof startEmulator>[0]; keepAliveTimeoutMs?: number; rules?: boolean; batchSize?: number } = {}): Promise<Running> {
   const clock = new ManualClock();
   const emu = await startEmulator({ clock, ...opts.emu });
   if (opts.rules !== false) {
@@ -46,7 +46,7 @@ async function start(opts: { token?: string; emu?: Parameters<typeof startEmulat
     deadLetters: dead,
     tweetFields: ['created_at', 'lang', 'entities', 'referenced_tweets'],
     keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 20_000,
-    batchSize: 4,
+    batchSize: opts.batchSize ?? 4,
     batchWaitMs: 10,
     bufferCapacity: 1000,
     usageCheckMs: 0,
@@ -83,6 +83,13 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
     assert.deepEqual(byText.get('the weather is lovely'), ['mood']);
     for (const p of r.posts) assert.notEqual(p.lang, 'und', 'tweet.fields=lang was requested and served');
     assert.equal(r.dead.letters.length, 0);
+  });
+
+  it('a slow stream does not wait for a full batch: a lone post is handed on after batchWaitMs', async () => {
+    const r = await start({ emu: { rate: 4 }, batchSize: 64 });
+    const t0 = Date.now();
+    await until(() => r.posts.length >= 1, 3000, 'the first post of a slow stream');
+    assert.ok(Date.now() - t0 < 2000);
   });
 
   it('reconnects 250 ms after a dropped connection', async () => {

@@ -58,7 +58,10 @@ export class XStreamSource implements Source<Post> {
     return this.failure !== undefined;
   }
 
-  async *batches(signal: AbortSignal): AsyncGenerator<Batch<Post>> {
+  async *batches(outer: AbortSignal): AsyncGenerator<Batch<Post>> {
+    // Our own controller too, so that a consumer that stops iterating also ends the connection.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([outer, stop.signal]);
     const hooks = {
       onMessage: (bytes: Buffer, at: number) => this.onMessage(bytes, at),
       hasRoom: () => this.buffer.length < this.opts.bufferCapacity,
@@ -90,6 +93,7 @@ export class XStreamSource implements Source<Post> {
       }
       if (this.failure) throw this.failure;
     } finally {
+      stop.abort();
       await loop;
     }
   }
@@ -139,6 +143,7 @@ export class XStreamSource implements Source<Post> {
       if (kind === 'error_payload') log.warn('X sent an error in the stream', { detail: post.error.reason });
       this.letters.push(deadLetter('ingest', post.error.code, post.error.reason, Buffer.from(bytes), 'x-stream'));
     }
-    if (this.buffer.length >= this.opts.batchSize || this.letters.length > 0) this.notify();
+    // Wake the consumer on the first post (it starts the batch wait), on a full batch, and for dead letters.
+    if (this.buffer.length === 1 || this.buffer.length >= this.opts.batchSize || this.letters.length > 0) this.notify();
   }
 }
