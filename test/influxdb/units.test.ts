@@ -75,7 +75,7 @@ test('backoff: exponential with jitter, capped; Retry-After replaces it (capped,
 
 test('a post that cannot become a point is reported, never skipped silently', () => {
   const post = { id: '1790000000000000001', createdAt: '2026-11-26T09:00:00.000Z', topics: [] as string[], lang: 'en', label: 'neutral' as const, probs: { neg: 0, neu: 1, pos: 0 }, score: 0, model: 'm', flags: [], ingestedAt: 0, analyzedAt: 0 };
-  const encoded = encodePosts([post, { ...post, topics: ['a', 'a', 'b'] }, { ...post, createdAt: 'yesterday', topics: ['a'] }], 'm');
+  const encoded = encodePosts([post, { ...post, topics: ['a', 'a', 'b'] }, { ...post, createdAt: 'yesterday', topics: ['a'] }, { ...post, topics: ['a'], score: Number.NaN }], 'm');
   assert.equal(encoded.points, 2);
-  assert.deepEqual(encoded.rejected.map((r) => r.index), [0, 2]);
+  assert.deepEqual(encoded.rejected.map((r) => r.index), [0, 2, 3]);
 });

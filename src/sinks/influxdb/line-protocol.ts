@@ -121,8 +121,8 @@ export function pointTime(id: string, createdAtMs: number): PointTime {
 
 const ID = /^\d{1,19}$/;
 
-/** Float field value; line protocol takes JS's shortest round-trip form (incl. exponents). */
-const float = (x: number): string => (Number.isFinite(x) ? String(x) : '0');
+/** Float field values use JS's shortest round-trip form (line protocol accepts exponents). */
+const finite = (p: ScoredPost): boolean => Number.isFinite(p.score) && Number.isFinite(p.probs.neg) && Number.isFinite(p.probs.neu) && Number.isFinite(p.probs.pos);
 
 export interface EncodedPoints {
   /** Lines joined by '\n', one per (post, topic) that can be stored. */
@@ -148,12 +148,16 @@ export function encodePosts(posts: readonly ScoredPost[], measurement: string): 
       rejected.push({ index: i, reason: `unusable id or createdAt (id=${p.id.slice(0, 40)}, createdAt=${p.createdAt.slice(0, 40)})` });
       continue;
     }
+    if (!finite(p)) {
+      rejected.push({ index: i, reason: 'score or probabilities not finite numbers' });
+      continue;
+    }
     if (p.topics.length === 0) {
       rejected.push({ index: i, reason: 'no topics: a post is stored once per topic' });
       continue;
     }
     const t = pointTime(p.id, createdAtMs);
-    const fields = ` neg=${float(p.probs.neg)},neu=${float(p.probs.neu)},pos=${float(p.probs.pos)},score=${float(p.score)},post_id="${p.id}" ${t.ns}`;
+    const fields = ` neg=${p.probs.neg},neu=${p.probs.neu},pos=${p.probs.pos},score=${p.score},post_id="${p.id}" ${t.ns}`;
     const common = m + tagPair('label', p.label) + tagPair('lang', p.lang) + tagPair('model', p.model) + `,slot=${t.slot}`;
     const before = lines.length;
     let tooLong: string | undefined;
