@@ -271,7 +271,7 @@ export class XEmulator {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer (.+)$/.exec(header);
     if (!m) return false;
-    const given = Buffer.from(decodeURIComponent(m[1]!));
+    const given = Buffer.from(m[1]!);
     const expected = Buffer.from(this.opts.bearerToken);
     return given.length === expected.length && timingSafeEqual(given, expected);
   }

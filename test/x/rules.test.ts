@@ -4,7 +4,9 @@ import { ApiResponseError } from 'twitter-api-v2';
 import type { XEmulator } from '../../src/emulator/server.js';
 import { diffRules, listRules, syncRules, validateRules, validateRulesDocument } from '../../src/x/rules.js';
 import { parseRule } from '../../src/emulator/rule-language.js';
-import { clientFor, startEmulator } from './helpers.js';
+import { clientFor, startEmulator, TOKEN } from './helpers.js';
+import { ManualClock } from '../../src/x/clock.js';
+import { RestRateLimits } from '../../src/x/rest-rate-limits.js';
 
 describe('rules as code against the emulator (real twitter-api-v2 client)', () => {
   let emu: XEmulator;
@@ -79,6 +81,32 @@ describe('rules as code against the emulator (real twitter-api-v2 client)', () =
 
   it('a wrong bearer token is a 401 in X format', async () => {
     await assert.rejects(listRules(clientFor(emu, 'wrong')), (e: unknown) => e instanceof ApiResponseError && e.code === 401 && (e.data as { title: string }).title === 'Unauthorized');
+  });
+
+  it('REST calls wait for their endpoint window (x-rate-limit-remaining 0) instead of drawing a 429', async () => {
+    const clock = new ManualClock();
+    const limited = await startEmulator({ clock, rateLimits: { 'GET /2/tweets/search/stream/rules': 2 } });
+    try {
+      const limits = new RestRateLimits(clock);
+      const client = clientFor(limited, TOKEN, limits);
+      await listRules(client);
+      await listRules(client);
+      assert.equal(limits.get('GET /2/tweets/search/stream/rules')?.remaining, 0);
+      let done = false;
+      const third = listRules(client).then(() => { done = true; });
+      const wait = await clock.waitForSleep();
+      assert.ok(wait > 14 * 60_000 && wait <= 15 * 60_000, `waits for the window reset (${wait} ms)`);
+      assert.equal(done, false);
+      await clock.advance(wait);
+      await third;
+      assert.equal(done, true);
+      // Without the limiter, the call past the window's limit is a 429 in X's format (1 of 2 used by `third`).
+      const bare = clientFor(limited);
+      await listRules(bare);
+      await assert.rejects(listRules(bare), (e: unknown) => e instanceof ApiResponseError && e.code === 429 && e.rateLimit?.remaining === 0);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('rules file validation: shape and duplicate values', () => {
