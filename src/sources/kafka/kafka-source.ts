@@ -86,6 +86,11 @@ export class KafkaSource<T> implements Source<T> {
     return [...this.#trackers.values()].map((t) => ({ topic: t.topic, partition: t.partition }));
   }
 
+  /** True while its partitions are paused for backpressure. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
   get inFlight(): number {
     return this.#inFlight;
   }
