@@ -77,3 +77,17 @@ export function buildXStreamSource(config: Config, deadLetters: DeadLetterSink):
   const built = buildXIngest(config, deadLetters);
   return built.ok ? ok(built.value.source) : built;
 }
+
+/**
+ * The rules admin route for a role's HTTP port (`routes` of runAllInOne / startRoleHttp), built before the
+ * source. ok(undefined) when source.kind is not x or no admin token is configured (endpoint off).
+ */
+export function buildRulesAdminRoute(config: Config, env: NodeJS.ProcessEnv = process.env): Result<RouteHandler | undefined, Error> {
+  if (config.source.kind !== 'x') return ok(undefined);
+  const admin = readAdminToken(env, config.x.adminTokenFile);
+  if (!admin.ok) return admin;
+  if (admin.value === undefined) return ok(undefined);
+  const client = buildXClient(config.x, env);
+  if (!client.ok) return client;
+  return ok(rulesAdminRoute(client.value, admin.value));
+}
