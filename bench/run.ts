@@ -18,14 +18,15 @@
  *   --sustained-repeats R [=repeats]
  *   --baseline-posts N [=posts]  posts for the side-by-side analysers
  *   --profile / --no-profile     CPU-profile the bottleneck when a goal is missed [on]
+ *   --profile-all                CPU-profile one run of every throughput configuration
  *   --out DIR [bench/results]    --fixture FILE [bench/fixtures/posts.ndjson.gz]
  *   --run-timeout 600s           --kafka-port 29092  --influx-port 28086
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO } from './lib/child.js';
-import { hotFunctions, profileFiles } from './lib/cpuprofile.js';
+import { summariseProfiles } from './lib/cpuprofile.js';
 import { BUNDLED } from './lib/fixtures.js';
 import { machine, versions } from './lib/machine.js';
 import { tierInfo, type TierInfo } from './lib/models.js';
@@ -63,6 +64,7 @@ function options(argv: string[]): BenchOptions {
       'baseline-posts': { type: 'string' },
       profile: { type: 'boolean', default: true },
       'no-profile': { type: 'boolean', default: false },
+      'profile-all': { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
       fixture: { type: 'string', default: BUNDLED },
       'run-timeout': { type: 'string', default: '600s' },
@@ -89,6 +91,7 @@ function options(argv: string[]): BenchOptions {
     fixture: values.fixture as string,
     outDir: values.out as string,
     profile: (values.profile as boolean) && !(values['no-profile'] as boolean),
+    profileAll: values['profile-all'] as boolean,
     runTimeoutMs: seconds(values['run-timeout'] as string) * 1000,
     kafkaPort: Number(values['kafka-port']),
     influxPort: Number(values['influx-port']),
@@ -136,7 +139,7 @@ async function main(): Promise<void> {
   const o = options(process.argv.slice(2));
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  const outDir = join(REPO, o.outDir);
+  const outDir = resolve(REPO, o.outDir);
   mkdirSync(outDir, { recursive: true });
   const tiers = new Map<string, TierInfo>();
   for (const t of o.tiers) {
@@ -233,14 +236,18 @@ async function main(): Promise<void> {
 
     results.goals = goals(results, o.posts);
     save();
-    if (o.profile) {
-      const missed = throughputPlans(ctx).filter((p) => results.goals.some((g) => g.met === false && g.goal.includes(`${p.tier} tier`) && (p.topology === 'embedded' ? g.goal.startsWith('embedded') : g.goal.startsWith('Kafka') && p.store === 'influxdb')));
+    if (o.profile || o.profileAll) {
+      const missed = throughputPlans(ctx).filter((p) => o.profileAll || results.goals.some((g) => g.met === false && g.goal.includes(`${p.tier} tier`) && (p.topology === 'embedded' ? g.goal.startsWith('embedded') : g.goal.startsWith('Kafka') && p.store === 'influxdb')));
       for (const p of missed) {
-        const dir = join(REPO, o.outDir, 'profiles', `${stamp}-${planName(p).replace(/[^a-z0-9]+/gi, '-')}`);
+        const dir = join(outDir, 'profiles', `${stamp}-${planName(p).replace(/[^a-z0-9]+/gi, '-')}`);
         mkdirSync(dir, { recursive: true });
-        await runPlan(ctx, p as Plan, 0, dir);
-        const files = profileFiles(dir);
-        results.profiles.push({ what: `${planName(p)}: one run under node --cpu-prof (main thread and every worker thread)`, files: files.map((f) => relative(REPO, f)), top: hotFunctions(files) });
+        const run = await runPlan(ctx, p as Plan, 0, dir);
+        const window = run.startMs !== undefined && run.endMs !== undefined ? { startMs: run.startMs, endMs: run.endMs } : undefined;
+        results.profiles.push({
+          what: `${planName(p)}: one ${p.posts}-post run under node --cpu-prof (${run.ok ? `${Math.round(run.postsPerSecond ?? 0)} posts/s under the profiler` : 'failed'}), ${window ? 'first ingest → last store only' : 'whole process'}`,
+          dir: relative(REPO, dir),
+          threads: summariseProfiles(dir, window),
+        });
         save();
       }
     }

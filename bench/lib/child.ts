@@ -1,5 +1,5 @@
 /**
- * Starts a bench child process with its resource usage captured (usage-reporter.ts), its stderr
+ * Starts a bench child process with its resource usage captured (usage-reporter.mjs), its stderr
  * kept (tail) and scanned for progress lines, and a hard timeout. Every process the bench starts
  * goes through here, so every one is stopped again.
  */
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const REPORTER = fileURLToPath(new URL('./usage-reporter.ts', import.meta.url));
+const REPORTER = fileURLToPath(new URL('./usage-reporter.mjs', import.meta.url));
 
 export interface Usage {
   readonly pid: number;

@@ -16,7 +16,7 @@ const ms = (s: Spread | undefined): string => fmt(s, s && s.median < 10 ? 1 : 0,
 function processCells(t: TopologyResult): { cpu: string; rss: string } {
   const roles = Object.entries(t.processFigures);
   return {
-    cpu: roles.map(([role, f]) => `${role} ${fmt(f.cpuCores, 2)}`).join('<br>'),
+    cpu: roles.map(([role, f]) => `${role} ${fmt(f.cpuSeconds, 1)}`).join('<br>'),
     rss: roles.map(([role, f]) => `${role} ${fmt(f.peakRssMiB, 0)}`).join('<br>'),
   };
 }
@@ -41,8 +41,8 @@ export function markdown(r: BenchResults): string {
 
   if (r.topologies.length > 0) {
     L.push(`## End to end: ${c.posts} posts, unpaced`, '');
-    L.push('Throughput = posts / (first post ingested → last post stored). Latency = ingested → stored per post. CPU = CPU time / wall time of each process (2.00 = both cores all the time); RSS = peak resident MiB.', '');
-    L.push('| topology | tier | posts/s | time (s) | p50 | p95 | p99 | CPU (cores) | peak RSS (MiB) | runs ok |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    L.push('Throughput = posts / (first post ingested → last post stored). Latency = ingested → stored per post. CPU = CPU seconds of each process over its whole life, all threads (startup and model load included; for the broker and influxd, during the run only); RSS = peak resident MiB.', '');
+    L.push('| topology | tier | posts/s | time (s) | p50 | p95 | p99 | CPU (s) | peak RSS (MiB) | runs ok |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const t of r.topologies) {
       if (t.skipped) {
         L.push(`| ${topologyName(t)} | ${t.tier} | skipped: ${t.skipped} | | | | | | | |`);
@@ -90,8 +90,12 @@ export function markdown(r: BenchResults): string {
   if (r.profiles.length > 0) {
     L.push('## Where the time goes', '');
     for (const p of r.profiles) {
-      L.push(`### ${p.what}`, '', `Profiles: ${p.files.map((f) => `\`${f}\``).join(', ')}`, '', '| function | where | thread | self ms | share of thread |', '| --- | --- | --- | --- | --- |');
-      for (const h of p.top.slice(0, 12)) L.push(`| ${h.fn} | ${h.where || '(native)'} | ${h.thread.split('/').slice(-2).join('/')} | ${num(h.selfMs, 1)} | ${num(h.share * 100, 1)}% |`);
+      L.push(`### ${p.what}`, '', `Profiles in \`${p.dir}\` (open in Chrome DevTools or speedscope). Per thread: share of the window busy (not idle), of it in GC, and the functions with the most self time.`, '');
+      L.push('| thread | busy | GC | top functions by self time (share of the window) |', '| --- | --- | --- | --- |');
+      for (const t of p.threads) {
+        const top = t.top.map((h) => `${h.fn} ${h.where ? `(${h.where})` : '(native)'} ${num(h.share * 100, 1)}%`).join('<br>');
+        L.push(`| ${t.thread} | ${num(t.busyShare * 100, 0)}% | ${num(t.gcShare * 100, 1)}% | ${top} |`);
+      }
       L.push('');
     }
   }

@@ -1,5 +1,6 @@
 /** The shape of bench/results/*.json: everything a table row is made from, and its raw samples. */
 import type { Machine } from './machine.js';
+import type { ThreadProfile } from './cpuprofile.js';
 import type { Spread } from './stats.js';
 
 export interface RunFigures {
@@ -16,6 +17,9 @@ export interface RunFigures {
   readonly lagP99Ms?: number;
   readonly lagMaxMs?: number;
   readonly lagEndMs?: number;
+  /** Epoch ms of the first ingest and the last store (the measured window). */
+  readonly startMs?: number;
+  readonly endMs?: number;
   /** Per process: CPU seconds, cores used on average, peak RSS. */
   readonly processes: readonly { readonly role: string; readonly cpuSeconds: number; readonly cpuCores: number; readonly peakRssMiB: number; readonly wallSeconds: number }[];
 }
@@ -63,9 +67,9 @@ export interface Goal {
 
 export interface Profile {
   readonly what: string;
-  readonly files: readonly string[];
-  /** Top functions by self time, summed over the profiles (main thread and workers). */
-  readonly top: readonly { readonly fn: string; readonly where: string; readonly selfMs: number; readonly share: number; readonly thread: string }[];
+  readonly dir: string;
+  /** Per thread (main, workers; per role for the Kafka topology), over the measured window. */
+  readonly threads: readonly ThreadProfile[];
 }
 
 export interface BenchResults {

@@ -10,8 +10,11 @@ export interface Timing {
   readonly latencyP95Ms: number;
   readonly latencyP99Ms: number;
   readonly latencyMaxMs: number;
-  /** Rate runs only: posts/s at which the source actually ingested. */
+  /** Posts/s at which the source actually ingested (first → last ingest time). */
   readonly ingestPostsPerSecond?: number;
+  /** Epoch ms of the first ingest and the last store. */
+  readonly startMs?: number;
+  readonly endMs?: number;
   /** Rate runs only: stored time − the time the post was due by the target rate schedule, ms. */
   readonly lagP50Ms?: number;
   readonly lagP99Ms?: number;
@@ -40,6 +43,9 @@ export function timingOf(ids: readonly string[], times: ReadonlyMap<string, { re
     latencyP95Ms: quantileSorted(latencies, 0.95),
     latencyP99Ms: quantileSorted(latencies, 0.99),
     latencyMaxMs: latencies[latencies.length - 1] ?? Number.NaN,
+    ingestPostsPerSecond: times.size / Math.max(1e-3, (lastIngest - firstIngest) / 1000),
+    startMs: firstIngest,
+    endMs: lastStored,
   };
   if (rate === undefined) return base;
   const lags: number[] = [];
@@ -51,7 +57,6 @@ export function timingOf(ids: readonly string[], times: ReadonlyMap<string, { re
   lags.sort((a, b) => a - b);
   return {
     ...base,
-    ingestPostsPerSecond: times.size / Math.max(1e-3, (lastIngest - firstIngest) / 1000),
     lagP50Ms: quantileSorted(lags, 0.5),
     lagP99Ms: quantileSorted(lags, 0.99),
     lagMaxMs: lags[lags.length - 1] ?? Number.NaN,

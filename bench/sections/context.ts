@@ -18,6 +18,7 @@ export interface BenchOptions {
   readonly fixture: string;
   readonly outDir: string;
   readonly profile: boolean;
+  readonly profileAll: boolean;
   readonly runTimeoutMs: number;
   readonly kafkaPort: number;
   readonly influxPort: number;

@@ -200,7 +200,7 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
       const seconds = (reachedAt - firstIngestAt) / 1000;
       const buckets = storeMetrics ? histogramBuckets(storeMetrics, E2E) : [];
       const q = (p: number): number => histogramQuantile(buckets, p) * 1000;
-      timing = { seconds, postsPerSecond: spec.expected.posts / seconds, latencyP50Ms: q(0.5), latencyP95Ms: q(0.95), latencyP99Ms: q(0.99), latencyMaxMs: Number.NaN };
+      timing = { seconds, postsPerSecond: spec.expected.posts / seconds, latencyP50Ms: q(0.5), latencyP95Ms: q(0.95), latencyP99Ms: q(0.99), latencyMaxMs: Number.NaN, startMs: performance.timeOrigin + firstIngestAt, endMs: performance.timeOrigin + reachedAt };
     }
   }
   const ok = problems.length === 0;

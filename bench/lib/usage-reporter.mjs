@@ -1,7 +1,8 @@
 /**
- * Preloaded into every process the bench starts (`node --import ./bench/lib/usage-reporter.ts`):
+ * Preloaded into every process the bench starts (`node --import ./bench/lib/usage-reporter.mjs`):
  * when the process exits, the main thread writes its own resource usage (CPU time of all threads,
  * peak RSS) as JSON to $BENCH_USAGE_FILE. Worker threads inherit the flag and do nothing.
+ * Plain JavaScript: worker threads load --import modules before any TypeScript loader is active.
  */
 import { writeFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
