@@ -1,6 +1,11 @@
 /** Pure parts of the InfluxDB sink: point times, tag encoding, retry decisions, backoff, Retry-After. */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { influxdbSection } from '../../src/config/sections/influxdb.js';
+import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
+import { MemoryDeadLetters } from '../helpers.js';
 import { decodeTagValue, encodePosts, encodeTagValue, pointTime, storedTagValue } from '../../src/sinks/influxdb/line-protocol.js';
 import { backoffDelay, decide } from '../../src/sinks/influxdb/retry.js';
 import { parseRetryAfter } from '../../src/sinks/influxdb/transport.js';
@@ -78,4 +83,19 @@ test('a post that cannot become a point is reported, never skipped silently', ()
   const encoded = encodePosts([post, { ...post, topics: ['a', 'a', 'b'] }, { ...post, createdAt: 'yesterday', topics: ['a'] }, { ...post, topics: ['a'], score: Number.NaN }], 'm');
   assert.equal(encoded.points, 2);
   assert.deepEqual(encoded.rejected.map((r) => r.index), [0, 2, 3]);
+});
+
+test('closing the sink while the server is unreachable rejects the pending writes (not durable), it does not hang', async () => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve())); // nothing listens there now
+  const sink = buildInfluxSink(influxdbSection.parse({ url: `http://127.0.0.1:${port}`, maxBufferPoints: 1, maxInFlight: 1, retryInitialMs: 20 }), new MemoryDeadLetters());
+  const post = { id: '1790000000000000001', createdAt: '2026-11-26T09:00:00.000Z', topics: ['a'], lang: 'en', label: 'neutral' as const, probs: { neg: 0, neu: 1, pos: 0 }, score: 0, model: 'm', flags: [], ingestedAt: 0, analyzedAt: 0 };
+  const first = sink.write([post]);
+  const second = sink.write([{ ...post, id: '1790000000000000002' }]); // waits for buffer room
+  await new Promise((r) => setTimeout(r, 200));
+  await sink.close();
+  await assert.rejects(first, { code: 'CP_INFLUXDB_SINK_CLOSED' });
+  await assert.rejects(second, { code: 'CP_INFLUXDB_SINK_CLOSED' });
 });

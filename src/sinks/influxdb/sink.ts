@@ -41,7 +41,7 @@ export interface InfluxSinkOptions extends BackoffOptions {
 /** Counting semaphore with FIFO waiters. */
 class Budget {
   #free: number;
-  readonly #waiters: { n: number; resolve: () => void }[] = [];
+  readonly #waiters: { n: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   constructor(readonly capacity: number) {
     this.#free = capacity;
   }
@@ -53,12 +53,16 @@ class Budget {
       this.#free -= n;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.#waiters.push({ n, resolve }));
+    return new Promise((resolve, reject) => this.#waiters.push({ n, resolve, reject }));
+  }
+  /** Rejects every waiter (the sink is closing). */
+  failWaiters(e: Error): void {
+    for (const w of this.#waiters.splice(0)) w.reject(e);
   }
   release(n: number): void {
     this.#free += n;
     while (this.#waiters.length > 0 && this.#free >= (this.#waiters[0] as { n: number }).n) {
-      const w = this.#waiters.shift() as { n: number; resolve: () => void };
+      const w = this.#waiters.shift() as { n: number; resolve: () => void; reject: (e: Error) => void };
       this.#free -= w.n;
       w.resolve();
     }
@@ -236,6 +240,8 @@ export class InfluxSink implements Sink<ScoredPost> {
   /** Abandons pending retries (their writes reject: not durable), then releases the encoder and connections. */
   async close(): Promise<void> {
     this.#closing.abort();
+    this.#buffer.failWaiters(new SinkClosedError());
+    this.#inFlight.failWaiters(new SinkClosedError());
     await this.encoder.close();
     await this.http.close();
   }
