@@ -222,7 +222,7 @@ export class XEmulator {
     }
     switch (key) {
       case 'GET /2/tweets/search/stream':
-        return this.openStream(req, res, url, window);
+        return this.openStream(res, url, window);
       case 'GET /2/tweets/search/stream/rules': {
         const ids = url.searchParams.get('ids')?.split(',').filter(Boolean);
         return sendJson(res, 200, this.rules.list(ids), window);
@@ -239,7 +239,7 @@ export class XEmulator {
     }
   }
 
-  private openStream(req: IncomingMessage, res: ServerResponse, url: URL, window: WindowState): void {
+  private openStream(res: ServerResponse, url: URL, window: WindowState): void {
     const refusal = this.refusals[0];
     if (refusal) {
       if (--refusal.left <= 0) this.refusals.shift();
@@ -262,7 +262,6 @@ export class XEmulator {
     connFields.set(conn, { tweet: new Set(tweetFields ? tweetFields.split(',') : []), expansions: url.searchParams.has('expansions') });
     connStart.set(conn, Date.now());
     this.connections.add(conn);
-    req.on('close', () => conn.end());
     const faults = this.pendingFaults.splice(0);
     for (const f of faults) conn.apply(f, Date.now());
   }

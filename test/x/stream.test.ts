@@ -144,7 +144,7 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
     const r = await start({ keepAliveTimeoutMs: 20_000 });
     await until(() => r.posts.length >= 4, 5000, 'first posts');
     r.emu.inject({ kind: 'stall', ms: 600_000 });
-    await new Promise((res) => setTimeout(res, 50));
+    await new Promise((res) => setTimeout(res, 250)); // let bytes already on the wire arrive
     await r.clock.advance(19_999);
     assert.deepEqual(r.clock.sleeps(), [], 'no reconnect before the timeout');
     await r.clock.advance(1);
