@@ -51,6 +51,8 @@ export function markdown(r: BenchResults): string {
       const p = processCells(t);
       L.push(`| ${topologyName(t)} | ${t.tier} | ${fmt(t.figures.postsPerSecond)} | ${fmt(t.figures.seconds, 2)} | ${ms(t.figures.latencyP50Ms)} | ${ms(t.figures.latencyP95Ms)} | ${ms(t.figures.latencyP99Ms)} | ${p.cpu} | ${p.rss} | ${t.runs.length - t.failed}/${t.runs.length} |`);
     }
+    const sources = [...new Set([...r.topologies, ...r.sustained].filter((t) => t.latencySource && !t.latencySource.startsWith('stored rows')).map((t) => `${topologyName(t)}: latency ${t.latencySource}`))];
+    if (sources.length > 0) L.push('', ...sources.map((x) => `- ${x}.`));
     const failures = r.topologies.flatMap((t) => t.runs.filter((x) => !x.ok).map((x) => `${t.topology}/${t.tier}: ${x.problems.join('; ')}`));
     if (failures.length > 0) L.push('', 'Failed runs (not counted):', ...failures.map((f) => `- ${f}`));
     L.push('');

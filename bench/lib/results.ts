@@ -17,6 +17,10 @@ export interface RunFigures {
   readonly lagP99Ms?: number;
   readonly lagMaxMs?: number;
   readonly lagEndMs?: number;
+  /** How latency was measured when not from per-post stage times. */
+  readonly latencySource?: string;
+  readonly estimatedLatencyP50Ms?: number;
+  readonly estimatedLatencyP99Ms?: number;
   /** Epoch ms of the first ingest and the last store (the measured window). */
   readonly startMs?: number;
   readonly endMs?: number;
@@ -43,6 +47,7 @@ export interface TopologyResult {
   readonly processFigures: Readonly<Record<string, Readonly<Record<string, Spread>>>>;
   readonly failed: number;
   readonly skipped?: string;
+  readonly latencySource?: string;
 }
 
 export interface SideBySide {

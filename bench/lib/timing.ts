@@ -12,6 +12,9 @@ export interface Timing {
   readonly latencyMaxMs: number;
   /** Posts/s at which the source actually ingested (first → last ingest time). */
   readonly ingestPostsPerSecond?: number;
+  /** Kafka → SQLite only: the polled-count latency estimate (what InfluxDB runs use), for comparison. */
+  readonly estimatedLatencyP50Ms?: number;
+  readonly estimatedLatencyP99Ms?: number;
   /** Epoch ms of the first ingest and the last store. */
   readonly startMs?: number;
   readonly endMs?: number;

@@ -21,7 +21,7 @@ export interface Plan {
   readonly rateLabel?: string;
 }
 
-const FIGURES = ['seconds', 'postsPerSecond', 'latencyP50Ms', 'latencyP95Ms', 'latencyP99Ms', 'latencyMaxMs', 'ingestPostsPerSecond', 'lagP50Ms', 'lagP99Ms', 'lagMaxMs', 'lagEndMs'] as const;
+const FIGURES = ['seconds', 'postsPerSecond', 'latencyP50Ms', 'latencyP95Ms', 'latencyP99Ms', 'latencyMaxMs', 'ingestPostsPerSecond', 'lagP50Ms', 'lagP99Ms', 'lagMaxMs', 'lagEndMs', 'estimatedLatencyP50Ms', 'estimatedLatencyP99Ms'] as const;
 
 export const planName = (p: Plan): string => `${p.topology === 'embedded' ? 'embedded' : `kafka→${p.store}`}/${p.tier}${p.rateLabel ? ` @${p.rateLabel}` : ''}`;
 
@@ -36,7 +36,7 @@ export function unavailable(ctx: BenchContext, p: Plan): string | undefined {
 }
 
 export function toFigures(run: TopologyRun): RunFigures {
-  return { ok: run.ok, problems: run.problems, ...(run.timing ?? {}), processes: run.processes };
+  return { ok: run.ok, problems: run.problems, ...(run.timing ?? {}), processes: run.processes, ...(run.latencySource ? { latencySource: run.latencySource } : {}) };
 }
 
 export function summarise(p: Plan, ctx: BenchContext, runs: RunFigures[], skipped?: string): TopologyResult {
@@ -57,6 +57,7 @@ export function summarise(p: Plan, ctx: BenchContext, runs: RunFigures[], skippe
     posts: p.posts, ...(p.rate === undefined ? {} : { targetRate: p.rate }), ...(p.rateLabel ? { rateLabel: p.rateLabel } : {}),
     ...(p.rateLabel ? { durationSeconds: ctx.options.durationSeconds } : {}),
     runs, figures, processFigures, failed: runs.length - ok.length, ...(skipped ? { skipped } : {}),
+    ...(ok[0]?.latencySource ? { latencySource: ok[0].latencySource } : {}),
   };
 }
 

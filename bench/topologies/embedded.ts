@@ -28,6 +28,8 @@ export interface TopologyRun {
   readonly processes: readonly ProcessFigures[];
   /** Where the run's files are (kept when it failed). */
   readonly dir: string;
+  /** How latency was measured, when not from per-post stage times. */
+  readonly latencySource?: string;
 }
 
 export interface EmbeddedSpec {
