@@ -1,0 +1,223 @@
+"""Train the fast tier: hashed n-gram embedding bag -> linear -> softmax.
+
+  models/.venv/bin/python models/training/train_fast.py            # train + export models/fast/
+
+Features: models/training/features.py (hashed-ngrams-v1) over normalize v1.
+Training: EmbeddingBag(mean) with SparseAdam, class-weighted cross-entropy,
+model selection on TweetEval val macro-recall (one check per epoch).
+Export: ONNX graph with input feature_ids int32 [batch, n] (0 = padding) and
+output probs float32 [batch, 3]; the embedding table is quantised to int8
+(onnxruntime dynamic quantisation of Gather/MatMul) when --int8 is set.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import pickle
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from data import LABELS, REPO, macro_recall, semeval_train, tse_train, tweeteval  # noqa: E402
+from features import MAX_FEATURES, feature_ids  # noqa: E402
+from normalize import normalize  # noqa: E402
+
+
+def featurise(texts: list[str], buckets: int, cache: Path) -> list[list[int]]:
+    key = hashlib.sha1(("\n".join(texts) + f"|{buckets}|{MAX_FEATURES}").encode()).hexdigest()[:16]
+    f = cache / f"feats-{key}.pkl"
+    if f.exists():
+        return pickle.loads(f.read_bytes())
+    out = [feature_ids(normalize(t), buckets) for t in texts]
+    cache.mkdir(parents=True, exist_ok=True)
+    f.write_bytes(pickle.dumps(out))
+    return out
+
+
+class Bag(torch.nn.Module):
+    def __init__(self, buckets: int, dim: int, hidden: int) -> None:
+        super().__init__()
+        self.emb = torch.nn.EmbeddingBag(buckets + 1, dim, mode="mean", sparse=True)
+        torch.nn.init.uniform_(self.emb.weight, -1.0 / dim, 1.0 / dim)
+        if hidden > 0:
+            self.head: torch.nn.Module = torch.nn.Sequential(
+                torch.nn.Linear(dim, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 3)
+            )
+        else:
+            self.head = torch.nn.Linear(dim, 3)
+
+    def forward(self, flat: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+        return self.head(self.emb(flat, offsets))
+
+
+class Exported(torch.nn.Module):
+    """Same function on padded ids, built from ONNX-friendly ops (Gather, ReduceSum)."""
+
+    def __init__(self, bag: Bag) -> None:
+        super().__init__()
+        w = bag.emb.weight.detach().clone()
+        w[0] = 0.0
+        self.table = torch.nn.Embedding.from_pretrained(w, freeze=True)
+        self.head = bag.head
+
+    def forward(self, feature_ids: torch.Tensor) -> torch.Tensor:
+        e = self.table(feature_ids)
+        m = (feature_ids > 0).to(torch.float32).unsqueeze(-1)
+        pooled = e.sum(1) / m.sum(1).clamp(min=1.0)
+        return torch.softmax(self.head(pooled), dim=-1)
+
+
+def to_flat(batch: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    offs = np.cumsum([0] + [len(x) for x in batch[:-1]])
+    flat = np.fromiter((i for x in batch for i in x), dtype=np.int64)
+    return torch.from_numpy(flat), torch.from_numpy(offs.astype(np.int64))
+
+
+@torch.no_grad()
+def predict(model: Bag, feats: list[list[int]], bs: int = 1024) -> np.ndarray:
+    model.eval()
+    out = []
+    for s in range(0, len(feats), bs):
+        out.append(torch.softmax(model(*to_flat(feats[s : s + bs])), -1).numpy())
+    model.train()
+    return np.concatenate(out)
+
+
+def pad_ids(feats: list[list[int]]) -> np.ndarray:
+    n = max(1, max(len(x) for x in feats))
+    a = np.zeros((len(feats), n), dtype=np.int32)
+    for i, x in enumerate(feats):
+        a[i, : len(x)] = x
+    return a
+
+
+def onnx_probs(path: Path, feats: list[list[int]], bs: int = 256) -> np.ndarray:
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    out = [sess.run(["probs"], {"feature_ids": pad_ids(feats[s : s + bs])})[0] for s in range(0, len(feats), bs)]
+    return np.concatenate(out)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--buckets", type=int, default=1 << 18)
+    ap.add_argument("--dim", type=int, default=64)
+    ap.add_argument("--hidden", type=int, default=0)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--with-tse", action="store_true")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--int8", action="store_true")
+    ap.add_argument("--out", default=str(REPO / "models" / "fast"))
+    ap.add_argument("--work", default=str(REPO / "models" / ".work" / "fast"))
+    ap.add_argument("--no-export", action="store_true")
+    args = ap.parse_args()
+    assert args.buckets & (args.buckets - 1) == 0, "buckets must be a power of two"
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    work = Path(args.work)
+    t0 = time.time()
+    tx, ty = semeval_train()
+    if args.with_tse:
+        ex, ey = tse_train()
+        tx, ty = tx + ex, ty + ey
+    vx, vy = tweeteval("val")
+    tr = featurise(tx, args.buckets, work)
+    va = featurise(vx, args.buckets, work)
+    print(f"featurised {len(tr)} train / {len(va)} val in {time.time()-t0:.0f}s", flush=True)
+
+    counts = np.bincount(ty, minlength=3).astype(np.float64)
+    weights = torch.tensor(counts.sum() / (3 * counts), dtype=torch.float32)
+    model = Bag(args.buckets, args.dim, args.hidden)
+    opt_s = torch.optim.SparseAdam(list(model.emb.parameters()), lr=args.lr)
+    opt_d = torch.optim.Adam(list(model.head.parameters()), lr=args.lr)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+    best: dict = {"macro_recall": -1.0}
+    best_state = None
+    idx = list(range(len(tr)))
+    steps_total = args.epochs * ((len(idx) + args.batch - 1) // args.batch)
+    step = 0
+    for ep in range(args.epochs):
+        te = time.time()
+        rng.shuffle(idx)
+        for s in range(0, len(idx), args.batch):
+            sel = idx[s : s + args.batch]
+            frac = 1.0 - step / steps_total
+            for o in (opt_s, opt_d):
+                for g in o.param_groups:
+                    g["lr"] = args.lr * frac
+            logits = model(*to_flat([tr[i] for i in sel]))
+            loss = loss_fn(logits, torch.tensor([ty[i] for i in sel]))
+            opt_s.zero_grad()
+            opt_d.zero_grad()
+            loss.backward()
+            opt_s.step()
+            opt_d.step()
+            step += 1
+        p = predict(model, va)
+        mr, rec, acc = macro_recall(vy, p.argmax(1).tolist())
+        print(f"epoch {ep+1}: val macro-recall {mr:.4f} recall {[round(r, 3) for r in rec]} acc {acc:.4f} ({time.time()-te:.0f}s)", flush=True)
+        if mr > best["macro_recall"]:
+            best = {"macro_recall": mr, "recall": rec, "acc": acc, "epoch": ep + 1}
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+    assert best_state is not None
+    model.load_state_dict(best_state)
+    print(f"best {best}", flush=True)
+    if args.no_export:
+        return 0
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    exp = Exported(model).eval()
+    fp32 = work / "model.fp32.onnx"
+    dummy = torch.ones((2, 7), dtype=torch.int32)
+    torch.onnx.export(
+        exp, (dummy,), str(fp32), input_names=["feature_ids"], output_names=["probs"],
+        dynamic_axes={"feature_ids": {0: "batch", 1: "n"}, "probs": {0: "batch"}},
+        opset_version=17, dynamo=False,
+    )
+    final = out / "model.onnx"
+    if args.int8:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(str(fp32), str(final), weight_type=QuantType.QInt8, op_types_to_quantize=["Gather", "MatMul"])
+    else:
+        final.write_bytes(fp32.read_bytes())
+    pv = onnx_probs(final, va)
+    mr_onnx, _, _ = macro_recall(vy, pv.argmax(1).tolist())
+    ref = predict(model, va)
+    print(f"onnx val macro-recall {mr_onnx:.4f} (torch {best['macro_recall']:.4f}); max |dp| {np.abs(pv-ref).max():.4f}", flush=True)
+    manifest = {
+        "id": "crowdpulse-fast-v1",
+        "tier": "fast",
+        "labels": LABELS,
+        "onnx": "model.onnx",
+        "encoder": {"kind": "hashed-ngrams", "version": "v1", "buckets": args.buckets, "maxFeatures": MAX_FEATURES},
+        "normalization": "v1",
+    }
+    (out / "model.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (out / "training.json").write_text(json.dumps({
+        "command": "models/.venv/bin/python models/training/train_fast.py " + " ".join(sys.argv[1:]),
+        "args": vars(args) | {"out": None, "work": None},
+        "train_examples": len(tr), "best_val_torch": best, "val_macro_recall_onnx": mr_onnx,
+        "wall_seconds": round(time.time() - t0), "onnx_bytes": final.stat().st_size,
+    }, indent=2) + "\n")
+    print(f"wrote {final} ({final.stat().st_size/1e6:.1f} MB) in {time.time()-t0:.0f}s total", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
