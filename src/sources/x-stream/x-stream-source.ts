@@ -95,6 +95,8 @@ export class XStreamSource implements Source<Post> {
     } finally {
       stop.abort();
       await loop;
+      // The count must survive the restart even if the role never calls close().
+      this.opts.governor?.flush();
     }
   }
 
