@@ -19,6 +19,7 @@
  *   --baseline-posts N [=posts]  posts for the side-by-side analysers
  *   --profile / --no-profile     CPU-profile the bottleneck when a goal is missed [on]
  *   --profile-all                CPU-profile one run of every throughput configuration
+ *   --warm-up N [2000]           one uncounted run of N posts per configuration first (0 = none)
  *   --out DIR [bench/results]    --fixture FILE [bench/fixtures/posts.ndjson.gz]
  *   --run-timeout 600s           --kafka-port 29092  --influx-port 28086
  */
@@ -65,6 +66,7 @@ function options(argv: string[]): BenchOptions {
       profile: { type: 'boolean', default: true },
       'no-profile': { type: 'boolean', default: false },
       'profile-all': { type: 'boolean', default: false },
+      'warm-up': { type: 'string', default: '2000' },
       out: { type: 'string', default: 'bench/results' },
       fixture: { type: 'string', default: BUNDLED },
       'run-timeout': { type: 'string', default: '600s' },
@@ -92,6 +94,7 @@ function options(argv: string[]): BenchOptions {
     outDir: values.out as string,
     profile: (values.profile as boolean) && !(values['no-profile'] as boolean),
     profileAll: values['profile-all'] as boolean,
+    warmUpPosts: Number(values['warm-up']),
     runTimeoutMs: seconds(values['run-timeout'] as string) * 1000,
     kafkaPort: Number(values['kafka-port']),
     influxPort: Number(values['influx-port']),
@@ -161,7 +164,7 @@ async function main(): Promise<void> {
 
   const wantKafka = o.topologies.includes('kafka') && (o.sections.has('throughput') || o.sections.has('sustained') || o.sections.has('micro'));
   const plansPerTopology = o.tiers.length * (o.topologies.includes('embedded') ? 1 : 0) + o.tiers.length * (o.topologies.includes('kafka') ? o.kafkaStores.length : 0);
-  const steps = (o.sections.has('throughput') ? plansPerTopology * o.repeats : 0)
+  const steps = (o.sections.has('throughput') ? plansPerTopology * (o.repeats + (o.warmUpPosts > 0 ? 1 : 0)) : 0)
     + (o.sections.has('side-by-side') ? (o.tiers.length + 1) * o.repeats : 0)
     + (o.sections.has('sustained') ? plansPerTopology * o.rates.length * o.sustainedRepeats : 0)
     + (o.sections.has('micro') ? (o.tiers.length + 1 + (wantKafka ? 1 : 0)) * o.repeats : 0);
@@ -214,7 +217,7 @@ async function main(): Promise<void> {
       results.topologies = await runPlans(ctx, plans, o.repeats, (r) => {
         results.topologies = r;
         save();
-      });
+      }, o.warmUpPosts);
       plans.forEach((p, i) => {
         const pps = results.topologies[i]?.figures.postsPerSecond?.median;
         if (pps) maxRates.set(planName(p), pps);

@@ -116,8 +116,9 @@ export interface MacCount {
   readonly activationProducts: number;
   /** The most common inner dimension of the weight products (the model width). */
   readonly hidden: number;
-  /** Elements of the largest gather table (embeddings), for the record. */
+  /** Rows and width of the largest gather table (embeddings). */
   readonly embeddingRows: number;
+  readonly embeddingWidth: number;
   readonly opCounts: Record<string, number>;
 }
 
@@ -128,13 +129,17 @@ export function countMacs(path: string): MacCount {
   let int8Products = 0;
   let activationProducts = 0;
   let embeddingRows = 0;
+  let embeddingWidth = 0;
   const inner = new Map<number, number>();
   const opCounts: Record<string, number> = {};
   for (const node of nodes) {
     opCounts[node.opType] = (opCounts[node.opType] ?? 0) + 1;
     if (node.opType === 'Gather') {
       const table = initializers.get(node.inputs[0] ?? '');
-      if (table && table.length === 2) embeddingRows = Math.max(embeddingRows, table[0] as number);
+      if (table && table.length === 2 && (table[0] as number) > embeddingRows) {
+        embeddingRows = table[0] as number;
+        embeddingWidth = table[1] as number;
+      }
     }
     if (!WEIGHT_PRODUCTS.has(node.opType)) continue;
     const weight = node.inputs.map((i) => initializers.get(i)).find((d) => d !== undefined && d.length === 2);
@@ -149,7 +154,7 @@ export function countMacs(path: string): MacCount {
     }
   }
   const hidden = [...inner.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 0;
-  return { weightMacsPerRow, weightProducts, int8Products, activationProducts, hidden, embeddingRows, opCounts };
+  return { weightMacsPerRow, weightProducts, int8Products, activationProducts, hidden, embeddingRows, embeddingWidth, opCounts };
 }
 
 /** MACs of one batch: rows = tokens summed over the batch at padded length L (or posts for a bag model). */
@@ -157,4 +162,13 @@ export function macsOfBatch(c: MacCount, batch: number, paddedLength: number, pe
   if (!perToken) return batch * c.weightMacsPerRow;
   const tokens = batch * paddedLength;
   return tokens * c.weightMacsPerRow + c.activationProducts * batch * paddedLength * paddedLength * c.hidden;
+}
+
+/**
+ * Operations of one batch: 2 per MAC, plus for a bag-of-features model the gather-and-sum of
+ * the embedding table (one add per feature slot and table column, padding included).
+ */
+export function opsOfBatch(c: MacCount, batch: number, paddedLength: number, perToken: boolean): number {
+  const macs = 2 * macsOfBatch(c, batch, paddedLength, perToken);
+  return perToken ? macs : macs + batch * paddedLength * c.embeddingWidth;
 }

@@ -5,7 +5,9 @@
  *  - pool: crowdpulse's SentimentPool (Piscina workers, one single-threaded session each,
  *    encoding inside the worker), 1 or 2 workers, each kept busy — the analyze stage alone;
  *  - encode: the tier's encoder (tokenization / feature hashing) alone, batch 1 and 256.
- * Achieved int8 ops/s = 2 × MACs (from the ONNX graph, at the padded length actually fed) / time.
+ * Achieved ops/s = 2 × MACs (from the ONNX graph, at the padded length actually fed), plus for a
+ * bag-of-features model one add per gathered embedding element, / time. Batches are formed in
+ * arrival order (as the pipeline does) and, for comparison, from length-sorted posts.
  *   node --import tsx bench/micro/inference.ts --model accurate [--posts 2048] [--min-seconds 1.5]
  */
 import { join } from 'node:path';
@@ -16,7 +18,7 @@ import { loadManifest, resolveModelDir } from '../../src/model/registry.js';
 import { SentimentPool } from '../../src/transforms/sentiment/sentiment-pool.js';
 import { REPO } from '../lib/child.js';
 import { expectedFor } from '../lib/expected.js';
-import { countMacs, macsOfBatch } from '../lib/onnx-macs.js';
+import { countMacs, macsOfBatch, opsOfBatch } from '../lib/onnx-macs.js';
 
 const { values } = parseArgs({ options: {
   model: { type: 'string', default: 'fast' },
@@ -63,25 +65,35 @@ async function timed(items: number, pass: () => Promise<void> | void): Promise<{
   return { perSecond: (items * passes) / seconds, secondsPerPass: seconds / passes, passes };
 }
 
+/** Texts ordered by length, so that a batch holds posts of similar length (less padding). */
+const byLength = [...texts].sort((a, b) => a.length - b.length);
+
 const session: Record<string, unknown>[] = [];
 for (const threads of threadCounts) {
   const s = await ort.InferenceSession.create(onnxPath, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
-  for (const batch of batches) {
-    const feeds = chunks(texts, batch).map((c) => encoder.encode(c) as Record<string, ort.Tensor>);
-    let macTotal = 0;
-    let tokens = 0;
-    for (const [i, f] of feeds.entries()) {
-      const n = Math.min(batch, texts.length - i * batch);
-      const len = paddedLength(f);
-      macTotal += macsOfBatch(macs, n, len, perToken);
-      tokens += n * len;
+  for (const [order, input] of [['arrival', texts], ['length-sorted', byLength]] as const) {
+    for (const batch of batches) {
+      if (order === 'length-sorted' && (batch === 1 || threads !== threadCounts[0])) continue;
+      const feeds = chunks(input, batch).map((c) => encoder.encode(c) as Record<string, ort.Tensor>);
+      let macTotal = 0;
+      let opsTotal = 0;
+      let slots = 0;
+      for (const [i, f] of feeds.entries()) {
+        const n = Math.min(batch, input.length - i * batch);
+        const len = paddedLength(f);
+        macTotal += macsOfBatch(macs, n, len, perToken);
+        opsTotal += opsOfBatch(macs, n, len, perToken);
+        slots += n * len;
+      }
+      const r = await timed(input.length, async () => {
+        for (const f of feeds) await s.run(f);
+      });
+      session.push({
+        threads, batch, order, postsPerSecond: r.perSecond, meanPaddedLength: slots / input.length, macsPerPost: macTotal / input.length,
+        opsPerPost: opsTotal / input.length, opsPerSecond: opsTotal / r.secondsPerPass,
+      });
+      note(`session threads=${threads} batch=${batch} ${order}: ${Math.round(r.perSecond)} posts/s`);
     }
-    const r = await timed(texts.length, async () => {
-      for (const f of feeds) await s.run(f);
-    });
-    const opsPerSecond = (2 * macTotal) / r.secondsPerPass;
-    session.push({ threads, batch, postsPerSecond: r.perSecond, meanPaddedLength: tokens / texts.length, macsPerPost: macTotal / texts.length, int8OpsPerSecond: opsPerSecond });
-    note(`session threads=${threads} batch=${batch}: ${Math.round(r.perSecond)} posts/s`);
   }
   await s.release();
 }

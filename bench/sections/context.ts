@@ -19,6 +19,7 @@ export interface BenchOptions {
   readonly outDir: string;
   readonly profile: boolean;
   readonly profileAll: boolean;
+  readonly warmUpPosts: number;
   readonly runTimeoutMs: number;
   readonly kafkaPort: number;
   readonly influxPort: number;

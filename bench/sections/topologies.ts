@@ -61,11 +61,11 @@ export function summarise(p: Plan, ctx: BenchContext, runs: RunFigures[], skippe
   };
 }
 
-export async function runPlan(ctx: BenchContext, p: Plan, rep: number, cpuProfileDir?: string): Promise<RunFigures> {
+export async function runPlan(ctx: BenchContext, p: Plan, rep: number | string, cpuProfileDir?: string): Promise<RunFigures> {
   const fixture = await fixtureFor(p.posts, ctx.options.fixture);
   const expected = expectedCached(fixture, p.posts);
-  const dir = join(REPO, 'bench/results/tmp/runs', `${planName(p).replace(/[^a-z0-9]+/gi, '-')}-${rep}`);
-  const step = ctx.progress.step(`${planName(p)} #${rep}`, expected.posts);
+  const dir = join(REPO, 'bench/results/tmp/runs', `${planName(p).replace(/[^a-z0-9]+/gi, '-')}-${String(rep).replace(/[^a-z0-9]+/gi, '-')}`);
+  const step = ctx.progress.step(`${planName(p)} ${typeof rep === 'number' ? `#${rep}` : rep}`, expected.posts);
   const common = { fixture, expected, tier: p.tier, dir, timeoutMs: ctx.options.runTimeoutMs, onProgress: (n: number) => step.update(n), ...(p.rate === undefined ? {} : { rate: p.rate }), ...(cpuProfileDir ? { cpuProfileDir, keepFiles: true } : {}) };
   let run: TopologyRun;
   try {
@@ -82,11 +82,17 @@ export async function runPlan(ctx: BenchContext, p: Plan, rep: number, cpuProfil
   return toFigures(run);
 }
 
-/** Runs every plan `repeats` times, interleaved; returns one result per plan. */
-export async function runPlans(ctx: BenchContext, plans: readonly Plan[], repeats: number, onDone: (results: TopologyResult[]) => void): Promise<TopologyResult[]> {
+/**
+ * Runs every plan `repeats` times, interleaved; returns one result per plan. With `warmUp`, each
+ * plan first runs once on `warmUpPosts` posts, not counted (file cache, transpile cache, JIT).
+ */
+export async function runPlans(ctx: BenchContext, plans: readonly Plan[], repeats: number, onDone: (results: TopologyResult[]) => void, warmUpPosts = 0): Promise<TopologyResult[]> {
   const runs = plans.map(() => [] as RunFigures[]);
   const skipped = plans.map((p) => unavailable(ctx, p));
   const snapshot = (): TopologyResult[] => plans.map((p, i) => summarise(p, ctx, runs[i] as RunFigures[], skipped[i]));
+  if (warmUpPosts > 0) {
+    for (const [i, p] of plans.entries()) if (!skipped[i]) await runPlan(ctx, { ...p, posts: Math.min(p.posts, warmUpPosts) }, 'warm-up (not counted)');
+  }
   for (let rep = 1; rep <= repeats; rep++) {
     for (const [i, p] of plans.entries()) {
       if (skipped[i]) continue;

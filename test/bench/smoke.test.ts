@@ -25,7 +25,7 @@ if (!hasFastModel && process.env.CI === 'true') {
 
 test('npm run bench (500 posts, embedded, fast tier) writes a result JSON with every post stored exactly once', { skip: process.env.CI === 'true' ? false : skip, timeout: 300_000 }, async () => {
   const out = join(tempDir('bench'), 'results');
-  await exec(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--sections', 'throughput', '--topologies', 'embedded', '--tiers', 'fast', '--posts', String(POSTS), '--repeats', '1', '--no-profile', '--out', out], { cwd: ROOT, timeout: 280_000, maxBuffer: 16 << 20 });
+  await exec(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--sections', 'throughput', '--topologies', 'embedded', '--tiers', 'fast', '--posts', String(POSTS), '--repeats', '1', '--warm-up', '0', '--no-profile', '--out', out], { cwd: ROOT, timeout: 280_000, maxBuffer: 16 << 20 });
   const r = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
   const expected = expectedFor(join(ROOT, FIXTURE), POSTS);
 
