@@ -16,7 +16,7 @@ export interface PipelineHealth {
   readonly queues: readonly { readonly source: string; readonly queue: string; readonly depth: number; readonly capacity: number | null }[];
   /** Consumer lag per (group, topic), summed over partitions; null when no source exports it. */
   readonly consumerLag: readonly { readonly group: string; readonly topic: string; readonly messages: number }[] | null;
-  /** The X post-budget governor; null when no source runs it. */
+  /** The X post-budget governor; null when no process runs it (cap 0 or absent). */
   readonly budget: {
     readonly capPosts: number;
     readonly consumedPosts: number;
@@ -24,6 +24,7 @@ export interface PipelineHealth {
     readonly headroomPosts: number | null;
     readonly periodEnd: string | null;
   } | null;
+  /** The X stream connection; null when no process has used one. */
   readonly stream: { readonly connected: boolean } | null;
 }
 
@@ -41,7 +42,11 @@ function sumBy<K extends string>(samples: readonly Sample[], keys: readonly K[])
   return [...groups.values()].sort((a, b) => JSON.stringify(a.labels).localeCompare(JSON.stringify(b.labels)));
 }
 
-const single = (samples: readonly Sample[], name: string): number | undefined => byName(samples, name)[0]?.value;
+/** The largest value of an unlabelled metric among `samples`. */
+const single = (samples: readonly Sample[], name: string): number | undefined => {
+  const values = byName(samples, name).map((s) => s.value);
+  return values.length === 0 ? undefined : Math.max(...values);
+};
 
 /**
  * Pipeline health from metric samples of one or more processes: throughput counters, dead letters,
@@ -63,16 +68,20 @@ export function healthFromSamples(perSource: readonly { readonly source: SampleS
   const lagSamples = byName(all, 'crowdpulse_kafka_consumer_lag_messages');
   const consumerLag = lagSamples.length === 0 ? null : sumBy(lagSamples, ['group', 'topic'] as const)
     .map((g) => ({ group: g.labels.group, topic: g.labels.topic, messages: g.total }));
-  const cap = single(all, 'crowdpulse_x_budget_cap_posts');
-  const periodEnd = single(all, 'crowdpulse_x_budget_period_end_timestamp_seconds');
-  const budget = cap === undefined ? null : {
-    capPosts: cap,
-    consumedPosts: single(all, 'crowdpulse_x_budget_consumed_posts') ?? 0,
-    remainingPosts: single(all, 'crowdpulse_x_budget_remaining_posts') ?? cap,
-    headroomPosts: single(all, 'crowdpulse_x_budget_headroom_posts') ?? null,
+  // Unlabelled gauges read 0 in every process that loads their module: the governor's numbers are
+  // those of the process whose cap is set (cap 0 = no governor).
+  const governor = perSource.map((p) => p.samples).find((samples) => (single(samples, 'crowdpulse_x_budget_cap_posts') ?? 0) > 0);
+  const periodEnd = governor && single(governor, 'crowdpulse_x_budget_period_end_timestamp_seconds');
+  const budget = governor === undefined ? null : {
+    capPosts: single(governor, 'crowdpulse_x_budget_cap_posts') ?? 0,
+    consumedPosts: single(governor, 'crowdpulse_x_budget_consumed_posts') ?? 0,
+    remainingPosts: single(governor, 'crowdpulse_x_budget_remaining_posts') ?? 0,
+    headroomPosts: single(governor, 'crowdpulse_x_budget_headroom_posts') ?? null,
     periodEnd: periodEnd === undefined || periodEnd <= 0 ? null : new Date(periodEnd * 1000).toISOString(),
   };
   const connected = single(all, 'crowdpulse_x_stream_connected');
+  const streamSeen = connected === 1 || byName(all, 'crowdpulse_x_stream_messages_total').some((x) => x.value > 0)
+    || byName(all, 'crowdpulse_x_stream_reconnects_total').some((x) => x.value > 0);
   return {
     at: at.toISOString(),
     sources: perSource.map((p) => p.source),
@@ -81,6 +90,6 @@ export function healthFromSamples(perSource: readonly { readonly source: SampleS
     queues,
     consumerLag,
     budget,
-    stream: connected === undefined ? null : { connected: connected === 1 },
+    stream: streamSeen ? { connected: connected === 1 } : null,
   };
 }
