@@ -35,8 +35,9 @@ export function emulateCommand(): Command {
     .option('--max-rule-length <n>', 'characters per rule (Basic 512, Pro 1024)', num, 512)
     .option('--rules <file>', 'start with these rules (the rules.yaml format)')
     .option('--fault <KIND@SECONDS>', 'inject a fault every SECONDS (repeatable): drop | stall | drip | malformed | error', parseFaultSchedule, [])
+    .option('--gzip', 'compress the stream when the client accepts gzip (as X does)')
     .option('--limit <posts>', 'load at most this many posts (0 = all)', num, 0);
-  command.action(async (opts: { posts: string; host: string; port: number; rate: number; keepaliveMs: number; loop: boolean; cap: number; capResetDay: number; maxConnections: number; maxRules: number; maxRuleLength: number; rules?: string; fault: { kind: string; everyS: number }[]; limit: number }) => {
+  command.action(async (opts: { posts: string; host: string; port: number; rate: number; keepaliveMs: number; loop: boolean; cap: number; capResetDay: number; maxConnections: number; maxRules: number; maxRuleLength: number; rules?: string; fault: { kind: string; everyS: number }[]; limit: number; gzip?: boolean }) => {
     const config = configFrom(command, []);
     const token = readBearerToken(process.env, config.x.bearerTokenFile);
     if (!token.ok) fail(`${token.error.message} (the emulator accepts only that token)`);
@@ -51,7 +52,7 @@ export function emulateCommand(): Command {
     if (loaded.posts.length === 0) fail(`no stream messages in ${opts.posts}`);
     const emu = await XEmulator.start({
       posts: loaded.posts, bearerToken: token.value, rate: opts.rate, keepAliveMs: opts.keepaliveMs, loop: opts.loop,
-      usageCap: opts.cap, capResetDay: opts.capResetDay, maxConnections: opts.maxConnections, maxRules: opts.maxRules, maxRuleLength: opts.maxRuleLength,
+      usageCap: opts.cap, capResetDay: opts.capResetDay, gzip: opts.gzip === true, maxConnections: opts.maxConnections, maxRules: opts.maxRules, maxRuleLength: opts.maxRuleLength,
       ...(rules?.ok ? { initialRules: rules.value } : {}),
     }, opts.host, opts.port);
     const timers = opts.fault.map((f) => setInterval(() => emu.inject(parseFault({ kind: f.kind, ms: 60_000 })!), f.everyS * 1000));

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Writable } from 'node:stream';
+import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { timingSafeEqual } from 'node:crypto';
 import { systemClock, type Clock } from '../x/clock.js';
 import { billingPeriod } from '../x/billing-period.js';
@@ -30,6 +32,8 @@ export interface EmulatorOptions {
   /** Requests per 15 minutes, by endpoint key (see ENDPOINT_LIMITS). */
   readonly rateLimits?: Readonly<Record<string, number>>;
   readonly initialRules?: readonly { value: string; tag?: string }[];
+  /** Compress the stream with gzip when the client accepts it (as X does). */
+  readonly gzip?: boolean;
 }
 
 /** X's published per-app limits for the endpoints crowdpulse uses (requests per 15 min). */
@@ -62,7 +66,7 @@ export class XEmulator {
   private ticker: NodeJS.Timeout | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   /** Counters tests and the admin state endpoint read. */
-  readonly stats = { streamConnects: 0, streamRejected: { tooManyConnections: 0, usageCap: 0, rateLimit: 0, unauthorized: 0 }, postsServed: 0 };
+  readonly stats = { streamConnects: 0, gzipStreams: 0, streamRejected: { tooManyConnections: 0, usageCap: 0, rateLimit: 0, unauthorized: 0 }, postsServed: 0 };
 
   private constructor(private readonly opts: EmulatorOptions, private readonly server: Server, readonly url: string) {
     this.clock = opts.clock ?? systemClock;
@@ -222,7 +226,7 @@ export class XEmulator {
     }
     switch (key) {
       case 'GET /2/tweets/search/stream':
-        return this.openStream(res, url, window);
+        return this.openStream(req, res, url, window);
       case 'GET /2/tweets/search/stream/rules': {
         const ids = url.searchParams.get('ids')?.split(',').filter(Boolean);
         return sendJson(res, 200, this.rules.list(ids), window);
@@ -239,7 +243,7 @@ export class XEmulator {
     }
   }
 
-  private openStream(res: ServerResponse, url: URL, window: WindowState): void {
+  private openStream(req: IncomingMessage, res: ServerResponse, url: URL, window: WindowState): void {
     const refusal = this.refusals[0];
     if (refusal) {
       if (--refusal.left <= 0) this.refusals.shift();
@@ -254,10 +258,20 @@ export class XEmulator {
       this.stats.streamRejected.tooManyConnections++;
       return send(res, xerr.tooManyConnections(), window);
     }
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache', ...rateHeaders(window) });
+    // X compresses the stream when asked (Accept-Encoding: gzip); every message is flushed as it is written.
+    const gzip = this.opts.gzip === true && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache', ...(gzip ? { 'content-encoding': 'gzip' } : {}), ...rateHeaders(window) });
     res.flushHeaders();
     this.stats.streamConnects++;
-    const conn = new StreamConnection(res, (c) => this.connections.delete(c));
+    let out: Writable = res;
+    if (gzip) {
+      const z = createGzip({ flush: zlibConstants.Z_SYNC_FLUSH });
+      z.pipe(res);
+      res.on('close', () => z.destroy());
+      out = z;
+      this.stats.gzipStreams++;
+    }
+    const conn = new StreamConnection(res, (c) => this.connections.delete(c), out);
     const tweetFields = url.searchParams.get('tweet.fields');
     connFields.set(conn, { tweet: new Set(tweetFields ? tweetFields.split(',') : []), expansions: url.searchParams.has('expansions') });
     connStart.set(conn, Date.now());

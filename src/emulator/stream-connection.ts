@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import { operationalDisconnect } from './x-errors.js';
 
 /** Fault injection on the stream (admin endpoint, CLI flags, or tests). */
@@ -35,9 +36,10 @@ export class StreamConnection {
   closed = false;
   postsSent = 0;
 
-  constructor(private readonly res: ServerResponse, private readonly onClose: (c: StreamConnection) => void) {
+  /** `out` is where stream bytes go: the response itself, or a gzip stream piped into it. */
+  constructor(private readonly res: ServerResponse, private readonly onClose: (c: StreamConnection) => void, private readonly out: Writable = res) {
     res.on('close', () => this.finish());
-    res.on('drain', () => {
+    out.on('drain', () => {
       this.waitingDrain = false;
       this.flush();
     });
@@ -91,7 +93,7 @@ export class StreamConnection {
   end(): void {
     if (this.closed) return;
     this.flushAll();
-    this.res.end();
+    this.out.end();
     this.finish();
   }
 
@@ -102,7 +104,7 @@ export class StreamConnection {
   }
 
   private flushAll(): void {
-    for (const b of this.queue) this.res.write(b);
+    for (const b of this.queue) this.out.write(b);
     this.queue = [];
   }
 
@@ -114,7 +116,7 @@ export class StreamConnection {
     }
     while (this.queue.length > 0) {
       const b = this.queue.shift()!;
-      if (!this.res.write(b)) {
+      if (!this.out.write(b)) {
         this.waitingDrain = true;
         return;
       }
@@ -128,7 +130,7 @@ export class StreamConnection {
     if (head) {
       const piece = head.subarray(0, this.dripBytes);
       if (piece.length === head.length) this.queue.shift(); else this.queue[0] = head.subarray(this.dripBytes);
-      if (!this.res.write(piece)) this.waitingDrain = true;
+      if (!this.out.write(piece)) this.waitingDrain = true;
     }
     this.flush();
   }

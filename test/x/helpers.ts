@@ -16,6 +16,7 @@ const TEXTS: readonly [string, string, Record<string, unknown>?][] = [
   ['Machine learning is fun', 'en'],
   ['the weather is lovely', 'en'],
   ['#ai and bitcoin together', 'en'],
+  ['bitcoin 🚀 très bien, ça monte — 比特币', 'fr'],
 ];
 
 /** Synthetic recorded posts (written here, not copied from any data set). */

@@ -85,6 +85,16 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
     assert.equal(r.dead.letters.length, 0);
   });
 
+  it('a gzip-compressed stream (X compresses when asked) is framed the same, UTF-8 intact', async () => {
+    const r = await start({ emu: { gzip: true } });
+    r.emu.inject({ kind: 'drip', ms: 200, bytes: 5, intervalMs: 1 });
+    await until(() => r.posts.length >= 12, 5000, 'posts over gzip');
+    assert.ok(r.posts.some((p) => p.text === '#ai and bitcoin together'));
+    assert.ok(r.posts.some((p) => p.text === 'bitcoin 🚀 très bien, ça monte — 比特币'), 'multi-byte characters split across 5-byte chunks survive');
+    assert.equal(r.emu.stats.gzipStreams, 1);
+    assert.equal(r.dead.letters.length, 0);
+  });
+
   it('a slow stream does not wait for a full batch: a lone post is handed on after batchWaitMs', async () => {
     const r = await start({ emu: { rate: 4 }, batchSize: 64 });
     const t0 = Date.now();
