@@ -1,4 +1,4 @@
-import type { TwitterApi } from 'twitter-api-v2';
+import { ApiResponseError, type TwitterApi } from 'twitter-api-v2';
 import { deadLetter, postFromStreamBytes, type DeadLetter, type Post } from '../../contract/index.js';
 import type { Batch, DeadLetterSink, Source } from '../../pipeline/component.js';
 import { postsTotal } from '../../telemetry/metrics.js';
@@ -6,6 +6,7 @@ import { logger } from '../../telemetry/log.js';
 import type { Clock } from '../../x/clock.js';
 import type { PostBudgetGovernor } from '../../x/governor.js';
 import * as m from '../../x/metrics.js';
+import { rejectedTokenError } from '../../x/credentials.js';
 import { syncRules, type DesiredRule } from '../../x/rules.js';
 import { followStream, type ConnectionEvent } from './follower.js';
 
@@ -53,6 +54,11 @@ export class XStreamSource implements Source<Post> {
     return this.connected;
   }
 
+  /** Posts received and not yet handed to the pipeline (bounded by bufferCapacity plus one network chunk). */
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
   /** True once the source stopped on an error it does not retry (rejected token, bad request). */
   get hasFailed(): boolean {
     return this.failure !== undefined;
@@ -64,7 +70,7 @@ export class XStreamSource implements Source<Post> {
     const signal = AbortSignal.any([outer, stop.signal]);
     const hooks = {
       onMessage: (bytes: Buffer, at: number) => this.onMessage(bytes, at),
-      hasRoom: () => this.buffer.length < this.opts.bufferCapacity,
+      hasRoom: () => this.buffer.length + this.letters.length < this.opts.bufferCapacity,
       setResume: (r: (() => void) | undefined) => { this.resume = r; },
       onConnectionChange: (c: boolean) => { this.connected = c; },
     };
@@ -78,6 +84,7 @@ export class XStreamSource implements Source<Post> {
           const letters = this.letters;
           this.letters = [];
           await this.opts.deadLetters.write(letters);
+          if (this.buffer.length + this.letters.length < this.opts.bufferCapacity) this.resume?.();
         }
         if (this.buffer.length >= this.opts.batchSize || (this.buffer.length > 0 && (this.finished || signal.aborted))) {
           yield this.take();
@@ -102,7 +109,13 @@ export class XStreamSource implements Source<Post> {
 
   private async syncStartupRules(): Promise<void> {
     if (!this.opts.startupRules) return;
-    const r = await syncRules(this.opts.client, this.opts.startupRules);
+    let r;
+    try {
+      r = await syncRules(this.opts.client, this.opts.startupRules);
+    } catch (e) {
+      if (e instanceof ApiResponseError && (e.code === 401 || e.code === 403)) throw rejectedTokenError(e.code, (e.data as { detail?: string } | undefined)?.detail);
+      throw new Error(`syncing the stream rules failed: ${(e as Error).message}`);
+    }
     if (!r.ok) throw r.error;
     const { add, remove, keep } = r.value.diff;
     log.info('stream rules synced from the rules file', { added: add.length, removed: remove.length, kept: keep.length });
@@ -115,7 +128,7 @@ export class XStreamSource implements Source<Post> {
   private take(): Batch<Post> {
     const items = this.buffer.splice(0, this.opts.batchSize);
     postsTotal.inc({ stage: 'ingest', direction: 'out' }, items.length);
-    if (this.buffer.length < this.opts.bufferCapacity) this.resume?.();
+    if (this.buffer.length + this.letters.length < this.opts.bufferCapacity) this.resume?.();
     return { items, ack: () => undefined };
   }
 
