@@ -88,6 +88,7 @@ up() {
     # shellcheck disable=SC2086
     setsid java $HEAP -XX:+UseG1GC -Djava.awt.headless=true \
       -Dorg.slf4j.simpleLogger.showDateTime=true \
+      "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSSX" \
       -cp "$LIBS/*" kafka.Kafka "$CONF" >>"$LOGFILE" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
     log "started pid $(cat "$PIDFILE"), log $LOGFILE"

@@ -42,6 +42,11 @@ export class PartitionTracker {
     }
   }
 
+  /** Highest offset handed out so far (-1 before the first). */
+  get lastTracked(): number {
+    return this.#lastTracked;
+  }
+
   /** Offsets handed out and not yet acked. */
   get inFlight(): number {
     return this.#outstanding.length - this.#head;

@@ -6,7 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { kafkaSection, type KafkaConfig } from '../../src/config/sections/kafka.js';
-import { KafkaConsumer, type Message } from '../../src/kafka/rdkafka.js';
+import { AdminClient, KafkaConsumer, type Message } from '../../src/kafka/rdkafka.js';
 
 const run = promisify(execFile);
 export const SCRIPT = new URL('../../scripts/kafka.sh', import.meta.url).pathname;
@@ -37,10 +37,26 @@ export async function brokerDown(): Promise<void> {
   await run('bash', [SCRIPT, 'down'], { timeout: 120_000 });
 }
 
+const created: KafkaConfig[] = [];
+
+/** Deletes the topics of every config made by testKafkaConfig in this file (keeps the dev broker small). */
+export async function deleteTestTopics(): Promise<void> {
+  const admin = AdminClient.create({ 'metadata.broker.list': BOOTSTRAP } as never);
+  try {
+    for (const c of created.splice(0)) {
+      for (const topic of [c.rawTopic, c.scoredTopic, c.deadLetterTopic]) {
+        await new Promise<void>((resolve) => admin.deleteTopic(topic, 10000, () => resolve()));
+      }
+    }
+  } finally {
+    admin.disconnect();
+  }
+}
+
 /** A config whose topics and groups belong to this test only. */
 export function testKafkaConfig(overrides: Partial<KafkaConfig> = {}): KafkaConfig {
   const id = randomBytes(4).toString('hex');
-  return kafkaSection.parse({
+  const config = kafkaSection.parse({
     brokers: BOOTSTRAP,
     rawTopic: `t-${id}.raw`,
     scoredTopic: `t-${id}.scored`,
@@ -52,6 +68,8 @@ export function testKafkaConfig(overrides: Partial<KafkaConfig> = {}): KafkaConf
     commitIntervalMs: 200,
     ...overrides,
   });
+  created.push(config);
+  return config;
 }
 
 /** Environment variables that give a role process the same config. */

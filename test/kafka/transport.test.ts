@@ -10,7 +10,7 @@ import { KafkaDeadLetterSink, DEAD_LETTER_HEADERS } from '../../src/sinks/kafka/
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink.js';
 import { KafkaSource } from '../../src/sources/kafka/kafka-source.js';
 import { MemoryDeadLetters } from '../helpers.js';
-import { brokerUp, readTopic, testKafkaConfig } from './broker.js';
+import { brokerUp, deleteTestTopics, readTopic, testKafkaConfig } from './broker.js';
 import { makePosts } from './posts.js';
 
 const skip = await brokerUp();
@@ -57,6 +57,7 @@ describe('Kafka transport (real broker)', { skip }, () => {
   after(async () => {
     for (const s of opened) await s.close();
     for (const p of producers) await p.close();
+    await deleteTestTopics();
   });
 
   it('delivers every post keyed by id with schema headers, and the consumer reads each once', async () => {

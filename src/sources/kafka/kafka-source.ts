@@ -118,9 +118,16 @@ export class KafkaSource<T> implements Source<T> {
     const letters: DeadLetter[] = [];
     const lettered: [PartitionTracker, number][] = [];
     for (const m of messages) {
-      const tracker = this.#trackers.get(keyOf(m.topic, m.partition));
+      let tracker = this.#trackers.get(keyOf(m.topic, m.partition));
       // A message of a partition revoked meanwhile: its next owner reads it again.
       if (!tracker) continue;
+      if (m.offset <= tracker.lastTracked) {
+        // The fetch position went back (a reset or re-assignment): start a new generation, so that
+        // acks of the earlier one cannot move the commit point past messages read again now.
+        log.warn('offset went backwards; tracking the partition afresh', { topic: m.topic, partition: m.partition, offset: m.offset, last: tracker.lastTracked });
+        tracker = new PartitionTracker(m.topic, m.partition);
+        this.#trackers.set(keyOf(m.topic, m.partition), tracker);
+      }
       tracker.track(m.offset);
       const decoded = codec.decode(m.value, m.headers);
       if (decoded.ok) {
