@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/x/clock.js';
 import { PostBudgetGovernor } from '../../src/x/governor.js';
+import { budgetConsumed, budgetExhaustion, budgetRemaining } from '../../src/x/metrics.js';
 import { XStreamSource } from '../../src/sources/x-stream/x-stream-source.js';
 import { syncRules } from '../../src/x/rules.js';
 import { clientFor, MemoryDeadLetters, startEmulator, until } from './helpers.js';
@@ -65,6 +66,11 @@ describe('post-budget governor', () => {
     await p;
     assert.equal(admitted, true);
     assert.equal(g.consumed(), 3);
+    assert.equal((await budgetConsumed.get()).values[0]?.value, 3);
+    assert.equal((await budgetRemaining.get()).values[0]?.value, 31 * 24 - 3);
+    const exhaustion = (await budgetExhaustion.get()).values[0]?.value ?? 0;
+    // Period-to-date rate: 3 posts in the first hour → 744 posts last 248 hours.
+    assert.equal(exhaustion, (JAN + 248 * 3_600_000) / 1000);
     await assert.rejects(g.admit(10_000), /cannot admit/);
   });
 

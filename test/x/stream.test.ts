@@ -5,6 +5,8 @@ import type { XEmulator } from '../../src/emulator/server.js';
 import { MALFORMED_LINE } from '../../src/emulator/stream-connection.js';
 import { XStreamSource } from '../../src/sources/x-stream/x-stream-source.js';
 import { ManualClock } from '../../src/x/clock.js';
+import { registry } from '../../src/telemetry/metrics.js';
+import { streamConnected } from '../../src/x/metrics.js';
 import { createXClient } from '../../src/x/client.js';
 import { CredentialError } from '../../src/x/credentials.js';
 import { syncRules } from '../../src/x/rules.js';
@@ -144,6 +146,9 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
     await r.clock.advance(250);
     await until(() => r.posts.length > before + 4, 5000, 'posts after reconnect');
     assert.equal(r.emu.stats.streamConnects, 2);
+    const reconnects = await registry.getSingleMetricAsString('crowdpulse_x_stream_reconnects_total');
+    assert.match(reconnects, /crowdpulse_x_stream_reconnects_total\{cause="network"\} [1-9]/);
+    assert.equal((await streamConnected.get()).values[0]?.value, 1);
   });
 
   it('HTTP 503 on connect: exponential backoff from 5 s (5, 10, 20 s), then streams', async () => {
