@@ -33,9 +33,9 @@ function niceMax(x) {
 
 /**
  * A multi-line time chart. `series`: [{ topic, color, points: [{ t (ms), value, title }] }].
- * Every point is a <circle data-topic data-t data-value> so that tests and readers can check it.
+ * `gapMs`: points further apart than this are not joined. Every point is a <circle data-topic data-t data-value> so that tests and readers can check it.
  */
-export function lineChart(svg, { series, from, to, yMin, yMax, yTicks, yFormat, zeroLine }) {
+export function lineChart(svg, { series, from, to, yMin, yMax, yTicks, yFormat, zeroLine, gapMs }) {
   svg.replaceChildren();
   const width = Math.max(300, svg.clientWidth || 800);
   const height = Math.max(160, svg.clientHeight || 260);
@@ -60,7 +60,8 @@ export function lineChart(svg, { series, from, to, yMin, yMax, yTicks, yFormat, 
   }
   for (const s of series) {
     const g = el('g', { 'data-topic': s.topic }, svg);
-    const d = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.t).toFixed(1)},${y(p.value).toFixed(1)}`).join('');
+    // A bucket without posts breaks the line rather than drawing a slope through it.
+    const d = s.points.map((p, i) => `${i === 0 || (gapMs && p.t - s.points[i - 1].t > gapMs) ? 'M' : 'L'}${x(p.t).toFixed(1)},${y(p.value).toFixed(1)}`).join('');
     if (s.points.length > 1) el('path', { class: 'line', d, stroke: s.color, 'data-topic': s.topic }, g);
     for (const p of s.points) {
       const c = el('circle', { cx: x(p.t).toFixed(1), cy: y(p.value).toFixed(1), r: 2.5, fill: s.color, 'data-topic': s.topic, 'data-t': new Date(p.t).toISOString(), 'data-value': p.value }, g);

@@ -49,12 +49,12 @@ function drawSentiment(view) {
   scoreChart.dataset.bucketSeconds = String(view.bucketSeconds);
   lineChart(scoreChart, {
     series: series('meanScore', (p) => `mean ${p.meanScore.toFixed(3)} over ${p.count} posts`),
-    from, to, yMin: -1, yMax: 1, yTicks: [-1, -0.5, 0, 0.5, 1], yFormat: (v) => v.toFixed(1), zeroLine: true,
+    from, to, gapMs: view.bucketSeconds * 1500, yMin: -1, yMax: 1, yTicks: [-1, -0.5, 0, 0.5, 1], yFormat: (v) => v.toFixed(1), zeroLine: true,
   });
   const maxCount = niceMax(Math.max(0, ...view.series.flatMap((s) => s.points.map((p) => p.count))));
   lineChart($('volume-chart'), {
     series: series('count', (p) => `${p.count} posts`),
-    from, to, yMin: 0, yMax: maxCount, yTicks: [0, maxCount / 4, maxCount / 2, (3 * maxCount) / 4, maxCount], yFormat: (v) => num(v),
+    from, to, gapMs: view.bucketSeconds * 1500, yMin: 0, yMax: maxCount, yTicks: [0, maxCount / 4, maxCount / 2, (3 * maxCount) / 4, maxCount], yFormat: (v) => num(v),
   });
   $('volume-unit').textContent = view.bucketSeconds ? `(posts per ${widthLabel(view.bucketSeconds)})` : '';
   $('legend').replaceChildren(...view.series.map((s) => {
