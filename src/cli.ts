@@ -3,6 +3,7 @@ import { analyzeCommand } from './commands/analyze.js';
 import { configCommand } from './commands/config.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { emulateCommand } from './commands/emulate.js';
+import { evalCommand } from './commands/eval.js';
 import { ingestCommand } from './commands/ingest.js';
 import { recordCommand } from './commands/record.js';
 import { rulesCommand } from './commands/rules.js';
@@ -27,6 +28,7 @@ program.addCommand(dashboardCommand());
 program.addCommand(rulesCommand());
 program.addCommand(recordCommand());
 program.addCommand(emulateCommand());
+program.addCommand(evalCommand());
 
 try {
   await program.parseAsync(process.argv);
