@@ -9,7 +9,13 @@ export function lazyQuery(open: () => Result<SentimentQuery, Error>): SentimentQ
   let opened: SentimentQuery | undefined;
   const get = (): SentimentQuery => {
     if (opened) return opened;
-    const result = open();
+    let result: Result<SentimentQuery, Error>;
+    try {
+      result = open();
+    } catch (e) {
+      // A store may throw while opening (SQLite: the file does not exist yet).
+      result = { ok: false, error: e as Error };
+    }
     if (!result.ok) throw new Error(`store not readable yet: ${result.error.message}`);
     opened = result.value;
     return opened;

@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { dashboardRoutes, lazyQuery } from '../../src/dashboard/index.js';
+import { ok, type ScoredPost } from '../../src/contract/index.js';
+import { SqliteQuery } from '../../src/query/sqlite-query.js';
+import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
+import { startTelemetryServer, type TelemetryServer } from '../../src/telemetry/http-server.js';
+import { tempDir } from '../helpers.js';
+
+const dir = tempDir('dashboard-api');
+
+function post(id: string, createdAt: string, topic: string, pos: number, neg: number): ScoredPost {
+  const neu = 1 - pos - neg;
+  return {
+    id, createdAt, topics: [topic], lang: 'en', label: pos > neg && pos > neu ? 'positive' : neg > neu ? 'negative' : 'neutral',
+    probs: { neg, neu, pos }, score: pos - neg, model: 'test', flags: [], ingestedAt: 1, analyzedAt: 2,
+  };
+}
+
+async function serve(dbPath: string, rulesFile?: string): Promise<TelemetryServer> {
+  const { readRulesFile } = await import('../../src/dashboard/index.js');
+  return startTelemetryServer('127.0.0.1', 0, dashboardRoutes(lazyQuery(() => ok(new SqliteQuery(dbPath))), {
+    registry: new Registry(),
+    ...(rulesFile ? { rules: async () => (await readRulesFile(rulesFile)).rules } : {}),
+  }));
+}
+
+test('the sentiment API buckets what the store holds, ending at the newest post', async () => {
+  const db = join(dir, 'known.db');
+  const store = new SqliteStore(db);
+  await store.write([
+    post('1', '2026-11-03T10:00:05.000Z', 'a', 0.9, 0.05),
+    post('2', '2026-11-03T10:00:50.000Z', 'a', 0.1, 0.7),
+    post('3', '2026-11-03T10:01:10.000Z', 'a', 0.6, 0.2),
+    post('4', '2026-11-03T10:01:59.000Z', 'b', 0.2, 0.2),
+  ]);
+  await store.close();
+  const server = await serve(db);
+  try {
+    const view = await (await fetch(`${server.url}/dashboard/api/sentiment?window=120&points=2`)).json() as {
+      from: string; to: string; bucketSeconds: number; dataEnd: string;
+      summaries: { topic: string; count: number }[]; series: { topic: string; points: { t: string; count: number; meanScore: number }[] }[];
+    };
+    assert.equal(view.dataEnd, '2026-11-03T10:01:59.000Z');
+    assert.equal(view.bucketSeconds, 60);
+    assert.equal(view.to, '2026-11-03T10:02:00.000Z');
+    assert.equal(view.from, '2026-11-03T10:00:00.000Z');
+    assert.deepEqual(view.summaries.map((s) => [s.topic, s.count]), [['a', 3], ['b', 1]]);
+    const a = view.series.find((s) => s.topic === 'a')!;
+    assert.deepEqual(a.points.map((p) => [p.t, p.count]), [['2026-11-03T10:00:00.000Z', 2], ['2026-11-03T10:01:00.000Z', 1]]);
+    assert.ok(Math.abs(a.points[0]!.meanScore - ((0.85 - 0.6) / 2)) < 1e-12);
+    const only = await (await fetch(`${server.url}/dashboard/api/sentiment?window=all&topics=b`)).json() as { series: { topic: string }[] };
+    assert.deepEqual(only.series.map((s) => s.topic), ['b']);
+  } finally {
+    await server.close();
+  }
+});
+
+test('the dashboard routes: page, redirects, bad parameters, a store not yet created, rules, no file outside the page', async () => {
+  const rules = join(dir, 'rules.yaml');
+  writeFileSync(rules, 'rules:\n  - value: "a OR b"\n    tag: ab\n  - tag: no-value\n');
+  const server = await serve(join(dir, 'not-yet.db'), rules);
+  try {
+    const page = await fetch(`${server.url}/dashboard/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await page.text(), /<svg id="score-chart"/);
+    const root = await fetch(`${server.url}/`, { redirect: 'manual' });
+    assert.equal(root.status, 302);
+    assert.equal(root.headers.get('location'), '/dashboard/');
+    assert.equal((await fetch(`${server.url}/dashboard/static/dashboard.js`)).status, 200);
+    assert.equal((await fetch(`${server.url}/dashboard/static/..%2F..%2Fpackage.json`)).status, 404);
+    assert.equal((await fetch(`${server.url}/dashboard/static/routes.ts`)).status, 404);
+    const bad = await fetch(`${server.url}/dashboard/api/sentiment?window=soon`);
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /window must be an integer/);
+    assert.equal((await fetch(`${server.url}/dashboard/api/sentiment?points=0`)).status, 400);
+    const missing = await fetch(`${server.url}/dashboard/api/sentiment`);
+    assert.equal(missing.status, 503);
+    assert.match(((await missing.json()) as { error: string }).error, /store not readable yet/);
+    assert.deepEqual(await (await fetch(`${server.url}/dashboard/api/rules`)).json(), { available: true, rules: [{ value: 'a OR b', tag: 'ab' }] });
+    assert.equal((await fetch(`${server.url}/dashboard/api/nope`)).status, 404);
+    assert.equal((await fetch(`${server.url}/metrics`)).status, 200, 'the role routes still answer');
+  } finally {
+    await server.close();
+  }
+});
