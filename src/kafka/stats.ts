@@ -13,7 +13,7 @@ export interface KafkaHealth {
 interface RawStats {
   brokers?: Record<string, { nodeid?: number; state?: string }>;
   cgrp?: { state?: string; join_state?: string };
-  topics?: Record<string, { partitions?: Record<string, { partition?: number; consumer_lag?: number; fetch_state?: string }> }>;
+  topics?: Record<string, { partitions?: Record<string, { partition?: number; hi_offset?: number; lo_offset?: number; committed_offset?: number; fetch_state?: string }> }>;
 }
 
 export function parseStats(json: string): KafkaHealth | undefined {
@@ -29,8 +29,11 @@ export function parseStats(json: string): KafkaHealth | undefined {
   for (const [topic, t] of Object.entries(raw.topics ?? {})) {
     for (const p of Object.values(t.partitions ?? {})) {
       // -1 is librdkafka's internal UA partition; lag -1 means unknown (not assigned / nothing committed).
-      if (p.partition === undefined || p.partition < 0 || p.fetch_state === 'none') continue;
-      if (p.consumer_lag !== undefined && p.consumer_lag >= 0) lag.push({ topic, partition: p.partition, lag: p.consumer_lag });
+      if (p.partition === undefined || p.partition < 0 || p.fetch_state === 'none' || p.fetch_state === 'stopped') continue;
+      // librdkafka's own consumer_lag is -1 until the group has committed; from the log start then.
+      const hi = p.hi_offset ?? -1;
+      const from = (p.committed_offset ?? -1) >= 0 ? (p.committed_offset as number) : (p.lo_offset ?? -1);
+      if (hi >= 0 && from >= 0) lag.push({ topic, partition: p.partition, lag: Math.max(0, hi - from) });
     }
   }
   return { brokerUp, groupJoined, lag };

@@ -9,6 +9,7 @@ import { KafkaProducer, type OutgoingMessage } from '../../src/kafka/producer.js
 import { KafkaDeadLetterSink, DEAD_LETTER_HEADERS } from '../../src/sinks/kafka/kafka-dead-letter-sink.js';
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink.js';
 import { KafkaSource } from '../../src/sources/kafka/kafka-source.js';
+import { registry } from '../../src/telemetry/metrics.js';
 import { MemoryDeadLetters } from '../helpers.js';
 import { brokerUp, deleteTestTopics, readTopic, testKafkaConfig } from './broker.js';
 import { makePosts } from './posts.js';
@@ -29,6 +30,21 @@ async function source(config: KafkaConfig, deadLetters = new MemoryDeadLetters()
 function track(s: KafkaSource<Post>): KafkaSource<Post> {
   opened.push(s);
   return s;
+}
+
+/** Sum of a metric's samples whose labels include `labels`, from the shared registry. */
+async function metricSum(name: string, labels: Record<string, string>): Promise<number> {
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
+  const values = (m?.values ?? []) as { labels: Record<string, string | number>; value: number }[];
+  return values.filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)).reduce((n, v) => n + v.value, 0);
+}
+
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Pulls batches until `n` items arrived (or the time runs out). */
@@ -117,13 +133,23 @@ describe('Kafka transport (real broker)', { skip }, () => {
     const early = await Promise.race([pending.then(() => 'more'), new Promise((r) => setTimeout(() => r('blocked'), 1500))]);
     assert.equal(early, 'blocked', 'no more batches while 50 messages are un-acked');
     assert.ok(src.paused, 'partitions paused');
+    const group = { group: config.analyzeGroup };
+    assert.equal(await metricSum('crowdpulse_kafka_paused_partitions', group), config.partitions);
+    // Nothing committed yet: the lag (from librdkafka statistics) is the whole backlog.
+    await eventually('consumer lag = 300', async () => (await metricSum('crowdpulse_kafka_consumer_lag_messages', group)) === 300);
     for (const b of held) b.ack();
     const next = await pending;
     assert.ok(!next.done && next.value.items.length > 0, 'consumption resumes after the acks');
     assert.ok(!src.paused);
     next.value.ack();
     await take(it, 300 - 50 - next.value.items.length, { ack: true });
+    // Everything acked: the commits bring the lag to zero (a pending pull keeps the consumer polling).
+    const idle = it.next();
+    await eventually('consumer lag = 0', async () => (await metricSum('crowdpulse_kafka_consumer_lag_messages', group)) === 0);
+    assert.ok((await metricSum('crowdpulse_kafka_commits_total', { ...group, result: 'ok' })) > 0);
+    assert.equal(await metricSum('crowdpulse_kafka_paused_partitions', group), 0);
     await src.close();
+    assert.equal((await idle).done, true, 'the source ends once closed');
   });
 
   it('sends bad bytes, an unknown schema version and a missing header to the dead-letter topic, and the stream goes on', async () => {

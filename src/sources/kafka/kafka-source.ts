@@ -42,7 +42,6 @@ export class KafkaSource<T> implements Source<T> {
   readonly #trackers = new Map<string, PartitionTracker>();
   #inFlight = 0;
   #paused = false;
-  #wakeAcks: (() => void) | undefined;
   #commitTimer: NodeJS.Timeout | undefined;
   #brokerUp = false;
   #groupJoined = false;
@@ -98,13 +97,12 @@ export class KafkaSource<T> implements Source<T> {
   async *batches(signal: AbortSignal): AsyncGenerator<Batch<T>> {
     const { maxInFlight, consumeBatchSize } = this.options.config;
     while (!signal.aborted && !this.#closed) {
-      if (this.#inFlight >= maxInFlight) {
-        this.#setPaused(true);
-        await this.#waitForAcks(signal, Math.floor(maxInFlight / 2));
-        continue;
-      }
-      this.#setPaused(false);
-      const messages = await this.#consume(Math.min(consumeBatchSize, maxInFlight - this.#inFlight));
+      // Hysteresis: pause at maxInFlight un-acked messages, resume at half.
+      if (this.#inFlight >= maxInFlight) this.#setPaused(true);
+      else if (this.#inFlight <= maxInFlight / 2) this.#setPaused(false);
+      // Poll even while paused: librdkafka serves rebalance and commit callbacks from here, and a
+      // member that stops polling for max.poll.interval.ms is thrown out of its group.
+      const messages = await this.#consume(this.#paused ? 1 : Math.max(1, Math.min(consumeBatchSize, maxInFlight - this.#inFlight)));
       if (messages.length === 0) continue;
       const batch = await this.#toBatch(messages);
       if (batch) yield batch;
@@ -156,7 +154,6 @@ export class KafkaSource<T> implements Source<T> {
         for (const [tracker, offset] of done) tracker.ack(offset);
         this.#inFlight -= items.length;
         inFlightMessages.set({ group }, this.#inFlight);
-        this.#wakeAcks?.();
       },
     };
   }
@@ -172,19 +169,6 @@ export class KafkaSource<T> implements Source<T> {
         resolve(messages ?? []);
       });
     });
-  }
-
-  async #waitForAcks(signal: AbortSignal, target: number): Promise<void> {
-    while (this.#inFlight > target && !signal.aborted && !this.#closed) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 200);
-        this.#wakeAcks = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wakeAcks = undefined;
-    }
   }
 
   #setPaused(paused: boolean): void {
@@ -321,7 +305,6 @@ export class KafkaSource<T> implements Source<T> {
     this.#commitSync();
     this.#closed = true;
     if (this.#commitTimer) clearInterval(this.#commitTimer);
-    this.#wakeAcks?.();
     await new Promise<void>((resolve) => this.#consumer.disconnect(() => resolve()));
     assignedPartitions.set({ group: this.options.group }, 0);
     pausedPartitions.set({ group: this.options.group }, 0);
