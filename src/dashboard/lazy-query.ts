@@ -1,4 +1,4 @@
-import type { Result } from '../contract/index.js';
+import { err, type Result } from '../contract/index.js';
 import type { SentimentQuery } from '../query/sentiment-query.js';
 
 /**
@@ -14,7 +14,7 @@ export function lazyQuery(open: () => Result<SentimentQuery, Error>): SentimentQ
       result = open();
     } catch (e) {
       // A store may throw while opening (SQLite: the file does not exist yet).
-      result = { ok: false, error: e as Error };
+      result = err(e as Error);
     }
     if (!result.ok) throw new Error(`store not readable yet: ${result.error.message}`);
     opened = result.value;
