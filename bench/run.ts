@@ -12,6 +12,8 @@
  *   --tiers fast,accurate        model tiers
  *   --topologies embedded,kafka  topologies; kafka starts its own broker and InfluxDB via scripts/
  *   --kafka-store influxdb       where the Kafka topology's store role writes: influxdb, sqlite or both
+ *   --source auto                replay, x-emulator (crowdpulse emulate + the real X client), or both;
+ *                                auto = x-emulator where the emulator is built, else replay
  *   --sections throughput,side-by-side,sustained,micro
  *   --rate 67,500,half,max       sustained-rate targets (posts/s; half/max = of the measured max)
  *   --duration 30s               sustained-rate duration
@@ -23,7 +25,7 @@
  *   --out DIR [bench/results]    --fixture FILE [bench/fixtures/posts.ndjson.gz]
  *   --run-timeout 600s           --kafka-port 29092  --influx-port 28086
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO } from './lib/child.js';
@@ -58,6 +60,7 @@ function options(argv: string[]): BenchOptions {
       tiers: { type: 'string', default: 'fast,accurate' },
       topologies: { type: 'string', default: 'embedded,kafka' },
       'kafka-store': { type: 'string', default: 'influxdb' },
+      source: { type: 'string', default: 'auto' },
       sections: { type: 'string', default: 'throughput,side-by-side,sustained,micro' },
       rate: { type: 'string', default: '67,500,half,max' },
       duration: { type: 'string', default: '30s' },
@@ -79,8 +82,12 @@ function options(argv: string[]): BenchOptions {
   for (const t of topologies) if (t !== 'embedded' && t !== 'kafka') throw new Error(`--topologies: unknown "${t}" (embedded, kafka)`);
   const stores = list(values['kafka-store'] as string);
   for (const s of stores) if (s !== 'influxdb' && s !== 'sqlite') throw new Error(`--kafka-store: unknown "${s}" (influxdb, sqlite)`);
+  const emulatorBuilt = existsSync(join(REPO, 'src/commands/emulate.ts'));
+  const sources = list(values.source as string).map((s) => (s === 'auto' ? (emulatorBuilt ? 'x-emulator' : 'replay') : s));
+  for (const s of sources) if (s !== 'replay' && s !== 'x-emulator') throw new Error(`--source: unknown "${s}" (auto, replay, x-emulator)`);
   return {
     posts: Number(values.posts),
+    sources: [...new Set(sources)] as ('replay' | 'x-emulator')[],
     repeats,
     tiers: list(values.tiers as string),
     topologies: topologies as ('embedded' | 'kafka')[],
@@ -163,7 +170,7 @@ async function main(): Promise<void> {
   for (const t of o.tiers) if (!tiers.has(t)) results.notes.push(`tier ${t}: models/${t}/model.json is not present, so nothing scored with it`);
 
   const wantKafka = o.topologies.includes('kafka') && (o.sections.has('throughput') || o.sections.has('sustained') || o.sections.has('micro'));
-  const plansPerTopology = o.tiers.length * (o.topologies.includes('embedded') ? 1 : 0) + o.tiers.length * (o.topologies.includes('kafka') ? o.kafkaStores.length : 0);
+  const plansPerTopology = o.sources.length * (o.tiers.length * (o.topologies.includes('embedded') ? 1 : 0) + o.tiers.length * (o.topologies.includes('kafka') ? o.kafkaStores.length : 0));
   const steps = (o.sections.has('throughput') ? plansPerTopology * (o.repeats + (o.warmUpPosts > 0 ? 1 : 0)) : 0)
     + (o.sections.has('side-by-side') ? (o.tiers.length + 1) * o.repeats : 0)
     + (o.sections.has('sustained') ? plansPerTopology * o.rates.length * o.sustainedRepeats : 0)

@@ -21,7 +21,8 @@ function processCells(t: TopologyResult): { cpu: string; rss: string } {
   };
 }
 
-const topologyName = (t: TopologyResult): string => (t.topology === 'embedded' ? 'embedded (`crowdpulse run`, SQLite)' : `ingest → Kafka → analyze → Kafka → store → ${t.store === 'influxdb' ? 'InfluxDB' : 'SQLite'}`);
+const sourceName = (t: TopologyResult): string => (t.source === 'x-emulator' ? 'X API emulator → X client → ' : 'replay → ');
+const topologyName = (t: TopologyResult): string => sourceName(t) + (t.topology === 'embedded' ? 'embedded (`crowdpulse run`, SQLite)' : `ingest → Kafka → analyze → Kafka → store → ${t.store === 'influxdb' ? 'InfluxDB' : 'SQLite'}`);
 
 export function markdown(r: BenchResults): string {
   const L: string[] = [];
@@ -31,7 +32,7 @@ export function markdown(r: BenchResults): string {
   L.push(`Machine: ${r.machine.cpuModel}, ${r.machine.cores} cores @ ${r.machine.clockMHz} MHz (nominal), AVX-512 VNNI ${r.machine.vnni ? 'yes' : 'no'}, ${r.machine.memoryGiB} GiB, ${r.machine.os}, kernel ${r.machine.kernel}${r.machine.hypervisor ? ', virtual machine' : ''}; load average at start ${r.machine.loadAverageAtStart.join(' / ')}.`);
   L.push(`Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
   L.push(`Models: ${Object.entries(r.models).map(([tier, m]) => `${tier} = \`${m.id}\` (${(m.bytes / 2 ** 20).toFixed(1)} MiB ONNX)`).join(', ') || 'none'}.`);
-  L.push(`Configuration: ${c.posts} posts from \`${String(c.fixture)}\` (replay source), ${c.repeats} repeats; every figure is the median with min–max over the repeats that passed the correctness check (store holds exactly the expected rows per topic, dead letters as planted).`, '');
+  L.push(`Configuration: ${c.posts} posts from \`${String(c.fixture)}\` (sources: ${(c.sources as string[]).join(', ')}; the X API emulator serves the posts that match \`rules.example.yaml\`, with topics from those rules), ${c.repeats} repeats; every figure is the median with min–max over the repeats that passed the correctness check (store holds exactly the expected rows per topic, dead letters as planted).`, '');
 
   if (r.goals.length > 0) {
     L.push('## Goals', '', '| goal | target | measured | met |', '| --- | --- | --- | --- |');

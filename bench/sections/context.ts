@@ -3,12 +3,14 @@ import type { BenchProgress } from '../lib/progress.js';
 import type { BenchResults } from '../lib/results.js';
 import type { Service } from '../lib/services.js';
 import type { TierInfo } from '../lib/models.js';
+import type { SourceKind } from '../topologies/embedded.js';
 
 export interface BenchOptions {
   readonly posts: number;
   readonly repeats: number;
   readonly tiers: readonly string[];
   readonly topologies: readonly ('embedded' | 'kafka')[];
+  readonly sources: readonly SourceKind[];
   readonly kafkaStores: readonly ('influxdb' | 'sqlite')[];
   readonly sections: ReadonlySet<string>;
   readonly rates: readonly string[];

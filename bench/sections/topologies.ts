@@ -8,12 +8,15 @@ import { REPO } from '../lib/child.js';
 import { expectedCached, fixtureFor } from '../lib/fixtures.js';
 import type { RunFigures, TopologyResult } from '../lib/results.js';
 import { spread, type Spread } from '../lib/stats.js';
-import { runEmbedded, type TopologyRun } from '../topologies/embedded.js';
+import { expectedFromEmulator } from '../lib/emulated.js';
+import type { Expected } from '../lib/expected.js';
+import { runEmbedded, type SourceKind, type TopologyRun } from '../topologies/embedded.js';
 import { runKafka } from '../topologies/kafka.js';
 import type { BenchContext } from './context.js';
 
 export interface Plan {
   readonly topology: 'embedded' | 'kafka';
+  readonly source: SourceKind;
   readonly store: 'sqlite' | 'influxdb';
   readonly tier: string;
   readonly posts: number;
@@ -23,7 +26,16 @@ export interface Plan {
 
 const FIGURES = ['seconds', 'postsPerSecond', 'latencyP50Ms', 'latencyP95Ms', 'latencyP99Ms', 'latencyMaxMs', 'ingestPostsPerSecond', 'lagP50Ms', 'lagP99Ms', 'lagMaxMs', 'lagEndMs', 'estimatedLatencyP50Ms', 'estimatedLatencyP99Ms'] as const;
 
-export const planName = (p: Plan): string => `${p.topology === 'embedded' ? 'embedded' : `kafka→${p.store}`}/${p.tier}${p.rateLabel ? ` @${p.rateLabel}` : ''}`;
+export const planName = (p: Plan): string => `${p.source === 'x-emulator' ? 'x→' : ''}${p.topology === 'embedded' ? 'embedded' : `kafka→${p.store}`}/${p.tier}${p.rateLabel ? ` @${p.rateLabel}` : ''}`;
+
+const emulatedCache = new Map<string, Expected>();
+function expectedOf(fixture: string, p: Plan): Expected {
+  if (p.source === 'replay') return expectedCached(fixture, p.posts);
+  const key = `${fixture}#${p.posts}`;
+  let e = emulatedCache.get(key);
+  if (!e) emulatedCache.set(key, (e = expectedFromEmulator(fixture, p.posts)));
+  return e;
+}
 
 /** Why a plan cannot run here, if it cannot. */
 export function unavailable(ctx: BenchContext, p: Plan): string | undefined {
@@ -53,7 +65,7 @@ export function summarise(p: Plan, ctx: BenchContext, runs: RunFigures[], skippe
     processFigures[role] = { cpuSeconds: of('cpuSeconds'), cpuCores: of('cpuCores'), peakRssMiB: of('peakRssMiB') };
   }
   return {
-    topology: p.topology, store: p.store, source: 'replay', tier: p.tier, modelId: ctx.tiers.get(p.tier)?.id ?? 'absent',
+    topology: p.topology, store: p.store, source: p.source, tier: p.tier, modelId: ctx.tiers.get(p.tier)?.id ?? 'absent',
     posts: p.posts, ...(p.rate === undefined ? {} : { targetRate: p.rate }), ...(p.rateLabel ? { rateLabel: p.rateLabel } : {}),
     ...(p.rateLabel ? { durationSeconds: ctx.options.durationSeconds } : {}),
     runs, figures, processFigures, failed: runs.length - ok.length, ...(skipped ? { skipped } : {}),
@@ -63,10 +75,10 @@ export function summarise(p: Plan, ctx: BenchContext, runs: RunFigures[], skippe
 
 export async function runPlan(ctx: BenchContext, p: Plan, rep: number | string, cpuProfileDir?: string): Promise<RunFigures> {
   const fixture = await fixtureFor(p.posts, ctx.options.fixture);
-  const expected = expectedCached(fixture, p.posts);
+  const expected = expectedOf(fixture, p);
   const dir = join(REPO, 'bench/results/tmp/runs', `${planName(p).replace(/[^a-z0-9]+/gi, '-')}-${String(rep).replace(/[^a-z0-9]+/gi, '-')}`);
   const step = ctx.progress.step(`${planName(p)} ${typeof rep === 'number' ? `#${rep}` : rep}`, expected.posts);
-  const common = { fixture, expected, tier: p.tier, dir, timeoutMs: ctx.options.runTimeoutMs, onProgress: (n: number) => step.update(n), ...(p.rate === undefined ? {} : { rate: p.rate }), ...(cpuProfileDir ? { cpuProfileDir, keepFiles: true } : {}) };
+  const common = { fixture, expected, source: p.source, tier: p.tier, dir, timeoutMs: ctx.options.runTimeoutMs, onProgress: (n: number) => step.update(n), ...(p.rate === undefined ? {} : { rate: p.rate }), ...(cpuProfileDir ? { cpuProfileDir, keepFiles: true } : {}) };
   let run: TopologyRun;
   try {
     run = p.topology === 'embedded'
@@ -105,10 +117,12 @@ export async function runPlans(ctx: BenchContext, plans: readonly Plan[], repeat
 
 export function throughputPlans(ctx: BenchContext): Plan[] {
   const plans: Plan[] = [];
-  for (const topology of ctx.options.topologies) {
-    for (const tier of ctx.options.tiers) {
-      if (topology === 'embedded') plans.push({ topology, store: 'sqlite', tier, posts: ctx.options.posts });
-      else for (const store of ctx.options.kafkaStores) plans.push({ topology, store, tier, posts: ctx.options.posts });
+  for (const source of ctx.options.sources) {
+    for (const topology of ctx.options.topologies) {
+      for (const tier of ctx.options.tiers) {
+        if (topology === 'embedded') plans.push({ topology, source, store: 'sqlite', tier, posts: ctx.options.posts });
+        else for (const store of ctx.options.kafkaStores) plans.push({ topology, source, store, tier, posts: ctx.options.posts });
+      }
     }
   }
   return plans;

@@ -22,11 +22,13 @@ import { histogramQuantile } from '../lib/stats.js';
 import { timingOf, type Timing } from '../lib/timing.js';
 import type { Service } from '../lib/services.js';
 import { compareRows } from '../lib/verify.js';
-import { processFigures, type ProcessFigures, type TopologyRun } from './embedded.js';
+import type { EmulatedExpected } from '../lib/emulated.js';
+import { processFigures, startEmulator, xClientEnv, type ProcessFigures, type SourceKind, type TopologyRun } from './embedded.js';
 
 export interface KafkaSpec {
   readonly fixture: string;
   readonly expected: Expected;
+  readonly source?: SourceKind;
   readonly tier: string;
   readonly dir: string;
   readonly kafka: Service;
@@ -115,12 +117,21 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
     return { ok: false, problems: [notReady, ...[...results].map(([n, r]) => `${n}: ${tail(r)}`)], posts: 0, timing: undefined, processes: [], dir: spec.dir };
   }
 
+  let emulator: RunningChild | undefined;
+  let sourceArgs = ['--input', spec.fixture, '--limit', String(spec.expected.lines), ...(spec.rate === undefined ? ['--mode', 'max'] : ['--mode', 'rate', '--rate', String(spec.rate)])];
+  if (spec.source === 'x-emulator') {
+    const emu = await startEmulator(spec, (spec.expected as EmulatedExpected).emulatorLimit);
+    if ('error' in emu) {
+      await stopAll();
+      return { ok: false, problems: [emu.error], posts: 0, timing: undefined, processes: [], dir: spec.dir };
+    }
+    emulator = emu.child;
+    Object.assign(env, xClientEnv(emu.url, spec.dir));
+    sourceArgs = ['--source', 'x'];
+  }
   const watches = [spec.kafka, spec.influx].filter((s): s is Service => s?.pid !== undefined && (s.name === 'kafka' || spec.store === 'influxdb'))
     .map((s) => ({ name: s.name, watch: new ProcWatch(s.pid as number) }));
-  const ingest = start('ingest', [
-    '--input', spec.fixture, '--limit', String(spec.expected.lines),
-    ...(spec.rate === undefined ? ['--mode', 'max'] : ['--mode', 'rate', '--rate', String(spec.rate)]),
-  ]);
+  const ingest = start('ingest', sourceArgs);
   roles.unshift(ingest);
   spec.onStatus?.('running');
 
@@ -171,7 +182,10 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
   }
   const storeMetrics = await scrape(store.url, 2000);
   const services = watches.map((w) => ({ name: w.name, figures: w.watch.stop() }));
-  const ingestResult = await ingest.child.done;
+  // The replay ingest ends by itself; a stream ingest is stopped (SIGTERM: drain, then exit).
+  const ingestResult = emulator ? await ingest.child.stop(30_000) : await ingest.child.done;
+  const emulatorResult = emulator ? await emulator.stop(5000) : undefined;
+  roles.shift();
   const results = await stopAll();
   results.set('ingest', ingestResult);
   const processes: ProcessFigures[] = [];
@@ -180,6 +194,7 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
     processes.push(processFigures(name, r.usage, r.wallSeconds));
     if (r.code !== 0) problems.push(`${name} exited with ${r.code ?? r.signal}: ${tail(r)}`);
   }
+  if (emulatorResult) processes.push(processFigures('x emulator', emulatorResult.usage, emulatorResult.wallSeconds));
   for (const s of services) {
     if (s.figures) processes.push({ role: s.name === 'kafka' ? 'kafka broker' : 'influxd', cpuSeconds: s.figures.cpuSeconds, cpuCores: s.figures.cpuSeconds / Math.max(1e-3, s.figures.wallSeconds), peakRssMiB: s.figures.peakRssMiB, wallSeconds: s.figures.wallSeconds });
   }
