@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { dashboardRoutes, lazyQuery } from '../dashboard/index.js';
-import { buildQuery } from '../roles/components.js';
+import { buildIngestRoutes, buildQuery } from '../roles/components.js';
 import { runAllInOne } from '../roles/run.js';
 import { formatSummary } from '../roles/summary.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
@@ -17,7 +17,9 @@ export function runCommand(): Command {
     const expected = config.source.kind === 'replay' ? await countLines(config.replay.path, config.replay.limit) : undefined;
     // The dashboard on the run's HTTP port (/dashboard/), reading the store the run writes.
     const query = lazyQuery(() => buildQuery(config));
-    const routes = dashboardRoutes(query);
+    const ingestRoutes = buildIngestRoutes(config);
+    if (!ingestRoutes.ok) throw ingestRoutes.error;
+    const routes = [dashboardRoutes(query), ...ingestRoutes.value].flat();
     const summary = await runAllInOne(config, expected === undefined ? { routes } : { expectedPosts: expected, routes }).finally(() => query.close());
     process.stdout.write(formatSummary(summary));
   });

@@ -6,7 +6,9 @@ import { CountingDeadLetterSink } from '../sinks/dead-letter/counting-dead-lette
 import { FileDeadLetterSink } from '../sinks/dead-letter/file-dead-letter-sink.js';
 import { SqliteStore } from '../sinks/sqlite/sqlite-store.js';
 import { ReplaySource } from '../sources/replay/replay-source.js';
-import { buildXStreamSource } from '../sources/x-stream/index.js';
+import { buildGovernor, buildRulesAdminRoute, buildXStreamSource } from '../sources/x-stream/index.js';
+import { governorPacer } from '../x/governor.js';
+import type { RouteHandler } from '../telemetry/http-server.js';
 import type { SentimentQuery } from '../query/sentiment-query.js';
 import { SqliteQuery } from '../query/sqlite-query.js';
 import { InfluxQuery } from '../query/influxdb-query.js';
@@ -26,14 +28,29 @@ export function buildDeadLetterSink(config: Config): CountingDeadLetterSink {
 export function buildSource(config: Config, deadLetters: DeadLetterSink): Result<Source<Post>, Error> {
   switch (config.source.kind) {
     case 'replay': {
-      const { path, mode, rate, speed, batchSize, limit } = config.replay;
-      return ReplaySource.open({ path, mode, rate, speed, batchSize, limit }, deadLetters);
+      const { path, mode, rate, speed, batchSize, limit, governed } = config.replay;
+      if (!governed) return ReplaySource.open({ path, mode, rate, speed, batchSize, limit }, deadLetters);
+      let governor: ReturnType<typeof buildGovernor>;
+      try {
+        governor = buildGovernor(config.x);
+      } catch (e) {
+        return err(new Error(`replay.governed: ${(e as Error).message}`));
+      }
+      if (!governor) return err(new Error('replay.governed needs a post budget: set x.monthlyCap (CROWDPULSE_X_MONTHLY_CAP) above 0'));
+      return ReplaySource.open({ path, mode, rate, speed, batchSize, limit, governor: governorPacer(governor) }, deadLetters);
     }
     case 'x':
       return buildXStreamSource(config, deadLetters);
     default:
       return err(new Error(`source.kind "${config.source.kind}" is not available in this role`));
   }
+}
+
+/** Routes every role that reads the X stream mounts on its HTTP port: the rules admin API, when a token is configured. */
+export function buildIngestRoutes(config: Config): Result<RouteHandler[], Error> {
+  const admin = buildRulesAdminRoute(config);
+  if (!admin.ok) return admin;
+  return ok(admin.value ? [admin.value] : []);
 }
 
 export function buildSink(config: Config, deadLetters: DeadLetterSink): Result<Sink<ScoredPost>, Error> {

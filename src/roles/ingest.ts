@@ -7,7 +7,7 @@ import { runPipeline } from '../pipeline/runner.js';
 import { KafkaSink } from '../sinks/kafka/kafka-sink.js';
 import { registerReadiness } from '../telemetry/health.js';
 import { logger } from '../telemetry/log.js';
-import { buildSource } from './components.js';
+import { buildIngestRoutes, buildSource } from './components.js';
 import { onShutdownSignal, startRoleHttp, watchQueues } from './lifecycle.js';
 
 const log = logger('ingest');
@@ -26,7 +26,9 @@ export interface IngestSummary {
  */
 export async function runIngest(config: Config): Promise<IngestSummary> {
   if (config.source.kind === 'kafka') throw new Error('ingest reads from replay or the X stream; source.kind "kafka" is the analyze role\'s input');
-  const http = await startRoleHttp('ingest', config);
+  const routes = buildIngestRoutes(config);
+  if (!routes.ok) throw routes.error;
+  const http = await startRoleHttp('ingest', config, routes.value);
   let base: Awaited<ReturnType<typeof startKafkaRole>> | undefined;
   let source: Source<Post> | undefined;
   try {

@@ -25,9 +25,11 @@ export async function runAllInOne(config: Config, options: RunOptions = {}): Pro
   const deadLetters = buildDeadLetterSink(config);
   let sentiment: Awaited<ReturnType<typeof buildSentimentTransform>> | undefined;
   let sink: Sink<ScoredPost> | undefined;
+  let openSource: Source<unknown> | undefined;
   try {
     const source = buildSource(config, deadLetters);
     if (!source.ok) throw source.error;
+    openSource = source.value as Source<unknown>;
     const sinkResult = buildSink(config, deadLetters);
     if (!sinkResult.ok) throw sinkResult.error;
     sink = sinkResult.value;
@@ -94,6 +96,7 @@ export async function runAllInOne(config: Config, options: RunOptions = {}): Pro
       metricsUrl: http?.url,
     };
   } finally {
+    await openSource?.close();
     await sentiment?.transform.close();
     await sink?.close();
     await deadLetters.close();

@@ -16,7 +16,9 @@ export const replaySection = z.object({
   batchSize: positiveInt.default(256),
   /** Stop after this many posts (0 = all). */
   limit: nonNegativeInt.default(0),
-}).default({ path: 'bench/fixtures/posts.ndjson.gz', mode: 'max', rate: 1000, speed: 1, batchSize: 256, limit: 0 });
+  /** Also pace the replay with the X post-budget governor (x.monthlyCap, x.capResetDay, x.statePath). */
+  governed: flag.default(false),
+}).default({ path: 'bench/fixtures/posts.ndjson.gz', mode: 'max', rate: 1000, speed: 1, batchSize: 256, limit: 0, governed: false });
 
 export const modelSection = z.object({
   /** fast | accurate | a directory holding model.json */

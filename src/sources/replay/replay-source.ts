@@ -61,7 +61,14 @@ export class ReplaySource implements Source<Post> {
       posts = [];
       const last = items[items.length - 1] as Post;
       await pacer.admit(items.length, Date.parse(last.createdAt), signal);
-      await this.options.governor?.admit(items.length, Date.parse(last.createdAt), signal);
+      try {
+        await this.options.governor?.admit(items.length, Date.parse(last.createdAt), signal);
+      } catch (e) {
+        // Stopped while waiting for budget: these posts were never admitted, so they are not emitted.
+        if (signal.aborted) return undefined;
+        throw e;
+      }
+      if (signal.aborted) return undefined;
       postsTotal.inc({ stage: 'ingest', direction: 'out' }, items.length);
       return { items, ack: () => { this.#acked += items.length; } };
     };
