@@ -52,7 +52,11 @@ async function measure(ctx: BenchContext, label: string, script: string, args: r
 export async function sideBySide(ctx: BenchContext, embedded: readonly TopologyResult[]): Promise<SideBySide[]> {
   const out: SideBySide[] = [];
   const posts = Math.min(ctx.options.baselinePosts, ctx.options.posts);
-  const crowdpulse = (tier: string): number | undefined => embedded.find((t) => t.topology === 'embedded' && t.tier === tier && !t.skipped)?.figures.postsPerSecond?.median;
+  // The replay-source run reads exactly these posts; the emulator serves the subset matching its rules.
+  const crowdpulse = (tier: string): number | undefined => {
+    const runs = embedded.filter((t) => t.topology === 'embedded' && t.tier === tier && !t.skipped);
+    return (runs.find((t) => t.source === 'replay') ?? runs[0])?.figures.postsPerSecond?.median;
+  };
   const row = (tier: string, analyser: string, description: string, m: { pps?: Spread; extra?: Record<string, unknown>; error?: string }): SideBySide => {
     const cp = crowdpulse(tier);
     return {

@@ -23,14 +23,18 @@ if (!hasFastModel && process.env.CI === 'true') {
   test('the fast model is present for the smoke bench', () => assert.fail(String(skip)));
 }
 
-test('npm run bench (500 posts, embedded, fast tier) writes a result JSON with every post stored exactly once', { skip: process.env.CI === 'true' ? false : skip, timeout: 300_000 }, async () => {
+test('npm run bench (500 posts, embedded, fast tier, replay and X emulator sources) writes a result JSON with every post stored exactly once', { skip: process.env.CI === 'true' ? false : skip, timeout: 300_000 }, async () => {
   const out = join(tempDir('bench'), 'results');
-  await exec(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--sections', 'throughput', '--topologies', 'embedded', '--tiers', 'fast', '--posts', String(POSTS), '--repeats', '1', '--warm-up', '0', '--no-profile', '--out', out], { cwd: ROOT, timeout: 280_000, maxBuffer: 16 << 20 });
+  await exec(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--sections', 'throughput', '--topologies', 'embedded', '--source', 'replay,x-emulator', '--tiers', 'fast', '--posts', String(POSTS), '--repeats', '1', '--warm-up', '0', '--no-profile', '--out', out], { cwd: ROOT, timeout: 280_000, maxBuffer: 16 << 20 });
   const r = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
   const expected = expectedFor(join(ROOT, FIXTURE), POSTS);
 
   assert.equal(r.schema, 'crowdpulse-bench/1');
-  assert.equal(r.topologies.length, 1);
+  assert.deepEqual(r.topologies.map((x) => x.source), ['replay', 'x-emulator']);
+  const emulated = r.topologies[1] as BenchResults['topologies'][number];
+  assert.equal(emulated.failed, 0, JSON.stringify(emulated.runs.map((x) => x.problems)));
+  assert.equal(emulated.posts, POSTS);
+  assert.ok(emulated.processFigures['x emulator'], 'the emulator process is measured too');
   const t = r.topologies[0] as BenchResults['topologies'][number];
   assert.equal(t.topology, 'embedded');
   assert.equal(t.tier, 'fast');
@@ -52,8 +56,9 @@ test('npm run bench (500 posts, embedded, fast tier) writes a result JSON with e
   // The expected contents used by the harness agree with the fixture manifest's per-topic rows for this prefix.
   assert.equal(expected.posts, POSTS);
   const md = readFileSync(join(out, 'latest.md'), 'utf8');
-  assert.match(md, /\| embedded \(`crowdpulse run`, SQLite\) \| fast \| [\d,]+/);
-  assert.match(md, /\| 1\/1 \|/);
+  assert.match(md, /\| replay → embedded \(`crowdpulse run`, SQLite\) \| fast \| [\d,]+/);
+  assert.match(md, /\| X API emulator → X client → embedded \(`crowdpulse run`, SQLite\) \| fast \| [\d,]+/);
+  assert.doesNotMatch(md, /Failed runs/);
 });
 
 test('a run that loses posts is a failed bench, not a number', { skip: process.env.CI === 'true' ? false : skip, timeout: 300_000 }, async () => {
