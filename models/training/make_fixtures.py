@@ -58,8 +58,12 @@ def main() -> int:
         probs = []
         for i, p in enumerate(posts):  # one post per run: no padding effects in the reference
             if tier == "fast":
-                ids = feature_ids(normalize(p), m["encoder"]["buckets"]) or [0]
-                feeds = {"feature_ids": np.array([ids], dtype=np.int32)}
+                from export_fast import flat_feeds
+
+                feeds = flat_feeds([feature_ids(normalize(p), m["encoder"]["buckets"])])
+                if feeds["feature_ids"].size == 0:  # as the TS encoder does: one zero-row feature
+                    feeds["feature_ids"] = np.zeros(1, dtype=np.int32)
+                    feeds["feature_rows"] = np.zeros((1, 1), dtype=np.int64)
             else:
                 ids = wp[i]
                 feeds = {"input_ids": np.array([ids], dtype=np.int64), "attention_mask": np.ones((1, len(ids)), dtype=np.int64)}

@@ -5,9 +5,9 @@
 Features: models/training/features.py (hashed-ngrams-v1) over normalize v1.
 Training: EmbeddingBag(mean) with SparseAdam, class-weighted cross-entropy,
 model selection on TweetEval val macro-recall (one check per epoch).
-Export: ONNX graph with input feature_ids int32 [batch, n] (0 = padding) and
-output probs float32 [batch, 3]; the embedding table is quantised to int8
-(onnxruntime dynamic quantisation of the Gather only) when --int8 is set.
+Export: models/training/export_fast.py builds the ONNX graph by hand (flat
+feature ids + rows + counts, ScatterND mean, linear head, softmax → probs);
+the embedding table is stored as int8 (one scale, folded into the head) when --int8 is set.
 """
 from __future__ import annotations
 
@@ -56,23 +56,6 @@ class Bag(torch.nn.Module):
         return self.head(self.emb(flat, offsets))
 
 
-class Exported(torch.nn.Module):
-    """Same function on padded ids, built from ONNX-friendly ops (Gather, ReduceSum)."""
-
-    def __init__(self, bag: Bag) -> None:
-        super().__init__()
-        w = bag.emb.weight.detach().clone()
-        w[0] = 0.0
-        self.table = torch.nn.Embedding.from_pretrained(w, freeze=True)
-        self.head = bag.head
-
-    def forward(self, feature_ids: torch.Tensor) -> torch.Tensor:
-        e = self.table(feature_ids)
-        m = (feature_ids > 0).to(torch.float32).unsqueeze(-1)
-        pooled = e.sum(1) / m.sum(1).clamp(min=1.0)
-        return torch.softmax(self.head(pooled), dim=-1)
-
-
 def to_flat(batch: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     offs = np.cumsum([0] + [len(x) for x in batch[:-1]])
     flat = np.fromiter((i for x in batch for i in x), dtype=np.int64)
@@ -89,21 +72,15 @@ def predict(model: Bag, feats: list[list[int]], bs: int = 1024) -> np.ndarray:
     return np.concatenate(out)
 
 
-def pad_ids(feats: list[list[int]]) -> np.ndarray:
-    n = max(1, max(len(x) for x in feats))
-    a = np.zeros((len(feats), n), dtype=np.int32)
-    for i, x in enumerate(feats):
-        a[i, : len(x)] = x
-    return a
-
-
 def onnx_probs(path: Path, feats: list[list[int]], bs: int = 256) -> np.ndarray:
     import onnxruntime as ort
+
+    from export_fast import flat_feeds
 
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
     sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-    out = [sess.run(["probs"], {"feature_ids": pad_ids(feats[s : s + bs])})[0] for s in range(0, len(feats), bs)]
+    out = [sess.run(["probs"], flat_feeds(feats[s : s + bs]))[0] for s in range(0, len(feats), bs)]
     return np.concatenate(out)
 
 
@@ -181,21 +158,14 @@ def main() -> int:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    exp = Exported(model).eval()
-    fp32 = work / "model.fp32.onnx"
-    dummy = torch.ones((2, 7), dtype=torch.int32)
-    torch.onnx.export(
-        exp, (dummy,), str(fp32), input_names=["feature_ids"], output_names=["probs"],
-        dynamic_axes={"feature_ids": {0: "batch", 1: "n"}, "probs": {0: "batch"}},
-        opset_version=17, dynamo=False,
-    )
-    final = out / "model.onnx"
-    if args.int8:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+    import onnx
 
-        quantize_dynamic(str(fp32), str(final), weight_type=QuantType.QInt8, op_types_to_quantize=["Gather"])  # MatMul stays fp32: dynamic activation quantisation would make a post's score depend on its batch
-    else:
-        final.write_bytes(fp32.read_bytes())
+    from export_fast import build
+
+    final = out / "model.onnx"
+    head = model.head if isinstance(model.head, torch.nn.Linear) else None
+    assert head is not None, "the hand-built ONNX graph has a linear head (use --hidden 0)"
+    onnx.save(build(model.emb.weight.detach().numpy(), head.weight.detach().numpy(), head.bias.detach().numpy(), int8=args.int8), str(final))
     pv = onnx_probs(final, va)
     mr_onnx, _, _ = macro_recall(vy, pv.argmax(1).tolist())
     ref = predict(model, va)

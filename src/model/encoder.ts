@@ -1,10 +1,12 @@
 /**
  * Encoders turn a batch of post texts into the feeds of a model's ONNX graph. Pure (no threads):
  * the inference worker, the eval command, benches and tests share them.
- *  - hashed-ngrams (fast):   feature_ids int32 [batch, n], 0 = padding
+ *  - hashed-ngrams (fast):   flat, no padding: feature_ids int32 [n] (every post's ids in turn),
+ *                            feature_rows int64 [n, 1] (the post of each id), feature_counts float32 [batch, 1]
  *  - wordpiece (accurate):   input_ids, attention_mask int64 [batch, seq]
  * Both graphs output probs float32 [batch, 3] in the manifest's label order.
  */
+import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
 import { HashedNgrams } from './hashed-ngrams.js';
@@ -16,10 +18,12 @@ export interface Encoder {
   encode(texts: string[]): Record<string, Tensor>;
 }
 
+/** Whether int64 values can be written as (low, high) int32 pairs (true on x86 and arm64 Node). */
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 export class HashedNgramsEncoder implements Encoder {
   readonly #features: HashedNgrams;
   #scratch = new Int32Array(0);
-  #counts = new Int32Array(0);
 
   constructor(buckets: number, maxFeatures: number) {
     this.#features = new HashedNgrams(buckets, maxFeatures);
@@ -28,17 +32,34 @@ export class HashedNgramsEncoder implements Encoder {
   encode(texts: string[]): Record<string, Tensor> {
     const b = texts.length;
     const max = this.#features.maxFeatures;
-    if (this.#scratch.length < b * max) this.#scratch = new Int32Array(b * max);
-    if (this.#counts.length < b) this.#counts = new Int32Array(b);
-    let width = 1;
+    if (this.#scratch.length < b * max + 1) this.#scratch = new Int32Array(b * max + 1);
+    const counts = new Float32Array(b);
+    let n = 0;
     for (let i = 0; i < b; i++) {
-      const c = this.#features.featuresInto(normalize(texts[i]!), this.#scratch, i * max);
-      this.#counts[i] = c;
-      if (c > width) width = c;
+      const c = this.#features.featuresInto(normalize(texts[i]!), this.#scratch, n);
+      counts[i] = c;
+      n += c;
     }
-    const ids = new Int32Array(b * width);
-    for (let i = 0; i < b; i++) ids.set(this.#scratch.subarray(i * max, i * max + this.#counts[i]!), i * width);
-    return { feature_ids: new Tensor('int32', ids, [b, width]) };
+    // A batch without any feature still needs one: id 0 (the zero row) on post 0, count unchanged.
+    const empty = n === 0;
+    if (empty) this.#scratch[n++] = 0;
+    const ids = this.#scratch.slice(0, n);
+    const rows = new BigInt64Array(n);
+    if (empty) {
+      // rows[0] is already 0
+    } else if (LITTLE_ENDIAN) {
+      const words = new Int32Array(rows.buffer);
+      let k = 0;
+      for (let i = 0; i < b; i++) for (let c = counts[i]!; c > 0; c--) words[2 * k++] = i;
+    } else {
+      let k = 0;
+      for (let i = 0; i < b; i++) for (let c = counts[i]!; c > 0; c--) rows[k++] = BigInt(i);
+    }
+    return {
+      feature_ids: new Tensor('int32', ids, [n]),
+      feature_rows: new Tensor('int64', rows, [n, 1]),
+      feature_counts: new Tensor('float32', counts, [b, 1]),
+    };
   }
 }
 

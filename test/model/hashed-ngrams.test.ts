@@ -24,18 +24,29 @@ test('hashed-ngrams v1: ids are in 1..buckets, capped at maxFeatures, determinis
   assert.throws(() => new HashedNgrams(1000, 16), /power of two/);
 });
 
-test('hashed-ngrams encoder: a batch is padded with 0 to its longest row, int32 [batch, n]', () => {
+test('hashed-ngrams encoder: flat feeds — every post\'s ids in turn, their rows, and counts', () => {
   const enc = new HashedNgramsEncoder(buckets, 1024);
-  const feeds = enc.encode(['good', 'a much longer post about nothing much', '']);
-  const t = feeds.feature_ids!;
-  assert.equal(t.type, 'int32');
-  const [b, n] = t.dims as [number, number];
-  assert.equal(b, 3);
-  const data = t.data as Int32Array;
-  const row = (r: number): number[] => Array.from(data.subarray(r * n, (r + 1) * n));
-  assert.deepEqual(row(0).filter((x) => x > 0), new HashedNgrams(buckets, 1024).features('good'));
-  assert.ok(row(1).every((x) => x > 0), 'the longest row has no padding');
-  assert.ok(row(2).every((x) => x === 0), 'an empty post is all padding');
+  const f = new HashedNgrams(buckets, 1024);
+  const texts = ['good', '', 'a much longer post about nothing much'];
+  const feeds = enc.encode(texts);
+  const ids = feeds.feature_ids!;
+  const rows = feeds.feature_rows!;
+  const counts = feeds.feature_counts!;
+  assert.equal(ids.type, 'int32');
+  assert.equal(rows.type, 'int64');
+  assert.equal(counts.type, 'float32');
+  const want = texts.map((t) => f.features(normalize(t)));
+  assert.deepEqual(Array.from(ids.data as Int32Array), want.flat());
+  assert.deepEqual(rows.dims, [want.flat().length, 1]);
+  assert.deepEqual(Array.from(rows.data as BigInt64Array, Number), want.flatMap((w, i) => w.map(() => i)));
+  assert.deepEqual(counts.dims, [3, 1]);
+  assert.deepEqual(Array.from(counts.data as Float32Array), want.map((w) => w.length));
+});
+
+test('hashed-ngrams encoder: a batch with no features at all still has one (the zero row) and counts 0', () => {
+  const feeds = new HashedNgramsEncoder(buckets, 1024).encode(['', ' ']);
+  assert.deepEqual(Array.from(feeds.feature_ids!.data as Int32Array), [0]);
+  assert.deepEqual(Array.from(feeds.feature_counts!.data as Float32Array), [0, 0]);
 });
 
 const py = python('');
