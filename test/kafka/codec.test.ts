@@ -1,0 +1,74 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { labelOf, scoreOf, type ScoredPost } from '../../src/contract/index.js';
+import { ENCODING_HEADER, SCHEMA_HEADER, headerValue, postCodec, scoredPostCodec } from '../../src/kafka/codec.js';
+import type { MessageHeader } from '../../src/kafka/rdkafka.js';
+import { makePosts } from './posts.js';
+
+const scored = (i: number): ScoredPost => {
+  const probs = { neg: 0.1 + i / 1000, neu: 0.3, pos: 0.6 - i / 1000 };
+  const [p] = makePosts(1, i);
+  return { id: p!.id, createdAt: p!.createdAt, topics: p!.topics, lang: p!.lang, label: labelOf(probs), probs, score: scoreOf(probs), model: 'm1', flags: i % 2 ? ['non_english'] : [], ingestedAt: p!.ingestedAt, analyzedAt: p!.ingestedAt + 7 };
+};
+
+describe('Kafka wire codec', () => {
+  for (const encoding of ['avro', 'json'] as const) {
+    it(`round-trips posts and scored posts exactly (${encoding})`, () => {
+      const posts = makePosts(50);
+      // An offset timestamp does not round-trip through epoch ms: it must travel as the string.
+      posts[3] = { ...posts[3]!, createdAt: '2026-11-01T09:00:00+02:00' };
+      const pc = postCodec(encoding);
+      for (const p of posts) {
+        const e = pc.encode(p);
+        assert.equal(headerValue(e.headers, SCHEMA_HEADER), 'post.v1');
+        assert.equal(headerValue(e.headers, ENCODING_HEADER), encoding);
+        assert.deepEqual(pc.decode(e.value, e.headers), { ok: true, value: p });
+      }
+      const sc = scoredPostCodec(encoding);
+      for (let i = 0; i < 20; i++) {
+        const s = scored(i);
+        const e = sc.encode(s);
+        assert.deepEqual(sc.decode(e.value, e.headers), { ok: true, value: s }, 'doubles and all fields survive');
+      }
+    });
+  }
+
+  it('reads either encoding whatever it produces (consumers survive a producer switching encoding)', () => {
+    const [p] = makePosts(1);
+    const json = postCodec('json').encode(p!);
+    assert.deepEqual(postCodec('avro').decode(json.value, json.headers), { ok: true, value: p });
+  });
+
+  it('avro is smaller than json for both messages', () => {
+    const [p] = makePosts(1, 7);
+    assert.ok(postCodec('avro').encode(p!).value.length < postCodec('json').encode(p!).value.length);
+    assert.ok(scoredPostCodec('avro').encode(scored(7)).value.length < scoredPostCodec('json').encode(scored(7)).value.length);
+  });
+
+  it('refuses unknown versions, unknown encodings, missing headers, bad bytes and contract violations with a reason', () => {
+    const codec = postCodec('avro');
+    const [p] = makePosts(1);
+    const good = codec.encode(p!);
+    const code = (r: ReturnType<typeof codec.decode>): string => (r.ok ? 'ok' : r.error.code);
+    assert.equal(code(codec.decode(good.value, [{ [SCHEMA_HEADER]: 'post.v2' }, { [ENCODING_HEADER]: 'avro' }])), 'unknown_version');
+    assert.equal(code(codec.decode(good.value, [{ [SCHEMA_HEADER]: 'scored.v1' }, { [ENCODING_HEADER]: 'avro' }])), 'unknown_version');
+    assert.equal(code(codec.decode(good.value, [{ [SCHEMA_HEADER]: 'post.v1' }, { [ENCODING_HEADER]: 'protobuf' }])), 'unknown_version');
+    assert.equal(code(codec.decode(good.value, [])), 'unknown_version');
+    assert.equal(code(codec.decode(good.value, undefined)), 'unknown_version');
+    assert.equal(code(codec.decode(good.value.subarray(0, good.value.length - 3), good.headers)), 'decode_failed');
+    assert.equal(code(codec.decode(Buffer.concat([good.value, Buffer.from([1, 2])]), good.headers)), 'decode_failed');
+    assert.equal(code(codec.decode(null, good.headers)), 'decode_failed');
+    assert.equal(code(codec.decode(Buffer.from('{"id":'), [{ [SCHEMA_HEADER]: 'post.v1' }, { [ENCODING_HEADER]: 'json' }])), 'decode_failed');
+    const bad = postCodec('json').encode({ ...p!, id: 'not-a-number' });
+    const r = codec.decode(bad.value, bad.headers);
+    assert.equal(code(r), 'invalid_shape');
+    assert.match(r.ok ? '' : r.error.reason, /id/);
+  });
+
+  it('header values arrive as Buffers from the broker and are read as strings', () => {
+    const [p] = makePosts(1);
+    const e = postCodec('avro').encode(p!);
+    const asBuffers: MessageHeader[] = [{ [SCHEMA_HEADER]: Buffer.from('post.v1') }, { [ENCODING_HEADER]: Buffer.from('avro') }];
+    assert.deepEqual(postCodec('avro').decode(e.value, asBuffers), { ok: true, value: p });
+  });
+});
