@@ -22,6 +22,7 @@
  *   --profile / --no-profile     CPU-profile the bottleneck when a goal is missed [on]
  *   --profile-all                CPU-profile one run of every throughput configuration
  *   --warm-up N [2000]           one uncounted run of N posts per configuration first (0 = none)
+ *   --max-batch N [0]            posts per inference call in crowdpulse (model.maxBatch; 0 = the tier default)
  *   --out DIR [bench/results]    --fixture FILE [bench/fixtures/posts.ndjson.gz]
  *   --run-timeout 600s           --kafka-port 29092  --influx-port 28086
  */
@@ -70,6 +71,7 @@ function options(argv: string[]): BenchOptions {
       'no-profile': { type: 'boolean', default: false },
       'profile-all': { type: 'boolean', default: false },
       'warm-up': { type: 'string', default: '2000' },
+      'max-batch': { type: 'string', default: '0' },
       out: { type: 'string', default: 'bench/results' },
       fixture: { type: 'string', default: BUNDLED },
       'run-timeout': { type: 'string', default: '600s' },
@@ -102,6 +104,7 @@ function options(argv: string[]): BenchOptions {
     profile: (values.profile as boolean) && !(values['no-profile'] as boolean),
     profileAll: values['profile-all'] as boolean,
     warmUpPosts: Number(values['warm-up']),
+    maxBatch: Number(values['max-batch']),
     runTimeoutMs: seconds(values['run-timeout'] as string) * 1000,
     kafkaPort: Number(values['kafka-port']),
     influxPort: Number(values['influx-port']),
@@ -249,7 +252,7 @@ async function main(): Promise<void> {
     if (o.profile || o.profileAll) {
       const missed = throughputPlans(ctx).filter((p) => o.profileAll || results.goals.some((g) => g.met === false && g.goal.includes(`${p.tier} tier`) && (p.topology === 'embedded' ? g.goal.startsWith('embedded') : g.goal.startsWith('Kafka') && p.store === 'influxdb')));
       for (const p of missed) {
-        const dir = join(outDir, 'profiles', `${stamp}-${planName(p).replace(/[^a-z0-9]+/gi, '-')}`);
+        const dir = join(outDir, 'tmp', 'profiles', `${stamp}-${planName(p).replace(/[^a-z0-9]+/gi, '-')}`);
         mkdirSync(dir, { recursive: true });
         const run = await runPlan(ctx, p as Plan, 0, dir);
         const window = run.startMs !== undefined && run.endMs !== undefined ? { startMs: run.startMs, endMs: run.endMs } : undefined;

@@ -22,6 +22,7 @@ export interface BenchOptions {
   readonly profile: boolean;
   readonly profileAll: boolean;
   readonly warmUpPosts: number;
+  readonly maxBatch: number;
   readonly runTimeoutMs: number;
   readonly kafkaPort: number;
   readonly influxPort: number;

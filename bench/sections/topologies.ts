@@ -78,7 +78,7 @@ export async function runPlan(ctx: BenchContext, p: Plan, rep: number | string, 
   const expected = expectedOf(fixture, p);
   const dir = join(REPO, 'bench/results/tmp/runs', `${planName(p).replace(/[^a-z0-9]+/gi, '-')}-${String(rep).replace(/[^a-z0-9]+/gi, '-')}`);
   const step = ctx.progress.step(`${planName(p)} ${typeof rep === 'number' ? `#${rep}` : rep}`, expected.posts);
-  const common = { fixture, expected, source: p.source, tier: p.tier, dir, timeoutMs: ctx.options.runTimeoutMs, onProgress: (n: number) => step.update(n), ...(p.rate === undefined ? {} : { rate: p.rate }), ...(cpuProfileDir ? { cpuProfileDir, keepFiles: true } : {}) };
+  const common = { fixture, expected, source: p.source, tier: p.tier, dir, maxBatch: ctx.options.maxBatch, timeoutMs: ctx.options.runTimeoutMs, onProgress: (n: number) => step.update(n), ...(p.rate === undefined ? {} : { rate: p.rate }), ...(cpuProfileDir ? { cpuProfileDir, keepFiles: true } : {}) };
   let run: TopologyRun;
   try {
     run = p.topology === 'embedded'

@@ -50,6 +50,8 @@ export interface EmbeddedSpec {
   /** Unpaced when undefined; else the source holds this rate. */
   readonly rate?: number;
   readonly threads?: number;
+  /** model.maxBatch (0 or absent = the tier default). */
+  readonly maxBatch?: number;
   readonly timeoutMs: number;
   /** Write a V8 CPU profile of the process here. */
   readonly cpuProfileDir?: string;
@@ -106,7 +108,7 @@ export async function runEmbedded(spec: EmbeddedSpec): Promise<TopologyRun> {
   const source = spec.source ?? 'replay';
   const processes: ProcessFigures[] = [];
   const problems: string[] = [];
-  const env: Record<string, string> = { CROWDPULSE_DEAD_LETTER_PATH: deadLetters, CROWDPULSE_LOG_INTERVAL_SECONDS: '0.25', CROWDPULSE_LOG_LEVEL: 'warn' };
+  const env: Record<string, string> = { CROWDPULSE_DEAD_LETTER_PATH: deadLetters, CROWDPULSE_LOG_INTERVAL_SECONDS: '0.25', CROWDPULSE_LOG_LEVEL: 'warn', CROWDPULSE_MODEL_MAX_BATCH: String(spec.maxBatch ?? 0) };
   let emulator: RunningChild | undefined;
   let sourceArgs: string[];
   if (source === 'x-emulator') {

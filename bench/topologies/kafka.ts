@@ -31,6 +31,7 @@ export interface KafkaSpec {
   readonly source?: SourceKind;
   readonly tier: string;
   readonly dir: string;
+  readonly maxBatch?: number;
   readonly kafka: Service;
   readonly store: 'influxdb' | 'sqlite';
   readonly influx?: Service;
@@ -79,6 +80,7 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
     CROWDPULSE_KAFKA_STORE_GROUP: `bench-${id}-store`,
     CROWDPULSE_LOG_LEVEL: 'warn',
     CROWDPULSE_LOG_PROGRESS: 'off',
+    CROWDPULSE_MODEL_MAX_BATCH: String(spec.maxBatch ?? 0),
     CROWDPULSE_DEAD_LETTER_PATH: join(spec.dir, 'dead-letters.ndjson'),
   };
   const measurement = `bench_${id}`;
