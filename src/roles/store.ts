@@ -7,7 +7,8 @@ import { runPipeline } from '../pipeline/runner.js';
 import { KafkaSource } from '../sources/kafka/kafka-source.js';
 import { registerReadiness } from '../telemetry/health.js';
 import { logger } from '../telemetry/log.js';
-import { buildSink } from './components.js';
+import { dashboardRoutes, lazyQuery } from '../dashboard/index.js';
+import { buildQuery, buildSink } from './components.js';
 import { onShutdownSignal, startRoleHttp, watchQueues } from './lifecycle.js';
 
 const log = logger('store');
@@ -20,7 +21,9 @@ const log = logger('store');
  */
 export async function runStore(config: Config): Promise<void> {
   if (config.sink.kind === 'kafka') throw new Error('store writes to a store (sink.kind sqlite or influxdb), not back to Kafka');
-  const http = await startRoleHttp('store', config);
+  // The dashboard on the store's HTTP port (/dashboard/), reading the store this role writes.
+  const dashboardQuery = lazyQuery(() => buildQuery(config));
+  const http = await startRoleHttp('store', config, dashboardRoutes(dashboardQuery));
   let base: Awaited<ReturnType<typeof startKafkaRole>> | undefined;
   let sink: Sink<ScoredPost> | undefined;
   let source: KafkaSource<unknown> | undefined;
@@ -70,6 +73,7 @@ export async function runStore(config: Config): Promise<void> {
       ['sink', sink ? () => (sink as Sink<ScoredPost>).close() : undefined],
       ['producer', base ? () => (base as { producer: { close(): Promise<void> } }).producer.close() : undefined],
       ['http', http ? () => http.close() : undefined],
+      ['dashboard query', () => dashboardQuery.close()],
     ]);
   }
 }
