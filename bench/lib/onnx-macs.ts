@@ -70,12 +70,17 @@ export interface OnnxGraph {
   readonly nodes: readonly OnnxNode[];
   /** Initializer name → dims. */
   readonly initializers: ReadonlyMap<string, readonly number[]>;
+  /** Initializer name → ONNX data type (1 float, 2 uint8, 3 int8, 7 int64, 10 float16, ...). */
+  readonly types: ReadonlyMap<string, number>;
 }
+
+const TYPE_NAMES: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 10: 'float16', 16: 'bfloat16' };
 
 export function readOnnxGraph(path: string): OnnxGraph {
   const model = readFileSync(path);
   const nodes: OnnxNode[] = [];
   const initializers = new Map<string, number[]>();
+  const types = new Map<string, number>();
   for (const f of fields(model)) {
     if (f.no !== 7 || !f.bytes) continue; // ModelProto.graph
     for (const g of fields(f.bytes)) {
@@ -90,18 +95,21 @@ export function readOnnxGraph(path: string): OnnxGraph {
       } else if (g.no === 5 && g.bytes) { // GraphProto.initializer (TensorProto)
         const dims: number[] = [];
         let name = '';
+        let type = 0;
         for (const t of fields(g.bytes)) {
           if (t.no === 1) {
             if (t.wire === 0) dims.push(Number(t.varint));
             else if (t.bytes) dims.push(...packedVarints(t.bytes).map(Number));
           }
+          if (t.no === 2 && t.wire === 0) type = Number(t.varint);
           if (t.no === 8) name = text(t.bytes);
         }
         initializers.set(name, dims);
+        types.set(name, type);
       }
     }
   }
-  return { nodes, initializers };
+  return { nodes, initializers, types };
 }
 
 const WEIGHT_PRODUCTS = new Set(['MatMul', 'Gemm', 'MatMulInteger', 'QLinearMatMul', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'QGemm', 'FusedMatMul', 'MatMulNBits']);
@@ -119,11 +127,13 @@ export interface MacCount {
   /** Rows and width of the largest gather table (embeddings). */
   readonly embeddingRows: number;
   readonly embeddingWidth: number;
+  readonly embeddingType: string;
   readonly opCounts: Record<string, number>;
 }
 
 export function countMacs(path: string): MacCount {
-  const { nodes, initializers } = readOnnxGraph(path);
+  const { nodes, initializers, types } = readOnnxGraph(path);
+  let embeddingType = '';
   let weightMacsPerRow = 0;
   let weightProducts = 0;
   let int8Products = 0;
@@ -139,6 +149,8 @@ export function countMacs(path: string): MacCount {
       if (table && table.length === 2 && (table[0] as number) > embeddingRows) {
         embeddingRows = table[0] as number;
         embeddingWidth = table[1] as number;
+        const t = types.get(node.inputs[0] ?? '') ?? 0;
+        embeddingType = TYPE_NAMES[t] ?? `type ${t}`;
       }
     }
     if (!WEIGHT_PRODUCTS.has(node.opType)) continue;
@@ -154,7 +166,7 @@ export function countMacs(path: string): MacCount {
     }
   }
   const hidden = [...inner.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 0;
-  return { weightMacsPerRow, weightProducts, int8Products, activationProducts, hidden, embeddingRows, embeddingWidth, opCounts };
+  return { weightMacsPerRow, weightProducts, int8Products, activationProducts, hidden, embeddingRows, embeddingWidth, embeddingType, opCounts };
 }
 
 /** MACs of one batch: rows = tokens summed over the batch at padded length L (or posts for a bag model). */
@@ -166,9 +178,10 @@ export function macsOfBatch(c: MacCount, batch: number, paddedLength: number, pe
 
 /**
  * Operations of one batch: 2 per MAC, plus for a bag-of-features model the gather-and-sum of
- * the embedding table (one add per feature slot and table column, padding included).
+ * the embedding table (one add per feature slot and table column). `slots` = the feature slots
+ * (tokens or features) fed for the whole batch, padding included.
  */
-export function opsOfBatch(c: MacCount, batch: number, paddedLength: number, perToken: boolean): number {
-  const macs = 2 * macsOfBatch(c, batch, paddedLength, perToken);
-  return perToken ? macs : macs + batch * paddedLength * c.embeddingWidth;
+export function opsOfBatch(c: MacCount, batch: number, slots: number, perToken: boolean): number {
+  if (perToken) return 2 * macsOfBatch(c, batch, slots / Math.max(1, batch), true);
+  return 2 * macsOfBatch(c, batch, 1, false) + slots * c.embeddingWidth;
 }

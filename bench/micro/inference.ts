@@ -6,7 +6,7 @@
  *    encoding inside the worker), 1 or 2 workers, each kept busy — the analyze stage alone;
  *  - encode: the tier's encoder (tokenization / feature hashing) alone, batch 1 and 256.
  * Achieved ops/s = 2 × MACs (from the ONNX graph, at the padded length actually fed), plus for a
- * bag-of-features model one add per gathered embedding element, / time. Batches are formed in
+ * bag-of-features model one add per gathered embedding element (feature slots actually fed), / time. Batches are formed in
  * arrival order (as the pipeline does) and, for comparison, from length-sorted posts.
  *   node --import tsx bench/micro/inference.ts --model accurate [--posts 2048] [--min-seconds 1.5]
  */
@@ -40,10 +40,21 @@ const batches = (values.batches as string).split(',').map(Number);
 const threadCounts = (values.threads as string).split(',').map(Number);
 const note = (s: string): void => void process.stderr.write(`${s}\n`);
 
-/** Padded sequence length of a feed (the second dimension of its first 2-D tensor). */
-function paddedLength(feeds: Record<string, ort.Tensor>): number {
-  for (const t of Object.values(feeds)) if (t.dims.length === 2) return Number(t.dims[1]);
-  return 1;
+/**
+ * Feature slots a feed holds for the whole batch, padding included: batch × padded length for a
+ * [batch, seq] token model; the flat id count for a bag model fed without padding; else the
+ * largest 2-D [batch, n] feed.
+ */
+function slotsOf(feeds: Record<string, ort.Tensor>, batch: number): number {
+  const tensors = Object.values(feeds);
+  if (perToken) {
+    const t = tensors.find((x) => x.dims.length === 2 && Number(x.dims[0]) === batch);
+    return t ? t.size : batch;
+  }
+  const flat = tensors.filter((x) => x.dims.length === 1 && x.type.startsWith('int')).sort((a, b) => b.size - a.size)[0];
+  if (flat) return flat.size;
+  const padded = tensors.filter((x) => x.dims.length === 2 && Number(x.dims[0]) === batch && x.type.startsWith('int')).sort((a, b) => b.size - a.size)[0];
+  return padded ? padded.size : batch;
 }
 
 function chunks<T>(xs: readonly T[], n: number): T[][] {
@@ -80,16 +91,16 @@ for (const threads of threadCounts) {
       let slots = 0;
       for (const [i, f] of feeds.entries()) {
         const n = Math.min(batch, input.length - i * batch);
-        const len = paddedLength(f);
-        macTotal += macsOfBatch(macs, n, len, perToken);
-        opsTotal += opsOfBatch(macs, n, len, perToken);
-        slots += n * len;
+        const fed = slotsOf(f, n);
+        macTotal += macsOfBatch(macs, n, fed / n, perToken);
+        opsTotal += opsOfBatch(macs, n, fed, perToken);
+        slots += fed;
       }
       const r = await timed(input.length, async () => {
         for (const f of feeds) await s.run(f);
       });
       session.push({
-        threads, batch, order, postsPerSecond: r.perSecond, meanPaddedLength: slots / input.length, macsPerPost: macTotal / input.length,
+        threads, batch, order, postsPerSecond: r.perSecond, slotsPerPost: slots / input.length, macsPerPost: macTotal / input.length,
         opsPerPost: opsTotal / input.length, opsPerSecond: opsTotal / r.secondsPerPass,
       });
       note(`session threads=${threads} batch=${batch} ${order}: ${Math.round(r.perSecond)} posts/s`);
