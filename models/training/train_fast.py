@@ -93,6 +93,8 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--with-tse", action="store_true")
+    ap.add_argument("--class-weight", choices=["inverse", "sqrt", "none"], default="inverse")
+    ap.add_argument("--ngrams", choices=["all", "words"], default="all", help="words: word uni+bigrams only (ablation)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--int8", action="store_true")
@@ -117,7 +119,9 @@ def main() -> int:
     print(f"featurised {len(tr)} train / {len(va)} val in {time.time()-t0:.0f}s", flush=True)
 
     counts = np.bincount(ty, minlength=3).astype(np.float64)
-    weights = torch.tensor(counts.sum() / (3 * counts), dtype=torch.float32)
+    w = counts.sum() / (3 * counts)
+    w = {"inverse": w, "sqrt": np.sqrt(w), "none": np.ones(3)}[args.class_weight]
+    weights = torch.tensor(w, dtype=torch.float32)
     model = Bag(args.buckets, args.dim, args.hidden)
     opt_s = torch.optim.SparseAdam(list(model.emb.parameters()), lr=args.lr)
     opt_d = torch.optim.Adam(list(model.head.parameters()), lr=args.lr)

@@ -1,5 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { buildSentimentTransform } from '../roles/components.js';
+import { cardMarkdown, runCard } from '../model/card.js';
+import { MODELS_ROOT } from '../model/registry.js';
 import { BASELINES, baselineScorer, type Baseline } from '../model/baselines.js';
 import { DATASET_FORMATS, readLabelled, type DatasetFormat } from '../model/datasets.js';
 import { CountingMemoryDeadLetters, evaluateBaseline, evaluateSet, formatResult, type EvalResult } from '../model/evaluate.js';
@@ -12,14 +16,17 @@ const FLAGS = [FLAG.model, FLAG.threads, FLAG.maxBatch];
 export function evalCommand(): Command {
   const command = new Command('eval')
     .description('score a labelled file through the analyze stage and print accuracy, macro-recall, per-class recall, confusion matrix, posts/s')
-    .argument('<file>', `labelled posts: TweetEval *_text.txt (labels file beside it), or an eval-only set (${DATASET_FORMATS.join(', ')})`)
+    .argument('[file]', `labelled posts: TweetEval *_text.txt (labels file beside it), or an eval-only set (${DATASET_FORMATS.join(', ')})`)
     .option('--format <format>', `file format (default: from the file name): ${DATASET_FORMATS.join(' | ')}`)
     .option('--limit <n>', 'score only the first n posts')
     .option('--baseline <name>', `score with a lexicon baseline instead of the model: ${BASELINES.join(' | ')}`)
-    .option('--json', 'print the result as one JSON line');
+    .option('--json', 'print the result as one JSON line')
+    .option('--card', 'the model card run: every tier and baseline on every set under $CROWDPULSE_DATA (default ../shared/data), throughput per batch size; prints markdown')
+    .option('--tiers <list>', 'tiers for --card', 'fast,accurate')
+    .option('--out <file>', 'with --card: also write the results as JSON here');
   addConfigFlags(command, FLAGS);
-  command.action(async (file: string) => {
-    const o = command.opts<{ format?: string; limit?: string; baseline?: string; json?: boolean }>();
+  command.action(async (file: string | undefined) => {
+    const o = command.opts<{ format?: string; limit?: string; baseline?: string; json?: boolean; card?: boolean; tiers: string; out?: string }>();
     const log = logger('eval');
     if (o.format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(o.format)) {
       process.stderr.write(`--format must be one of ${DATASET_FORMATS.join(', ')}\n`);
@@ -30,6 +37,26 @@ export function evalCommand(): Command {
       process.exit(2);
     }
     const config = configFrom(command, FLAGS);
+    if (o.card) {
+      try {
+        const root = process.env.CROWDPULSE_DATA ?? resolve(MODELS_ROOT, '../../shared/data');
+        const card = await runCard(root, o.tiers.split(',').map((t) => t.trim()).filter(Boolean), async (tier) => {
+          const deadLetters = new CountingMemoryDeadLetters();
+          const stage = await buildSentimentTransform({ ...config, model: { ...config.model, name: tier } }, deadLetters);
+          return { ...stage, deadLetters };
+        }, (line) => log.info(line));
+        if (o.out) writeFileSync(o.out, `${JSON.stringify(card, null, 2)}\n`);
+        process.stdout.write(`${cardMarkdown(card)}\n`);
+        process.exit(0);
+      } catch (e) {
+        log.error((e as Error).message);
+        process.exit(1);
+      }
+    }
+    if (file === undefined) {
+      process.stderr.write('eval needs a FILE (or --card)\n');
+      process.exit(2);
+    }
     try {
       let set = readLabelled(file, o.format as DatasetFormat | undefined);
       if (o.limit !== undefined) {
