@@ -175,7 +175,7 @@ async function main(): Promise<void> {
   const wantKafka = o.topologies.includes('kafka') && (o.sections.has('throughput') || o.sections.has('sustained') || o.sections.has('micro'));
   const plansPerTopology = o.sources.length * (o.tiers.length * (o.topologies.includes('embedded') ? 1 : 0) + o.tiers.length * (o.topologies.includes('kafka') ? o.kafkaStores.length : 0));
   const steps = (o.sections.has('throughput') ? plansPerTopology * (o.repeats + (o.warmUpPosts > 0 ? 1 : 0)) : 0)
-    + (o.sections.has('side-by-side') ? (o.tiers.length + 1) * o.repeats : 0)
+    + (o.sections.has('side-by-side') ? (2 * o.tiers.length + 1) * o.repeats : 0)
     + (o.sections.has('sustained') ? plansPerTopology * o.rates.length * o.sustainedRepeats : 0)
     + (o.sections.has('micro') ? (o.tiers.length + 1 + (wantKafka ? 1 : 0)) * o.repeats : 0);
   const progress = new BenchProgress(steps);
@@ -251,6 +251,7 @@ async function main(): Promise<void> {
     save();
     if (o.profile || o.profileAll) {
       const missed = throughputPlans(ctx).filter((p) => o.profileAll || results.goals.some((g) => g.met === false && g.goal.includes(`${p.tier} tier`) && (p.topology === 'embedded' ? g.goal.startsWith('embedded') : g.goal.startsWith('Kafka') && p.store === 'influxdb')));
+      progress.addSteps(missed.length);
       for (const p of missed) {
         const dir = join(outDir, 'tmp', 'profiles', `${stamp}-${planName(p).replace(/[^a-z0-9]+/gi, '-')}`);
         mkdirSync(dir, { recursive: true });

@@ -44,3 +44,27 @@ export function curveLatencies(ingested: readonly CountSample[], stored: readonl
 export function curveQuantiles(latencies: readonly number[]): { p50: number; p95: number; p99: number; max: number } {
   return { p50: quantileSorted(latencies, 0.5), p95: quantileSorted(latencies, 0.95), p99: quantileSorted(latencies, 0.99), max: latencies[latencies.length - 1] ?? Number.NaN };
 }
+
+/** Posts/s at which the ingested count rose from its first post to all `posts`. */
+export function curveRate(ingested: readonly CountSample[], posts: number): number {
+  const first = inverse(ingested, 1, 1).t;
+  const last = inverse(ingested, posts, 1).t;
+  return first === undefined || last === undefined || last <= first ? Number.NaN : (posts - 1) / ((last - first) / 1000);
+}
+
+/** Lag of the k-th stored post behind its due time t0 + k/rate, from the stored count curve. */
+export function curveLags(ingested: readonly CountSample[], stored: readonly CountSample[], posts: number, rate: number, step = 1): { p50: number; p99: number; max: number; end: number } {
+  const t0 = inverse(ingested, 1, 1).t;
+  if (t0 === undefined) return { p50: Number.NaN, p99: Number.NaN, max: Number.NaN, end: Number.NaN };
+  const lags: number[] = [];
+  let at = 1;
+  for (let k = 1; k <= posts; k += step) {
+    const s = inverse(stored, k, at);
+    at = s.index;
+    if (s.t === undefined) break;
+    lags.push(s.t - (t0 + ((k - 1) * 1000) / rate));
+  }
+  const end = lags[lags.length - 1] ?? Number.NaN;
+  lags.sort((a, b) => a - b);
+  return { p50: quantileSorted(lags, 0.5), p99: quantileSorted(lags, 0.99), max: lags[lags.length - 1] ?? Number.NaN, end };
+}

@@ -15,7 +15,7 @@ export class BenchProgress {
   readonly #overall: cliProgress.SingleBar | undefined;
   #stepsDone = 0;
 
-  constructor(private readonly totalSteps: number) {
+  constructor(private totalSteps: number) {
     if (this.#tty) {
       this.#multi = new cliProgress.MultiBar({
         stream: process.stderr,
@@ -26,6 +26,12 @@ export class BenchProgress {
       }, cliProgress.Presets.shades_classic);
       this.#overall = this.#multi.create(totalSteps, 0, { label: 'bench steps'.padEnd(34), unit: 'steps', status: '' });
     }
+  }
+
+  /** More steps than planned (e.g. profile runs decided after the goals are judged). */
+  addSteps(n: number): void {
+    this.totalSteps += n;
+    this.#overall?.setTotal(this.totalSteps);
   }
 
   log(line: string): void {
@@ -56,7 +62,7 @@ export class BenchProgress {
       update: (value, status = '') => {
         if (performance.now() - lastLine < 5000) return;
         lastLine = performance.now();
-        process.stderr.write(`${prefix}: ${value}/${total} ${unit} ${status}\n`);
+        process.stderr.write(`${prefix}: ${Math.min(total, value)}/${total} ${unit} ${status}\n`);
       },
       done: (summary) => {
         this.#stepsDone += 1;

@@ -19,6 +19,7 @@ interface AnalyserOutput {
 
 const PER_POST = 'descendant way: onnxruntime session.run per post, unbatched, 1 thread, main thread, same encoder';
 const VADER = 'VADER lexicon (npm vader-sentiment), one post at a time, main thread';
+const POOL = 'crowdpulse analyze stage alone: SentimentTransform on its Piscina pool (a worker per core, tier-default batch), no source, no store';
 
 async function measure(ctx: BenchContext, label: string, script: string, args: readonly string[], posts: number): Promise<{ pps?: Spread; extra?: Record<string, unknown>; error?: string }> {
   const samples: number[] = [];
@@ -72,6 +73,7 @@ export async function sideBySide(ctx: BenchContext, embedded: readonly TopologyR
       continue;
     }
     out.push(row(tier, 'per-post', PER_POST, await measure(ctx, `per-post/${tier}`, 'bench/side-by-side/per-post.ts', ['--model', tier], posts)));
+    out.push(row(tier, 'analyze-stage', POOL, await measure(ctx, `analyze-stage/${tier}`, 'bench/side-by-side/pool.ts', ['--model', tier], posts)));
     ctx.results.sideBySide = out;
     ctx.save();
   }

@@ -17,7 +17,7 @@ import { freePort } from '../lib/ports.js';
 import { ProcWatch } from '../lib/proc.js';
 import { histogramBuckets, isReady, scrape, sumOf } from '../lib/prom.js';
 import { readSqlite } from '../lib/sqlite-readout.js';
-import { curveLatencies, curveQuantiles, type CountSample } from '../lib/curves.js';
+import { curveLags, curveLatencies, curveQuantiles, curveRate, type CountSample } from '../lib/curves.js';
 import { histogramQuantile } from '../lib/stats.js';
 import { timingOf, type Timing } from '../lib/timing.js';
 import type { Service } from '../lib/services.js';
@@ -243,7 +243,14 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
         latency = curveQuantiles(curveLatencies(ingestedCurve, storedCurve, spec.expected.posts, Math.max(1, Math.floor(spec.expected.posts / 5000))));
         latencySource = 'estimated from ingested/stored counts polled every 100 ms (FIFO assumption); the InfluxDB sink records no end-to-end latency';
       }
-      timing = { seconds, postsPerSecond: spec.expected.posts / seconds, latencyP50Ms: latency.p50, latencyP95Ms: latency.p95, latencyP99Ms: latency.p99, latencyMaxMs: latency.max, startMs: performance.timeOrigin + firstIngestAt, endMs: performance.timeOrigin + reachedAt };
+      const step = Math.max(1, Math.floor(spec.expected.posts / 5000));
+      const lag = spec.rate === undefined ? undefined : curveLags(ingestedCurve, storedCurve, spec.expected.posts, spec.rate, step);
+      timing = {
+        seconds, postsPerSecond: spec.expected.posts / seconds, latencyP50Ms: latency.p50, latencyP95Ms: latency.p95, latencyP99Ms: latency.p99, latencyMaxMs: latency.max,
+        ingestPostsPerSecond: curveRate(ingestedCurve, spec.expected.posts),
+        ...(lag ? { lagP50Ms: lag.p50, lagP99Ms: lag.p99, lagMaxMs: lag.max, lagEndMs: lag.end } : {}),
+        startMs: performance.timeOrigin + firstIngestAt, endMs: performance.timeOrigin + reachedAt,
+      };
     }
   }
   const ok = problems.length === 0;
