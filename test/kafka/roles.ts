@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { KafkaConfig } from '../../src/config/sections/kafka.js';
-import { postFromStreamLine } from '../../src/contract/index.js';
+import { postFromStreamBytes } from '../../src/contract/index.js';
 import { ROOT } from '../helpers.js';
 import { kafkaEnv } from './broker.js';
 
@@ -63,10 +63,15 @@ export function startRole(name: string, args: readonly string[], env: Record<str
 
 /** The (post id, topic) pairs the first `limit` fixture lines should produce, as "id\ttopic" strings. */
 export function expectedPairs(limit: number): Set<string> {
-  const lines = gunzipSync(readFileSync(FIXTURE)).toString('utf8').split('\n').slice(0, limit);
+  // Bytes, not a decoded string: a line of invalid UTF-8 must be refused here as ingest refuses it.
+  const bytes = gunzipSync(readFileSync(FIXTURE));
   const pairs = new Set<string>();
-  for (const line of lines) {
-    const r = postFromStreamLine(line, 0);
+  for (let start = 0, n = 0; start < bytes.length && n < limit; n++) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    const line = bytes.subarray(start, end);
+    start = end + 1;
+    const r = postFromStreamBytes(line, 0);
     if (r.ok) for (const t of r.value.topics) pairs.add(`${r.value.id}\t${t}`);
   }
   return pairs;
