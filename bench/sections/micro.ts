@@ -42,8 +42,13 @@ function mergeRows(reps: readonly Row[][], key: (r: Row) => string): MergedRow[]
   });
 }
 
+/** The issue's end-to-end goals as rates (20,000 posts in 3 s / 30 s), and the pipeline's default batch per tier. */
+const GOAL_RATE: Record<string, number> = { fast: 20_000 / 3, accurate: 20_000 / 30 };
+const DEFAULT_BATCH: Record<string, number> = { fast: 512, accurate: 32 };
+
 export async function micro(ctx: BenchContext): Promise<void> {
   const peak = int8Peak(ctx.results.machine);
+
   ctx.results.micro.peak = peak;
   for (const tier of ctx.options.tiers) {
     if (!ctx.tiers.has(tier)) {
@@ -66,8 +71,17 @@ export async function micro(ctx: BenchContext): Promise<void> {
       const ops = r.spreads.opsPerSecond as Spread | undefined;
       L.push(`| session (model only) | ${r.threads} | ${r.batch} | ${r.order} | ${fmt(r.spreads.postsPerSecond)} | ${Number(r.slotsPerPost).toFixed(1)} | ${Math.round(Number(r.opsPerPost)).toLocaleString('en-US')} | ${ops ? fmt(spread(ops.samples.map((x) => x / 1e9)), 2) : 'n/a'} | ${ops ? ((ops.median / peak.opsPerSecond) * 100).toFixed(2) : 'n/a'}% |`);
     }
+    const goalRate = GOAL_RATE[tier];
+    const atDefault = session.find((r) => r.order === 'arrival' && Number(r.threads) === 1 && Number(r.batch) === DEFAULT_BATCH[tier]) ?? session.find((r) => r.order === 'arrival');
+    let goalNote: string | undefined;
+    if (goalRate !== undefined && atDefault) {
+      const need = goalRate * Number(atDefault.opsPerPost);
+      ctx.results.micro[`goalArithmetic.${tier}`] = { goalPostsPerSecond: goalRate, opsPerPost: Number(atDefault.opsPerPost), batch: atDefault.batch, requiredOpsPerSecond: need, shareOfPeak: need / peak.opsPerSecond };
+      goalNote = (`${tier}: the goal rate of ${goalRate.toLocaleString('en-US')} posts/s at ${Math.round(Number(atDefault.opsPerPost)).toLocaleString('en-US')} ops/post (batch ${String(atDefault.batch)} in arrival order) needs ${(need / 1e9).toFixed(1)} G ops/s = ${((need / peak.opsPerSecond) * 100).toFixed(1)} % of this CPU's int8 peak, for inference alone.`);
+    }
     for (const r of pool) L.push(`| Piscina pool (encode + model in workers) | 1 each, ${r.workers} workers | ${r.batch} | arrival | ${fmt(r.spreads.postsPerSecond)} | | | | |`);
     L.push('', `Encoder alone: ${encode.map((r) => `batch ${r.batch}: ${fmt(r.spreads.postsPerSecond)} posts/s`).join(', ')}.`, '');
+    if (goalNote) L.push(`Goal arithmetic — ${goalNote}`, '');
     ctx.results.micro[`inference.${tier}`] = { macs, session, pool, encode, markdown: L.join('\n') };
     ctx.save();
   }
