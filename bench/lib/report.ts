@@ -32,7 +32,9 @@ export function markdown(r: BenchResults): string {
   L.push(`Machine: ${r.machine.cpuModel}, ${r.machine.cores} cores @ ${r.machine.clockMHz} MHz (nominal), AVX-512 VNNI ${r.machine.vnni ? 'yes' : 'no'}, ${r.machine.memoryGiB} GiB, ${r.machine.os}, kernel ${r.machine.kernel}${r.machine.hypervisor ? ', virtual machine' : ''}; load average at start ${r.machine.loadAverageAtStart.join(' / ')}.`);
   L.push(`Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
   L.push(`Models: ${Object.entries(r.models).map(([tier, m]) => `${tier} = \`${m.id}\` (${(m.bytes / 2 ** 20).toFixed(1)} MiB ONNX)`).join(', ') || 'none'}.`);
-  L.push(`Configuration: ${c.posts} posts from \`${String(c.fixture)}\` (sources: ${(c.sources as string[]).join(', ')}; the X API emulator serves the posts that match \`rules.example.yaml\`, with topics from those rules), ${c.repeats} repeats; every figure is the median with min–max over the repeats that passed the correctness check (store holds exactly the expected rows per topic, dead letters as planted).`, '');
+  const tierPosts = Object.entries((c.tierPosts ?? {}) as Record<string, number>);
+  const postsText = `${c.posts} posts${tierPosts.length > 0 ? ` (${tierPosts.map(([t, n]) => `${t}: ${n}`).join(', ')})` : ''}`;
+  L.push(`Configuration: ${postsText} from \`${String(c.fixture)}\` (sources: ${(c.sources as string[]).join(', ')}; the X API emulator serves the posts that match \`rules.example.yaml\`, with topics from those rules), ${c.repeats} repeats; every figure is the median with min–max over the repeats that passed the correctness check (store holds exactly the expected rows per topic, dead letters as planted).`, '');
 
   if (r.goals.length > 0) {
     L.push('## Goals', '', '| goal | target | measured | met |', '| --- | --- | --- | --- |');
@@ -41,7 +43,7 @@ export function markdown(r: BenchResults): string {
   }
 
   if (r.topologies.length > 0) {
-    L.push(`## End to end: ${c.posts} posts, unpaced`, '');
+    L.push(`## End to end: ${postsText}, unpaced`, '');
     L.push('Throughput = posts / (first post ingested → last post stored). Latency = ingested → stored per post. CPU = CPU seconds of each process over its whole life, all threads (startup and model load included; for the broker and influxd, during the run only); RSS = peak resident MiB.', '');
     L.push('| topology | tier | posts/s | time (s) | p50 | p95 | p99 | CPU (s) | peak RSS (MiB) | runs ok |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const t of r.topologies) {
@@ -77,7 +79,7 @@ export function markdown(r: BenchResults): string {
         L.push(`| ${topologyName(t)} | ${t.tier} | ${t.rateLabel ?? ''} | skipped: ${t.skipped} | | | | | | | |`);
         continue;
       }
-      const target = t.targetRate === undefined ? `max (${t.posts} posts)` : `${t.rateLabel === String(t.targetRate) ? '' : `${t.rateLabel} = `}${num(t.targetRate)}/s`;
+      const target = t.targetRate === undefined ? `max (${t.posts} posts)` : `${t.rateLabel === String(t.targetRate) ? '' : `${t.rateLabel} = `}${num(t.targetRate)}/s${t.durationSeconds !== undefined && t.posts < t.targetRate * t.durationSeconds * 0.9 ? ` (above max: ${t.posts} posts offered)` : ''}`;
       L.push(`| ${topologyName(t)} | ${t.tier} | ${target} | ${fmt(t.figures.ingestPostsPerSecond)} | ${fmt(t.figures.postsPerSecond)} | ${ms(t.figures.latencyP50Ms)} | ${ms(t.figures.latencyP99Ms)} | ${ms(t.figures.latencyMaxMs)} | ${ms(t.figures.lagP99Ms)} | ${ms(t.figures.lagEndMs)} | ${t.runs.length - t.failed}/${t.runs.length} |`);
     }
     L.push('');

@@ -7,6 +7,8 @@ import type { SourceKind } from '../topologies/embedded.js';
 
 export interface BenchOptions {
   readonly posts: number;
+  /** Per-tier override of `posts` (e.g. fewer for a slow tier); posts/s stays comparable. */
+  readonly tierPosts: Readonly<Record<string, number>>;
   readonly repeats: number;
   readonly tiers: readonly string[];
   readonly topologies: readonly ('embedded' | 'kafka')[];
@@ -37,3 +39,6 @@ export interface BenchContext {
   /** Writes the results so far (JSON + markdown). */
   save(): void;
 }
+
+/** Posts per end-to-end run for a tier. */
+export const postsFor = (o: BenchOptions, tier: string): number => o.tierPosts[tier] ?? o.posts;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { lastJsonLine, REPO, runChild, usageFileIn } from '../lib/child.js';
 import type { SideBySide, TopologyResult } from '../lib/results.js';
 import { spread, type Spread } from '../lib/stats.js';
-import type { BenchContext } from './context.js';
+import { postsFor, type BenchContext } from './context.js';
 
 interface AnalyserOutput {
   readonly posts: number;
@@ -52,13 +52,13 @@ async function measure(ctx: BenchContext, label: string, script: string, args: r
 
 export async function sideBySide(ctx: BenchContext, embedded: readonly TopologyResult[]): Promise<SideBySide[]> {
   const out: SideBySide[] = [];
-  const posts = Math.min(ctx.options.baselinePosts, ctx.options.posts);
+  const postsOf = (tier: string): number => Math.min(ctx.options.baselinePosts, postsFor(ctx.options, tier));
   // The replay-source run reads exactly these posts; the emulator serves the subset matching its rules.
   const crowdpulse = (tier: string): number | undefined => {
     const runs = embedded.filter((t) => t.topology === 'embedded' && t.tier === tier && !t.skipped);
     return (runs.find((t) => t.source === 'replay') ?? runs[0])?.figures.postsPerSecond?.median;
   };
-  const row = (tier: string, analyser: string, description: string, m: { pps?: Spread; extra?: Record<string, unknown>; error?: string }): SideBySide => {
+  const row = (tier: string, analyser: string, description: string, m: { pps?: Spread; extra?: Record<string, unknown>; error?: string }, posts: number): SideBySide => {
     const cp = crowdpulse(tier);
     return {
       tier, analyser, description, posts, postsPerSecond: m.pps,
@@ -68,16 +68,18 @@ export async function sideBySide(ctx: BenchContext, embedded: readonly TopologyR
     };
   };
   for (const tier of ctx.options.tiers) {
+    const posts = postsOf(tier);
     if (!ctx.tiers.has(tier)) {
       out.push({ tier, analyser: 'per-post', description: PER_POST, posts, postsPerSecond: undefined, skipped: `models/${tier} not present` });
       continue;
     }
-    out.push(row(tier, 'per-post', PER_POST, await measure(ctx, `per-post/${tier}`, 'bench/side-by-side/per-post.ts', ['--model', tier], posts)));
-    out.push(row(tier, 'analyze-stage', POOL, await measure(ctx, `analyze-stage/${tier}`, 'bench/side-by-side/pool.ts', ['--model', tier], posts)));
+    out.push(row(tier, 'per-post', PER_POST, await measure(ctx, `per-post/${tier}`, 'bench/side-by-side/per-post.ts', ['--model', tier], posts), posts));
+    out.push(row(tier, 'analyze-stage', POOL, await measure(ctx, `analyze-stage/${tier}`, 'bench/side-by-side/pool.ts', ['--model', tier], posts), posts));
     ctx.results.sideBySide = out;
     ctx.save();
   }
-  const vader = await measure(ctx, 'vader', 'bench/side-by-side/vader.ts', [], posts);
-  for (const tier of ctx.options.tiers) out.push(row(tier, 'vader', VADER, vader));
+  const vaderPosts = Math.min(ctx.options.baselinePosts, ctx.options.posts);
+  const vader = await measure(ctx, 'vader', 'bench/side-by-side/vader.ts', [], vaderPosts);
+  for (const tier of ctx.options.tiers) out.push(row(tier, 'vader', VADER, vader, vaderPosts));
   return out;
 }

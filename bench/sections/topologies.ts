@@ -12,7 +12,7 @@ import { expectedFromEmulator } from '../lib/emulated.js';
 import type { Expected } from '../lib/expected.js';
 import { runEmbedded, type SourceKind, type TopologyRun } from '../topologies/embedded.js';
 import { runKafka } from '../topologies/kafka.js';
-import type { BenchContext } from './context.js';
+import { postsFor, type BenchContext } from './context.js';
 
 export interface Plan {
   readonly topology: 'embedded' | 'kafka';
@@ -120,8 +120,9 @@ export function throughputPlans(ctx: BenchContext): Plan[] {
   for (const source of ctx.options.sources) {
     for (const topology of ctx.options.topologies) {
       for (const tier of ctx.options.tiers) {
-        if (topology === 'embedded') plans.push({ topology, source, store: 'sqlite', tier, posts: ctx.options.posts });
-        else for (const store of ctx.options.kafkaStores) plans.push({ topology, source, store, tier, posts: ctx.options.posts });
+        const posts = postsFor(ctx.options, tier);
+        if (topology === 'embedded') plans.push({ topology, source, store: 'sqlite', tier, posts });
+        else for (const store of ctx.options.kafkaStores) plans.push({ topology, source, store, tier, posts });
       }
     }
   }
@@ -145,7 +146,10 @@ export function sustainedPlans(ctx: BenchContext, maxRates: ReadonlyMap<string, 
       } else {
         const rate = Number(label);
         if (!Number.isFinite(rate) || rate <= 0) throw new Error(`--rate: "${label}" is not a number, "half" or "max"`);
-        plans.push({ ...base, posts: Math.max(100, Math.round(rate * d)), rate, rateLabel: String(rate) });
+        // A rate well above the measured maximum cannot be held: offer it for as many posts as the
+        // pipeline can store in the duration, so the run shows the backlog without lasting minutes.
+        const posts = max !== undefined && rate > 1.2 * max ? Math.round(max * d) : Math.round(rate * d);
+        plans.push({ ...base, posts: Math.max(100, posts), rate, rateLabel: String(rate) });
       }
     }
   }
