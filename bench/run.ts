@@ -18,7 +18,7 @@
  *   --sections throughput,side-by-side,sustained,micro
  *   --rate 67,500,half,max       sustained-rate targets (posts/s; half/max = of the measured max)
  *   --duration 30s               sustained-rate duration
- *   --sustained-repeats R [=repeats]
+ *   --sustained-repeats R [=repeats]   --micro-repeats R [=repeats]
  *   --baseline-posts N [=posts]  posts for the side-by-side analysers
  *   --profile / --no-profile     CPU-profile the bottleneck when a goal is missed [on]
  *   --profile-all                CPU-profile one run of every throughput configuration
@@ -27,7 +27,8 @@
  *   --out DIR [bench/results]    --fixture FILE [bench/fixtures/posts.ndjson.gz]
  *   --run-timeout 600s           --kafka-port 29092  --influx-port 28086
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO } from './lib/child.js';
@@ -68,6 +69,7 @@ function options(argv: string[]): BenchOptions {
       rate: { type: 'string', default: '67,500,half,max' },
       duration: { type: 'string', default: '30s' },
       'sustained-repeats': { type: 'string' },
+      'micro-repeats': { type: 'string' },
       'baseline-posts': { type: 'string' },
       profile: { type: 'boolean', default: true },
       'no-profile': { type: 'boolean', default: false },
@@ -79,8 +81,14 @@ function options(argv: string[]): BenchOptions {
       'run-timeout': { type: 'string', default: '600s' },
       'kafka-port': { type: 'string', default: '29092' },
       'influx-port': { type: 'string', default: '28086' },
+      help: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    const doc = readFileSync(fileURLToPath(import.meta.url), 'utf8');
+    process.stdout.write(`${(/\/\*\*([\s\S]*?)\*\//.exec(doc)?.[1] ?? '').replace(/^ \* ?/gm, '').trim()}\n`);
+    process.exit(0);
+  }
   const repeats = Math.max(1, Number(values.repeats));
   const topologies = list(values.topologies as string);
   for (const t of topologies) if (t !== 'embedded' && t !== 'kafka') throw new Error(`--topologies: unknown "${t}" (embedded, kafka)`);
@@ -107,6 +115,7 @@ function options(argv: string[]): BenchOptions {
     rates: list(values.rate as string),
     durationSeconds: seconds(values.duration as string),
     sustainedRepeats: values['sustained-repeats'] ? Number(values['sustained-repeats']) : repeats,
+    microRepeats: values['micro-repeats'] ? Number(values['micro-repeats']) : repeats,
     baselinePosts: values['baseline-posts'] ? Number(values['baseline-posts']) : Number(values.posts),
     fixture: values.fixture as string,
     outDir: values.out as string,
@@ -186,7 +195,7 @@ async function main(): Promise<void> {
   const steps = (o.sections.has('throughput') ? plansPerTopology * (o.repeats + (o.warmUpPosts > 0 ? 1 : 0)) : 0)
     + (o.sections.has('side-by-side') ? (2 * o.tiers.length + 1) * o.repeats : 0)
     + (o.sections.has('sustained') ? plansPerTopology * o.rates.length * o.sustainedRepeats : 0)
-    + (o.sections.has('micro') ? (o.tiers.length + 1 + (wantKafka ? 1 : 0)) * o.repeats : 0);
+    + (o.sections.has('micro') ? (o.tiers.length + 1 + (wantKafka ? 1 : 0)) * o.microRepeats : 0);
   const progress = new BenchProgress(steps);
   const save = (): void => {
     results.finishedAt = new Date().toISOString();

@@ -18,6 +18,7 @@ export interface BenchOptions {
   readonly rates: readonly string[];
   readonly durationSeconds: number;
   readonly sustainedRepeats: number;
+  readonly microRepeats: number;
   readonly baselinePosts: number;
   readonly fixture: string;
   readonly outDir: string;

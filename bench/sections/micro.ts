@@ -16,7 +16,7 @@ type MergedRow = Row & { readonly spreads: Record<string, Spread> };
 
 async function repeated(ctx: BenchContext, label: string, args: readonly string[], units: number): Promise<Json[]> {
   const out: Json[] = [];
-  for (let rep = 1; rep <= ctx.options.repeats; rep++) {
+  for (let rep = 1; rep <= ctx.options.microRepeats; rep++) {
     const step = ctx.progress.step(`micro ${label} #${rep}`, units, 'steps');
     let k = 0;
     try {
