@@ -19,6 +19,7 @@
  *   --rate 67,500,half,max       sustained-rate targets (posts/s; half/max = of the measured max)
  *   --duration 30s               sustained-rate duration
  *   --sustained-repeats R [=repeats]   --micro-repeats R [=repeats]
+ *   --sustained-source S [first of --source]
  *   --baseline-posts N [=posts]  posts for the side-by-side analysers
  *   --profile / --no-profile     CPU-profile the bottleneck when a goal is missed [on]
  *   --profile-all                CPU-profile one run of every throughput configuration
@@ -70,6 +71,7 @@ function options(argv: string[]): BenchOptions {
       duration: { type: 'string', default: '30s' },
       'sustained-repeats': { type: 'string' },
       'micro-repeats': { type: 'string' },
+      'sustained-source': { type: 'string' },
       'baseline-posts': { type: 'string' },
       profile: { type: 'boolean', default: true },
       'no-profile': { type: 'boolean', default: false },
@@ -116,6 +118,7 @@ function options(argv: string[]): BenchOptions {
     durationSeconds: seconds(values.duration as string),
     sustainedRepeats: values['sustained-repeats'] ? Number(values['sustained-repeats']) : repeats,
     microRepeats: values['micro-repeats'] ? Number(values['micro-repeats']) : repeats,
+    sustainedSources: values['sustained-source'] ? list(values['sustained-source'] as string).map((s) => (s === 'auto' ? (emulatorBuilt ? 'x-emulator' : 'replay') : s)) as ('replay' | 'x-emulator')[] : [...new Set(sources)].slice(0, 1) as ('replay' | 'x-emulator')[],
     baselinePosts: values['baseline-posts'] ? Number(values['baseline-posts']) : Number(values.posts),
     fixture: values.fixture as string,
     outDir: values.out as string,
@@ -194,7 +197,7 @@ async function main(): Promise<void> {
   const plansPerTopology = o.sources.length * (o.tiers.length * (o.topologies.includes('embedded') ? 1 : 0) + o.tiers.length * (o.topologies.includes('kafka') ? o.kafkaStores.length : 0));
   const steps = (o.sections.has('throughput') ? plansPerTopology * (o.repeats + (o.warmUpPosts > 0 ? 1 : 0)) : 0)
     + (o.sections.has('side-by-side') ? (2 * o.tiers.length + 1) * o.repeats : 0)
-    + (o.sections.has('sustained') ? plansPerTopology * o.rates.length * o.sustainedRepeats : 0)
+    + (o.sections.has('sustained') ? (plansPerTopology / o.sources.length) * o.sustainedSources.length * o.rates.length * o.sustainedRepeats : 0)
     + (o.sections.has('micro') ? (o.tiers.length + 1 + (wantKafka ? 1 : 0)) * o.microRepeats : 0);
   const progress = new BenchProgress(steps);
   const save = (): void => {

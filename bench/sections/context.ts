@@ -19,6 +19,7 @@ export interface BenchOptions {
   readonly durationSeconds: number;
   readonly sustainedRepeats: number;
   readonly microRepeats: number;
+  readonly sustainedSources: readonly SourceKind[];
   readonly baselinePosts: number;
   readonly fixture: string;
   readonly outDir: string;

@@ -133,7 +133,7 @@ export function throughputPlans(ctx: BenchContext): Plan[] {
 export function sustainedPlans(ctx: BenchContext, maxRates: ReadonlyMap<string, number>): Plan[] {
   const plans: Plan[] = [];
   const d = ctx.options.durationSeconds;
-  for (const base of throughputPlans(ctx)) {
+  for (const base of throughputPlans(ctx).filter((p) => ctx.options.sustainedSources.includes(p.source))) {
     const max = maxRates.get(planName(base));
     for (const label of ctx.options.rates) {
       if (label === 'max') {
