@@ -63,9 +63,9 @@ export function markdown(r: BenchResults): string {
 
   if (r.sideBySide.length > 0) {
     L.push('## Side by side: same posts, same model', '', 'The crowdpulse figure is the embedded end-to-end throughput above (source → analyze → SQLite, replay source where measured); the other analysers only analyse.', '');
-    L.push('| tier | analyser | posts | posts/s | crowdpulse embedded is … × faster |', '| --- | --- | --- | --- | --- |');
+    L.push('| tier | analyser | posts | posts/s | crowdpulse embedded ÷ this |', '| --- | --- | --- | --- | --- |');
     for (const s of r.sideBySide) {
-      L.push(`| ${s.tier} | ${s.analyser}: ${s.description} | ${s.posts} | ${s.skipped ? `skipped: ${s.skipped}` : fmt(s.postsPerSecond)} | ${s.crowdpulseSpeedup === undefined ? 'n/a' : `${num(s.crowdpulseSpeedup, 1)}×`} |`);
+      L.push(`| ${s.tier} | ${s.analyser}: ${s.description} | ${s.posts} | ${s.skipped ? `skipped: ${s.skipped}` : fmt(s.postsPerSecond)} | ${s.crowdpulseSpeedup === undefined ? 'n/a' : `${num(s.crowdpulseSpeedup, s.crowdpulseSpeedup < 1 ? 2 : 1)}×`} |`);
     }
     L.push('');
   }
