@@ -135,32 +135,36 @@ function options(argv: string[]): BenchOptions {
 /** The issue's goals, judged from the medians. */
 function goals(r: BenchResults): Goal[] {
   const out: Goal[] = [];
-  const find = (topology: string, tier: string): TopologyResult | undefined => r.topologies.find((t) => t.topology === topology && t.tier === tier && (topology === 'embedded' || t.store === 'influxdb'));
+  const sources = [...new Set(r.topologies.map((t) => t.source))];
+  const label = (source: string): string => (sources.length > 1 ? ` (${source === 'x-emulator' ? 'X emulator source' : 'replay source'})` : '');
+  const find = (topology: string, tier: string, source: string): TopologyResult | undefined => r.topologies.find((t) => t.topology === topology && t.tier === tier && t.source === source && (topology === 'embedded' || t.store === 'influxdb'));
   const embeddedTarget: Record<string, number> = { accurate: 30, fast: 3 };
-  for (const [tier, limit] of Object.entries(embeddedTarget)) {
-    const t = find('embedded', tier);
-    const pps = t?.figures.postsPerSecond?.median;
-    const secs = pps ? 20_000 / pps : undefined;
-    out.push({
-      goal: `embedded, ${tier} tier: 20,000 posts end to end`, target: `≤ ${limit} s (≥ ${Math.round(20_000 / limit)} posts/s)`,
-      measured: secs === undefined ? 'not measured' : `${secs.toFixed(2)} s for 20,000 (${Math.round(pps as number)} posts/s${t && t.posts !== 20_000 ? `, from ${t.posts}-post runs` : ''})`,
-      met: secs === undefined ? undefined : secs <= limit,
-      ...(secs !== undefined && secs > limit ? { note: `${(secs / limit).toFixed(1)}× the target (${(secs - limit).toFixed(1)} s over)` } : {}),
-    });
-    const k = find('kafka', tier);
-    const kp = k?.figures.postsPerSecond?.median;
-    const want = (20_000 / limit) * 0.5;
-    out.push({
-      goal: `Kafka + InfluxDB, ${tier} tier`, target: `≥ 50 % of the embedded goal rate (≥ ${Math.round(want)} posts/s)`,
-      measured: kp === undefined ? (k?.skipped ? `skipped: ${k.skipped}` : 'not measured') : `${Math.round(kp)} posts/s (${Math.round((kp / (20_000 / limit)) * 100)} % of the goal rate${pps ? `, ${Math.round((kp / pps) * 100)} % of the embedded rate measured` : ''})`,
-      met: kp === undefined ? undefined : kp >= want,
-      ...(kp !== undefined && kp < want ? { note: `${(want / kp).toFixed(1)}× short` } : {}),
-    });
+  for (const source of sources.length > 0 ? sources : ['replay']) {
+    for (const [tier, limit] of Object.entries(embeddedTarget)) {
+      const t = find('embedded', tier, source);
+      const pps = t?.figures.postsPerSecond?.median;
+      const secs = pps ? 20_000 / pps : undefined;
+      out.push({
+        goal: `embedded, ${tier} tier: 20,000 posts end to end${label(source)}`, target: `≤ ${limit} s (≥ ${Math.round(20_000 / limit)} posts/s)`,
+        measured: secs === undefined ? (t?.skipped ? `skipped: ${t.skipped}` : 'not measured') : `${secs.toFixed(2)} s for 20,000 (${Math.round(pps as number)} posts/s${t && t.posts !== 20_000 ? `, from ${t.posts}-post runs` : ''})`,
+        met: secs === undefined ? undefined : secs <= limit,
+        ...(secs !== undefined && secs > limit ? { note: `${(secs / limit).toFixed(1)}× the target (${(secs - limit).toFixed(1)} s over)` } : {}),
+      });
+      const k = find('kafka', tier, source);
+      const kp = k?.figures.postsPerSecond?.median;
+      const want = (20_000 / limit) * 0.5;
+      out.push({
+        goal: `Kafka + InfluxDB, ${tier} tier${label(source)}`, target: `≥ 50 % of the embedded goal rate (≥ ${Math.round(want)} posts/s)`,
+        measured: kp === undefined ? (k?.skipped ? `skipped: ${k.skipped}` : 'not measured') : `${Math.round(kp)} posts/s (${Math.round((kp / (20_000 / limit)) * 100)} % of the goal rate${pps ? `, ${Math.round((kp / pps) * 100)} % of the embedded rate measured` : ''})`,
+        met: kp === undefined ? undefined : kp >= want,
+        ...(kp !== undefined && kp < want ? { note: `${(want / kp).toFixed(1)}× short` } : {}),
+      });
+    }
   }
   for (const s of r.sustained.filter((x) => x.rateLabel === 'half' && !x.skipped)) {
     const p99 = s.figures.latencyP99Ms?.median;
     out.push({
-      goal: `p99 latency at half the max rate, ${s.topology === 'embedded' ? 'embedded' : `Kafka → ${s.store}`}, ${s.tier}`, target: '≤ 1 s',
+      goal: `p99 latency at half the max rate, ${s.topology === 'embedded' ? 'embedded' : `Kafka → ${s.store}`}, ${s.tier}${label(s.source)}`, target: '≤ 1 s',
       measured: p99 === undefined ? 'not measured' : `${Math.round(p99)} ms at ${s.targetRate} posts/s`,
       met: p99 === undefined ? undefined : p99 <= 1000,
       ...(p99 !== undefined && p99 > 1000 ? { note: `${(p99 / 1000).toFixed(1)}× the target` } : {}),
@@ -271,7 +275,10 @@ async function main(): Promise<void> {
     results.goals = goals(results);
     save();
     if (o.profile || o.profileAll) {
-      const missed = throughputPlans(ctx).filter((p) => o.profileAll || results.goals.some((g) => g.met === false && g.goal.includes(`${p.tier} tier`) && (p.topology === 'embedded' ? g.goal.startsWith('embedded') : g.goal.startsWith('Kafka') && p.store === 'influxdb')));
+      // One profile per missed goal, for the first source only (the stages are the same).
+      const missed = throughputPlans(ctx).filter((p) => o.profileAll || p.source === o.sources[0] && results.goals.some((g) => g.met === false && g.goal.includes(`${p.tier} tier`)
+        && (p.topology === 'embedded' ? g.goal.startsWith('embedded') : g.goal.startsWith('Kafka') && p.store === 'influxdb')
+        && (!g.goal.includes('source)') || g.goal.includes(p.source === 'x-emulator' ? 'X emulator source' : 'replay source'))));
       progress.addSteps(missed.length);
       for (const p of missed) {
         const dir = join(outDir, 'tmp', 'profiles', `${stamp}-${planName(p).replace(/[^a-z0-9]+/gi, '-')}`);
