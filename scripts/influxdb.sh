@@ -47,12 +47,17 @@ fi
 log() { printf '[influxdb.sh] %s\n' "$*" >&2; }
 
 running_pid() {
-  [[ -f "$PIDFILE" ]] || return 1
-  local pid
-  pid="$(cat "$PIDFILE")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  local pid=""
+  [[ -f "$PIDFILE" ]] && pid="$(cat "$PIDFILE")"
   # Guard against a recycled pid: it must be our influxd with our config.
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "influxd -config $CONF" || return 1
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "influxd -config $CONF"; then
+    echo "$pid"
+    return 0
+  fi
+  # The pid file can be lost (a reset, a crashed script) while our server runs on: find it by its config.
+  pid="$(pgrep -f -- "influxd -config $CONF( |\$)" | head -n 1)" || return 1
+  [[ -n "$pid" ]] || return 1
+  echo "$pid" >"$PIDFILE"
   echo "$pid"
 }
 
