@@ -4,7 +4,9 @@
 
 Graph: input_ids, attention_mask int64 [batch, seq] → probs float32 [batch, 3] (softmax inside,
 plus per-class logit offsets chosen on TweetEval val when --tune-bias is on). Quantisation:
-onnxruntime dynamic int8 (MatMul weights and the embedding Gathers). Reports val macro-recall of
+onnxruntime dynamic int8, per-channel weights (MatMul weights and the embedding Gathers);
+activations are quantised per batch at run time, so a post's probabilities move a little with
+the other posts of its batch (measured and reported here). Reports val macro-recall of
 torch, ONNX fp32 and ONNX int8, and how much a post's probabilities move with its batch.
 """
 from __future__ import annotations
@@ -113,13 +115,14 @@ def main() -> int:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     final = out / "model.onnx"
-    quantize_dynamic(str(fp32), str(final), weight_type=QuantType.QInt8, per_channel=False)
+    quantize_dynamic(str(fp32), str(final), weight_type=QuantType.QInt8, per_channel=True)
     p8 = ort_probs(final, va)
     mr8, rec8, acc8 = macro_recall(vy, p8.argmax(1).tolist())
     # batch dependence of dynamic quantisation: the same posts one at a time
-    one = np.concatenate([ort_probs(final, [x], bs=1) for x in va[:200]])
-    drift = float(np.abs(one - p8[:200]).max())
-    print(f"onnx int8 val macro-recall {mr8:.4f} ({final.stat().st_size/1e6:.1f} MB); max |p(batch) - p(alone)| {drift:.4f}", flush=True)
+    one = np.concatenate([ort_probs(final, [x], bs=1) for x in va[:500]])
+    d = np.abs(one - p8[:500]).max(1)
+    drift = {"max": float(d.max()), "p95": float(np.quantile(d, 0.95)), "label_flips_per_500": int((one.argmax(1) != p8[:500].argmax(1)).sum())}
+    print(f"onnx int8 val macro-recall {mr8:.4f} ({final.stat().st_size/1e6:.1f} MB); |p(in batch of 64) - p(alone)| {drift}", flush=True)
 
     base = base_model_dir()
     for f in ("tokenizer.json", "tokenizer_config.json"):
@@ -141,7 +144,7 @@ def main() -> int:
         "train_args": info["args"], "selected_checkpoint": {k: info[k] for k in ("step", "epochs", "tag") if k in info},
         "val_macro_recall": {"torch": mr_torch, "with_offsets": mr_bias, "onnx_fp32": mr32, "onnx_int8": mr8},
         "val_int8_recall": rec8, "val_int8_accuracy": acc8, "logit_offsets": bias.tolist(),
-        "int8_batch_drift_max": drift, "onnx_bytes": final.stat().st_size, "export_seconds": round(time.time() - t0),
+        "int8_batch_drift": drift, "onnx_bytes": final.stat().st_size, "export_seconds": round(time.time() - t0),
     }, indent=2) + "\n")
     print(f"wrote {out} in {time.time()-t0:.0f}s", flush=True)
     return 0
