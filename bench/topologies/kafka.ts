@@ -102,6 +102,12 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
       ...(spec.cpuProfileDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${join(spec.cpuProfileDir, name)}`] } : {}),
     }),
   });
+  // Topics first, once: two roles creating them at the same moment can leave a consumer that
+  // subscribed before the topic existed waiting on "unknown topic or partition".
+  const { kafkaSection } = await import('../../src/config/sections/kafka.js');
+  const { ensureTopics } = await import('../../src/kafka/admin.js');
+  const kafkaConfig = kafkaSection.parse({ brokers: spec.kafka.address });
+  await ensureTopics(kafkaConfig, [env.CROWDPULSE_KAFKA_RAW_TOPIC, env.CROWDPULSE_KAFKA_SCORED_TOPIC, env.CROWDPULSE_KAFKA_DEAD_LETTER_TOPIC] as string[]);
   const storeArgs = spec.store === 'sqlite' ? ['--sink', 'sqlite', '--db', db] : ['--sink', 'influxdb'];
   const store = start('store', storeArgs);
   const analyze = start('analyze', ['--model', spec.tier]);
@@ -113,7 +119,7 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
     return results;
   };
   spec.onStatus?.('starting roles');
-  const notReady = await waitReady(roles, 180_000);
+  const notReady = await waitReady(roles, 90_000);
   if (notReady) {
     const results = await stopAll();
     return { ok: false, problems: [notReady, ...[...results].map(([n, r]) => `${n}: ${tail(r)}`)], posts: 0, timing: undefined, processes: [], dir: spec.dir };
