@@ -69,9 +69,17 @@ format_storage() {
   fi
   # A cluster id is 16 random bytes, url-safe base64 without padding (22 chars).
   local id
-  id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
-  java -cp "$LIBS/*" kafka.tools.StorageTool format -t "$id" -c "$CONF" --ignore-formatted \
-    >>"$LOGFILE" 2>&1
+  # An id that starts with '-' would be read as an option by StorageTool: draw again.
+  id="-"
+  while [[ "$id" == -* ]]; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
+  if ! java -cp "$LIBS/*" kafka.tools.StorageTool format -t "$id" -c "$CONF" --ignore-formatted \
+    >>"$LOGFILE" 2>&1; then
+    log "formatting the KRaft storage in $DATA failed; last log lines:"
+    tail -n 30 "$LOGFILE" >&2 || true
+    exit 1
+  fi
 }
 
 up() {
