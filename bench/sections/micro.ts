@@ -55,7 +55,9 @@ export async function micro(ctx: BenchContext): Promise<void> {
       ctx.results.micro[`inference.${tier}`] = { skipped: `models/${tier} not present` };
       continue;
     }
-    const reps = await repeated(ctx, `inference/${tier}`, ['bench/micro/inference.ts', '--model', tier, '--fixture', ctx.options.fixture], 16);
+    // The transformer is ~100× the work per post: fewer posts and no batch beyond 128 keep its sweep to a minute or two.
+    const sweep = tier === 'accurate' ? ['--posts', '512', '--batches', '1,8,32,128', '--min-seconds', '1'] : ['--posts', '4096', '--batches', '1,8,32,128,512', '--min-seconds', '1'];
+    const reps = await repeated(ctx, `inference/${tier}`, ['bench/micro/inference.ts', '--model', tier, '--fixture', ctx.options.fixture, ...sweep], 16);
     if (reps.length === 0) continue;
     const session = mergeRows(reps.map((r) => r.session as Row[]), (r) => `${r.threads}/${r.batch}/${r.order}`);
     const pool = mergeRows(reps.map((r) => r.pool as Row[]), (r) => `${r.workers}/${r.batch}`);
