@@ -1,6 +1,9 @@
 """Train the fast tier: hashed n-gram embedding bag -> linear -> softmax.
 
-  models/.venv/bin/python models/training/train_fast.py            # train + export models/fast/
+  # teacher = the committed accurate tier's probabilities on the same texts (teacher_probs.py)
+  models/.venv/bin/python models/training/teacher_probs.py --with-tse --out models/.work/teacher-tse.npy
+  models/.venv/bin/python models/training/train_fast.py --epochs 4 --lr 0.002 --int8 \
+      --with-tse --teacher models/.work/teacher-tse.npy --teacher-weight 0.7   # → models/fast/
 
 Features: models/training/features.py (hashed-ngrams-v1) over normalize v1.
 Training: EmbeddingBag(mean) with SparseAdam, class-weighted cross-entropy,
@@ -93,6 +96,8 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--with-tse", action="store_true")
+    ap.add_argument("--teacher", help="teacher probabilities (.npy from teacher_probs.py, same text order) to distil")
+    ap.add_argument("--teacher-weight", type=float, default=0.7, help="share of the loss given to the teacher's soft labels")
     ap.add_argument("--class-weight", choices=["inverse", "sqrt", "none"], default="inverse")
     ap.add_argument("--ngrams", choices=["all", "words"], default="all", help="words: word uni+bigrams only (ablation)")
     ap.add_argument("--seed", type=int, default=7)
@@ -101,6 +106,7 @@ def main() -> int:
     ap.add_argument("--out", default=str(REPO / "models" / "fast"))
     ap.add_argument("--work", default=str(REPO / "models" / ".work" / "fast"))
     ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--id", default="crowdpulse-fast-v2", help="model id written into model.json")
     args = ap.parse_args()
     assert args.buckets & (args.buckets - 1) == 0, "buckets must be a power of two"
 
@@ -126,6 +132,9 @@ def main() -> int:
     opt_s = torch.optim.SparseAdam(list(model.emb.parameters()), lr=args.lr)
     opt_d = torch.optim.Adam(list(model.head.parameters()), lr=args.lr)
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+    teacher = torch.from_numpy(np.load(args.teacher)).float() if args.teacher else None
+    if teacher is not None and teacher.shape[0] != len(tr):
+        raise SystemExit(f"{args.teacher}: {teacher.shape[0]} rows for {len(tr)} training texts (same --with-tse?)")
     best: dict = {"macro_recall": -1.0}
     best_state = None
     idx = list(range(len(tr)))
@@ -142,6 +151,9 @@ def main() -> int:
                     g["lr"] = args.lr * frac
             logits = model(*to_flat([tr[i] for i in sel]))
             loss = loss_fn(logits, torch.tensor([ty[i] for i in sel]))
+            if teacher is not None:
+                soft = -(teacher[sel] * torch.log_softmax(logits, -1)).sum(-1).mean()
+                loss = args.teacher_weight * soft + (1 - args.teacher_weight) * loss
             opt_s.zero_grad()
             opt_d.zero_grad()
             loss.backward()
@@ -175,7 +187,7 @@ def main() -> int:
     ref = predict(model, va)
     print(f"onnx val macro-recall {mr_onnx:.4f} (torch {best['macro_recall']:.4f}); max |dp| {np.abs(pv-ref).max():.4f}", flush=True)
     manifest = {
-        "id": "crowdpulse-fast-v1",
+        "id": args.id,
         "tier": "fast",
         "labels": LABELS,
         "onnx": "model.onnx",
