@@ -29,6 +29,7 @@
  *   --run-timeout 600s           --kafka-port 29092  --influx-port 28086
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -296,6 +297,8 @@ async function main(): Promise<void> {
   } finally {
     await stopServices();
     progress.stop();
+    const load = loadavg().map((x) => x.toFixed(2)).join(' / ');
+    results.notes.push(`Load average at the end: ${load} (1/5/15 min) on ${results.machine.cores} cores; the bench's own runs are part of it, anything above ~2 is other work on the machine.`);
     save();
   }
   process.stdout.write(`\n${markdown(results)}\nwritten: ${join(o.outDir, `${stamp}.json`)} and .md (also latest.json, latest.md)\n`);
