@@ -88,7 +88,9 @@ export function buildQuery(config: Config): Result<SentimentQuery, Error> {
 }
 
 /** Posts per inference call when model.maxBatch is 0: small for the transformer, large for the n-gram model. */
-const DEFAULT_MAX_BATCH: Record<string, number> = { fast: 512, accurate: 32 };
+const DEFAULT_MAX_BATCH: Record<string, number> = { fast: 512, accurate: 64 };
+/** Posts per model call within a length-sorted batch of a padded encoder. */
+const LENGTH_SORTED_CHUNK = 16;
 
 export interface SentimentStage {
   readonly transform: SentimentTransform;
@@ -103,7 +105,8 @@ export interface SentimentStage {
 export async function buildSentimentTransform(config: Config, deadLetters: DeadLetterSink): Promise<SentimentStage> {
   const modelDir = resolveModelDir(config.model.name);
   const manifest = await loadManifest(modelDir);
-  const pool = new SentimentPool(modelDir, config.model.threads);
+  // Padded encoders (WordPiece) run each batch as length-sorted chunks; bag-of-n-gram feeds are not padded.
+  const pool = new SentimentPool(modelDir, config.model.threads, manifest.encoder.kind === 'wordpiece' ? LENGTH_SORTED_CHUNK : 0);
   try {
     await pool.warmUp();
   } catch (e) {

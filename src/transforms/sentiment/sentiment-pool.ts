@@ -16,9 +16,10 @@ export class SentimentPool {
   readonly #pool: Piscina<SentimentTask, SentimentResult>;
   readonly threads: number;
 
-  constructor(modelDir: string, threads: number) {
+  /** `lengthSortedChunk`: see SentimentWorkerData (0 = one model call per batch). */
+  constructor(modelDir: string, threads: number, lengthSortedChunk = 0) {
     this.threads = threads > 0 ? threads : availableParallelism();
-    const workerData: SentimentWorkerData = { modelDir, intraOpThreads: 1 };
+    const workerData: SentimentWorkerData = { modelDir, intraOpThreads: 1, lengthSortedChunk };
     this.#pool = new Piscina<SentimentTask, SentimentResult>({
       filename: WORKER,
       workerData,
