@@ -11,20 +11,12 @@ import type { ScoredPost } from '../../src/contract/index.js';
 import { InfluxQuery } from '../../src/query/influxdb-query.js';
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { decodeTagValue, escapeMeasurement, escapeStringField } from '../../src/sinks/influxdb/line-protocol.js';
+import { mulberry32 } from '../../bench/fixtures/prng.js';
 import { MemoryDeadLetters } from '../helpers.js';
 import { scoredPost, testDatabase } from './server.js';
 
-/** mulberry32: a seeded PRNG, so a failure reproduces (seed printed in the assertion message). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so a failure reproduces (seed printed in the assertion message). */
+const prng = mulberry32;
 
 const PIECES = [',', ' ', '=', '"', "'", '\\', '\n', '\r', '\t', '\\n', '\\ ', '\\,', '\\=', '\\"', '%', '%2C', '%%', '#', '${x}', 'é', 'ß', '漢字', '😀', '👩‍👩‍👧', '\u0000', '\u007f', '\u0085', '\u2028', '\u00a0', '\ufeff', 'a', 'topic', '-', '_', '.', '/', ':'];
 
