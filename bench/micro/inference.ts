@@ -2,8 +2,8 @@
  * Inference micro-benchmark of one tier: posts/s against batch size and thread count.
  *  - session: one onnxruntime session in this thread, intra-op threads 1 or 2, inputs encoded
  *    beforehand (model time only), batch sizes swept;
- *  - pool: crowdpulse's SentimentPool (Piscina workers, one single-threaded session each,
- *    encoding inside the worker), 1 or 2 workers, each kept busy — the analyze stage alone;
+ *  - pool: crowdpulse's analyze stage as the roles build it (Piscina workers, one single-threaded
+ *    session each, encoding inside the worker, tier-default batch), 1 or 2 workers kept busy;
  *  - encode: the tier's encoder (tokenization / feature hashing) alone, batch 1 and 256.
  * Achieved ops/s = 2 × MACs (from the ONNX graph, at the padded length actually fed), plus for a
  * bag-of-features model one add per gathered embedding element (feature slots actually fed), / time. Batches are formed in
@@ -15,7 +15,9 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { createEncoder } from '../../src/model/encoder.js';
 import { loadManifest, resolveModelDir } from '../../src/model/registry.js';
-import { SentimentPool } from '../../src/transforms/sentiment/sentiment-pool.js';
+import type { Post } from '../../src/contract/index.js';
+import { configSchema } from '../../src/config/schema.js';
+import { buildSentimentTransform } from '../../src/roles/components.js';
 import { REPO } from '../lib/child.js';
 import { expectedFor } from '../lib/expected.js';
 import { countMacs, macsOfBatch, opsOfBatch } from '../lib/onnx-macs.js';
@@ -120,21 +122,22 @@ for (const batch of [1, 256]) {
 }
 
 const pool: Record<string, unknown>[] = [];
-const poolBatch = Number((manifest as unknown as { tier?: string }).tier === 'accurate' ? 32 : 512);
 for (const workers of threadCounts) {
-  const p = new SentimentPool(modelDir, workers);
-  await p.warmUp();
-  const groups = chunks(texts, poolBatch);
+  // The analyze stage exactly as the roles build it (pool, tier-default batch, length-sorted chunks), with `workers` threads.
+  const stage = await buildSentimentTransform(configSchema.parse({ model: { name: values.model, threads: workers } }), { write: async (l) => { throw new Error(`${l.length} posts dead-lettered`); }, close: async () => undefined });
+  const now = Date.now();
+  const posts: Post[] = texts.map((text, i) => ({ id: String(1_000_000 + i), text, createdAt: new Date(now).toISOString(), lang: 'en', topics: ['bench'], ingestedAt: now }));
+  const groups = chunks(posts, stage.maxBatch);
   const r = await timed(texts.length, async () => {
     let next = 0;
     const lane = async (): Promise<void> => {
-      while (next < groups.length) await p.run(groups[next++] as string[]);
+      while (next < groups.length) await stage.transform.apply({ items: groups[next++] as Post[], ack: () => undefined });
     };
     await Promise.all(Array.from({ length: workers }, lane));
   });
-  pool.push({ workers, batch: poolBatch, postsPerSecond: r.perSecond });
-  note(`pool workers=${workers} batch=${poolBatch}: ${Math.round(r.perSecond)} posts/s`);
-  await p.close();
+  pool.push({ workers, batch: stage.maxBatch, postsPerSecond: r.perSecond });
+  note(`pool workers=${workers} batch=${stage.maxBatch}: ${Math.round(r.perSecond)} posts/s`);
+  await stage.transform.close();
 }
 
 process.stdout.write(JSON.stringify({
