@@ -1,6 +1,7 @@
 import { err, ok, type Post, type Result, type ScoredPost } from '../contract/index.js';
 import type { Config } from '../config/schema.js';
 import type { DeadLetterSink, Sink, Source } from '../pipeline/component.js';
+import type { StageOptions } from '../pipeline/runner.js';
 import { loadManifest, resolveModelDir } from '../model/registry.js';
 import { CountingDeadLetterSink } from '../sinks/dead-letter/counting-dead-letter-sink.js';
 import { FileDeadLetterSink } from '../sinks/dead-letter/file-dead-letter-sink.js';
@@ -85,6 +86,18 @@ export function buildQuery(config: Config): Result<SentimentQuery, Error> {
     default:
       return err(new Error(`no query for sink.kind "${config.sink.kind}"`));
   }
+}
+
+/**
+ * Stage options of the store sink, the same in every role that writes the store: larger
+ * transactions/requests make writes cheaper, and the wait is short so latency stays low.
+ */
+export function storeStageOptions(config: Config): StageOptions {
+  return {
+    concurrency: config.pipeline.sinkConcurrency,
+    batching: { maxItems: 2048, maxWaitMs: 10 },
+    queueCapacity: config.pipeline.queueCapacity,
+  };
 }
 
 /** Posts per inference call when model.maxBatch is 0: small for the transformer, large for the n-gram model. */

@@ -4,7 +4,7 @@ import type { Sink, Source, Transform } from '../pipeline/component.js';
 import { runPipeline } from '../pipeline/runner.js';
 import { registerReadiness } from '../telemetry/health.js';
 import type { RouteHandler } from '../telemetry/http-server.js';
-import { buildDeadLetterSink, buildQuery, buildSentimentTransform, buildSink, buildSource, describeStore } from './components.js';
+import { buildDeadLetterSink, buildQuery, buildSentimentTransform, buildSink, buildSource, describeStore, storeStageOptions } from './components.js';
 import { onShutdownSignal, startRoleHttp, watchQueues } from './lifecycle.js';
 import { progressReporter } from './progress.js';
 import type { RunSummary } from './summary.js';
@@ -48,15 +48,7 @@ export async function runAllInOne(config: Config, options: RunOptions = {}): Pro
           queueCapacity: config.pipeline.queueCapacity,
         },
       }],
-      sink: {
-        sink: sink as Sink<unknown>,
-        options: {
-          concurrency: config.pipeline.sinkConcurrency,
-          // Larger transactions make SQLite writes cheaper; the wait is short so latency stays low.
-          batching: { maxItems: 2048, maxWaitMs: 10 },
-          queueCapacity: config.pipeline.queueCapacity,
-        },
-      },
+      sink: { sink: sink as Sink<unknown>, options: storeStageOptions(config) },
       onStored: (items) => {
         stored += items.length;
       },

@@ -8,7 +8,7 @@ import { KafkaSource } from '../sources/kafka/kafka-source.js';
 import { registerReadiness } from '../telemetry/health.js';
 import { logger } from '../telemetry/log.js';
 import { dashboardRoutes, lazyQuery } from '../dashboard/index.js';
-import { buildQuery, buildSink } from './components.js';
+import { buildQuery, buildSink, storeStageOptions } from './components.js';
 import { onShutdownSignal, startRoleHttp, watchQueues } from './lifecycle.js';
 
 const log = logger('store');
@@ -45,15 +45,7 @@ export async function runStore(config: Config): Promise<void> {
     const pipeline = runPipeline({
       source: source as Source<unknown>,
       transforms: [],
-      sink: {
-        sink: sink as Sink<unknown>,
-        options: {
-          concurrency: config.pipeline.sinkConcurrency,
-          // Larger transactions make store writes cheaper; the wait is short so latency stays low.
-          batching: { maxItems: 2048, maxWaitMs: 10 },
-          queueCapacity: config.pipeline.queueCapacity,
-        },
-      },
+      sink: { sink: sink as Sink<unknown>, options: storeStageOptions(config) },
     });
     const stopWatching = watchQueues(pipeline.queues);
     const stopSignals = onShutdownSignal(() => {
