@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deadLetterSection, httpSection, logSection, modelSection, pipelineSection, replaySection, sinkSection, sourceSection, sqliteSection } from './sections/core.js';
+import { deadLetterSection, httpSection, limitsSection, logSection, modelSection, pipelineSection, replaySection, sinkSection, sourceSection, sqliteSection } from './sections/core.js';
 import { kafkaSection } from './sections/kafka.js';
 import { influxdbSection } from './sections/influxdb.js';
 import { xSection } from './sections/x.js';
@@ -18,6 +18,7 @@ export const configSchema = z.object({
   sink: sinkSection,
   sqlite: sqliteSection,
   deadLetter: deadLetterSection,
+  limits: limitsSection,
   pipeline: pipelineSection,
   http: httpSection,
   log: logSection,

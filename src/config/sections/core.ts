@@ -66,3 +66,14 @@ export const deadLetterSection = z.object({
   /** Where the embedded topology writes dead letters (ndjson, original bytes in base64). */
   path: z.string().min(1).default('data/dead-letters.ndjson'),
 }).default({ path: 'data/dead-letters.ndjson' });
+
+export const limitsSection = z.object({
+  /**
+   * Largest message accepted anywhere: a replay line, an X stream message, a Kafka record (the
+   * producer's message.max.bytes and the max.message.bytes of the topics crowdpulse creates).
+   * A larger one is dead-lettered with a truncated copy, its length and its SHA-256.
+   */
+  maxMessageBytes: positiveInt.default(1048576),
+  /** Bytes of an oversized message kept in its dead letter. */
+  deadLetterSnippetBytes: positiveInt.default(4096),
+}).default({ maxMessageBytes: 1048576, deadLetterSnippetBytes: 4096 });
