@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readiness } from './health.js';
+import { logger } from './log.js';
 import { registry } from './metrics.js';
+
+const log = logger('http');
+
+/** What a client sees when a route throws: nothing of the error itself (no message, path or stack). */
+const INTERNAL_ERROR_BODY = JSON.stringify({ error: 'internal error', code: 'CP_INTERNAL' });
 
 /** Extra routes a role mounts on its HTTP port (e.g. the dashboard, an admin API). Return false to pass. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
@@ -15,10 +21,7 @@ export interface TelemetryServer {
 /** One HTTP port per process: /metrics (Prometheus text), /healthz (alive), /readyz (ready to work), plus mounted routes. */
 export async function startTelemetryServer(host: string, port: number, routes: readonly RouteHandler[] = []): Promise<TelemetryServer> {
   const server = createServer((req, res) => {
-    void handle(req, res, routes).catch((e: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(`internal error: ${(e as Error).message}\n`);
-    });
+    void handle(req, res, routes).catch((e: unknown) => answerInternalError(req, res, e));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -34,6 +37,20 @@ export async function startTelemetryServer(host: string, port: number, routes: r
       server.close(() => resolve());
     }),
   };
+}
+
+/** An unexpected error in a route: logged here in full, answered with a generic 500. */
+function answerInternalError(req: IncomingMessage, res: ServerResponse, e: unknown): void {
+  // The path only: a query string may carry values the operator would not want in a log.
+  const path = (req.url ?? '/').split('?')[0];
+  log.error('route failed', { method: req.method ?? '?', path, error: e instanceof Error ? e.message : String(e) });
+  if (res.headersSent) {
+    // Part of a response is already out: a 500 can no longer be sent, so cut the connection.
+    res.destroy();
+    return;
+  }
+  res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(INTERNAL_ERROR_BODY);
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, routes: readonly RouteHandler[]): Promise<void> {
