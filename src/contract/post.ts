@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalPostId, canonicalText, canonicalTopics, checkCreatedAt, checkLang } from './canonical.js';
 import { decodeUtf8, parseRawPost, topicsOf } from './raw-post.js';
 import { err, ok, type Result } from './result.js';
 import type { Rejection } from './rejection.js';
@@ -34,19 +35,36 @@ export function postFromStreamLine(line: string, receivedAt: number): Result<Pos
   const raw = parseRawPost(line);
   if (!raw.ok) return raw;
   const { data, matching_rules } = raw.value;
-  return ok({
+  return canonicalPost({
     id: data.id,
     text: data.text,
-    createdAt: data.created_at !== undefined ? new Date(data.created_at).toISOString() : new Date(receivedAt).toISOString(),
+    createdAt: data.created_at ?? new Date(receivedAt).toISOString(),
     lang: data.lang ?? UNKNOWN_LANG,
     topics: topicsOf(matching_rules),
     ingestedAt: receivedAt,
   });
 }
 
+/**
+ * The one canonical form of a post, applied at ingest and checked again by every later stage:
+ * id without leading zeros (int64), NFC topics within their bounds, well-formed text, a language
+ * code, and created_at within its bounds (as an ISO instant in UTC).
+ */
+export function canonicalPost(post: Post): Result<Post, Rejection> {
+  const id = canonicalPostId(post.id);
+  if (!id.ok) return id;
+  const topics = canonicalTopics(post.topics);
+  if (!topics.ok) return topics;
+  const lang = checkLang(post.lang);
+  if (!lang.ok) return lang;
+  const createdAt = checkCreatedAt(Date.parse(post.createdAt), post.ingestedAt);
+  if (!createdAt.ok) return createdAt;
+  return ok({ ...post, id: id.value, text: canonicalText(post.text), createdAt: new Date(createdAt.value).toISOString(), lang: lang.value, topics: topics.value });
+}
+
 export function validatePost(value: unknown): Result<Post, Rejection> {
   const parsed = postSchema.safeParse(value);
-  if (parsed.success) return ok(parsed.data);
+  if (parsed.success) return canonicalPost(parsed.data);
   const issue = parsed.error.issues[0];
   return err({ code: 'invalid_shape', reason: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` });
 }

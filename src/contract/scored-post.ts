@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { err, ok, type Result } from './result.js';
 import type { Rejection } from './rejection.js';
+import { canonicalPostId, canonicalTopics, checkCreatedAt, checkLang } from './canonical.js';
 
 export const LABELS = ['negative', 'neutral', 'positive'] as const;
 export type Label = (typeof LABELS)[number];
@@ -45,7 +46,20 @@ export const scoreOf = (p: Probabilities): number => Math.max(-1, Math.min(1, p.
 
 export function validateScoredPost(value: unknown): Result<ScoredPost, Rejection> {
   const parsed = scoredPostSchema.safeParse(value);
-  if (parsed.success) return ok(parsed.data);
+  if (parsed.success) return checkScoredPost(parsed.data);
   const issue = parsed.error.issues[0];
   return err({ code: 'invalid_shape', reason: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` });
+}
+
+/** The contract's bounds, checked on a decoded scored post exactly as ingest applied them to the post. */
+function checkScoredPost(post: ScoredPost): Result<ScoredPost, Rejection> {
+  const id = canonicalPostId(post.id);
+  if (!id.ok) return id;
+  const topics = canonicalTopics(post.topics);
+  if (!topics.ok) return topics;
+  const lang = checkLang(post.lang);
+  if (!lang.ok) return lang;
+  const createdAt = checkCreatedAt(Date.parse(post.createdAt), post.ingestedAt);
+  if (!createdAt.ok) return createdAt;
+  return ok({ ...post, id: id.value, topics: topics.value });
 }

@@ -89,7 +89,7 @@ test('label and score follow the probabilities', () => {
 });
 
 test('a scored post outside the contract is refused', () => {
-  const good = { id: '1', createdAt: '2026-11-03T06:00:00.000Z', topics: ['a'], lang: 'en', label: 'positive', probs: { neg: 0, neu: 0, pos: 1 }, score: 1, model: 'm', flags: [], ingestedAt: 1, analyzedAt: 2 };
+  const good = { id: '1', createdAt: '2026-11-03T06:00:00.000Z', topics: ['a'], lang: 'en', label: 'positive', probs: { neg: 0, neu: 0, pos: 1 }, score: 1, model: 'm', flags: [], ingestedAt: Date.UTC(2026, 10, 3, 6, 0, 1), analyzedAt: Date.UTC(2026, 10, 3, 6, 0, 2) };
   assert.ok(validateScoredPost(good).ok);
   assert.ok(!validateScoredPost({ ...good, score: 2 }).ok);
   assert.ok(!validateScoredPost({ ...good, label: 'meh' }).ok);

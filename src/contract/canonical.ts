@@ -1,0 +1,92 @@
+import { err, ok, type Result } from './result.js';
+import { rejection, type Rejection } from './rejection.js';
+
+/**
+ * The bounds and canonical forms every stage applies, in one place: ingest canonicalises a post
+ * once, and analyze and store check the same rules on what they decode, so a post means the same
+ * thing to every sink (SQLite, InfluxDB, Kafka). These are part of the message contract, not
+ * configuration: two processes must never disagree about them.
+ */
+export const CONTRACT_LIMITS = {
+  /** The earliest created_at accepted: the day of the first post on Twitter. */
+  minCreatedAtMs: Date.UTC(2006, 2, 21),
+  /** created_at may lie at most this far after the time the post was ingested (clock skew). */
+  maxFutureSkewMs: 24 * 60 * 60 * 1000,
+  /** Topics (distinct matching-rule tags) one post may carry; X's largest plans allow 1,000 rules. */
+  maxTopicsPerPost: 1000,
+  /** Longest topic, in UTF-16 code units, after NFC. */
+  maxTopicLength: 256,
+} as const;
+
+/** Post ids are int64 snowflakes: decimal, 1–19 digits, at most 2^63 − 1. */
+const INT64_MAX = 9223372036854775807n;
+
+/**
+ * The canonical form of a post id: its decimal value without leading zeros, so that "42" and
+ * "0000000000000000042" are the same post everywhere (they are the same number to X).
+ */
+export function canonicalPostId(id: string): Result<string, Rejection> {
+  if (!/^\d{1,19}$/.test(id)) return err(rejection('invalid_shape', `data.id: must be a decimal post id of 1-19 digits, got ${JSON.stringify(id.slice(0, 40))}`));
+  const value = BigInt(id);
+  if (value > INT64_MAX) return err(rejection('invalid_shape', `data.id: ${id} exceeds the largest post id (2^63 - 1)`));
+  return ok(value.toString());
+}
+
+// C0 and C1 control characters (tab, newline, NUL, …) have no place in a topic name.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * The canonical form of a topic (a rule tag): Unicode NFC, refused when it is not well-formed
+ * UTF-16 (a lone surrogate would be stored as invalid UTF-8 by one sink and merged into U+FFFD by
+ * another), holds control characters, or is longer than the limit.
+ */
+export function canonicalTopic(tag: string): Result<string, Rejection> {
+  if (tag.length > CONTRACT_LIMITS.maxTopicLength * 4) return err(topicTooLong(tag));
+  if (!tag.isWellFormed()) return err(rejection('invalid_topic', `topic ${JSON.stringify(tag.slice(0, 40).toWellFormed())}… holds a lone surrogate (not valid Unicode)`));
+  if (CONTROL.test(tag)) return err(rejection('invalid_topic', `topic ${JSON.stringify(tag.slice(0, 40))} holds a control character`));
+  const nfc = tag.normalize('NFC');
+  if (nfc.length > CONTRACT_LIMITS.maxTopicLength) return err(topicTooLong(nfc));
+  return ok(nfc);
+}
+
+const topicTooLong = (tag: string): Rejection =>
+  rejection('invalid_topic', `topic of ${tag.length} characters exceeds ${CONTRACT_LIMITS.maxTopicLength} (starts ${JSON.stringify(tag.slice(0, 40).toWellFormed())})`);
+
+/** Canonical topics of a post: each canonicalised, deduplicated in first-seen order, at most the limit. */
+export function canonicalTopics(topics: readonly string[]): Result<string[], Rejection> {
+  if (topics.length === 0) return err(rejection('invalid_topic', 'a post needs at least one topic'));
+  const seen = new Set<string>();
+  for (const topic of topics) {
+    const canonical = canonicalTopic(topic);
+    if (!canonical.ok) return canonical;
+    seen.add(canonical.value);
+    if (seen.size > CONTRACT_LIMITS.maxTopicsPerPost) {
+      return err(rejection('invalid_topic', `post matches more than ${CONTRACT_LIMITS.maxTopicsPerPost} distinct topics (${topics.length} rules)`));
+    }
+  }
+  return ok([...seen]);
+}
+
+/** Language codes as X gives them (BCP 47: "en", "pt-BR", "und", "qme"). */
+const LANG = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/;
+
+export function checkLang(lang: string): Result<string, Rejection> {
+  if (lang.length <= 35 && LANG.test(lang)) return ok(lang);
+  return err(rejection('invalid_shape', `lang: ${JSON.stringify(lang.slice(0, 40).toWellFormed())} is not a language code`));
+}
+
+/** created_at must be an instant between the first post on Twitter and a day after ingestion. */
+export function checkCreatedAt(createdAtMs: number, ingestedAt: number): Result<number, Rejection> {
+  if (!Number.isFinite(createdAtMs)) return err(rejection('invalid_shape', 'created_at: not a date'));
+  const latest = ingestedAt + CONTRACT_LIMITS.maxFutureSkewMs;
+  if (createdAtMs < CONTRACT_LIMITS.minCreatedAtMs || createdAtMs > latest) {
+    return err(rejection('created_at_out_of_range', `created_at ${new Date(createdAtMs).toISOString()} is outside ${new Date(CONTRACT_LIMITS.minCreatedAtMs).toISOString()} .. ${new Date(latest).toISOString()} (ingested + 24 h)`));
+  }
+  return ok(createdAtMs);
+}
+
+/**
+ * Text as stored: lone surrogates become U+FFFD, so that every sink (SQLite's UTF-8, InfluxDB's
+ * line protocol, Avro) stores the same valid string.
+ */
+export const canonicalText = (text: string): string => text.toWellFormed();
