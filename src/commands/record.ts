@@ -1,3 +1,4 @@
+import { framerLimits } from '../sources/line-framer.js';
 import { Command } from 'commander';
 import { buildGovernor } from '../sources/x-stream/index.js';
 import { recordStream } from '../sources/x-stream/recorder.js';
@@ -31,7 +32,7 @@ export function recordCommand(): Command {
       const count = await recordStream({
         client, clock: systemClock, ...(governor ? { governor } : {}), out: opts.out, limit: opts.limit,
         tweetFields: config.x.tweetFields.split(',').map((f) => f.trim()).filter(Boolean),
-        keepAliveTimeoutMs: config.x.keepAliveTimeoutMs, usageCheckMs: config.x.usageCheckMinutes * 60_000,
+        keepAliveTimeoutMs: config.x.keepAliveTimeoutMs, lineLimits: framerLimits(config.limits), usageCheckMs: config.x.usageCheckMinutes * 60_000,
       }, signal);
       process.stdout.write(`recorded ${count} messages to ${opts.out}\n`);
     } catch (e) {

@@ -13,6 +13,8 @@ export interface Batch<T> {
 /** Produces batches until exhausted or aborted. Backpressure: the runner pulls only when it has room. */
 export interface Source<T> {
   readonly name: string;
+  /** Messages read so far (lines, stream messages), each of which became an item or a dead letter; for the run's accounting. */
+  readonly messagesRead?: number;
   batches(signal: AbortSignal): AsyncIterable<Batch<T>>;
   close(): Promise<void>;
 }

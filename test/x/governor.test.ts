@@ -105,7 +105,7 @@ describe('post-budget governor', () => {
       const governor = PostBudgetGovernor.open({ cap, resetDay: 1, burst: 8, reserve: 10, clock });
       const source = new XStreamSource({
         client: clientFor(emu), clock, deadLetters: new MemoryDeadLetters(), governor,
-        tweetFields: ['lang'], keepAliveTimeoutMs: 40 * DAY, batchSize: 4, batchWaitMs: 5, bufferCapacity: 100, usageCheckMs: 1,
+        tweetFields: ['lang'], lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 }, keepAliveTimeoutMs: 40 * DAY, batchSize: 4, batchWaitMs: 5, bufferCapacity: 100, usageCheckMs: 1,
       });
       const ac = new AbortController();
       let received = 0;

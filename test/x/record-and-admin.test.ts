@@ -26,10 +26,10 @@ describe('record → replay, and the rules admin endpoint', () => {
   it('record saves the raw stream (gzip) and the replay source plays it back, malformed line dead-lettered', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'cp-rec-')), 'live.ndjson.gz');
     emu.inject({ kind: 'malformed' });
-    const count = await recordStream({ client: clientFor(emu), clock: systemClock, tweetFields: ['created_at', 'lang'], keepAliveTimeoutMs: 20_000, usageCheckMs: 0, out, limit: 12 }, new AbortController().signal);
+    const count = await recordStream({ client: clientFor(emu), clock: systemClock, tweetFields: ['created_at', 'lang'], lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 }, keepAliveTimeoutMs: 20_000, usageCheckMs: 0, out, limit: 12 }, new AbortController().signal);
     assert.equal(count, 12);
     const dead = new MemoryDeadLetters();
-    const replay = ReplaySource.open({ path: out, mode: 'max', rate: 1, speed: 1, batchSize: 100, limit: 0 }, dead);
+    const replay = ReplaySource.open({ path: out, mode: 'max', rate: 1, speed: 1, batchSize: 100, limit: 0, lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 } }, dead);
     assert.ok(replay.ok);
     const posts: Post[] = [];
     for await (const b of replay.value.batches(new AbortController().signal)) posts.push(...b.items);

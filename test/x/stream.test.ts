@@ -47,7 +47,7 @@ async function start(opts: { token?: string; emu?: Parameters<typeof startEmulat
     clock,
     deadLetters: dead,
     tweetFields: ['created_at', 'lang', 'entities', 'referenced_tweets'],
-    keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 20_000,
+    lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 }, keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 20_000,
     batchSize: opts.batchSize ?? 4,
     batchWaitMs: 10,
     bufferCapacity: 1000,
@@ -104,7 +104,7 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
       assert.ok((await syncRules(clientFor(emu), RULES)).ok);
       const source = new XStreamSource({
         client: clientFor(emu), clock, deadLetters: new MemoryDeadLetters(), tweetFields: [],
-        keepAliveTimeoutMs: 20_000, batchSize: 4, batchWaitMs: 5, bufferCapacity: 16, usageCheckMs: 0,
+        lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 }, keepAliveTimeoutMs: 20_000, batchSize: 4, batchWaitMs: 5, bufferCapacity: 16, usageCheckMs: 0,
       });
       const ac = new AbortController();
       const it = source.batches(ac.signal)[Symbol.asyncIterator]();
@@ -171,7 +171,7 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
     const clock = new ManualClock();
     const source = new XStreamSource({
       client: createXClient({ bearerToken: TOKEN, apiUrl: 'http://127.0.0.1:9' }),
-      clock, deadLetters: new MemoryDeadLetters(), tweetFields: [], keepAliveTimeoutMs: 20_000, batchSize: 4, batchWaitMs: 10, bufferCapacity: 100, usageCheckMs: 0,
+      clock, deadLetters: new MemoryDeadLetters(), tweetFields: [], lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 }, keepAliveTimeoutMs: 20_000, batchSize: 4, batchWaitMs: 10, bufferCapacity: 100, usageCheckMs: 0,
     });
     const ac = new AbortController();
     const done = (async () => { for await (const _ of source.batches(ac.signal)) { /* none expected */ } })();

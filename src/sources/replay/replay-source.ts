@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
-import { deadLetter, err, ok, postFromStreamBytes, type DeadLetter, type Post, type Result } from '../../contract/index.js';
+import { deadLetter, err, ok, oversizedDeadLetter, postFromStreamBytes, type DeadLetter, type Post, type Result } from '../../contract/index.js';
+import type { FramerLimits } from '../line-framer.js';
 import type { Batch, DeadLetterSink, Source } from '../../pipeline/component.js';
 import { postsTotal } from '../../telemetry/metrics.js';
 import { readNdjsonLines } from './ndjson-lines.js';
@@ -13,6 +14,8 @@ export interface ReplayOptions {
   readonly batchSize: number;
   /** Stop after this many lines (0 = all). */
   readonly limit: number;
+  /** Longest line read whole (limits.maxMessageBytes), and what an oversized one keeps. */
+  readonly lineLimits: FramerLimits;
   /** Extra pacing on top of the mode, e.g. the X API rate governor. */
   readonly governor?: Pacer;
   readonly now?: () => number;
@@ -26,7 +29,6 @@ export interface ReplayOptions {
 export class ReplaySource implements Source<Post> {
   readonly name = 'replay';
   #linesRead = 0;
-  #acked = 0;
 
   private constructor(private readonly options: ReplayOptions, private readonly deadLetters: DeadLetterSink) {}
 
@@ -37,9 +39,9 @@ export class ReplaySource implements Source<Post> {
     return ok(new ReplaySource(options, deadLetters));
   }
 
-  /** Lines read so far, and posts whose batch has been acked (durably stored). */
-  get progress(): { linesRead: number; acked: number } {
-    return { linesRead: this.#linesRead, acked: this.#acked };
+  /** Lines read so far (each becomes a post or a dead letter). */
+  get messagesRead(): number {
+    return this.#linesRead;
   }
 
   async *batches(signal: AbortSignal): AsyncGenerator<Batch<Post>> {
@@ -70,18 +72,21 @@ export class ReplaySource implements Source<Post> {
       }
       if (signal.aborted) return undefined;
       postsTotal.inc({ stage: 'ingest', direction: 'out' }, items.length);
-      return { items, ack: () => { this.#acked += items.length; } };
+      return { items, ack: () => undefined };
     };
 
-    for await (const line of readNdjsonLines(path, signal)) {
+    for await (const line of readNdjsonLines(path, this.options.lineLimits, signal)) {
       if (signal.aborted) break;
       if (limit > 0 && this.#linesRead >= limit) break;
       this.#linesRead += 1;
       postsTotal.inc({ stage: 'ingest', direction: 'in' });
-      const post = postFromStreamBytes(line.bytes, now());
-      if (post.ok) posts.push(post.value);
-      else {
-        letters.push(deadLetter('ingest', post.error.code, post.error.reason, Buffer.from(line.bytes), `${path}:${line.lineNo}`));
+      const origin = `${path}:${line.lineNo}`;
+      if (line.kind === 'oversized') {
+        letters.push(oversizedDeadLetter('ingest', line.message, this.options.lineLimits.maxLineBytes, origin));
+      } else {
+        const post = postFromStreamBytes(line.bytes, now());
+        if (post.ok) posts.push(post.value);
+        else letters.push(deadLetter('ingest', post.error.code, post.error.reason, Buffer.from(line.bytes), origin));
       }
       if (posts.length >= batchSize || letters.length >= batchSize) {
         const batch = await flush();

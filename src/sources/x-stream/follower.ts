@@ -1,3 +1,4 @@
+import type { Frame, FramerLimits } from '../line-framer.js';
 import type { TwitterApi } from 'twitter-api-v2';
 import { logger } from '../../telemetry/log.js';
 import { ReconnectBackoff, type DisconnectCause } from '../../x/backoff.js';
@@ -16,13 +17,15 @@ export interface FollowerOptions {
   readonly governor?: PostBudgetGovernor;
   readonly tweetFields: readonly string[];
   readonly keepAliveTimeoutMs: number;
+  /** Longest message read whole (limits.maxMessageBytes), and what an oversized one keeps. */
+  readonly lineLimits: FramerLimits;
   /** How often to reconcile the governor with GET /2/usage/tweets (0 = never). */
   readonly usageCheckMs: number;
 }
 
 export interface FollowerHooks {
-  /** Every non-empty stream message, exactly as received (without the `\r\n`). */
-  onMessage(bytes: Buffer, receivedAt: number): void;
+  /** Every non-empty stream message, exactly as received (without the `\r\n`), or an oversized one's summary. */
+  onMessage(frame: Frame, receivedAt: number): void;
   /** Backpressure: when false after a chunk, reading pauses until the function given to setResume is called. */
   hasRoom(): boolean;
   setResume(resume: (() => void) | undefined): void;
@@ -73,10 +76,10 @@ export async function followStream(opts: FollowerOptions, hooks: FollowerHooks, 
     }
     first = false;
     const end: SessionEnd = await runSession(
-      { client: opts.client, clock, keepAliveTimeoutMs: opts.keepAliveTimeoutMs, tweetFields: opts.tweetFields, signal },
+      { client: opts.client, clock, keepAliveTimeoutMs: opts.keepAliveTimeoutMs, tweetFields: opts.tweetFields, lineLimits: opts.lineLimits, signal },
       {
-        onMessage: (bytes, at) => {
-          hooks.onMessage(bytes, at);
+        onMessage: (frame, at) => {
+          hooks.onMessage(frame, at);
           if (!governor) return 'continue';
           governor.record(1);
           return governor.headroom() <= 0 ? 'stop' : 'continue';

@@ -1,3 +1,4 @@
+import { framerLimits } from '../line-framer.js';
 import type { TwitterApi } from 'twitter-api-v2';
 import { err, ok, type Post, type Result } from '../../contract/index.js';
 import type { Config } from '../../config/schema.js';
@@ -62,6 +63,7 @@ export function buildXIngest(config: Config, deadLetters: DeadLetterSink, env: N
     ...(governor ? { governor } : {}),
     tweetFields: x.tweetFields.split(',').map((f: string) => f.trim()).filter(Boolean),
     keepAliveTimeoutMs: x.keepAliveTimeoutMs,
+    lineLimits: framerLimits(config.limits),
     batchSize: x.batchSize,
     batchWaitMs: x.batchWaitMs,
     bufferCapacity: Math.max(x.batchSize * 4, config.pipeline.queueCapacity),

@@ -4,7 +4,10 @@ import { dirname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { logger } from '../../telemetry/log.js';
 import { followStream, type FollowerOptions } from './follower.js';
+
+const log = logger('x.record');
 
 export interface RecordOptions extends FollowerOptions {
   /** Output file; gzip when it ends in .gz. */
@@ -30,9 +33,14 @@ export async function recordStream(opts: RecordOptions, signal: AbortSignal): Pr
   out.on('drain', () => resume?.());
   try {
     await followStream(opts, {
-      onMessage: (bytes) => {
+      onMessage: (frame) => {
         if (ac.signal.aborted) return;
-        out.write(Buffer.concat([bytes, Buffer.from('\n')]));
+        if (frame.kind === 'oversized') {
+          // Cannot be kept whole: say so (the live source dead-letters it the same way).
+          log.warn('message over limits.maxMessageBytes not recorded', { bytes: frame.message.length, sha256: frame.message.sha256 });
+          return;
+        }
+        out.write(Buffer.concat([frame.bytes, Buffer.from('\n')]));
         count++;
         if (opts.limit > 0 && count >= opts.limit) ac.abort();
       },

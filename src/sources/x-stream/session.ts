@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { ApiRequestError, ApiPartialResponseError, ApiResponseError, ETwitterStreamEvent, type TwitterApi, type TweetStream } from 'twitter-api-v2';
 import type { Clock } from '../../x/clock.js';
 import type { DisconnectCause } from '../../x/backoff.js';
-import { LineSplitter } from './line-splitter.js';
+import { LineFramer, type Frame, type FramerLimits } from '../line-framer.js';
 
 /** How one connection ended. `fatal` errors are not retried (bad token, bad request). */
 export interface SessionEnd {
@@ -19,8 +19,8 @@ export interface SessionEnd {
 }
 
 export interface SessionHooks {
-  /** A non-empty message's bytes. Return 'stop' to end the connection now (e.g. budget spent). */
-  onMessage(bytes: Buffer, receivedAt: number): 'continue' | 'stop';
+  /** A non-empty message (or an oversized one's summary). Return 'stop' to end the connection now (e.g. budget spent). */
+  onMessage(frame: Frame, receivedAt: number): 'continue' | 'stop';
   onKeepAlive(): void;
   onConnected(): void;
   /** Whether the consumer has room; when false the socket is paused (TCP backpressure) until `resume` is called. */
@@ -34,6 +34,8 @@ export interface SessionOptions {
   readonly clock: Clock;
   readonly keepAliveTimeoutMs: number;
   readonly tweetFields: readonly string[];
+  /** Longest message read whole (limits.maxMessageBytes), and what an oversized one keeps. */
+  readonly lineLimits: FramerLimits;
   readonly signal: AbortSignal;
 }
 
@@ -89,7 +91,7 @@ export async function runSession(opts: SessionOptions, hooks: SessionHooks): Pro
     let done = false;
     let ended = false;
     let cancelWatchdog: (() => void) | undefined;
-    const splitter = new LineSplitter();
+    const framer = new LineFramer(opts.lineLimits);
 
     const finish = (cause: DisconnectCause, detail: string): void => {
       if (done) return;
@@ -119,16 +121,16 @@ export async function runSession(opts: SessionOptions, hooks: SessionHooks): Pro
       if (done) return;
       armWatchdog();
       let stop = false;
-      splitter.push(chunk, (line) => {
+      framer.push(chunk, (frame) => {
         if (done) return;
         frames++;
-        if (line.length === 0 || (line.length === 1 && line[0] === 0x0d)) {
+        if (frame.kind === 'line' && frame.bytes.length === 0) {
           hooks.onKeepAlive();
           return;
         }
         messages++;
         // Messages already received are paid for: the rest of this chunk is still handed on before stopping.
-        if (hooks.onMessage(line, clock.now()) === 'stop') stop = true;
+        if (hooks.onMessage(frame, clock.now()) === 'stop') stop = true;
       });
       if (stop) finish('budget', 'post budget reached the budget line');
       if (!done && !hooks.hasRoom()) {

@@ -1,5 +1,6 @@
 import { ApiResponseError, type TwitterApi } from 'twitter-api-v2';
-import { deadLetter, postFromStreamBytes, type DeadLetter, type Post } from '../../contract/index.js';
+import { deadLetter, oversizedDeadLetter, postFromStreamBytes, type DeadLetter, type Post } from '../../contract/index.js';
+import type { Frame, FramerLimits } from '../line-framer.js';
 import type { Batch, DeadLetterSink, Source } from '../../pipeline/component.js';
 import { postsTotal } from '../../telemetry/metrics.js';
 import { logger } from '../../telemetry/log.js';
@@ -19,6 +20,8 @@ export interface XStreamOptions {
   readonly governor?: PostBudgetGovernor;
   readonly tweetFields: readonly string[];
   readonly keepAliveTimeoutMs: number;
+  /** Longest message read whole (limits.maxMessageBytes), and what an oversized one keeps. */
+  readonly lineLimits: FramerLimits;
   /** Most posts per batch, and the longest a partial batch waits (real time). */
   readonly batchSize: number;
   readonly batchWaitMs: number;
@@ -47,8 +50,14 @@ export class XStreamSource implements Source<Post> {
   private failure: Error | undefined;
   private finished = false;
   private connected = false;
+  private received = 0;
 
   constructor(private readonly opts: XStreamOptions) {}
+
+  /** Stream messages received (keep-alives aside), each of which became a post or a dead letter. */
+  get messagesRead(): number {
+    return this.received;
+  }
 
   get isConnected(): boolean {
     return this.connected;
@@ -69,7 +78,7 @@ export class XStreamSource implements Source<Post> {
     const stop = new AbortController();
     const signal = AbortSignal.any([outer, stop.signal]);
     const hooks = {
-      onMessage: (bytes: Buffer, at: number) => this.onMessage(bytes, at),
+      onMessage: (frame: Frame, at: number) => this.onMessage(frame, at),
       hasRoom: () => this.buffer.length + this.letters.length < this.opts.bufferCapacity,
       setResume: (r: (() => void) | undefined) => { this.resume = r; },
       onConnectionChange: (c: boolean) => { this.connected = c; },
@@ -145,8 +154,16 @@ export class XStreamSource implements Source<Post> {
     });
   }
 
-  private onMessage(bytes: Buffer, receivedAt: number): void {
+  private onMessage(frame: Frame, receivedAt: number): void {
     postsTotal.inc({ stage: 'ingest', direction: 'in' });
+    this.received += 1;
+    if (frame.kind === 'oversized') {
+      m.streamMessages.inc({ kind: 'malformed' });
+      this.letters.push(oversizedDeadLetter('ingest', frame.message, this.opts.lineLimits.maxLineBytes, 'x-stream'));
+      this.notify();
+      return;
+    }
+    const bytes = frame.bytes;
     const post = postFromStreamBytes(bytes, receivedAt);
     if (post.ok) {
       m.streamMessages.inc({ kind: 'post' });
