@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { dashboardRoutes, lazyQuery } from '../dashboard/index.js';
 import { buildIngestRoutes, buildQuery } from '../roles/components.js';
+import { framerLimits } from '../sources/line-framer.js';
 import { runAllInOne } from '../roles/run.js';
 import { formatSummary } from '../roles/summary.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
@@ -14,7 +15,7 @@ export function runCommand(): Command {
   addConfigFlags(command, FLAGS);
   command.action(async () => {
     const config = configFrom(command, FLAGS);
-    const expected = config.source.kind === 'replay' ? await countLines(config.replay.path, config.replay.limit) : undefined;
+    const expected = config.source.kind === 'replay' ? await countLines(config.replay.path, config.replay.limit, framerLimits(config.limits)) : undefined;
     // The dashboard on the run's HTTP port (/dashboard/), reading the store the run writes.
     const query = lazyQuery(() => buildQuery(config));
     const ingestRoutes = buildIngestRoutes(config);

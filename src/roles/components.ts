@@ -6,6 +6,7 @@ import { loadManifest, resolveModelDir } from '../model/registry.js';
 import { CountingDeadLetterSink } from '../sinks/dead-letter/counting-dead-letter-sink.js';
 import { FileDeadLetterSink } from '../sinks/dead-letter/file-dead-letter-sink.js';
 import { SqliteStore } from '../sinks/sqlite/sqlite-store.js';
+import { framerLimits } from '../sources/line-framer.js';
 import { ReplaySource } from '../sources/replay/replay-source.js';
 import { buildGovernor, buildRulesAdminRoute, buildXStreamSource } from '../sources/x-stream/index.js';
 import { governorPacer } from '../x/governor.js';
@@ -22,15 +23,18 @@ import { SentimentTransform } from '../transforms/sentiment/sentiment-transform.
  * is one explicit case here (no registration by side-effect imports).
  */
 
-export function buildDeadLetterSink(config: Config): CountingDeadLetterSink {
-  return new CountingDeadLetterSink(new FileDeadLetterSink(config.deadLetter.path));
+/** The embedded topology's dead-letter file, checked before anything starts (a bad path is one line, not a crash). */
+export async function buildDeadLetterSink(config: Config): Promise<Result<CountingDeadLetterSink, Error>> {
+  const file = await FileDeadLetterSink.open(config.deadLetter.path);
+  return file.ok ? ok(new CountingDeadLetterSink(file.value)) : file;
 }
 
 export function buildSource(config: Config, deadLetters: DeadLetterSink): Result<Source<Post>, Error> {
   switch (config.source.kind) {
     case 'replay': {
       const { path, mode, rate, speed, batchSize, limit, governed } = config.replay;
-      if (!governed) return ReplaySource.open({ path, mode, rate, speed, batchSize, limit }, deadLetters);
+      const lineLimits = framerLimits(config.limits);
+      if (!governed) return ReplaySource.open({ path, mode, rate, speed, batchSize, limit, lineLimits }, deadLetters);
       let governor: ReturnType<typeof buildGovernor>;
       try {
         governor = buildGovernor(config.x);
@@ -38,7 +42,7 @@ export function buildSource(config: Config, deadLetters: DeadLetterSink): Result
         return err(new Error(`replay.governed: ${(e as Error).message}`));
       }
       if (!governor) return err(new Error('replay.governed needs a post budget: set x.monthlyCap (CROWDPULSE_X_MONTHLY_CAP) above 0'));
-      return ReplaySource.open({ path, mode, rate, speed, batchSize, limit, governor: governorPacer(governor) }, deadLetters);
+      return ReplaySource.open({ path, mode, rate, speed, batchSize, limit, lineLimits, governor: governorPacer(governor) }, deadLetters);
     }
     case 'x':
       return buildXStreamSource(config, deadLetters);

@@ -48,3 +48,57 @@ export function onShutdownSignal(stop: (signal: NodeJS.Signals) => void): () => 
     process.off('SIGTERM', handler);
   };
 }
+
+/** How a role's pipeline ended: it finished (source exhausted, or stopped and drained), or the drain ran out of time. */
+export type PipelineEnd = 'done' | 'drain_timeout';
+
+/**
+ * Waits for the pipeline. Once `stopped()` turns true (SIGTERM), what is in flight gets `drainMs`
+ * to finish; past that the role closes anyway: what was not acked is read again by the next run
+ * (a replay is idempotent, a Kafka consumer re-reads uncommitted offsets). Rejects on a stage failure.
+ */
+export async function awaitDrain(pipeline: { readonly done: Promise<void> }, stopped: () => boolean, drainMs: number): Promise<PipelineEnd> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<PipelineEnd>((resolve) => {
+    const check = (): void => {
+      timer = stopped() ? setTimeout(() => resolve('drain_timeout'), drainMs) : setTimeout(check, 100);
+    };
+    check();
+  });
+  try {
+    const end = await Promise.race([pipeline.done.then(() => 'done' as const), bound]);
+    if (end === 'drain_timeout') {
+      // Closing the components fails what is still in flight: that is expected now, not a failure to report.
+      pipeline.done.catch(() => undefined);
+      log.warn(`in-flight batches did not finish within ${drainMs} ms; closing anyway`);
+    }
+    return end;
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+/** Close steps, run in reverse order of opening; every step runs even when an earlier one fails. */
+export class Closer {
+  readonly #steps: { readonly what: string; readonly close: () => Promise<void> }[] = [];
+
+  /** Registers what was just opened; returns it, so that opening and registering read as one line. */
+  add<T>(what: string, component: T, close: (c: T) => Promise<void>): T {
+    this.#steps.push({ what, close: () => close(component) });
+    return component;
+  }
+
+  /** Closes everything, last opened first; throws the first failure after all steps ran. */
+  async closeAll(): Promise<void> {
+    let first: Error | undefined;
+    for (const { what, close } of this.#steps.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (e) {
+        log.error(`closing ${what} failed`, { error: (e as Error).message });
+        first ??= e as Error;
+      }
+    }
+    if (first) throw first;
+  }
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { flag, nonNegativeInt, port, positiveInt, positiveNumber } from '../types.js';
+import { flag, nonNegativeInt, port, positiveInt, positiveNumber, stringList } from '../types.js';
 
 export const sourceSection = z.object({
   /** replay: recorded ndjson(.gz); x: the X API filtered stream; kafka: the raw-posts topic. */
@@ -29,7 +29,7 @@ export const modelSection = z.object({
   maxBatch: nonNegativeInt.default(0),
   maxWaitMs: nonNegativeInt.default(5),
   /** Languages the model is trained for; other posts are scored and flagged non_english. */
-  languages: z.array(z.string()).default(['en']),
+  languages: stringList.default(['en']),
 }).default({ name: 'fast', threads: 0, maxBatch: 0, maxWaitMs: 5, languages: ['en'] });
 
 export const sinkSection = z.object({
@@ -45,7 +45,9 @@ export const pipelineSection = z.object({
   queueCapacity: positiveInt.default(4096),
   /** Batches written to the sink at once. */
   sinkConcurrency: positiveInt.default(1),
-}).default({ queueCapacity: 4096, sinkConcurrency: 1 });
+  /** On SIGTERM, the longest wait for in-flight batches of `crowdpulse run` before it closes anyway. */
+  drainTimeoutMs: positiveInt.default(15000),
+}).default({ queueCapacity: 4096, sinkConcurrency: 1, drainTimeoutMs: 15000 });
 
 export const httpSection = z.object({
   host: z.string().default('127.0.0.1'),
