@@ -1,6 +1,24 @@
+import type { Config } from '../config/schema.js';
+import { limitsSection } from '../config/sections/core.js';
 import type { KafkaConfig } from '../config/sections/kafka.js';
 import { err, ok, type Result } from '../contract/index.js';
 import { features } from './rdkafka.js';
+
+export type Limits = Config['limits'];
+
+/** The `limits` section's defaults, for callers that pass none. */
+export const DEFAULT_LIMITS: Limits = limitsSection.parse(undefined);
+
+/** Room for the record envelope and headers on top of limits.maxMessageBytes (a record's value, key and headers). */
+export const ENVELOPE_HEADROOM_BYTES = 64 * 1024;
+
+/**
+ * The largest Kafka record crowdpulse produces or lets a topic it creates accept: the
+ * producer's message.max.bytes and the topics' max.message.bytes. Capped at librdkafka's maximum.
+ */
+export function kafkaMaxMessageBytes(limits: Limits): number {
+  return Math.min(1_000_000_000, limits.maxMessageBytes + ENVELOPE_HEADROOM_BYTES);
+}
 
 /** librdkafka settings shared by every client: bootstrap, security, stats. */
 function common(config: KafkaConfig, role: string): Record<string, string | number | boolean> {
@@ -13,6 +31,8 @@ function common(config: KafkaConfig, role: string): Record<string, string | numb
     'reconnect.backoff.ms': 100,
     'reconnect.backoff.max.ms': 2000,
     'log.connection.close': false,
+    // A consumer subscribed to a topic created later sees it at the next refresh (librdkafka: 5 min).
+    'topic.metadata.refresh.interval.ms': config.metadataRefreshMs,
   };
   if (config.securityProtocol.startsWith('sasl')) {
     settings['sasl.mechanisms'] = config.saslMechanism;
@@ -29,9 +49,10 @@ export function checkCompression(config: KafkaConfig): Result<void, Error> {
 }
 
 /** Idempotent producer: acks=all, ordered retries without duplicates per partition, delivery reports. */
-export function producerSettings(config: KafkaConfig, role: string): Record<string, string | number | boolean> {
+export function producerSettings(config: KafkaConfig, role: string, limits: Limits = DEFAULT_LIMITS): Record<string, string | number | boolean> {
   return {
     ...common(config, role),
+    'message.max.bytes': kafkaMaxMessageBytes(limits),
     'enable.idempotence': true,
     acks: 'all',
     'compression.codec': config.compression,

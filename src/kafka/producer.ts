@@ -1,6 +1,6 @@
 import type { KafkaConfig } from '../config/sections/kafka.js';
 import { logger } from '../telemetry/log.js';
-import { producerSettings } from './client-config.js';
+import { DEFAULT_LIMITS, producerSettings, type Limits } from './client-config.js';
 import { deliveryErrors, produceLatency, producedTotal } from './metrics.js';
 import { ERR, Producer, type DeliveryReport, type LibrdKafkaError, type MessageHeader, type RdProducer } from './rdkafka.js';
 import { parseStats } from './stats.js';
@@ -24,6 +24,28 @@ export class DeliveryError extends Error {
   readonly code = 'CP_KAFKA_DELIVERY_FAILED';
 }
 
+/** A message the producer or the broker refused for good (too large): producing it again cannot help. */
+export interface RefusedMessage {
+  readonly message: OutgoingMessage;
+  readonly error: LibrdKafkaError;
+}
+
+/**
+ * Errors that no retry can cure; the message is handed back to the caller (e.g. to dead-letter it).
+ * produce() throws ERR_MSG_SIZE_TOO_LARGE (code 10) itself; node-rdkafka's delivery reports carry
+ * no code (-1), only librdkafka's text ("Broker: Message size too large" → "message size too large").
+ */
+export const isTooLarge = (e: LibrdKafkaError): boolean => e.code === ERR.ERR_MSG_SIZE_TOO_LARGE || /message size too large/i.test(e.message ?? '');
+
+/** Bytes a record takes on the wire before compression: value, key and headers (names and values). */
+export function recordBytes(message: OutgoingMessage): number {
+  let n = message.value.length + Buffer.byteLength(message.key, 'utf8');
+  for (const h of message.headers) {
+    for (const [name, v] of Object.entries(h)) n += Buffer.byteLength(name, 'utf8') + (typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length);
+  }
+  return n;
+}
+
 /**
  * An idempotent producer (acks=all) whose `send` resolves only when the broker has acknowledged
  * every message of the batch. Failed deliveries are produced again, up to `deliveryRetries` rounds
@@ -35,8 +57,8 @@ export class KafkaProducer {
   #closed = false;
   #lastErrorLog = 0;
 
-  private constructor(private readonly config: KafkaConfig, role: string) {
-    this.#producer = new Producer(producerSettings(config, role) as never);
+  private constructor(private readonly config: KafkaConfig, role: string, readonly limits: Limits) {
+    this.#producer = new Producer(producerSettings(config, role, limits) as never);
     this.#producer.on('delivery-report', (error: LibrdKafkaError, report: DeliveryReport) => {
       (report.opaque as Pending | undefined)?.settle(error ?? undefined);
     });
@@ -47,9 +69,12 @@ export class KafkaProducer {
     this.#producer.on('event.error', (e: LibrdKafkaError) => this.#logError(e));
   }
 
-  /** Connects (retrying until `signal` aborts or `timeoutMs` passes) and starts polling for delivery reports. */
-  static async connect(config: KafkaConfig, role: string, timeoutMs = 60000): Promise<KafkaProducer> {
-    const p = new KafkaProducer(config, role);
+  /**
+   * Connects (retrying until `timeoutMs` passes) and starts polling for delivery reports.
+   * `limits` sets message.max.bytes (limits.maxMessageBytes plus room for headers); sinks read it back.
+   */
+  static async connect(config: KafkaConfig, role: string, limits: Limits = DEFAULT_LIMITS, timeoutMs = 60000): Promise<KafkaProducer> {
+    const p = new KafkaProducer(config, role, limits);
     await connectClient((cb) => p.#producer.connect({ timeout: 5000 }, cb), timeoutMs, `producer to ${config.brokers}`);
     p.#producer.setPollInterval(10);
     p.#brokerUp = true;
@@ -61,19 +86,44 @@ export class KafkaProducer {
     return this.#brokerUp && !this.#closed;
   }
 
-  /** Resolves when every message is acknowledged by the broker; rejects after the retry rounds are spent. */
+  /** Resolves when every message is acknowledged by the broker; rejects after the retry rounds are spent, or when one is refused as too large. */
   async send(messages: readonly OutgoingMessage[]): Promise<void> {
+    const refused = await this.deliver(messages);
+    const first = refused[0];
+    if (first) throw new DeliveryError(`${refused.length} of ${messages.length} messages to ${first.message.topic} refused: ${first.error.message} (code ${first.error.code}, ${recordBytes(first.message)} bytes)`);
+  }
+
+  /**
+   * Like `send`, except that messages refused for good (ERR_MSG_SIZE_TOO_LARGE, by librdkafka or the
+   * broker) do not fail the call: they are returned, and the caller decides (dead-letters them).
+   * The broker refuses a whole record batch, so each refused message is first produced again
+   * alone, one after the other: only those refused again on their own are returned.
+   * Resolves when every other message is acknowledged; rejects after the retry rounds are spent.
+   */
+  async deliver(messages: readonly OutgoingMessage[]): Promise<RefusedMessage[]> {
+    const refused = await this.#deliverRounds(messages);
+    if (refused.length === 0) return refused;
+    log.warn('messages refused as too large; producing each alone once more', { count: refused.length, topic: refused[0]?.message.topic, error: refused[0]?.error.message });
+    const alone: RefusedMessage[] = [];
+    for (const r of refused) alone.push(...(await this.#deliverRounds([r.message])));
+    return alone;
+  }
+
+  async #deliverRounds(messages: readonly OutgoingMessage[]): Promise<RefusedMessage[]> {
+    const refused: RefusedMessage[] = [];
     let todo = messages;
     for (let round = 0; todo.length > 0; round++) {
-      const failed = await this.#sendOnce(todo);
-      if (failed.length === 0) return;
-      const first = failed[0] as { message: OutgoingMessage; error: LibrdKafkaError };
+      const failed: RefusedMessage[] = [];
+      for (const f of await this.#sendOnce(todo)) (isTooLarge(f.error) ? refused : failed).push(f);
+      if (failed.length === 0) return refused;
+      const first = failed[0] as RefusedMessage;
       if (round >= this.config.deliveryRetries || first.error.code === ERR.ERR__FATAL) {
         throw new DeliveryError(`${failed.length} of ${todo.length} messages to ${first.message.topic} not delivered after ${round + 1} round(s): ${first.error.message}`);
       }
       log.warn('delivery failed, producing again', { failed: failed.length, topic: first.message.topic, error: first.error.message, round: round + 1 });
       todo = failed.map((f) => f.message);
     }
+    return refused;
   }
 
   async #sendOnce(messages: readonly OutgoingMessage[]): Promise<{ message: OutgoingMessage; error: LibrdKafkaError }[]> {

@@ -45,6 +45,12 @@ export const kafkaSection = z.object({
   /** On SIGTERM: longest wait for in-flight batches before committing what is acked and leaving. */
   drainTimeoutMs: positiveInt.default(15000),
   statsIntervalMs: positiveInt.default(2000),
+  /**
+   * topic.metadata.refresh.interval.ms of every client: how often topic metadata is fetched again.
+   * A consumer subscribed to a topic that does not exist yet picks it up at the next refresh
+   * (librdkafka's own default is 300000, five minutes of a store or analyze that reads nothing).
+   */
+  metadataRefreshMs: positiveInt.default(5000),
 }).default({
   brokers: '127.0.0.1:19092', clientId: 'crowdpulse', securityProtocol: 'plaintext', saslMechanism: 'PLAIN',
   saslUsername: '', saslPassword: '', rawTopic: 'crowdpulse.posts.raw', scoredTopic: 'crowdpulse.posts.scored',
@@ -52,6 +58,7 @@ export const kafkaSection = z.object({
   analyzeGroup: 'crowdpulse-analyze', storeGroup: 'crowdpulse-store', encoding: 'avro', compression: 'lz4',
   lingerMs: 5, deliveryTimeoutMs: 120000, deliveryRetries: 3, consumeBatchSize: 256, consumeWaitMs: 50,
   maxInFlight: 4096, commitIntervalMs: 500, sessionTimeoutMs: 10000, drainTimeoutMs: 15000, statsIntervalMs: 2000,
+  metadataRefreshMs: 5000,
 });
 
 export type KafkaConfig = z.infer<typeof kafkaSection>;

@@ -162,7 +162,10 @@ export class KafkaSource<T> implements Source<T> {
     return new Promise((resolve) => {
       this.#consumer.consume(max, (e: LibrdKafkaError, messages: Message[]) => {
         if (e) {
-          this.#logError('consume failed', e);
+          // A subscribed topic that does not exist yet: not fatal, the consumer joins once it is
+          // created (seen at the next metadata refresh, kafka.metadataRefreshMs).
+          if (e.code === ERR.ERR_UNKNOWN_TOPIC_OR_PART) this.#logError(`topic ${this.options.topic} does not exist (yet); waiting for it (metadata refreshed every ${this.options.config.metadataRefreshMs} ms)`, e);
+          else this.#logError('consume failed', e);
           setTimeout(() => resolve([]), 200);
           return;
         }
