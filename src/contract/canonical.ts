@@ -10,8 +10,11 @@ import { rejection, type Rejection } from './rejection.js';
 export const CONTRACT_LIMITS = {
   /** The earliest created_at accepted: the day of the first post on Twitter. */
   minCreatedAtMs: Date.UTC(2006, 2, 21),
-  /** created_at may lie at most this far after the time the post was ingested (clock skew). */
-  maxFutureSkewMs: 24 * 60 * 60 * 1000,
+  /**
+   * created_at may lie at most this far after the time the post was ingested: clock skew between
+   * X and this host, never days (a post from the future would move every "last hour" window).
+   */
+  maxFutureSkewMs: 10 * 60 * 1000,
   /** Topics (distinct matching-rule tags) one post may carry; X's largest plans allow 1,000 rules. */
   maxTopicsPerPost: 1000,
   /** Longest topic, in UTF-16 code units, after NFC. */
@@ -75,12 +78,12 @@ export function checkLang(lang: string): Result<string, Rejection> {
   return err(rejection('invalid_shape', `lang: ${JSON.stringify(lang.slice(0, 40).toWellFormed())} is not a language code`));
 }
 
-/** created_at must be an instant between the first post on Twitter and a day after ingestion. */
+/** created_at must be an instant between the first post on Twitter and shortly after ingestion. */
 export function checkCreatedAt(createdAtMs: number, ingestedAt: number): Result<number, Rejection> {
   if (!Number.isFinite(createdAtMs)) return err(rejection('invalid_shape', 'created_at: not a date'));
   const latest = ingestedAt + CONTRACT_LIMITS.maxFutureSkewMs;
   if (createdAtMs < CONTRACT_LIMITS.minCreatedAtMs || createdAtMs > latest) {
-    return err(rejection('created_at_out_of_range', `created_at ${new Date(createdAtMs).toISOString()} is outside ${new Date(CONTRACT_LIMITS.minCreatedAtMs).toISOString()} .. ${new Date(latest).toISOString()} (ingested + 24 h)`));
+    return err(rejection('created_at_out_of_range', `created_at ${new Date(createdAtMs).toISOString()} is outside ${new Date(CONTRACT_LIMITS.minCreatedAtMs).toISOString()} .. ${new Date(latest).toISOString()} (ingested + ${CONTRACT_LIMITS.maxFutureSkewMs / 60_000} min)`));
   }
   return ok(createdAtMs);
 }
