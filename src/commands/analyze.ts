@@ -3,6 +3,7 @@ import { runAnalyze } from '../roles/analyze.js';
 import { logger } from '../telemetry/log.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
 import { KAFKA_FLAG } from '../kafka/cli-flags.js';
+import { formatRoleSummary } from '../kafka/role-support.js';
 
 const FLAGS = [FLAG.model, FLAG.threads, FLAG.maxBatch, FLAG.port, KAFKA_FLAG.brokers, KAFKA_FLAG.encoding, KAFKA_FLAG.compression];
 
@@ -13,7 +14,9 @@ export function analyzeCommand(): Command {
   command.action(async () => {
     const config = configFrom(command, FLAGS);
     try {
-      await runAnalyze(config);
+      // Runs until SIGTERM/SIGINT; after the drain, one summary line on stdout and exit 0.
+      const s = await runAnalyze(config);
+      process.stdout.write(`${formatRoleSummary('analyze', `scored to ${s.topic}`, s)}\n`);
       process.exit(0);
     } catch (e) {
       logger('analyze').error((e as Error).message);

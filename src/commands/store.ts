@@ -3,6 +3,7 @@ import { runStore } from '../roles/store.js';
 import { logger } from '../telemetry/log.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
 import { KAFKA_FLAG } from '../kafka/cli-flags.js';
+import { formatRoleSummary } from '../kafka/role-support.js';
 
 const FLAGS = [FLAG.sink, FLAG.db, FLAG.port, KAFKA_FLAG.brokers];
 
@@ -13,7 +14,9 @@ export function storeCommand(): Command {
   command.action(async () => {
     const config = configFrom(command, FLAGS);
     try {
-      await runStore(config);
+      // Runs until SIGTERM/SIGINT; after the drain, one summary line on stdout and exit 0.
+      const s = await runStore(config);
+      process.stdout.write(`${formatRoleSummary('store', `stored in ${s.store}`, s)}\n`);
       process.exit(0);
     } catch (e) {
       logger('store').error((e as Error).message);

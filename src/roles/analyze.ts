@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { ScoredPost } from '../contract/index.js';
 import { postCodec, scoredPostCodec } from '../kafka/codec.js';
-import { awaitPipeline, closeAll, startKafkaRole } from '../kafka/role-support.js';
+import { awaitPipeline, closeAll, startKafkaRole, type RoleSummary } from '../kafka/role-support.js';
 import type { Sink, Source, Transform } from '../pipeline/component.js';
 import { runPipeline } from '../pipeline/runner.js';
 import { KafkaSink } from '../sinks/kafka/kafka-sink.js';
@@ -13,12 +13,17 @@ import { onShutdownSignal, startRoleHttp, watchQueues } from './lifecycle.js';
 
 const log = logger('analyze');
 
+export interface AnalyzeSummary extends RoleSummary {
+  readonly topic: string;
+}
+
 /**
  * `crowdpulse analyze`: a member of the analyze consumer group (replicas share the raw topic's
  * partitions) → sentiment on the worker pool → the scored-posts topic. Offsets of a batch are
- * committed once its scored posts are acknowledged by the broker. Runs until SIGTERM.
+ * committed once its scored posts are acknowledged by the broker. Runs until SIGTERM, then drains
+ * and returns what it did.
  */
-export async function runAnalyze(config: Config): Promise<void> {
+export async function runAnalyze(config: Config): Promise<AnalyzeSummary> {
   const http = await startRoleHttp('analyze', config);
   let base: Awaited<ReturnType<typeof startKafkaRole>> | undefined;
   let sentiment: Awaited<ReturnType<typeof buildSentimentTransform>> | undefined;
@@ -36,9 +41,11 @@ export async function runAnalyze(config: Config): Promise<void> {
     const consumer = source;
     registerReadiness('kafka.consumer', () => consumer.ready);
     registerReadiness('kafka.producer', () => producer.brokerUp);
-    const sink: Sink<ScoredPost> = new KafkaSink(producer, config.kafka.scoredTopic, scoredPostCodec(config.kafka.encoding), false);
+    const sink: Sink<ScoredPost> = new KafkaSink(producer, config.kafka.scoredTopic, scoredPostCodec(config.kafka.encoding), false, { deadLetters, stage: 'analyze', limits: config.limits });
 
     let stopped = false;
+    let scored = 0;
+    const started = performance.now();
     const pipeline = runPipeline({
       source: source as Source<unknown>,
       transforms: [{
@@ -50,6 +57,9 @@ export async function runAnalyze(config: Config): Promise<void> {
         },
       }],
       sink: { sink: sink as Sink<unknown>, options: { concurrency: 4, queueCapacity: config.pipeline.queueCapacity } },
+      onStored: (items) => {
+        scored += items.length;
+      },
     });
     const stopWatching = watchQueues(pipeline.queues);
     const stopSignals = onShutdownSignal(() => {
@@ -63,6 +73,9 @@ export async function runAnalyze(config: Config): Promise<void> {
       stopWatching();
       stopSignals();
     }
+    const seconds = (performance.now() - started) / 1000;
+    log.info('analyze finished', { scored, deadLetters: deadLetters.total, seconds: seconds.toFixed(1) });
+    return { count: scored, deadLetters: deadLetters.byCode, seconds, topic: config.kafka.scoredTopic };
   } finally {
     await closeAll([
       ['consumer', source ? () => (source as KafkaSource<unknown>).close() : undefined],

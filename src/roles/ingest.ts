@@ -37,7 +37,8 @@ export async function runIngest(config: Config): Promise<IngestSummary> {
     const built = buildSource(config, deadLetters);
     if (!built.ok) throw built.error;
     source = built.value;
-    const sink: Sink<Post> = new KafkaSink(producer, config.kafka.rawTopic, postCodec(config.kafka.encoding), false);
+    // A post whose record is larger than limits.maxMessageBytes becomes an oversized dead letter.
+    const sink: Sink<Post> = new KafkaSink(producer, config.kafka.rawTopic, postCodec(config.kafka.encoding), false, { deadLetters, stage: 'ingest', limits: config.limits });
     registerReadiness('kafka.producer', () => producer.brokerUp);
 
     let produced = 0;
