@@ -61,7 +61,11 @@ export function buildIngestRoutes(config: Config): Result<RouteHandler[], Error>
 export function buildSink(config: Config, deadLetters: DeadLetterSink): Result<Sink<ScoredPost>, Error> {
   switch (config.sink.kind) {
     case 'sqlite':
-      return ok(new SqliteStore(config.sqlite.path));
+      try {
+        return ok(new SqliteStore(config.sqlite.path));
+      } catch (e) {
+        return err(new Error(`sqlite.path = ${JSON.stringify(config.sqlite.path)} (--db, CROWDPULSE_SQLITE_PATH): cannot open the store: ${(e as Error).message}`));
+      }
     case 'influxdb':
       return ok(buildInfluxSink(config.influxdb, deadLetters));
     default:

@@ -91,3 +91,15 @@ test('#11.13 and #11.8 a missing InfluxDB database: every post dead-lettered, ru
   assert.match(r.stdout, /dead letters\s+20 \(sink_rejected: 20\)/);
   assert.match(r.stdout, /per-topic table unavailable: the store could not be read back \(.+\)/);
 });
+
+test('#11.6 a store path that cannot be opened (a directory, a path under a file) is one line naming sqlite.path', async () => {
+  const folder = join(dir, 'db-folder');
+  mkdirSync(folder);
+  for (const db of [folder, '/dev/null/x.db']) {
+    const r = await crowdpulse(['run', '--input', FIXTURES, '--db', db, '--port', '0', '--limit', '10'], { CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead-db.ndjson') }, 60_000);
+    assert.equal(r.code, 1, r.stderr);
+    const errors = errorLines(r.stderr).filter((l) => / ERROR /.test(l));
+    assert.equal(errors.length, 1, r.stderr);
+    assert.match(errors[0] ?? '', /sqlite\.path/);
+  }
+});
