@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonNegativeInt, positiveInt } from '../types.js';
+import { httpUrl, nonNegativeInt, positiveInt } from '../types.js';
 
 /**
  * The InfluxDB store (sink.kind = influxdb) and its queries. Works with InfluxDB 1.8 (v2-compatible
@@ -7,7 +7,7 @@ import { nonNegativeInt, positiveInt } from '../types.js';
  * (bucket name, org, API token). Env: CROWDPULSE_INFLUXDB_URL, CROWDPULSE_INFLUXDB_BUCKET, ...
  */
 export const influxdbSection = z.object({
-  url: z.url().default('http://127.0.0.1:18086'),
+  url: httpUrl.default('http://127.0.0.1:18086'),
   /** 2.x: the organisation name or id; 1.8: "-". */
   org: z.string().default('-'),
   /** 2.x: the bucket; 1.8: "database/retention-policy" (the database must exist). */

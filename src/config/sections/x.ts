@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { flag, nonNegativeInt, positiveInt } from '../types.js';
+import { flag, httpUrl, nonNegativeInt, positiveInt } from '../types.js';
 
 /**
  * The X API v2 filtered stream (source.kind = x), its rules file, the post-budget governor and the
@@ -9,7 +9,7 @@ import { flag, nonNegativeInt, positiveInt } from '../types.js';
  */
 export const xSection = z.object({
   /** https://api.x.com, or an emulator's URL (crowdpulse emulate). */
-  apiUrl: z.url().default('https://api.x.com'),
+  apiUrl: httpUrl.default('https://api.x.com'),
   bearerTokenFile: z.string().default(''),
   /** YAML file of {value, tag} rules synced by `crowdpulse rules sync` (and at start when syncRulesOnStart). */
   rulesFile: z.string().default('rules.yaml'),
