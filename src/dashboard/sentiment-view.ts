@@ -29,6 +29,11 @@ export interface SeriesPoint {
   readonly shares: Readonly<Record<Label, number>>;
 }
 
+/** Rows of the per-topic table at most: a store may hold 200,000 topics, the page shows the biggest. */
+export const MAX_SUMMARIES = 50;
+/** Topics charted at once at most, whether asked for by name or taken by volume. */
+export const MAX_CHARTED = 50;
+
 export interface SentimentView {
   /** Newest stored post's time; null when the store is empty. */
   readonly dataEnd: string | null;
@@ -36,47 +41,64 @@ export interface SentimentView {
   readonly from: string | null;
   readonly to: string | null;
   readonly bucketSeconds: number;
-  /** Per-topic totals over the range, by volume (desc): every topic, not only the charted ones. */
+  /** Per-topic totals over the range, by volume (desc): the top MAX_SUMMARIES, not only the charted ones. */
   readonly summaries: readonly TopicSummary[];
+  /** The range holds more topics than `summaries` lists. */
+  readonly moreTopics: boolean;
   /** Charted topics, each with its buckets in time order (buckets with no posts are absent). */
   readonly series: readonly { readonly topic: string; readonly points: readonly SeriesPoint[] }[];
 }
 
+const EMPTY_VIEW: SentimentView = { dataEnd: null, from: null, to: null, bucketSeconds: 0, summaries: [], moreTopics: false, series: [] };
+
+const timeOf = (iso: string | undefined): number => (iso === undefined ? NaN : Date.parse(iso));
+
 /**
  * What the dashboard shows, read through the store's query interface: the range ends at the newest
  * stored post (so a replay of old posts is shown as well as a live stream), bucketed to at most
- * `points` buckets.
+ * `points` buckets. Every read returns a bounded list (the newest and the oldest topic, the top
+ * topics, the charted topics' buckets): however many topics the store holds (it still aggregates
+ * them all), the view and its JSON stay small, and no array of every topic is ever built here.
  */
 export async function sentimentView(query: SentimentQuery, request: SentimentViewRequest): Promise<SentimentView> {
-  const everything = await query.topics();
-  const lastTimes = everything.map((t) => (t.lastAt ? Date.parse(t.lastAt) : NaN)).filter(Number.isFinite);
-  const firstTimes = everything.map((t) => (t.firstAt ? Date.parse(t.firstAt) : NaN)).filter(Number.isFinite);
-  if (lastTimes.length === 0) {
-    return { dataEnd: null, from: null, to: null, bucketSeconds: 0, summaries: [], series: [] };
+  const [newest] = await query.topics({ order: 'newest', limit: 1 });
+  const dataEnd = timeOf(newest?.lastAt);
+  if (!Number.isFinite(dataEnd)) return EMPTY_VIEW;
+  let dataStart = dataEnd;
+  if (request.window === 'all') {
+    const [oldest] = await query.topics({ order: 'oldest', limit: 1 });
+    const first = timeOf(oldest?.firstAt);
+    if (Number.isFinite(first) && first < dataEnd) dataStart = first;
   }
-  const dataEnd = Math.max(...lastTimes);
-  const dataStart = Math.min(...firstTimes);
   const spanMs = request.window === 'all' ? dataEnd - dataStart + 1 : request.window * 1000;
   const bucketSeconds = chooseBucketSeconds(spanMs / 1000, request.points);
   const width = bucketSeconds * 1000;
   const to = (Math.floor(dataEnd / width) + 1) * width;
   const from = request.window === 'all' ? Math.floor(dataStart / width) * width : Math.max(0, to - Math.ceil(spanMs / width) * width);
   const range = { from: new Date(from), to: new Date(to) };
-  const summaries = await query.topics(range);
-  const charted = request.topics && request.topics.length > 0
-    ? request.topics.filter((t) => summaries.some((s) => s.topic === t))
-    : summaries.slice(0, request.top).map((s) => s.topic);
+  // One more than shown: tells whether there are more, without counting them all.
+  const listed = await query.topics({ ...range, limit: MAX_SUMMARIES + 1 });
+  const summaries = listed.slice(0, MAX_SUMMARIES);
+  const charted = await chartedTopics(query, range, summaries, request);
   const buckets = charted.length === 0 ? [] : await query.buckets({ ...range, topics: charted, bucketSeconds });
-  const series = charted.map((topic) => ({
-    topic,
-    points: buckets.filter((b) => b.topic === topic).map((b) => ({ t: b.bucketStart, count: b.count, meanScore: b.meanScore, shares: b.shares })),
-  }));
+  const pointsByTopic = new Map<string, SeriesPoint[]>(charted.map((topic) => [topic, []]));
+  for (const b of buckets) pointsByTopic.get(b.topic)?.push({ t: b.bucketStart, count: b.count, meanScore: b.meanScore, shares: b.shares });
   return {
     dataEnd: new Date(dataEnd).toISOString(),
     from: range.from.toISOString(),
     to: range.to.toISOString(),
     bucketSeconds,
     summaries,
-    series,
+    moreTopics: listed.length > MAX_SUMMARIES,
+    series: charted.map((topic) => ({ topic, points: pointsByTopic.get(topic) ?? [] })),
   };
+}
+
+/** The topics asked for that have posts in the range (first MAX_CHARTED, in the order asked), or the `top` by volume. */
+async function chartedTopics(query: SentimentQuery, range: { from: Date; to: Date }, summaries: readonly TopicSummary[], request: SentimentViewRequest): Promise<string[]> {
+  if (!request.topics || request.topics.length === 0) return summaries.slice(0, Math.min(request.top, MAX_CHARTED)).map((s) => s.topic);
+  const asked = Array.from(new Set(request.topics)).slice(0, MAX_CHARTED);
+  // Asked by name: a topic outside the top summaries is still charted when it has posts.
+  const present = new Set((await query.topics({ ...range, topics: asked, limit: MAX_CHARTED })).map((s) => s.topic));
+  return asked.filter((t) => present.has(t));
 }

@@ -12,7 +12,7 @@ import type { InfluxdbConfig } from '../config/sections/influxdb.js';
 import { endpointOf } from '../sinks/influxdb/index.js';
 import { decodeTagValue, storedTagValue } from '../sinks/influxdb/line-protocol.js';
 import { InfluxHttp } from '../sinks/influxdb/transport.js';
-import type { SentimentBucket, SentimentQuery, TimeRange, TopicSummary } from './sentiment-query.js';
+import type { SentimentBucket, SentimentQuery, TimeRange, TopicOrder, TopicsRequest, TopicSummary } from './sentiment-query.js';
 
 const EPOCH = new Date(0);
 /** Flux's largest time; "no end" must include posts dated in the future (replays). */
@@ -35,6 +35,15 @@ const isoMs = (rfc3339: string): string => new Date(Date.parse(rfc3339)).toISOSt
 
 type Row = Record<string, unknown>;
 
+/** Code-unit order, as SQLite's BINARY collation. */
+const compare = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+/** The same orders as the SQLite store's ORDER BY (ISO instants in UTC compare as strings). */
+const TOPIC_ORDER: ReadonlyMap<TopicOrder, (x: TopicSummary, y: TopicSummary) => number> = new Map([
+  ['count', (x, y) => y.count - x.count || compare(x.topic, y.topic)],
+  ['newest', (x, y) => compare(y.lastAt ?? '', x.lastAt ?? '') || compare(x.topic, y.topic)],
+  ['oldest', (x, y) => compare(x.firstAt ?? '\uffff', y.firstAt ?? '\uffff') || compare(x.topic, y.topic)],
+]);
+
 export class InfluxQuery implements SentimentQuery {
   readonly #http: InfluxHttp;
   readonly #api: QueryApi;
@@ -46,6 +55,11 @@ export class InfluxQuery implements SentimentQuery {
 
   #rows(query: ParameterizedQuery): Promise<Row[]> {
     return this.#api.collectRows<Row>(query, (values, meta) => meta.toObject(values));
+  }
+
+  /** Rows one at a time, for answers with a row per topic: a store may hold 200,000 topics. */
+  async *#eachRow(query: ParameterizedQuery): AsyncGenerator<Row> {
+    for await (const { values, tableMeta } of this.#api.iterateRows(query)) yield tableMeta.toObject(values);
   }
 
   /** from |> range |> filter(measurement, field[, topics]) for one field. */
@@ -85,14 +99,14 @@ data |> sum() |> yield(name: "sum")`);
       .map(({ topic, bucket, a }) => ({ topic, bucketStart: new Date(bucket).toISOString(), count: a.count, meanScore: a.count === 0 ? 0 : a.sum / a.count, shares: sharesOf(a) }));
   }
 
-  async topics(range?: TimeRange): Promise<TopicSummary[]> {
-    const rows = await this.#rows(flux`data = ${this.#base('score', range)}
+  async topics(request?: TopicsRequest): Promise<TopicSummary[]> {
+    const rows = this.#eachRow(flux`data = ${this.#base('score', request)}
 data |> group(columns: ["topic", "label"]) |> count() |> yield(name: "count")
 data |> group(columns: ["topic", "label"]) |> sum() |> yield(name: "sum")
 data |> first() |> yield(name: "first")
 data |> last() |> yield(name: "last")`);
     const acc = new Map<string, { a: Acc; first?: number; last?: number }>();
-    for (const r of rows) {
+    for await (const r of rows) {
       const topic = decodeTagValue(r.topic as string | undefined);
       let entry = acc.get(topic);
       if (!entry) acc.set(topic, (entry = { a: newAcc() }));
@@ -105,16 +119,16 @@ data |> last() |> yield(name: "last")`);
         add(entry.a, r);
       }
     }
-    return [...acc.entries()]
-      .map(([topic, { a, first, last }]) => ({
-        topic,
-        count: a.count,
-        meanScore: a.count === 0 ? 0 : a.sum / a.count,
-        shares: sharesOf(a),
-        firstAt: first === undefined ? undefined : isoMs(new Date(first).toISOString()),
-        lastAt: last === undefined ? undefined : isoMs(new Date(last).toISOString()),
-      }))
-      .sort((x, y) => y.count - x.count || (x.topic < y.topic ? -1 : x.topic > y.topic ? 1 : 0));
+    const summaries = Array.from(acc, ([topic, { a, first, last }]): TopicSummary => ({
+      topic,
+      count: a.count,
+      meanScore: a.count === 0 ? 0 : a.sum / a.count,
+      shares: sharesOf(a),
+      firstAt: first === undefined ? undefined : isoMs(new Date(first).toISOString()),
+      lastAt: last === undefined ? undefined : isoMs(new Date(last).toISOString()),
+    }));
+    summaries.sort(TOPIC_ORDER.get(request?.order ?? 'count') ?? TOPIC_ORDER.get('count'));
+    return request?.limit === undefined ? summaries : summaries.slice(0, Math.max(0, Math.floor(request.limit)));
   }
 
   async integrity(): Promise<{ rowsPerTopic: ReadonlyMap<string, number>; distinctPosts: number; duplicateKeys: number }> {

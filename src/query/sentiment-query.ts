@@ -30,6 +30,19 @@ export interface TimeRange {
   readonly topics?: readonly string[];
 }
 
+/** Which topics topics() lists first: most posts, newest last post, or oldest first post. Ties go by topic. */
+export type TopicOrder = 'count' | 'newest' | 'oldest';
+
+export interface TopicsRequest extends TimeRange {
+  /**
+   * Most summaries returned; none = every topic. The store cuts the list, so a reader that wants the
+   * top N of a store holding 200,000 topics never holds all of them.
+   */
+  readonly limit?: number;
+  /** Default: count. */
+  readonly order?: TopicOrder;
+}
+
 /**
  * What the run summary, the dashboard and the bench read. The embedded SQLite store and the
  * InfluxDB store both implement it, so everything above works on either.
@@ -37,8 +50,8 @@ export interface TimeRange {
 export interface SentimentQuery {
   /** Per-topic buckets of `bucketSeconds`, ordered by topic then time. */
   buckets(range: TimeRange & { readonly bucketSeconds: number }): Promise<SentimentBucket[]>;
-  /** One summary per topic, ordered by count (desc). */
-  topics(range?: TimeRange): Promise<TopicSummary[]>;
+  /** One summary per topic, ordered by count (desc) unless `order` says otherwise, at most `limit`. */
+  topics(request?: TopicsRequest): Promise<TopicSummary[]>;
   /** Stored (post, topic) pairs per topic, and rows that share a (post, topic) key (must be 0). */
   integrity(): Promise<{ readonly rowsPerTopic: ReadonlyMap<string, number>; readonly distinctPosts: number; readonly duplicateKeys: number }>;
   close(): Promise<void>;
