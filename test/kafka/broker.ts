@@ -6,7 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { kafkaSection, type KafkaConfig } from '../../src/config/sections/kafka.js';
-import { AdminClient, KafkaConsumer, type Message } from '../../src/kafka/rdkafka.js';
+import { AdminClient, KafkaConsumer, Producer, type Message } from '../../src/kafka/rdkafka.js';
 
 const run = promisify(execFile);
 export const SCRIPT = new URL('../../scripts/kafka.sh', import.meta.url).pathname;
@@ -100,4 +100,19 @@ export async function readTopic(topic: string, expected: number, timeoutMs = 300
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   }
   return out;
+}
+
+/** Messages a topic holds (sum over its partitions of high − low watermark), from the broker. */
+export async function topicMessageCount(topic: string, partitions: number): Promise<number> {
+  const client = new Producer({ 'metadata.broker.list': BOOTSTRAP } as never);
+  await new Promise<void>((resolve, reject) => client.connect({ timeout: 10000 }, (e) => (e ? reject(e) : resolve())));
+  try {
+    let n = 0;
+    for (let p = 0; p < partitions; p++) {
+      n += await new Promise<number>((resolve, reject) => client.queryWatermarkOffsets(topic, p, 10000, (e, w) => (e ? reject(e) : resolve(w.highOffset - w.lowOffset))));
+    }
+    return n;
+  } finally {
+    await new Promise<void>((resolve) => client.disconnect(() => resolve()));
+  }
 }

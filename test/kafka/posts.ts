@@ -1,4 +1,4 @@
-import type { Post } from '../../src/contract/index.js';
+import { labelOf, scoreOf, type Post, type ScoredPost } from '../../src/contract/index.js';
 
 /** Distinct valid posts (contract v1) for transport tests. */
 export function makePosts(n: number, start = 0): Post[] {
@@ -13,5 +13,18 @@ export function makePosts(n: number, start = 0): Post[] {
       topics: k % 7 === 0 ? [topics[k % 4]!, topics[(k + 1) % 4]!] : [topics[k % 4]!],
       ingestedAt: Date.UTC(2026, 10, 1) + k * 1000 + 5,
     };
+  });
+}
+
+/** One line of a replay file: an X API v2 filtered-stream message. */
+export function streamLine(id: string, text: string, tag = 'topic'): string {
+  return JSON.stringify({ data: { id, text, created_at: '2026-11-03T06:00:00.000Z', lang: 'en' }, matching_rules: [{ id: '1', tag }] });
+}
+
+/** Distinct valid scored posts (contract v1), as analyze produces them. */
+export function makeScoredPosts(n: number, start = 0): ScoredPost[] {
+  return makePosts(n, start).map((p, i) => {
+    const probs = { neg: 0.1 + (i % 100) / 1000, neu: 0.3, pos: 0.6 - (i % 100) / 1000 };
+    return { id: p.id, createdAt: p.createdAt, topics: p.topics, lang: p.lang, label: labelOf(probs), probs, score: scoreOf(probs), model: 'm1', flags: [], ingestedAt: p.ingestedAt, analyzedAt: p.ingestedAt + 7 };
   });
 }

@@ -23,6 +23,8 @@ export interface RoleProcess {
   readonly url: Promise<string>;
   /** Exit code (or signal name) once it exited. */
   readonly exited: Promise<number | string>;
+  /** Everything it wrote to stdout so far (the role's summary line; logs go to stderr). */
+  stdout(): string;
   kill(signal: NodeJS.Signals): void;
 }
 
@@ -53,12 +55,16 @@ export function startRole(name: string, args: readonly string[], env: Record<str
     if (m?.[1]) resolveUrl(m[1]);
     if (seen.length > 1 << 16) seen = seen.slice(-4096);
   });
-  child.stdout?.on('data', (chunk: Buffer) => out.write(chunk));
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out.write(chunk);
+    stdout += chunk.toString('utf8');
+  });
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => {
     out.end();
     resolve(code ?? signal ?? 'unknown');
   }));
-  return { name, child, log, url, exited, kill: (signal) => child.kill(signal) };
+  return { name, child, log, url, exited, stdout: () => stdout, kill: (signal) => child.kill(signal) };
 }
 
 /** The (post id, topic) pairs the first `limit` fixture lines should produce, as "id\ttopic" strings. */
@@ -71,7 +77,8 @@ export function expectedPairs(limit: number): Set<string> {
     if (end < 0) end = bytes.length;
     const line = bytes.subarray(start, end);
     start = end + 1;
-    const r = postFromStreamBytes(line, 0);
+    // Ingested now: created_at is checked against the ingestion time (at most 24 h after it).
+    const r = postFromStreamBytes(line, Date.now());
     if (r.ok) for (const t of r.value.topics) pairs.add(`${r.value.id}\t${t}`);
   }
   return pairs;
