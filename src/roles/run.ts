@@ -107,14 +107,17 @@ export async function runAllInOne(config: Config, options: RunOptions = {}): Pro
   }
 }
 
-/** The per-topic table of the summary; when the store cannot be read, the reason instead of a crash. */
+/**
+ * The per-topic totals for the summary (every topic: the summary shows the busiest and counts the
+ * rest); when the store cannot be read back, the reason instead of a crash.
+ */
 async function readTopics(config: Config): Promise<{ ok: true; topics: readonly TopicSummary[] } | { ok: false; error: string }> {
   const query = buildQuery(config);
   if (!query.ok) return { ok: false, error: query.error.message };
   try {
     const timeout = AbortSignal.timeout(SUMMARY_QUERY_TIMEOUT_MS);
     const timedOut = new Promise<never>((_, reject) => timeout.addEventListener('abort', () => reject(new Error(`no answer within ${SUMMARY_QUERY_TIMEOUT_MS} ms`)), { once: true }));
-    return { ok: true, topics: await Promise.race([query.value.topics({ limit: SUMMARY_TOPICS }), timedOut]) };
+    return { ok: true, topics: await Promise.race([query.value.topics(), timedOut]) };
   } catch (e) {
     log.warn('the store could not be read back for the summary', { error: (e as Error).message });
     return { ok: false, error: (e as Error).message };
@@ -123,6 +126,4 @@ async function readTopics(config: Config): Promise<{ ok: true; topics: readonly 
   }
 }
 
-/** Topics the summary's table lists (the busiest first); the store holds them all. */
-const SUMMARY_TOPICS = 50;
 const SUMMARY_QUERY_TIMEOUT_MS = 10_000;
