@@ -1,6 +1,11 @@
 import { err, type Result } from '../contract/index.js';
 import type { SentimentQuery } from '../query/sentiment-query.js';
 
+/** The store cannot be opened yet (SQLite: the file does not exist until the first write). */
+export class StoreNotReadyError extends Error {
+  readonly code = 'CP_STORE_NOT_READY';
+}
+
 /**
  * A SentimentQuery opened on first use (and retried on the next call while opening fails): the run
  * role mounts the dashboard before its store has created the database file.
@@ -16,7 +21,7 @@ export function lazyQuery(open: () => Result<SentimentQuery, Error>): SentimentQ
       // A store may throw while opening (SQLite: the file does not exist yet).
       result = err(e as Error);
     }
-    if (!result.ok) throw new Error(`store not readable yet: ${result.error.message}`);
+    if (!result.ok) throw new StoreNotReadyError(`store not readable yet: ${result.error.message}`);
     opened = result.value;
     return opened;
   };

@@ -8,6 +8,10 @@ import type { RuleView } from './rules-file.js';
 import { parsePrometheusText, samplesOfRegistry, type Sample } from './samples.js';
 import { sentimentView } from './sentiment-view.js';
 import { staticFile } from './static-files.js';
+import { StoreNotReadyError } from './lazy-query.js';
+import { logger } from '../telemetry/log.js';
+
+const log = logger('dashboard');
 
 export interface DashboardExtras {
   /** The rules the stream follows, when this process knows them. */
@@ -119,8 +123,14 @@ export function dashboardRoutes(query: SentimentQuery, extras: DashboardExtras =
         if (await api(path.slice(API.length), url.searchParams, res)) return true;
         sendJson(res, 404, { error: `no such endpoint: ${path}` });
       } catch (e) {
-        if (e instanceof BadRequest) sendJson(res, 400, { error: e.message });
-        else sendJson(res, 503, { error: (e as Error).message });
+        if (e instanceof BadRequest) {
+          sendJson(res, 400, { error: e.message });
+        } else {
+          // The details (paths, server messages) go to the log, not to whoever asked.
+          log.warn('dashboard API could not read the store', { path, error: (e as Error).message });
+          if (e instanceof StoreNotReadyError) sendJson(res, 503, { error: 'store not readable yet (it appears with the first stored post)', code: e.code });
+          else sendJson(res, 503, { error: 'the store could not be read', code: 'CP_STORE_UNAVAILABLE' });
+        }
       }
       return true;
     }
