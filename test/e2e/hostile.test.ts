@@ -45,7 +45,7 @@ function sqliteRows(db: string): Set<string> {
 
 const deadCount = corpus.filter((l) => l.expect.kind === 'dead').length;
 
-test('#11 hostile corpus, embedded with SQLite: every line stored or dead-lettered exactly once; a rerun changes nothing', async () => {
+test('#11 hostile corpus, embedded with SQLite: every line stored or dead-lettered exactly once; #11.12 a rerun adds no row and no dead letter', async () => {
   const db = join(dir, 'hostile.db');
   const deadLetters = join(dir, 'dead-sqlite.ndjson');
   const env = { CROWDPULSE_DEAD_LETTER_PATH: deadLetters };

@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, statSync, type WriteStream } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { deadLetterKey, err, ok, type DeadLetter, type Result } from '../../contract/index.js';
@@ -53,13 +53,15 @@ export class FileDeadLetterSink implements DeadLetterSink {
     try {
       if (existsSync(path) && !statSync(path).isFile()) return problem('is not a regular file');
       mkdirSync(dirname(path), { recursive: true });
-      fd = openSync(path, 'a');
+      fd = openSync(path, 'a+');
     } catch (e) {
       return problem(`cannot be opened for appending (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
     let keys: Set<string>;
     try {
       keys = await keysIn(path);
+      // A line cut by a crash mid-write: end it, so that the next letter starts a line of its own.
+      if (!endsWithNewline(fd)) writeSync(fd, '\n');
     } catch (e) {
       closeSync(fd);
       return problem(`cannot be read (${(e as Error).message})`);
@@ -103,6 +105,14 @@ export class FileDeadLetterSink implements DeadLetterSink {
     await new Promise<void>((resolve) => this.#out.end(() => resolve()));
     if (this.#failure) throw this.#failure;
   }
+}
+
+function endsWithNewline(fd: number): boolean {
+  const size = fstatSync(fd).size;
+  if (size === 0) return true;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] === 0x0a;
 }
 
 /** Keys of the letters a dead-letter file holds (lines of earlier versions without a key get theirs computed). */
