@@ -10,7 +10,8 @@ import { streamConnected } from '../../src/x/metrics.js';
 import { createXClient } from '../../src/x/client.js';
 import { CredentialError } from '../../src/x/credentials.js';
 import { syncRules } from '../../src/x/rules.js';
-import { clientFor, MemoryDeadLetters, startEmulator, TOKEN, until } from './helpers.js';
+import { parseRecorded } from '../../src/emulator/recorded-posts.js';
+import { clientFor, MemoryDeadLetters, startEmulator, syntheticPosts, TOKEN, until } from './helpers.js';
 
 interface Running {
   emu: XEmulator;
@@ -85,6 +86,19 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
     assert.deepEqual(byText.get('the weather is lovely'), ['mood']);
     for (const p of r.posts) assert.notEqual(p.lang, 'und', 'tweet.fields=lang was requested and served');
     assert.equal(r.dead.letters.length, 0);
+  });
+
+  it('#11.1 #11.9 an oversized message on the stream is dead-lettered (first bytes, length, sha256) and the stream goes on', async () => {
+    const huge = parseRecorded(JSON.stringify({ data: { id: '1999999', text: `bitcoin ${'to the moon '.repeat(200_000)}`, lang: 'en', created_at: '2026-01-01T00:00:30.000Z' } }))!;
+    const r = await start({ emu: { posts: [...syntheticPosts(4), huge, ...syntheticPosts(9).slice(4)] } });
+    await until(() => r.dead.letters.length >= 1 && r.posts.some((p) => p.text === '#ai and bitcoin together'), 10_000, 'the oversized message and the posts after it');
+    const letter = r.dead.letters[0]!;
+    assert.equal(letter.code, 'oversized');
+    assert.equal(letter.origin, 'x-stream');
+    assert.equal(letter.original.length, 4096);
+    assert.ok((letter.truncated?.length ?? 0) > 2_000_000);
+    assert.match(letter.truncated?.sha256 ?? '', /^[0-9a-f]{64}$/);
+    assert.ok(!r.posts.some((p) => p.id === '1999999'));
   });
 
   it('a gzip-compressed stream (X compresses when asked) is framed the same, UTF-8 intact', async () => {
