@@ -78,6 +78,8 @@ test(`InfluxDB down for ${OUTAGE_MS / 1000} s mid-stream: backpressure, bounded 
   const retriesBefore = await retries();
   const down = influxScript('down', ENV);
   assert.equal(down.status, 0, down.output);
+  // A write that was in flight while the server shut down may still have been answered: settle first.
+  await sleep(1000);
   const atDown = { produced: source.produced, acked: source.acked, heap: process.memoryUsage().heapUsed };
   let maxHeap = atDown.heap;
   let maxBuffered = 0;
