@@ -3,7 +3,7 @@ import { runAnalyze } from '../roles/analyze.js';
 import { logger } from '../telemetry/log.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
 import { KAFKA_FLAG } from '../kafka/cli-flags.js';
-import { formatRoleSummary } from '../kafka/role-support.js';
+import { formatRoleSummary } from '../roles/summary.js';
 
 const FLAGS = [FLAG.model, FLAG.threads, FLAG.maxBatch, FLAG.port, KAFKA_FLAG.brokers, KAFKA_FLAG.encoding, KAFKA_FLAG.compression];
 

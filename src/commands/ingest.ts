@@ -3,7 +3,7 @@ import { runIngest } from '../roles/ingest.js';
 import { logger } from '../telemetry/log.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
 import { KAFKA_FLAG } from '../kafka/cli-flags.js';
-import { formatRoleSummary } from '../kafka/role-support.js';
+import { formatRoleSummary } from '../roles/summary.js';
 
 const FLAGS = [FLAG.input, FLAG.mode, FLAG.rate, FLAG.speed, FLAG.limit, FLAG.source, FLAG.port, KAFKA_FLAG.brokers, KAFKA_FLAG.encoding, KAFKA_FLAG.compression];
 
@@ -16,7 +16,7 @@ export function ingestCommand(): Command {
     try {
       const s = await runIngest(config);
       // e.g. "ingest: 300 posts produced to crowdpulse.posts.raw, 2 dead letters (oversized: 2), 1.20 s"
-      process.stdout.write(`${formatRoleSummary('ingest', `produced to ${s.topic}`, { count: s.produced, deadLetters: s.deadLetters, seconds: s.seconds })}\n`);
+      process.stdout.write(`${formatRoleSummary('ingest', `produced to ${s.topic}`, s)}\n`);
       process.exit(0);
     } catch (e) {
       logger('ingest').error((e as Error).message);

@@ -3,7 +3,7 @@ import { runStore } from '../roles/store.js';
 import { logger } from '../telemetry/log.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
 import { KAFKA_FLAG } from '../kafka/cli-flags.js';
-import { formatRoleSummary } from '../kafka/role-support.js';
+import { formatRoleSummary } from '../roles/summary.js';
 
 const FLAGS = [FLAG.sink, FLAG.db, FLAG.port, KAFKA_FLAG.brokers];
 

@@ -1,17 +1,14 @@
 import type { Config } from '../config/schema.js';
-import type { ScoredPost } from '../contract/index.js';
 import { postCodec, scoredPostCodec } from '../kafka/codec.js';
-import { awaitPipeline, closeAll, startKafkaRole, type RoleSummary } from '../kafka/role-support.js';
-import type { Sink, Source, Transform } from '../pipeline/component.js';
-import { runPipeline } from '../pipeline/runner.js';
+import { pipeline } from '../pipeline/builder.js';
+import { TallyDeadLetterSink } from '../sinks/dead-letter/tally-dead-letter-sink.js';
 import { KafkaSink } from '../sinks/kafka/kafka-sink.js';
 import { KafkaSource } from '../sources/kafka/kafka-source.js';
 import { registerReadiness } from '../telemetry/health.js';
-import { logger } from '../telemetry/log.js';
-import { buildSentimentTransform } from './components.js';
-import { onShutdownSignal, startRoleHttp, watchQueues } from './lifecycle.js';
-
-const log = logger('analyze');
+import { buildSentimentTransform, producerStageOptions, sentimentStageOptions } from './components.js';
+import { openKafkaBase } from './kafka-base.js';
+import { runRole } from './runner.js';
+import type { RoleSummary } from './summary.js';
 
 export interface AnalyzeSummary extends RoleSummary {
   readonly topic: string;
@@ -24,64 +21,29 @@ export interface AnalyzeSummary extends RoleSummary {
  * and returns what it did.
  */
 export async function runAnalyze(config: Config): Promise<AnalyzeSummary> {
-  const http = await startRoleHttp('analyze', config);
-  let base: Awaited<ReturnType<typeof startKafkaRole>> | undefined;
-  let sentiment: Awaited<ReturnType<typeof buildSentimentTransform>> | undefined;
-  let source: KafkaSource<unknown> | undefined;
-  try {
-    base = await startKafkaRole(config, 'analyze');
-    const { producer, deadLetters } = base;
-    // The model first: a replica joins the group only when it can score.
-    sentiment = await buildSentimentTransform(config, deadLetters);
-    registerReadiness('model', () => true);
-    source = await KafkaSource.connect({
-      config: config.kafka, role: 'analyze', group: config.kafka.analyzeGroup, topic: config.kafka.rawTopic,
-      codec: postCodec(config.kafka.encoding), deadLetters, stage: 'analyze',
-    }) as KafkaSource<unknown>;
-    const consumer = source;
-    registerReadiness('kafka.consumer', () => consumer.ready);
-    registerReadiness('kafka.producer', () => producer.brokerUp);
-    const sink: Sink<ScoredPost> = new KafkaSink(producer, config.kafka.scoredTopic, scoredPostCodec(config.kafka.encoding), false, { deadLetters, stage: 'analyze', limits: config.limits });
-
-    let stopped = false;
-    let scored = 0;
-    const started = performance.now();
-    const pipeline = runPipeline({
-      source: source as Source<unknown>,
-      transforms: [{
-        transform: sentiment.transform as Transform<unknown, unknown>,
-        options: {
-          concurrency: sentiment.threads,
-          batching: { maxItems: sentiment.maxBatch, maxWaitMs: sentiment.maxWaitMs },
-          queueCapacity: config.pipeline.queueCapacity,
-        },
-      }],
-      sink: { sink: sink as Sink<unknown>, options: { concurrency: 4, queueCapacity: config.pipeline.queueCapacity } },
-      onStored: (items) => {
-        scored += items.length;
-      },
-    });
-    const stopWatching = watchQueues(pipeline.queues);
-    const stopSignals = onShutdownSignal(() => {
-      stopped = true;
-      pipeline.stop();
-    });
-    log.info('analyze running', { group: config.kafka.analyzeGroup, from: config.kafka.rawTopic, to: config.kafka.scoredTopic, model: sentiment.modelId, threads: sentiment.threads });
-    try {
-      await awaitPipeline(pipeline, () => stopped, config.kafka.drainTimeoutMs);
-    } finally {
-      stopWatching();
-      stopSignals();
-    }
-    const seconds = (performance.now() - started) / 1000;
-    log.info('analyze finished', { scored, deadLetters: deadLetters.total, seconds: seconds.toFixed(1) });
-    return { count: scored, deadLetters: deadLetters.byCode, seconds, topic: config.kafka.scoredTopic };
-  } finally {
-    await closeAll([
-      ['consumer', source ? () => (source as KafkaSource<unknown>).close() : undefined],
-      ['model pool', sentiment ? () => (sentiment as { transform: { close(): Promise<void> } }).transform.close() : undefined],
-      ['producer', base ? () => (base as { producer: { close(): Promise<void> } }).producer.close() : undefined],
-      ['http', http ? () => http.close() : undefined],
-    ]);
-  }
+  return runRole({
+    role: 'analyze',
+    config,
+    drainMs: config.kafka.drainTimeoutMs,
+    async wire(closer) {
+      const { producer, deadLetters } = await openKafkaBase(config, 'analyze', closer);
+      // The model first: a replica joins the group only when it can score.
+      const sentiment = closer.add('model pool', await buildSentimentTransform(config, deadLetters), (s) => s.transform.close());
+      registerReadiness('model', () => true);
+      const source = closer.add('consumer', await KafkaSource.connect({
+        config: config.kafka, role: 'analyze', group: config.kafka.analyzeGroup, topic: config.kafka.rawTopic,
+        codec: postCodec(config.kafka.encoding), deadLetters, stage: 'analyze',
+      }), (s) => s.close());
+      registerReadiness('kafka.consumer', () => source.ready);
+      const sinkDeadLetters = new TallyDeadLetterSink(deadLetters);
+      const sink = new KafkaSink(producer, config.kafka.scoredTopic, scoredPostCodec(config.kafka.encoding), false, { deadLetters: sinkDeadLetters, stage: 'analyze', limits: config.limits });
+      return {
+        pipeline: pipeline(source).through(sentiment.transform, sentimentStageOptions(config, sentiment)).to(sink, producerStageOptions(config)),
+        deadLetters,
+        sinkDeadLetters,
+        describe: { group: config.kafka.analyzeGroup, from: config.kafka.rawTopic, to: config.kafka.scoredTopic, model: sentiment.modelId, threads: sentiment.threads },
+      };
+    },
+    summarize: (o) => ({ count: o.delivered, deadLetters: o.deadLetters.byCode, seconds: o.seconds, topic: config.kafka.scoredTopic }),
+  });
 }

@@ -103,7 +103,21 @@ export function buildQuery(config: Config): Result<SentimentQuery, Error> {
 export function storeStageOptions(config: Config): StageOptions {
   return {
     concurrency: config.pipeline.sinkConcurrency,
-    batching: { maxItems: 2048, maxWaitMs: 10 },
+    batching: { maxItems: config.pipeline.storeBatchSize, maxWaitMs: config.pipeline.storeBatchWaitMs },
+    queueCapacity: config.pipeline.queueCapacity,
+  };
+}
+
+/** Stage options of a Kafka producer sink: batches produced at once, each acked by the broker on its own. */
+export function producerStageOptions(config: Config): StageOptions {
+  return { concurrency: config.kafka.produceConcurrency, queueCapacity: config.pipeline.queueCapacity };
+}
+
+/** Stage options of the sentiment transform: one batch per worker thread, batched dynamically. */
+export function sentimentStageOptions(config: Config, sentiment: SentimentStage): StageOptions {
+  return {
+    concurrency: sentiment.threads,
+    batching: { maxItems: sentiment.maxBatch, maxWaitMs: sentiment.maxWaitMs },
     queueCapacity: config.pipeline.queueCapacity,
   };
 }

@@ -1,14 +1,14 @@
 import type { Config } from '../config/schema.js';
-import type { Post, ScoredPost } from '../contract/index.js';
-import type { Sink, Source, Transform } from '../pipeline/component.js';
-import { runPipeline } from '../pipeline/runner.js';
+import { pipeline } from '../pipeline/builder.js';
 import type { TopicSummary } from '../query/sentiment-query.js';
+import type { CountingDeadLetterSink } from '../sinks/dead-letter/counting-dead-letter-sink.js';
+import { TallyDeadLetterSink } from '../sinks/dead-letter/tally-dead-letter-sink.js';
 import { registerReadiness } from '../telemetry/health.js';
 import type { RouteHandler } from '../telemetry/http-server.js';
 import { logger } from '../telemetry/log.js';
-import { buildDeadLetterSink, buildQuery, buildSentimentTransform, buildSink, buildSource, describeStore, storeStageOptions } from './components.js';
-import { awaitDrain, Closer, onShutdownSignal, startRoleHttp, watchQueues } from './lifecycle.js';
+import { buildDeadLetterSink, buildQuery, buildSentimentTransform, buildSink, buildSource, describeStore, sentimentStageOptions, storeStageOptions } from './components.js';
 import { progressReporter } from './progress.js';
+import { runRole } from './runner.js';
 import type { RunSummary } from './summary.js';
 
 const log = logger('run');
@@ -27,84 +27,62 @@ export interface RunOptions {
  * not be read back at the end (the summary then says why).
  */
 export async function runAllInOne(config: Config, options: RunOptions = {}): Promise<RunSummary> {
-  const closer = new Closer();
-  try {
-    // What can be refused is checked before the port opens, so a bad setting is one line and an exit.
-    const deadLetterSink = await buildDeadLetterSink(config);
-    if (!deadLetterSink.ok) throw deadLetterSink.error;
-    const deadLetters = closer.add('dead letters', deadLetterSink.value, (d) => d.close());
-    const http = closer.add('http', await startRoleHttp('run', config, options.routes), (h) => h?.close() ?? Promise.resolve());
-    const builtSource = buildSource(config, deadLetters);
-    if (!builtSource.ok) throw builtSource.error;
-    const source: Source<Post> = closer.add('source', builtSource.value, (s) => s.close());
-    const builtSink = buildSink(config, deadLetters);
-    if (!builtSink.ok) throw builtSink.error;
-    const sink: Sink<ScoredPost> = closer.add('sink', builtSink.value, (s) => s.close());
-    const sentiment = closer.add('model pool', await buildSentimentTransform(config, deadLetters), (s) => s.transform.close());
-    registerReadiness('model', () => true);
-
-    let acked = 0;
-    let stopped = false;
-    const started = performance.now();
-    const pipeline = runPipeline({
-      source: source as Source<unknown>,
-      transforms: [{
-        transform: sentiment.transform as Transform<unknown, unknown>,
-        options: {
-          concurrency: sentiment.threads,
-          batching: { maxItems: sentiment.maxBatch, maxWaitMs: sentiment.maxWaitMs },
-          queueCapacity: config.pipeline.queueCapacity,
-        },
-      }],
-      sink: { sink: sink as Sink<unknown>, options: storeStageOptions(config) },
-      onStored: (items) => {
-        acked += items.length;
-      },
-    });
-    registerReadiness('pipeline', () => true);
-    // Posts the sink dead-lettered (e.g. refused by InfluxDB) are in acked batches but not stored.
-    const stored = (): number => acked - (deadLetters.byStage.get('store') ?? 0);
-    const progress = progressReporter(config.log.progress, options.expectedPosts, config.log.intervalSeconds);
-    const tick = (): void => progress.update({ stored: stored(), deadLetters: deadLetters.total, queueDepths: pipeline.queues.map((q) => q.depth) });
-    const stopWatching = watchQueues(pipeline.queues, tick);
-    const stopSignals = onShutdownSignal(() => {
-      stopped = true;
-      pipeline.stop();
-    });
-    let end;
-    try {
-      end = await awaitDrain(pipeline, () => stopped, config.pipeline.drainTimeoutMs);
-    } finally {
-      stopWatching();
-      stopSignals();
-      tick();
-      progress.stop();
-    }
-    const seconds = (performance.now() - started) / 1000;
-    // Close the pipeline's components before reading the store back (the sink flushes on close).
-    await closer.closeAll();
-
-    const postsStored = stored();
-    const linesRead = source.messagesRead ?? postsStored + deadLetters.total;
-    const unfinished = linesRead - postsStored - deadLetters.total;
-    const topics = await readTopics(config);
-    return {
-      linesRead,
-      postsStored,
-      deadLetters: deadLetters.byCode,
-      unfinished,
-      interrupted: stopped ? (end === 'drain_timeout' ? 'drain_timeout' : 'signal') : undefined,
-      seconds,
-      modelId: sentiment.modelId,
-      topics: topics.ok ? topics.topics : [],
-      topicsError: topics.ok ? undefined : topics.error,
-      store: describeStore(config),
-      deadLetterPath: config.deadLetter.path,
-      metricsUrl: http?.url,
-    };
-  } finally {
-    await closer.closeAll();
-  }
+  let deadLetters: CountingDeadLetterSink | undefined;
+  let modelId = '';
+  return runRole({
+    role: 'run',
+    config,
+    ...(options.routes ? { routes: options.routes } : {}),
+    drainMs: config.pipeline.drainTimeoutMs,
+    // The dead-letter file is checked before the port opens: a bad path is one line and an exit.
+    async preflight(closer) {
+      const built = await buildDeadLetterSink(config);
+      if (!built.ok) throw built.error;
+      deadLetters = closer.add('dead letters', built.value, (d) => d.close());
+    },
+    async wire(closer) {
+      const letters = deadLetters as CountingDeadLetterSink;
+      const builtSource = buildSource(config, letters);
+      if (!builtSource.ok) throw builtSource.error;
+      const source = closer.add('source', builtSource.value, (s) => s.close());
+      // Posts the sink dead-lettered (e.g. refused by InfluxDB) are in acked batches but not stored.
+      const sinkDeadLetters = new TallyDeadLetterSink(letters);
+      const builtSink = buildSink(config, sinkDeadLetters);
+      if (!builtSink.ok) throw builtSink.error;
+      const sink = closer.add('sink', builtSink.value, (s) => s.close());
+      const sentiment = closer.add('model pool', await buildSentimentTransform(config, letters), (s) => s.transform.close());
+      modelId = sentiment.modelId;
+      registerReadiness('model', () => true);
+      const progress = progressReporter(config.log.progress, options.expectedPosts, config.log.intervalSeconds);
+      return {
+        pipeline: pipeline(source).through(sentiment.transform, sentimentStageOptions(config, sentiment)).to(sink, storeStageOptions(config)),
+        deadLetters: letters,
+        sinkDeadLetters,
+        describe: { source: config.source.kind, model: sentiment.modelId, sink: config.sink.kind },
+        onTick: (s) => progress.update({ stored: s.delivered, deadLetters: s.deadLetters, queueDepths: s.queueDepths }),
+        onEnd: () => progress.stop(),
+      };
+    },
+    async summarize(o) {
+      const dead = o.deadLetters.total;
+      const linesRead = o.messagesRead ?? o.delivered + dead;
+      const topics = await readTopics(config);
+      return {
+        linesRead,
+        postsStored: o.delivered,
+        deadLetters: o.deadLetters.byCode,
+        unfinished: linesRead - o.delivered - dead,
+        interrupted: o.stopped ? (o.end === 'drain_timeout' ? 'drain_timeout' : 'signal') : undefined,
+        seconds: o.seconds,
+        modelId,
+        topics: topics.ok ? topics.topics : [],
+        topicsError: topics.ok ? undefined : topics.error,
+        store: describeStore(config),
+        deadLetterPath: config.deadLetter.path,
+        metricsUrl: o.httpUrl,
+      };
+    },
+  });
 }
 
 /**

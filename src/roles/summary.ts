@@ -94,3 +94,23 @@ export function formatSummary(s: RunSummary): string {
   if (s.metricsUrl) lines.push(`  metrics were at     ${s.metricsUrl}/metrics`);
   return lines.join('\n') + '\n';
 }
+
+/** What a Kafka role did, for its one-line summary on stdout. */
+export interface RoleSummary {
+  /** Posts made durable downstream (produced and acked, or stored). */
+  readonly count: number;
+  readonly deadLetters: ReadonlyMap<string, number>;
+  readonly seconds: number;
+}
+
+/** "M dead letters (code: n, ...)", or "0 dead letters". */
+export function formatDeadLetters(byCode: ReadonlyMap<string, number>): string {
+  const entries = [...byCode].filter(([, n]) => n > 0).sort(([a], [b]) => a.localeCompare(b));
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  return total === 0 ? '0 dead letters' : `${total} dead letters (${entries.map(([code, n]) => `${code}: ${n}`).join(', ')})`;
+}
+
+/** The summary line of a role, e.g. "analyze: 300 posts scored to raw, 2 dead letters (oversized: 2), 4.10 s". */
+export function formatRoleSummary(role: string, what: string, s: RoleSummary): string {
+  return `${role}: ${s.count} posts ${what}, ${formatDeadLetters(s.deadLetters)}, ${s.seconds.toFixed(2)} s`;
+}

@@ -14,7 +14,7 @@ import { crowdpulseTopics, ensureTopics } from '../../src/kafka/admin.js';
 import { DEFAULT_LIMITS, consumerSettings, kafkaMaxMessageBytes, producerSettings } from '../../src/kafka/client-config.js';
 import { headerValue, postCodec, scoredPostCodec } from '../../src/kafka/codec.js';
 import { KafkaProducer } from '../../src/kafka/producer.js';
-import { formatDeadLetters } from '../../src/kafka/role-support.js';
+import { formatDeadLetters } from '../../src/roles/summary.js';
 import { DEAD_LETTER_HEADERS, KafkaDeadLetterSink, boundedDeadLetter } from '../../src/sinks/kafka/kafka-dead-letter-sink.js';
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink.js';
 import { MemoryDeadLetters, tempDir } from '../helpers.js';

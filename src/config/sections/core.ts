@@ -45,9 +45,12 @@ export const pipelineSection = z.object({
   queueCapacity: positiveInt.default(4096),
   /** Batches written to the sink at once. */
   sinkConcurrency: positiveInt.default(1),
+  /** The store sink's batches: most posts per write (one SQLite transaction, or InfluxDB requests), longest wait to fill one. */
+  storeBatchSize: positiveInt.default(2048),
+  storeBatchWaitMs: nonNegativeInt.default(10),
   /** On SIGTERM, the longest wait for in-flight batches of `crowdpulse run` before it closes anyway. */
   drainTimeoutMs: positiveInt.default(15000),
-}).default({ queueCapacity: 4096, sinkConcurrency: 1, drainTimeoutMs: 15000 });
+}).default({ queueCapacity: 4096, sinkConcurrency: 1, storeBatchSize: 2048, storeBatchWaitMs: 10, drainTimeoutMs: 15000 });
 
 export const httpSection = z.object({
   host: z.string().default('127.0.0.1'),

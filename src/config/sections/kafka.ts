@@ -32,6 +32,8 @@ export const kafkaSection = z.object({
   lingerMs: nonNegativeInt.default(5),
   /** A message not acknowledged by the broker within this time is a delivery error (message.timeout.ms). */
   deliveryTimeoutMs: positiveInt.default(120000),
+  /** Batches a producing sink (ingest, analyze) has at the broker at once. */
+  produceConcurrency: positiveInt.default(4),
   /** Rounds of re-producing messages whose delivery failed before the sink gives up. */
   deliveryRetries: nonNegativeInt.default(3),
   /** Messages per consumed batch, and the longest wait to fill one. */
@@ -56,7 +58,7 @@ export const kafkaSection = z.object({
   saslUsername: '', saslPassword: '', rawTopic: 'crowdpulse.posts.raw', scoredTopic: 'crowdpulse.posts.scored',
   deadLetterTopic: 'crowdpulse.dead-letters', createTopics: true, partitions: 6, replicationFactor: 1,
   analyzeGroup: 'crowdpulse-analyze', storeGroup: 'crowdpulse-store', encoding: 'avro', compression: 'lz4',
-  lingerMs: 5, deliveryTimeoutMs: 120000, deliveryRetries: 3, consumeBatchSize: 256, consumeWaitMs: 50,
+  lingerMs: 5, deliveryTimeoutMs: 120000, produceConcurrency: 4, deliveryRetries: 3, consumeBatchSize: 256, consumeWaitMs: 50,
   maxInFlight: 4096, commitIntervalMs: 500, sessionTimeoutMs: 10000, drainTimeoutMs: 15000, statsIntervalMs: 2000,
   metadataRefreshMs: 5000,
 });
