@@ -4,7 +4,7 @@ import { flag, nonNegativeInt, port, positiveInt, positiveNumber, stringList } f
 export const sourceSection = z.object({
   /** replay: recorded ndjson(.gz); x: the X API filtered stream; kafka: the raw-posts topic. */
   kind: z.enum(['replay', 'x', 'kafka']).default('replay'),
-}).default({ kind: 'replay' });
+}).prefault({});
 
 export const replaySection = z.object({
   path: z.string().min(1).default('bench/fixtures/posts.ndjson.gz'),
@@ -18,7 +18,7 @@ export const replaySection = z.object({
   limit: nonNegativeInt.default(0),
   /** Also pace the replay with the X post-budget governor (x.monthlyCap, x.capResetDay, x.statePath). */
   governed: flag.default(false),
-}).default({ path: 'bench/fixtures/posts.ndjson.gz', mode: 'max', rate: 1000, speed: 1, batchSize: 256, limit: 0, governed: false });
+}).prefault({});
 
 export const modelSection = z.object({
   /** fast | accurate | a directory holding model.json */
@@ -30,15 +30,15 @@ export const modelSection = z.object({
   maxWaitMs: nonNegativeInt.default(5),
   /** Languages the model is trained for; other posts are scored and flagged non_english. */
   languages: stringList.default(['en']),
-}).default({ name: 'fast', threads: 0, maxBatch: 0, maxWaitMs: 5, languages: ['en'] });
+}).prefault({});
 
 export const sinkSection = z.object({
   kind: z.enum(['sqlite', 'influxdb', 'kafka']).default('sqlite'),
-}).default({ kind: 'sqlite' });
+}).prefault({});
 
 export const sqliteSection = z.object({
   path: z.string().min(1).default('data/crowdpulse.db'),
-}).default({ path: 'data/crowdpulse.db' });
+}).prefault({});
 
 export const pipelineSection = z.object({
   /** Items each bounded queue may hold. */
@@ -50,14 +50,14 @@ export const pipelineSection = z.object({
   storeBatchWaitMs: nonNegativeInt.default(10),
   /** On SIGTERM, the longest wait for in-flight batches of `crowdpulse run` before it closes anyway. */
   drainTimeoutMs: positiveInt.default(15000),
-}).default({ queueCapacity: 4096, sinkConcurrency: 1, storeBatchSize: 2048, storeBatchWaitMs: 10, drainTimeoutMs: 15000 });
+}).prefault({});
 
 export const httpSection = z.object({
   host: z.string().default('127.0.0.1'),
   /** 0 = a free port; the chosen one is logged. */
   port: port.default(9464),
   enabled: flag.default(true),
-}).default({ host: '127.0.0.1', port: 9464, enabled: true });
+}).prefault({});
 
 export const logSection = z.object({
   level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -65,12 +65,12 @@ export const logSection = z.object({
   progress: z.enum(['auto', 'bar', 'lines', 'off']).default('auto'),
   /** Seconds between progress lines when not on a terminal. */
   intervalSeconds: positiveNumber.default(5),
-}).default({ level: 'info', progress: 'auto', intervalSeconds: 5 });
+}).prefault({});
 
 export const deadLetterSection = z.object({
   /** Where the embedded topology writes dead letters (ndjson, original bytes in base64). */
   path: z.string().min(1).default('data/dead-letters.ndjson'),
-}).default({ path: 'data/dead-letters.ndjson' });
+}).prefault({});
 
 export const limitsSection = z.object({
   /**
@@ -81,4 +81,4 @@ export const limitsSection = z.object({
   maxMessageBytes: positiveInt.default(1048576),
   /** Bytes of an oversized message kept in its dead letter. */
   deadLetterSnippetBytes: positiveInt.default(4096),
-}).default({ maxMessageBytes: 1048576, deadLetterSnippetBytes: 4096 });
+}).prefault({});

@@ -40,24 +40,6 @@ export const influxdbSection = z.object({
   /** Cap on an honoured Retry-After (seconds in the header). */
   retryAfterMaxMs: positiveInt.default(60_000),
   requestTimeoutMs: positiveInt.default(30_000),
-}).default({
-  url: 'http://127.0.0.1:18086',
-  org: '-',
-  bucket: 'crowdpulse/autogen',
-  token: '',
-  measurement: 'post_sentiment',
-  batchSize: 5000,
-  maxBufferPoints: 50_000,
-  maxInFlight: 2,
-  gzipMinBytes: 1024,
-  gzipLevel: 3,
-  encoder: 'main',
-  encoderThreads: 0,
-  retryInitialMs: 250,
-  retryMaxDelayMs: 15_000,
-  retryMaxTimeMs: 0,
-  retryAfterMaxMs: 60_000,
-  requestTimeoutMs: 30_000,
-});
+}).prefault({});
 
 export type InfluxdbConfig = z.infer<typeof influxdbSection>;

@@ -53,14 +53,6 @@ export const kafkaSection = z.object({
    * (librdkafka's own default is 300000, five minutes of a store or analyze that reads nothing).
    */
   metadataRefreshMs: positiveInt.default(5000),
-}).default({
-  brokers: '127.0.0.1:19092', clientId: 'crowdpulse', securityProtocol: 'plaintext', saslMechanism: 'PLAIN',
-  saslUsername: '', saslPassword: '', rawTopic: 'crowdpulse.posts.raw', scoredTopic: 'crowdpulse.posts.scored',
-  deadLetterTopic: 'crowdpulse.dead-letters', createTopics: true, partitions: 6, replicationFactor: 1,
-  analyzeGroup: 'crowdpulse-analyze', storeGroup: 'crowdpulse-store', encoding: 'avro', compression: 'lz4',
-  lingerMs: 5, deliveryTimeoutMs: 120000, produceConcurrency: 4, deliveryRetries: 3, consumeBatchSize: 256, consumeWaitMs: 50,
-  maxInFlight: 4096, commitIntervalMs: 500, sessionTimeoutMs: 10000, drainTimeoutMs: 15000, statsIntervalMs: 2000,
-  metadataRefreshMs: 5000,
-});
+}).prefault({});
 
 export type KafkaConfig = z.infer<typeof kafkaSection>;

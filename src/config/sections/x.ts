@@ -35,10 +35,6 @@ export const xSection = z.object({
   statePath: z.string().min(1).default('data/x-governor.json'),
   /** Bearer token file protecting the rules admin endpoint; empty and no CROWDPULSE_X_ADMIN_TOKEN → endpoint off. */
   adminTokenFile: z.string().default(''),
-}).default({
-  apiUrl: 'https://api.x.com', bearerTokenFile: '', rulesFile: 'rules.yaml', syncRulesOnStart: false,
-  tweetFields: 'created_at,lang,author_id,referenced_tweets,entities', keepAliveTimeoutMs: 30_000, batchSize: 64, batchWaitMs: 200,
-  monthlyCap: 10_000, capResetDay: 1, burst: 0, reserve: 50, usageCheckMinutes: 15, statePath: 'data/x-governor.json', adminTokenFile: '',
-});
+}).prefault({});
 
 export type XConfig = z.infer<typeof xSection>;
