@@ -8,6 +8,7 @@ import { lastJsonLine, REPO, runChild, usageFileIn } from '../lib/child.js';
 import { int8Peak } from '../lib/machine.js';
 import { fmt } from '../lib/report.js';
 import { spread, type Spread } from '../lib/stats.js';
+import { loadManifest, resolveModelDir } from '../../src/model/registry.js';
 import type { BenchContext } from './context.js';
 
 type Json = Record<string, unknown>;
@@ -42,9 +43,8 @@ function mergeRows(reps: readonly Row[][], key: (r: Row) => string): MergedRow[]
   });
 }
 
-/** The issue's end-to-end goals as rates (20,000 posts in 3 s / 30 s), and the pipeline's default batch per tier. */
+/** The issue's end-to-end goals as rates (20,000 posts in 3 s / 30 s). */
 const GOAL_RATE: Record<string, number> = { fast: 20_000 / 3, accurate: 20_000 / 30 };
-const DEFAULT_BATCH: Record<string, number> = { fast: 512, accurate: 64 };
 
 export async function micro(ctx: BenchContext): Promise<void> {
   const peak = int8Peak(ctx.results.machine);
@@ -74,7 +74,9 @@ export async function micro(ctx: BenchContext): Promise<void> {
       L.push(`| session (model only) | ${r.threads} | ${r.batch} | ${r.order} | ${fmt(r.spreads.postsPerSecond)} | ${Number(r.slotsPerPost).toFixed(1)} | ${Math.round(Number(r.opsPerPost)).toLocaleString('en-US')} | ${ops ? fmt(spread(ops.samples.map((x) => x / 1e9)), 2) : 'n/a'} | ${ops ? ((ops.median / peak.opsPerSecond) * 100).toFixed(2) : 'n/a'}% |`);
     }
     const goalRate = GOAL_RATE[tier];
-    const atDefault = session.find((r) => r.order === 'arrival' && Number(r.threads) === 1 && Number(r.batch) === DEFAULT_BATCH[tier]) ?? session.find((r) => r.order === 'arrival');
+    // The pipeline's default batch for the tier, from its manifest.
+    const defaultBatch = (await loadManifest(resolveModelDir(tier))).serving.maxBatch;
+    const atDefault = session.find((r) => r.order === 'arrival' && Number(r.threads) === 1 && Number(r.batch) === defaultBatch) ?? session.find((r) => r.order === 'arrival');
     let goalNote: string | undefined;
     if (goalRate !== undefined && atDefault) {
       const need = goalRate * Number(atDefault.opsPerPost);

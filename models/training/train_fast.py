@@ -193,6 +193,7 @@ def main() -> int:
         "onnx": "model.onnx",
         "encoder": {"kind": "hashed-ngrams", "version": "v1", "buckets": args.buckets, "maxFeatures": MAX_FEATURES},
         "normalization": "v1",
+        "serving": {"maxBatch": 512, "lengthSortedChunk": 0},
     }
     (out / "model.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (out / "training.json").write_text(json.dumps({

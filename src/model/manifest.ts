@@ -22,6 +22,14 @@ const WordPieceEncoder = z.object({
   maxLength: z.number().int().min(3).max(512),
 }).strict();
 
+/** How the pipeline feeds the model: measured per tier (bench/results), kept with the model it was measured on. */
+const Serving = z.object({
+  /** Posts per inference call when model.maxBatch is 0. */
+  maxBatch: z.number().int().min(1).max(8192),
+  /** Padded encoders: each batch runs as length-sorted chunks of this many posts (0 = the whole batch in one call). */
+  lengthSortedChunk: z.number().int().min(0).max(8192),
+}).strict();
+
 export const ModelManifestSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'lowercase letters, digits, dots and dashes'),
   tier: z.enum(['fast', 'accurate']),
@@ -29,6 +37,7 @@ export const ModelManifestSchema = z.object({
   onnx: z.string().min(1).refine((p) => !p.includes('..') && !p.startsWith('/'), 'must be a file inside the model directory'),
   encoder: z.discriminatedUnion('kind', [HashedNgramsEncoder, WordPieceEncoder]),
   normalization: z.literal('v1'),
+  serving: Serving,
 }).passthrough();
 
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;

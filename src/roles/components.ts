@@ -122,10 +122,6 @@ export function sentimentStageOptions(config: Config, sentiment: SentimentStage)
   };
 }
 
-/** Posts per inference call when model.maxBatch is 0: small for the transformer, large for the n-gram model. */
-const DEFAULT_MAX_BATCH: Record<string, number> = { fast: 512, accurate: 64 };
-/** Posts per model call within a length-sorted batch of a padded encoder. */
-const LENGTH_SORTED_CHUNK = 16;
 
 export interface SentimentStage {
   readonly transform: SentimentTransform;
@@ -141,7 +137,7 @@ export async function buildSentimentTransform(config: Config, deadLetters: DeadL
   const modelDir = resolveModelDir(config.model.name);
   const manifest = await loadManifest(modelDir);
   // Padded encoders (WordPiece) run each batch as length-sorted chunks; bag-of-n-gram feeds are not padded.
-  const pool = new SentimentPool(modelDir, config.model.threads, manifest.encoder.kind === 'wordpiece' ? LENGTH_SORTED_CHUNK : 0);
+  const pool = new SentimentPool(modelDir, config.model.threads, manifest.serving.lengthSortedChunk);
   try {
     await pool.warmUp();
   } catch (e) {
@@ -154,7 +150,7 @@ export async function buildSentimentTransform(config: Config, deadLetters: DeadL
     modelId: manifest.id,
     modelDir,
     threads: pool.threads,
-    maxBatch: config.model.maxBatch > 0 ? config.model.maxBatch : (DEFAULT_MAX_BATCH[manifest.tier] ?? 64),
+    maxBatch: config.model.maxBatch > 0 ? config.model.maxBatch : manifest.serving.maxBatch,
     maxWaitMs: config.model.maxWaitMs,
   };
 }

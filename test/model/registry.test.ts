@@ -9,6 +9,7 @@ import { tempDir } from '../helpers.js';
 const good = {
   id: 'test-fast', tier: 'fast', labels: ['negative', 'neutral', 'positive'], onnx: 'model.onnx',
   encoder: { kind: 'hashed-ngrams', version: 'v1', buckets: 1024, maxFeatures: 64 }, normalization: 'v1',
+  serving: { maxBatch: 512, lengthSortedChunk: 0 },
 };
 
 function modelDir(manifest: unknown, files: string[] = ['model.onnx']): string {
@@ -63,6 +64,7 @@ test('loadManifest: wrong label order, unknown encoder, bad buckets, unknown nor
   await rejects(modelDir({ ...good, encoder: { ...good.encoder, buckets: 1000 } }), 'MODEL_MANIFEST_INVALID', /encoder\.buckets: must be a power of two/);
   await rejects(modelDir({ ...good, normalization: 'v2' }), 'MODEL_MANIFEST_INVALID', /normalization/);
   await rejects(modelDir({ ...good, tier: 'huge' }), 'MODEL_MANIFEST_INVALID', /tier/);
+  await rejects(modelDir({ ...good, serving: { maxBatch: 0, lengthSortedChunk: 0 } }), 'MODEL_MANIFEST_INVALID', /serving\.maxBatch/);
   await rejects(modelDir({ ...good, onnx: '../elsewhere.onnx' }), 'MODEL_MANIFEST_INVALID', /onnx/);
 });
 
