@@ -5,7 +5,6 @@
 import rdkafka from 'node-rdkafka';
 
 export const { KafkaConsumer, Producer, AdminClient, CODES, features } = rdkafka;
-export const librdkafkaVersion: string = rdkafka.librdkafkaVersion;
 export type {
   KafkaConsumer as RdConsumer, Producer as RdProducer, IAdminClient, Message, MessageHeader, TopicPartition,
   TopicPartitionOffset, LibrdKafkaError, DeliveryReport, ConsumerGlobalConfig, ProducerGlobalConfig,

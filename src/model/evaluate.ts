@@ -6,7 +6,7 @@ import { LABELS, type DeadLetter, type Post } from '../contract/index.js';
 import type { DeadLetterSink, Transform } from '../pipeline/component.js';
 import type { ScoredPost } from '../contract/index.js';
 import type { LabelledSet } from './datasets.js';
-import { score, type Scores } from './metrics.js';
+import { score, type Scores } from './accuracy.js';
 
 export interface EvalResult extends Scores {
   readonly model: string;

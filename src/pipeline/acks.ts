@@ -1,16 +1,3 @@
-/** An ack that fires `inner` once, after it has itself been called `parts` times (a batch split into parts). */
-export function ackAfter(parts: number, inner: () => void): () => void {
-  let remaining = parts;
-  if (remaining <= 0) {
-    inner();
-    return () => undefined;
-  }
-  return () => {
-    remaining -= 1;
-    if (remaining === 0) inner();
-  };
-}
-
 /** One ack for several merged batches: calling it acks each of them once. */
 export function ackAll(acks: readonly (() => void)[]): () => void {
   let done = false;
@@ -20,5 +7,3 @@ export function ackAll(acks: readonly (() => void)[]): () => void {
     for (const ack of acks) ack();
   };
 }
-
-export const noAck = (): void => undefined;

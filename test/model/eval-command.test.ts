@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { createEncoder } from '../../src/model/encoder.js';
-import { argmax3, score } from '../../src/model/metrics.js';
+import { argmax3, score } from '../../src/model/accuracy.js';
 import { loadManifest, resolveModelDir } from '../../src/model/registry.js';
 import { ROOT, tempDir } from '../helpers.js';
 import { syntheticPosts } from './support.js';

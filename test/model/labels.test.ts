@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { LABELS } from '../../src/contract/index.js';
 import { detectFormat, parseCsv, readLabelled, vaderRatingToLabel } from '../../src/model/datasets.js';
 import { MODEL_LABELS } from '../../src/model/manifest.js';
-import { argmax3, score } from '../../src/model/metrics.js';
+import { argmax3, score } from '../../src/model/accuracy.js';
 import { tempDir } from '../helpers.js';
 
 test('label order: the model manifest labels are the contract labels (negative, neutral, positive)', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
-import { typescriptWorkerExecArgv } from '../../src/pipeline/worker-pool.js';
+import { typescriptWorkerExecArgv } from '../../src/pipeline/worker-exec-argv.js';
 import { SENTIMENT_WORKER_METRICS } from '../../src/transforms/sentiment/worker-metrics.js';
 import { mergeWorkerMetrics } from '../../src/telemetry/worker-metrics.js';
 import { parsePrometheusText } from '../../src/dashboard/samples.js';

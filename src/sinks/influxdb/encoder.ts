@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { Piscina } from 'piscina';
 import type { ScoredPost } from '../../contract/index.js';
-import { typescriptWorkerExecArgv } from '../../pipeline/worker-pool.js';
+import { typescriptWorkerExecArgv } from '../../pipeline/worker-exec-argv.js';
 import { logger } from '../../telemetry/log.js';
 import type { LineProtocolResult, LineProtocolTask } from '../../../workers/line-protocol.worker.js';
 import { encodePosts } from './line-protocol.js';

@@ -60,13 +60,6 @@ export function tagPair(key: string, value: string): string {
   return pair;
 }
 
-/** Tag keys and values of one point; empty values are omitted (InfluxDB has no empty tags). */
-export function tagSet(tags: readonly (readonly [key: string, value: string])[]): string {
-  let out = '';
-  for (const [k, v] of tags) out += tagPair(k, v);
-  return out;
-}
-
 /** InfluxDB refuses a series key (measurement + tags) longer than this (models.MaxKeyLength). */
 export const MAX_SERIES_KEY_BYTES = 65_535;
 

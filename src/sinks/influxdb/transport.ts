@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { HttpError, createTextDecoderCombiner, type CommunicationObserver, type SendOptions, type Transport } from '@influxdata/influxdb-client';
-import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 
 export interface InfluxEndpoint {
   readonly url: string;
@@ -179,4 +179,3 @@ class UndiciTransport implements Transport {
   }
 }
 
-export const isUndiciAbort = (e: unknown): boolean => e instanceof undiciErrors.RequestAbortedError || (e as Error)?.name === 'AbortError';
