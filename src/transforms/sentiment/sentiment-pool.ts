@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import { logger } from '../../telemetry/log.js';
 import { registry } from '../../telemetry/metrics.js';
 import { mergeWorkerMetrics } from '../../telemetry/worker-metrics.js';
-import { typescriptWorkerExecArgv } from '../../pipeline/worker-pool.js';
+import { typescriptWorkerExecArgv } from '../../pipeline/worker-exec-argv.js';
 import type { SentimentResult, SentimentTask, SentimentWorkerData } from '../../../workers/sentiment.worker.js';
 import { SENTIMENT_WORKER_METRICS } from './worker-metrics.js';
 
