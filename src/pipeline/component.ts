@@ -1,4 +1,4 @@
-import type { DeadLetter } from '../contract/index.js';
+import type { DeadLetter, Stage } from '../contract/index.js';
 
 /**
  * A batch of items travelling through the pipeline with its acknowledgement.
@@ -13,6 +13,8 @@ export interface Batch<T> {
 /** Produces batches until exhausted or aborted. Backpressure: the runner pulls only when it has room. */
 export interface Source<T> {
   readonly name: string;
+  /** The stage it serves; an `ingest` source is where posts enter crowdpulse (crowdpulse_posts_total). */
+  readonly stage?: Stage;
   /** Messages read so far (lines, stream messages), each of which became an item or a dead letter; for the run's accounting. */
   readonly messagesRead?: number;
   batches(signal: AbortSignal): AsyncIterable<Batch<T>>;
@@ -22,6 +24,7 @@ export interface Source<T> {
 /** Turns a batch into a batch; must carry the input's ack on to its output. */
 export interface Transform<I, O> {
   readonly name: string;
+  readonly stage?: Stage;
   apply(batch: Batch<I>): Promise<Batch<O>>;
   close(): Promise<void>;
 }
@@ -29,6 +32,8 @@ export interface Transform<I, O> {
 /** Makes a batch durable; resolves only when it is. Rejecting means the batch is not durable (the runner stops). */
 export interface Sink<T> {
   readonly name: string;
+  /** The stage it serves; a `store` sink is where posts become durable (posts_total, end-to-end latency). */
+  readonly stage?: Stage;
   write(items: readonly T[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,3 +1,5 @@
+import { endToEndSeconds, postsTotal, stageBatchSize, stageErrorsTotal, stageItemsTotal, stageSeconds } from '../telemetry/metrics.js';
+import { CrowdpulseError } from '../errors.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { Batch, Sink, Source, Transform } from './component.js';
 import { Rebatcher, type BatchingPolicy } from './rebatch.js';
@@ -17,6 +19,8 @@ export interface PipelineSpec {
   readonly sink: { readonly sink: Sink<unknown>; readonly options: StageOptions };
   /** Called after each batch is durable and acked, with its item count. */
   readonly onStored?: (items: readonly unknown[]) => void;
+  /** Letters the sink wrote so far: those items were in its batches but are not durable downstream. */
+  readonly sinkDeadLetters?: { readonly count: number };
 }
 
 export interface RunningPipeline {
@@ -28,10 +32,9 @@ export interface RunningPipeline {
   stop(): void;
 }
 
-export class StageError extends Error {
-  readonly code = 'CP_STAGE_FAILED';
+export class StageError extends CrowdpulseError<'CP_STAGE_FAILED'> {
   constructor(readonly stage: string, cause: unknown) {
-    super(`stage ${stage} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super('CP_STAGE_FAILED', `stage ${stage} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
 
@@ -57,9 +60,16 @@ export function runPipeline(spec: PipelineSpec): RunningPipeline {
   const pumpSource = async (): Promise<void> => {
     const first = queues[0] as BoundedQueue<Batch<unknown>>;
     try {
-      for await (const batch of spec.source.batches(stopSource.signal)) {
-        if (failure) break;
-        await first.push(batch);
+      const measure = measureSource(spec.source);
+      try {
+        for await (const batch of spec.source.batches(stopSource.signal)) {
+          if (failure) break;
+          measure(batch.items.length);
+          await first.push(batch);
+        }
+      } finally {
+        // Lines read after the last batch (dead-lettered ones) count as read too.
+        measure(0);
       }
     } catch (e) {
       if (!failure) fail(spec.source.name, e);
@@ -76,12 +86,18 @@ export function runPipeline(spec: PipelineSpec): RunningPipeline {
       for (;;) {
         const batch = await next();
         if (batch === undefined || failure) return;
+        const { name } = stages[index] as (typeof stages)[number];
+        stageItemsTotal.inc({ component: name, direction: 'in' }, batch.items.length);
+        stageBatchSize.observe({ component: name }, batch.items.length);
+        const timer = stageSeconds.startTimer({ component: name });
         try {
           await handle(batch);
         } catch (e) {
-          fail((stages[index] as (typeof stages)[number]).name, e);
+          stageErrorsTotal.inc({ component: name });
+          fail(name, e);
           return;
         }
+        timer();
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, concurrency) }, loop));
@@ -91,11 +107,30 @@ export function runPipeline(spec: PipelineSpec): RunningPipeline {
   const running = [pumpSource()];
   spec.transforms.forEach(({ transform }, i) => {
     const output = queues[i + 1] as BoundedQueue<Batch<unknown>>;
-    running.push(runStage(i, async (batch) => output.push(await transform.apply(batch))));
+    running.push(runStage(i, async (batch) => {
+      if (transform.stage) postsTotal.inc({ stage: transform.stage, direction: 'in' }, batch.items.length);
+      const result = await transform.apply(batch);
+      stageItemsTotal.inc({ component: transform.name, direction: 'out' }, result.items.length);
+      if (transform.stage) postsTotal.inc({ stage: transform.stage, direction: 'out' }, result.items.length);
+      await output.push(result);
+    }));
   });
+  const { sink } = spec.sink;
+  let sinkLettersSeen = 0;
   running.push(
     runStage(spec.transforms.length, async (batch) => {
-      await spec.sink.sink.write(batch.items);
+      const n = batch.items.length;
+      if (sink.stage === 'store') postsTotal.inc({ stage: 'store', direction: 'in' }, n);
+      await sink.write(batch.items);
+      // Items the sink dead-lettered were refused, not made durable.
+      const letters = spec.sinkDeadLetters?.count ?? 0;
+      const durable = Math.max(0, n - (letters - sinkLettersSeen));
+      sinkLettersSeen = letters;
+      stageItemsTotal.inc({ component: sink.name, direction: 'out' }, durable);
+      if (sink.stage === 'store') {
+        postsTotal.inc({ stage: 'store', direction: 'out' }, durable);
+        observeEndToEnd(batch.items);
+      }
       batch.ack();
       spec.onStored?.(batch.items);
     }),
@@ -105,6 +140,31 @@ export function runPipeline(spec: PipelineSpec): RunningPipeline {
     if (failure) throw failure;
   });
   return { queues, done, stop: () => stopSource.abort() };
+}
+
+/** Counts what a source emits; an ingest source also counts what it read (items plus the messages it dead-lettered). */
+function measureSource(source: Source<unknown>): (items: number) => void {
+  let readSeen = 0;
+  return (items) => {
+    if (items > 0) {
+      stageItemsTotal.inc({ component: source.name, direction: 'out' }, items);
+      stageBatchSize.observe({ component: source.name }, items);
+    }
+    if (source.stage !== 'ingest') return;
+    const read = source.messagesRead;
+    postsTotal.inc({ stage: 'ingest', direction: 'in' }, read === undefined ? items : Math.max(0, read - readSeen));
+    if (read !== undefined) readSeen = read;
+    postsTotal.inc({ stage: 'ingest', direction: 'out' }, items);
+  };
+}
+
+/** End-to-end latency of every post a store sink made durable: now − its ingestion time. */
+function observeEndToEnd(items: readonly unknown[]): void {
+  const now = Date.now();
+  for (const item of items) {
+    const ingestedAt = (item as { readonly ingestedAt?: unknown }).ingestedAt;
+    if (typeof ingestedAt === 'number') endToEndSeconds.observe(Math.max(0, now - ingestedAt) / 1000);
+  }
 }
 
 /** Rebatcher.next() must not run twice at once: stages with concurrency > 1 share one. */

@@ -79,7 +79,11 @@ export async function runRole<S>(definition: RoleDefinition<S>): Promise<S> {
     let acked = 0;
     let stopped = false;
     const started = performance.now();
-    const running = runPipeline({ ...wiring.pipeline, onStored: (items) => { acked += items.length; } });
+    const running = runPipeline({
+      ...wiring.pipeline,
+      ...(wiring.sinkDeadLetters ? { sinkDeadLetters: wiring.sinkDeadLetters } : {}),
+      onStored: (items) => { acked += items.length; },
+    });
     registerReadiness('pipeline', () => true);
     const delivered = (): number => acked - (wiring.sinkDeadLetters?.count ?? 0);
     const tick = (): void => wiring.onTick?.({ delivered: delivered(), deadLetters: wiring.deadLetters.total, queueDepths: running.queues.map((q) => q.depth) });

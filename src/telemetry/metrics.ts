@@ -18,7 +18,7 @@ export function collectProcessMetrics(role: string): void {
 
 export const postsTotal = new Counter({
   name: 'crowdpulse_posts_total',
-  help: 'Posts handled, by stage (ingest, analyze, store) and direction (in, out).',
+  help: 'Posts handled, by stage (ingest: read and emitted by the origin source; analyze; store: written durably) and direction (in, out).',
   labelNames: ['stage', 'direction'] as const,
   registers: [registry],
 });
@@ -44,11 +44,38 @@ export const queueCapacity = new Gauge({
   registers: [registry],
 });
 
-export const batchSize = new Histogram({
-  name: 'crowdpulse_batch_size',
-  help: 'Items per batch handled by a stage.',
-  labelNames: ['stage'] as const,
+/**
+ * What the pipeline runner records for every stage of every role (Vector's component spec: every
+ * component emits these), labelled by component name (replay, x-stream, sentiment, sqlite,
+ * influxdb, kafka:<topic>). Components emit none of these themselves.
+ */
+export const stageItemsTotal = new Counter({
+  name: 'crowdpulse_stage_items_total',
+  help: 'Items into and out of a pipeline stage (source: out only; sink: out = made durable), by component.',
+  labelNames: ['component', 'direction'] as const,
+  registers: [registry],
+});
+
+export const stageBatchSize = new Histogram({
+  name: 'crowdpulse_stage_batch_size',
+  help: 'Items per batch a pipeline stage handled, by component.',
+  labelNames: ['component'] as const,
   buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
+  registers: [registry],
+});
+
+export const stageSeconds = new Histogram({
+  name: 'crowdpulse_stage_seconds',
+  help: 'Time a transform or sink took for one batch, by component.',
+  labelNames: ['component'] as const,
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+
+export const stageErrorsTotal = new Counter({
+  name: 'crowdpulse_stage_errors_total',
+  help: 'Batches a stage failed on (the pipeline then stops), by component.',
+  labelNames: ['component'] as const,
   registers: [registry],
 });
 
@@ -62,7 +89,7 @@ export const inferenceSeconds = new Histogram({
 
 export const endToEndSeconds = new Histogram({
   name: 'crowdpulse_end_to_end_latency_seconds',
-  help: 'From ingest to durable storage, per post.',
+  help: 'From ingest to durable storage, per post (recorded by the runner at every store sink).',
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   registers: [registry],
 });

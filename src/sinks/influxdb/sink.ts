@@ -10,6 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deadLetter, type DeadLetter, type ScoredPost } from '../../contract/index.js';
 import type { DeadLetterSink, Sink } from '../../pipeline/component.js';
+import { CrowdpulseError } from '../../errors.js';
 import { logger } from '../../telemetry/log.js';
 import type { BatchEncoder, EncodedBatch } from './encoder.js';
 import { pointsOf } from './line-protocol.js';
@@ -69,15 +70,15 @@ class Budget {
   }
 }
 
-export class SinkClosedError extends Error {
-  readonly code = 'CP_INFLUXDB_SINK_CLOSED';
+export class SinkClosedError extends CrowdpulseError<'CP_INFLUXDB_SINK_CLOSED'> {
   constructor() {
-    super('influxdb sink closed while a write was pending');
+    super('CP_INFLUXDB_SINK_CLOSED', 'influxdb sink closed while a write was pending');
   }
 }
 
 export class InfluxSink implements Sink<ScoredPost> {
   readonly name = 'influxdb';
+  readonly stage = 'store' as const;
   readonly #buffer: Budget;
   readonly #inFlight: Budget;
   readonly #closing = new AbortController();

@@ -1,5 +1,6 @@
 import { oversizedDeadLetter, oversizedOf, type DeadLetter, type Stage } from '../../contract/index.js';
 import type { DeadLetterSink, Sink } from '../../pipeline/component.js';
+import { CrowdpulseError } from '../../errors.js';
 import type { Limits } from '../../kafka/client-config.js';
 import type { WireCodec } from '../../kafka/codec.js';
 import { recordBytes, type KafkaProducer, type OutgoingMessage } from '../../kafka/producer.js';
@@ -30,7 +31,8 @@ export class KafkaSink<T extends { readonly id: string }> implements Sink<T> {
   readonly name: string;
   readonly #limits: Limits;
   readonly #deadLetters: DeadLetterSink | undefined;
-  readonly #stage: Stage;
+  /** The stage whose output it produces (ingest → raw topic, analyze → scored topic). */
+  readonly stage: Stage;
 
   constructor(
     private readonly producer: KafkaProducer,
@@ -42,7 +44,7 @@ export class KafkaSink<T extends { readonly id: string }> implements Sink<T> {
     this.name = `kafka:${topic}`;
     this.#limits = options.limits ?? producer.limits;
     this.#deadLetters = options.deadLetters;
-    this.#stage = options.stage ?? 'ingest';
+    this.stage = options.stage ?? 'ingest';
   }
 
   async write(items: readonly T[]): Promise<void> {
@@ -69,13 +71,13 @@ export class KafkaSink<T extends { readonly id: string }> implements Sink<T> {
   }
 
   #oversized(message: OutgoingMessage, keep = this.#limits.deadLetterSnippetBytes): DeadLetter {
-    return oversizedDeadLetter(this.#stage, oversizedOf(message.value, keep), this.#limits.maxMessageBytes, `post:${message.key}`);
+    return oversizedDeadLetter(this.stage, oversizedOf(message.value, keep), this.#limits.maxMessageBytes, `post:${message.key}`);
   }
 
   async #deadLetter(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
     if (!this.#deadLetters) {
-      throw new Error(`${letters.length} record(s) for ${this.topic} larger than limits.maxMessageBytes = ${this.#limits.maxMessageBytes} and no dead-letter sink: ${letters[0]?.reason}`);
+      throw new CrowdpulseError('CP_KAFKA_RECORD_TOO_LARGE', `${letters.length} record(s) for ${this.topic} larger than limits.maxMessageBytes = ${this.#limits.maxMessageBytes} and no dead-letter sink: ${letters[0]?.reason}`);
     }
     await this.#deadLetters.write(letters);
   }

@@ -3,7 +3,6 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ScoredPost } from '../../contract/index.js';
 import type { Sink } from '../../pipeline/component.js';
-import { endToEndSeconds, postsTotal } from '../../telemetry/metrics.js';
 import { CREATE_SCHEMA, SCHEMA_VERSION, UPSERT } from './schema.js';
 
 /**
@@ -12,6 +11,7 @@ import { CREATE_SCHEMA, SCHEMA_VERSION, UPSERT } from './schema.js';
  */
 export class SqliteStore implements Sink<ScoredPost> {
   readonly name = 'sqlite';
+  readonly stage = 'store' as const;
   readonly db: Database.Database;
   readonly #upsert: Database.Statement;
   readonly #writeBatch: (posts: readonly ScoredPost[], storedAt: number) => void;
@@ -41,11 +41,8 @@ export class SqliteStore implements Sink<ScoredPost> {
 
   async write(items: readonly ScoredPost[]): Promise<void> {
     if (items.length === 0) return;
-    postsTotal.inc({ stage: 'store', direction: 'in' }, items.length);
     const storedAt = Date.now();
     this.#writeBatch(items, storedAt);
-    postsTotal.inc({ stage: 'store', direction: 'out' }, items.length);
-    for (const post of items) endToEndSeconds.observe(Math.max(0, storedAt - post.ingestedAt) / 1000);
   }
 
   async close(): Promise<void> {

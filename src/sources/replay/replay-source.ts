@@ -2,9 +2,9 @@ import { existsSync, statSync } from 'node:fs';
 import { deadLetter, err, ok, oversizedDeadLetter, postFromStreamBytes, type DeadLetter, type Post, type Result } from '../../contract/index.js';
 import type { FramerLimits } from '../line-framer.js';
 import type { Batch, DeadLetterSink, Source } from '../../pipeline/component.js';
-import { postsTotal } from '../../telemetry/metrics.js';
 import { readNdjsonLines } from './ndjson-lines.js';
 import { fixedRate, recordedPace, unpaced, type Pacer } from './pacer.js';
+import { CrowdpulseError } from '../../errors.js';
 
 export interface ReplayOptions {
   readonly path: string;
@@ -28,14 +28,15 @@ export interface ReplayOptions {
  */
 export class ReplaySource implements Source<Post> {
   readonly name = 'replay';
+  readonly stage = 'ingest' as const;
   #linesRead = 0;
 
   private constructor(private readonly options: ReplayOptions, private readonly deadLetters: DeadLetterSink) {}
 
   /** Refuses a path that does not exist or is not a file, with a message that names it. */
   static open(options: ReplayOptions, deadLetters: DeadLetterSink): Result<ReplaySource, Error> {
-    if (!existsSync(options.path)) return err(new Error(`replay file ${options.path} does not exist`));
-    if (!statSync(options.path).isFile()) return err(new Error(`replay path ${options.path} is not a file`));
+    if (!existsSync(options.path)) return err(new CrowdpulseError('CP_SOURCE_PATH', `replay file ${options.path} does not exist`));
+    if (!statSync(options.path).isFile()) return err(new CrowdpulseError('CP_SOURCE_PATH', `replay path ${options.path} is not a file`));
     return ok(new ReplaySource(options, deadLetters));
   }
 
@@ -71,7 +72,6 @@ export class ReplaySource implements Source<Post> {
         throw e;
       }
       if (signal.aborted) return undefined;
-      postsTotal.inc({ stage: 'ingest', direction: 'out' }, items.length);
       return { items, ack: () => undefined };
     };
 
@@ -79,7 +79,6 @@ export class ReplaySource implements Source<Post> {
       if (signal.aborted) break;
       if (limit > 0 && this.#linesRead >= limit) break;
       this.#linesRead += 1;
-      postsTotal.inc({ stage: 'ingest', direction: 'in' });
       const origin = `${path}:${line.lineNo}`;
       if (line.kind === 'oversized') {
         letters.push(oversizedDeadLetter('ingest', line.message, this.options.lineLimits.maxLineBytes, origin));

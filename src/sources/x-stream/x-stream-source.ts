@@ -2,13 +2,12 @@ import { ApiResponseError, type TwitterApi } from 'twitter-api-v2';
 import { deadLetter, oversizedDeadLetter, postFromStreamBytes, type DeadLetter, type Post } from '../../contract/index.js';
 import type { Frame, FramerLimits } from '../line-framer.js';
 import type { Batch, DeadLetterSink, Source } from '../../pipeline/component.js';
-import { postsTotal } from '../../telemetry/metrics.js';
 import { logger } from '../../telemetry/log.js';
 import type { Clock } from '../../x/clock.js';
 import type { PostBudgetGovernor } from '../../x/governor.js';
 import * as m from '../../x/metrics.js';
 import { rejectedTokenError } from '../../x/credentials.js';
-import { syncRules, type DesiredRule } from '../../x/rules.js';
+import { RulesError, syncRules, type DesiredRule } from '../../x/rules.js';
 import { followStream, type ConnectionEvent } from './follower.js';
 
 const log = logger('x.stream');
@@ -42,6 +41,7 @@ export interface XStreamOptions {
  */
 export class XStreamSource implements Source<Post> {
   readonly name = 'x-stream';
+  readonly stage = 'ingest' as const;
   readonly history: ConnectionEvent[] = [];
   private buffer: Post[] = [];
   private letters: DeadLetter[] = [];
@@ -123,7 +123,7 @@ export class XStreamSource implements Source<Post> {
       r = await syncRules(this.opts.client, this.opts.startupRules);
     } catch (e) {
       if (e instanceof ApiResponseError && (e.code === 401 || e.code === 403)) throw rejectedTokenError(e.code, (e.data as { detail?: string } | undefined)?.detail);
-      throw new Error(`syncing the stream rules failed: ${(e as Error).message}`);
+      throw new RulesError(`syncing the stream rules failed: ${(e as Error).message}`, { cause: e });
     }
     if (!r.ok) throw r.error;
     const { add, remove, keep } = r.value.diff;
@@ -136,7 +136,6 @@ export class XStreamSource implements Source<Post> {
 
   private take(): Batch<Post> {
     const items = this.buffer.splice(0, this.opts.batchSize);
-    postsTotal.inc({ stage: 'ingest', direction: 'out' }, items.length);
     if (this.buffer.length + this.letters.length < this.opts.bufferCapacity) this.resume?.();
     return { items, ack: () => undefined };
   }
@@ -155,7 +154,6 @@ export class XStreamSource implements Source<Post> {
   }
 
   private onMessage(frame: Frame, receivedAt: number): void {
-    postsTotal.inc({ stage: 'ingest', direction: 'in' });
     this.received += 1;
     if (frame.kind === 'oversized') {
       m.streamMessages.inc({ kind: 'malformed' });

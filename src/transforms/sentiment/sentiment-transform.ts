@@ -4,8 +4,9 @@ import {
 } from '../../contract/index.js';
 import type { Batch, DeadLetterSink, Transform } from '../../pipeline/component.js';
 import { logger } from '../../telemetry/log.js';
-import { batchSize, inferenceSeconds, postsTotal } from '../../telemetry/metrics.js';
+import { inferenceSeconds } from '../../telemetry/metrics.js';
 import type { SentimentPool } from './sentiment-pool.js';
+import { ModelError } from '../../model/errors.js';
 
 const log = logger('analyze');
 
@@ -25,13 +26,14 @@ export interface SentimentTransformOptions {
  * A batch whose inference fails is dead-lettered with the reason; the stream goes on.
  */
 export class SentimentTransform implements Transform<Post, ScoredPost> {
-  readonly name = 'analyze';
+  readonly name = 'sentiment';
+  readonly stage = 'analyze' as const;
   readonly #columns: { neg: number; neu: number; pos: number };
 
   constructor(private readonly pool: SentimentPool, private readonly options: SentimentTransformOptions, private readonly deadLetters: DeadLetterSink) {
     const column = (label: (typeof LABELS)[number]): number => {
       const i = options.labels.indexOf(label);
-      if (i < 0) throw new Error(`model ${options.modelId} has no "${label}" output (labels: ${options.labels.join(', ')})`);
+      if (i < 0) throw new ModelError('CP_MODEL_MANIFEST_INVALID', `model ${options.modelId} has no "${label}" output (labels: ${options.labels.join(', ')})`);
       return i;
     };
     this.#columns = { neg: column('negative'), neu: column('neutral'), pos: column('positive') };
@@ -39,9 +41,7 @@ export class SentimentTransform implements Transform<Post, ScoredPost> {
 
   async apply(batch: Batch<Post>): Promise<Batch<ScoredPost>> {
     const posts = batch.items;
-    postsTotal.inc({ stage: 'analyze', direction: 'in' }, posts.length);
     if (posts.length === 0) return { items: [], ack: batch.ack };
-    batchSize.observe({ stage: 'analyze' }, posts.length);
     const started = performance.now();
     let probs: Float32Array;
     try {
@@ -70,7 +70,6 @@ export class SentimentTransform implements Transform<Post, ScoredPost> {
         ingestedAt: post.ingestedAt, analyzedAt,
       };
     });
-    postsTotal.inc({ stage: 'analyze', direction: 'out' }, scored.length);
     return { items: scored, ack: batch.ack };
   }
 
