@@ -2,11 +2,14 @@ import { readFileSync, existsSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { err, ok, type Result } from '../contract/result.js';
+import { CrowdpulseError } from '../errors.js';
 import { configSchema, type Config } from './schema.js';
 
 /** A configuration problem, already phrased as the one line a user sees. */
-export class ConfigError extends Error {
-  readonly code = 'CP_CONFIG_INVALID';
+export class ConfigError extends CrowdpulseError<'CP_CONFIG_INVALID'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CP_CONFIG_INVALID', message, options);
+  }
 }
 
 type Origin = { readonly kind: 'default' } | { readonly kind: 'file'; readonly file: string } | { readonly kind: 'env'; readonly name: string } | { readonly kind: 'flag'; readonly name: string };
@@ -53,7 +56,7 @@ function objectShape(schema: z.ZodType): Record<string, z.ZodType> {
   let current: z.ZodType = schema;
   while (!(current instanceof z.ZodObject)) {
     const inner = (current as unknown as { _zod: { def: { innerType?: z.ZodType } } })._zod.def.innerType;
-    if (!inner) throw new Error('config section is not an object schema');
+    if (!inner) throw new CrowdpulseError('CP_INTERNAL', 'config section is not an object schema');
     current = inner;
   }
   return current.shape as Record<string, z.ZodType>;

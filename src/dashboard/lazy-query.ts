@@ -1,9 +1,12 @@
 import { err, type Result } from '../contract/index.js';
+import { CrowdpulseError } from '../errors.js';
 import type { SentimentQuery } from '../query/sentiment-query.js';
 
 /** The store cannot be opened yet (SQLite: the file does not exist until the first write). */
-export class StoreNotReadyError extends Error {
-  readonly code = 'CP_STORE_NOT_READY';
+export class StoreNotReadyError extends CrowdpulseError<'CP_STORE_NOT_READY'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CP_STORE_NOT_READY', message, options);
+  }
 }
 
 /**

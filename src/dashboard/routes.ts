@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { CrowdpulseError } from '../errors.js';
 import type { SentimentQuery } from '../query/sentiment-query.js';
 import type { RouteHandler } from '../telemetry/http-server.js';
 import { registry as sharedRegistry } from '../telemetry/metrics.js';
@@ -29,7 +30,11 @@ export const DASHBOARD_PATH = '/dashboard/';
 const API = '/dashboard/api/';
 const METRICS_TIMEOUT_MS = 2000;
 
-class BadRequest extends Error {}
+class BadRequest extends CrowdpulseError<'CP_BAD_REQUEST'> {
+  constructor(message: string) {
+    super('CP_BAD_REQUEST', message);
+  }
+}
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
@@ -124,7 +129,7 @@ export function dashboardRoutes(query: SentimentQuery, extras: DashboardExtras =
         sendJson(res, 404, { error: `no such endpoint: ${path}` });
       } catch (e) {
         if (e instanceof BadRequest) {
-          sendJson(res, 400, { error: e.message });
+          sendJson(res, 400, { error: e.message, code: e.code });
         } else {
           // The details (paths, server messages) go to the log, not to whoever asked.
           log.warn('dashboard API could not read the store', { path, error: (e as Error).message });

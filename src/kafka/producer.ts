@@ -1,4 +1,5 @@
 import type { KafkaConfig } from '../config/sections/kafka.js';
+import { CrowdpulseError } from '../errors.js';
 import { logger } from '../telemetry/log.js';
 import { DEFAULT_LIMITS, producerSettings, type Limits } from './client-config.js';
 import { deliveryErrors, produceLatency, producedTotal } from './metrics.js';
@@ -20,8 +21,10 @@ interface Pending {
   settle(error: LibrdKafkaError | undefined): void;
 }
 
-export class DeliveryError extends Error {
-  readonly code = 'CP_KAFKA_DELIVERY_FAILED';
+export class DeliveryError extends CrowdpulseError<'CP_KAFKA_DELIVERY_FAILED'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CP_KAFKA_DELIVERY_FAILED', message, options);
+  }
 }
 
 /** A message the producer or the broker refused for good (too large): producing it again cannot help. */
@@ -194,7 +197,7 @@ export async function connectClient(connect: (cb: (e: LibrdKafkaError | null | u
     attempt++;
     const error = await new Promise<LibrdKafkaError | null | undefined>((resolve) => connect(resolve));
     if (!error) return;
-    if (Date.now() >= deadline) throw new Error(`kafka ${what}: could not connect after ${attempt} attempts: ${error.message}`);
+    if (Date.now() >= deadline) throw new CrowdpulseError('CP_KAFKA_CONNECT', `kafka ${what}: could not connect after ${attempt} attempts: ${error.message}`);
     log.warn('kafka connect failed, retrying', { what, attempt, error: error.message });
     await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
   }

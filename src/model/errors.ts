@@ -1,9 +1,6 @@
-/** Errors of the model registry, with stable codes callers can match on. */
-export type ModelErrorCode = 'MODEL_NOT_FOUND' | 'MODEL_MANIFEST_INVALID' | 'MODEL_FILE_MISSING';
+import { CrowdpulseError } from '../errors.js';
 
-export class ModelError extends Error {
-  override readonly name = 'ModelError';
-  constructor(readonly code: ModelErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+/** Errors of the model registry and the model's files, with stable codes callers can match on. */
+export type ModelErrorCode = 'CP_MODEL_NOT_FOUND' | 'CP_MODEL_MANIFEST_INVALID' | 'CP_MODEL_FILE_MISSING' | 'CP_MODEL_FILE_INVALID' | 'CP_MODEL_LOAD';
+
+export class ModelError extends CrowdpulseError<ModelErrorCode> {}

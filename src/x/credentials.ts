@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { err, ok, type Result } from '../contract/result.js';
+import { CrowdpulseError } from '../errors.js';
 
 /** A missing, unreadable or rejected X credential, phrased as the one line a user sees (never the token itself). */
-export class CredentialError extends Error {
-  readonly code = 'CP_X_CREDENTIALS';
+export class CredentialError extends CrowdpulseError<'CP_X_CREDENTIALS'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CP_X_CREDENTIALS', message, options);
+  }
 }
 
 export const TOKEN_ENV_NAMES = ['CROWDPULSE_X_BEARER_TOKEN', 'X_BEARER_TOKEN'] as const;

@@ -1,4 +1,5 @@
 import { billingPeriod, type BillingPeriod } from './billing-period.js';
+import { CrowdpulseError } from '../errors.js';
 import { systemClock, type Clock } from './clock.js';
 import { readGovernorState, writeGovernorState } from './governor-state.js';
 import * as m from './metrics.js';
@@ -37,8 +38,10 @@ export interface BudgetSnapshot {
 }
 
 /** `admit(n)` was asked for more posts than a whole period allows. */
-export class BudgetError extends Error {
-  readonly code = 'CP_X_BUDGET';
+export class BudgetError extends CrowdpulseError<'CP_X_BUDGET'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CP_X_BUDGET', message, options);
+  }
 }
 
 /**

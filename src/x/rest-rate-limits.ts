@@ -1,4 +1,5 @@
 import type { ITwitterApiClientPlugin, TwitterRateLimit } from 'twitter-api-v2';
+import { CrowdpulseError } from '../errors.js';
 import { systemClock, type Clock } from './clock.js';
 import { logger } from '../telemetry/log.js';
 
@@ -12,10 +13,9 @@ export interface EndpointLimit {
 }
 
 /** Thrown (by the plugin, before sending) when an endpoint's window is spent for longer than the caller will wait. */
-export class RateLimitedError extends Error {
-  readonly code = 'CP_X_RATE_LIMITED';
+export class RateLimitedError extends CrowdpulseError<'CP_X_RATE_LIMITED'> {
   constructor(readonly endpoint: string, readonly resetAt: number) {
-    super(`X rate limit for ${endpoint} is spent until ${new Date(resetAt).toISOString()}`);
+    super('CP_X_RATE_LIMITED', `X rate limit for ${endpoint} is spent until ${new Date(resetAt).toISOString()}`);
   }
 }
 

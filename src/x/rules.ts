@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ApiResponseError, type TwitterApi } from 'twitter-api-v2';
 import { err, ok, type Result } from '../contract/result.js';
+import { CrowdpulseError } from '../errors.js';
 
 /** A rule as crowdpulse declares it: the tag becomes the topic of every post the rule matches. */
 export const desiredRuleSchema = z.object({
@@ -26,8 +27,10 @@ export interface RulesDiff {
 }
 
 /** A rule problem, with X's words when X said it. */
-export class RulesError extends Error {
-  readonly code = 'CP_X_RULES';
+export class RulesError extends CrowdpulseError<'CP_X_RULES'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CP_X_RULES', message, options);
+  }
 }
 
 /** Validates a rules document (parsed YAML/JSON): shape, no duplicate values. */

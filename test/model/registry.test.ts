@@ -36,10 +36,10 @@ test('resolveModelDir: tier names map to models/<tier>, a directory path is take
   assert.equal(resolveModelDir(dir), dir);
 });
 
-test('resolveModelDir: an unknown spec or a directory without model.json is MODEL_NOT_FOUND', () => {
-  assert.throws(() => resolveModelDir('nope-not-a-dir'), (e: unknown) => e instanceof ModelError && e.code === 'MODEL_NOT_FOUND' && /model\.json/.test(e.message));
-  assert.throws(() => resolveModelDir(tempDir('empty')), (e: unknown) => e instanceof ModelError && e.code === 'MODEL_NOT_FOUND');
-  assert.throws(() => resolveModelDir(' '), (e: unknown) => e instanceof ModelError && e.code === 'MODEL_NOT_FOUND');
+test('resolveModelDir: an unknown spec or a directory without model.json is CP_MODEL_NOT_FOUND', () => {
+  assert.throws(() => resolveModelDir('nope-not-a-dir'), (e: unknown) => e instanceof ModelError && e.code === 'CP_MODEL_NOT_FOUND' && /model\.json/.test(e.message));
+  assert.throws(() => resolveModelDir(tempDir('empty')), (e: unknown) => e instanceof ModelError && e.code === 'CP_MODEL_NOT_FOUND');
+  assert.throws(() => resolveModelDir(' '), (e: unknown) => e instanceof ModelError && e.code === 'CP_MODEL_NOT_FOUND');
 });
 
 test('loadManifest: the committed tiers are valid', async () => {
@@ -54,22 +54,22 @@ test('loadManifest: a valid manifest in a temp directory loads', async () => {
   assert.equal(m.id, 'test-fast');
 });
 
-test('loadManifest: invalid JSON is MODEL_MANIFEST_INVALID naming the file', async () => {
-  await rejects(modelDir('{ not json'), 'MODEL_MANIFEST_INVALID', /not valid JSON/);
+test('loadManifest: invalid JSON is CP_MODEL_MANIFEST_INVALID naming the file', async () => {
+  await rejects(modelDir('{ not json'), 'CP_MODEL_MANIFEST_INVALID', /not valid JSON/);
 });
 
 test('loadManifest: wrong label order, unknown encoder, bad buckets, unknown normalisation are rejected with the field', async () => {
-  await rejects(modelDir({ ...good, labels: ['positive', 'neutral', 'negative'] }), 'MODEL_MANIFEST_INVALID', /labels/);
-  await rejects(modelDir({ ...good, encoder: { kind: 'bpe' } }), 'MODEL_MANIFEST_INVALID', /encoder/);
-  await rejects(modelDir({ ...good, encoder: { ...good.encoder, buckets: 1000 } }), 'MODEL_MANIFEST_INVALID', /encoder\.buckets: must be a power of two/);
-  await rejects(modelDir({ ...good, normalization: 'v2' }), 'MODEL_MANIFEST_INVALID', /normalization/);
-  await rejects(modelDir({ ...good, tier: 'huge' }), 'MODEL_MANIFEST_INVALID', /tier/);
-  await rejects(modelDir({ ...good, serving: { maxBatch: 0, lengthSortedChunk: 0 } }), 'MODEL_MANIFEST_INVALID', /serving\.maxBatch/);
-  await rejects(modelDir({ ...good, onnx: '../elsewhere.onnx' }), 'MODEL_MANIFEST_INVALID', /onnx/);
+  await rejects(modelDir({ ...good, labels: ['positive', 'neutral', 'negative'] }), 'CP_MODEL_MANIFEST_INVALID', /labels/);
+  await rejects(modelDir({ ...good, encoder: { kind: 'bpe' } }), 'CP_MODEL_MANIFEST_INVALID', /encoder/);
+  await rejects(modelDir({ ...good, encoder: { ...good.encoder, buckets: 1000 } }), 'CP_MODEL_MANIFEST_INVALID', /encoder\.buckets: must be a power of two/);
+  await rejects(modelDir({ ...good, normalization: 'v2' }), 'CP_MODEL_MANIFEST_INVALID', /normalization/);
+  await rejects(modelDir({ ...good, tier: 'huge' }), 'CP_MODEL_MANIFEST_INVALID', /tier/);
+  await rejects(modelDir({ ...good, serving: { maxBatch: 0, lengthSortedChunk: 0 } }), 'CP_MODEL_MANIFEST_INVALID', /serving\.maxBatch/);
+  await rejects(modelDir({ ...good, onnx: '../elsewhere.onnx' }), 'CP_MODEL_MANIFEST_INVALID', /onnx/);
 });
 
-test('loadManifest: a missing ONNX or tokenizer file is MODEL_FILE_MISSING', async () => {
-  await rejects(modelDir(good, []), 'MODEL_FILE_MISSING', /model\.onnx/);
+test('loadManifest: a missing ONNX or tokenizer file is CP_MODEL_FILE_MISSING', async () => {
+  await rejects(modelDir(good, []), 'CP_MODEL_FILE_MISSING', /model\.onnx/);
   const wp = { ...good, tier: 'accurate', encoder: { kind: 'wordpiece', tokenizer: 'tokenizer.json', tokenizerConfig: 'tokenizer_config.json', maxLength: 64 } };
-  await rejects(modelDir(wp, ['model.onnx', 'tokenizer_config.json']), 'MODEL_FILE_MISSING', /tokenizer\.json/);
+  await rejects(modelDir(wp, ['model.onnx', 'tokenizer_config.json']), 'CP_MODEL_FILE_MISSING', /tokenizer\.json/);
 });

@@ -3,10 +3,13 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { deadLetterKey, err, ok, type DeadLetter, type Result } from '../../contract/index.js';
 import type { DeadLetterSink } from '../../pipeline/component.js';
+import { CrowdpulseError } from '../../errors.js';
 
 /** A dead-letter path that cannot be written: one line for the user, code CP_DEAD_LETTER_PATH. */
-export class DeadLetterPathError extends Error {
-  readonly code = 'CP_DEAD_LETTER_PATH';
+export class DeadLetterPathError extends CrowdpulseError<'CP_DEAD_LETTER_PATH'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CP_DEAD_LETTER_PATH', message, options);
+  }
 }
 
 /** One dead letter as a line of the file (an oversized message's line says so, with its length and hash). */
