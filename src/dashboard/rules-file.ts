@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
+import { RulesError } from '../x/rules.js';
 
 /** A filtered-stream rule as the dashboard shows it. */
 export interface RuleView {
@@ -14,7 +15,7 @@ export interface RuleView {
 export async function readRulesFile(path: string): Promise<{ rules: RuleView[]; invalid: number }> {
   const doc: unknown = parse(await readFile(path, 'utf8'));
   const list: unknown = Array.isArray(doc) ? doc : (doc as { rules?: unknown } | null)?.rules;
-  if (!Array.isArray(list)) throw new Error(`${path}: expected a list of {value, tag} rules (or {rules: [...]})`);
+  if (!Array.isArray(list)) throw new RulesError(`${path}: expected a list of {value, tag} rules (or {rules: [...]})`);
   const rules: RuleView[] = [];
   let invalid = 0;
   for (const entry of list as unknown[]) {

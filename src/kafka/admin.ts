@@ -2,6 +2,7 @@ import type { KafkaConfig } from '../config/sections/kafka.js';
 import { logger } from '../telemetry/log.js';
 import { adminSettings, DEFAULT_LIMITS, kafkaMaxMessageBytes, type Limits } from './client-config.js';
 import { AdminClient, ERR, type LibrdKafkaError } from './rdkafka.js';
+import { CrowdpulseError } from '../errors.js';
 
 const log = logger('kafka');
 
@@ -35,7 +36,7 @@ export async function ensureTopics(config: KafkaConfig, topics: readonly string[
             } else if (e.code === ERR.ERR_TOPIC_ALREADY_EXISTS) {
               resolve();
             } else {
-              reject(new Error(`creating topic ${topic} on ${config.brokers} failed: ${e.message} (code ${e.code})`));
+              reject(new CrowdpulseError('CP_KAFKA_TOPIC', `creating topic ${topic} on ${config.brokers} failed: ${e.message} (code ${e.code})`));
             }
           },
         );

@@ -11,6 +11,7 @@ import type { Transform } from '../pipeline/component.js';
 import { BASELINES, baselineScorer } from './baselines.js';
 import { readLabelled, type LabelledSet } from './datasets.js';
 import { CountingMemoryDeadLetters, evaluateBaseline, evaluateSet, type EvalResult } from './evaluate.js';
+import { CrowdpulseError } from '../errors.js';
 
 export const CARD_SETS: ReadonlyArray<{ readonly name: string; readonly path: string }> = [
   { name: 'TweetEval val', path: 'eval/tweeteval-sentiment/val_text.txt' },
@@ -41,7 +42,7 @@ export interface CardResult {
 export function cardSets(dataRoot: string): Array<{ name: string; set: LabelledSet }> {
   return CARD_SETS.map(({ name, path }) => {
     const file = join(dataRoot, path);
-    if (!existsSync(file)) throw new Error(`${file} not found: set CROWDPULSE_DATA to the labelled data directory`);
+    if (!existsSync(file)) throw new CrowdpulseError('CP_DATASET_INVALID', `${file} not found: set CROWDPULSE_DATA to the labelled data directory`);
     return { name, set: readLabelled(file) };
   });
 }

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { CrowdpulseError } from '../errors.js';
 
 export const DATASET_FORMATS = ['tweeteval', 'vader-tweets', 'sentiment140', 'sanders', 'us-airline'] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
@@ -65,12 +66,12 @@ export function detectFormat(file: string): DatasetFormat {
   if (name.startsWith('testdata.manual')) return 'sentiment140';
   if (name === 'full-corpus.csv') return 'sanders';
   if (name === 'tweets.csv') return 'us-airline';
-  throw new Error(`${file}: cannot tell the format from the name; pass --format (${DATASET_FORMATS.join(' | ')})`);
+  throw new CrowdpulseError('CP_USAGE', `${file}: cannot tell the format from the name; pass --format (${DATASET_FORMATS.join(' | ')})`);
 }
 
 function headerIndex(header: string[], col: string, file: string): number {
   const i = header.indexOf(col);
-  if (i < 0) throw new Error(`${file}: no column "${col}" (columns: ${header.join(', ')})`);
+  if (i < 0) throw new CrowdpulseError('CP_DATASET_INVALID', `${file}: no column "${col}" (columns: ${header.join(', ')})`);
   return i;
 }
 
@@ -81,15 +82,15 @@ export function readLabelled(file: string, format: DatasetFormat = detectFormat(
   switch (format) {
     case 'tweeteval': {
       const labelFile = join(dirname(file), basename(file).replace(/_text\.txt$/, '_labels.txt'));
-      if (!existsSync(labelFile) || labelFile === file) throw new Error(`${file}: TweetEval text file needs its labels file ${labelFile}`);
+      if (!existsSync(labelFile) || labelFile === file) throw new CrowdpulseError('CP_DATASET_INVALID', `${file}: TweetEval text file needs its labels file ${labelFile}`);
       const t = readFileSync(file, 'utf8').split('\n');
       const l = readFileSync(labelFile, 'utf8').split('\n');
       if (t.at(-1) === '') t.pop();
       if (l.at(-1) === '') l.pop();
-      if (t.length !== l.length) throw new Error(`${file}: ${t.length} texts but ${l.length} labels in ${labelFile}`);
+      if (t.length !== l.length) throw new CrowdpulseError('CP_DATASET_INVALID', `${file}: ${t.length} texts but ${l.length} labels in ${labelFile}`);
       l.forEach((x, i) => {
         const y = Number(x);
-        if (y !== 0 && y !== 1 && y !== 2) throw new Error(`${labelFile}:${i + 1}: label "${x}" is not 0, 1 or 2`);
+        if (y !== 0 && y !== 1 && y !== 2) throw new CrowdpulseError('CP_DATASET_INVALID', `${labelFile}:${i + 1}: label "${x}" is not 0, 1 or 2`);
         texts.push(t[i]!);
         labels.push(y);
       });
@@ -118,7 +119,7 @@ export function readLabelled(file: string, format: DatasetFormat = detectFormat(
     case 'sanders':
     case 'us-airline': {
       const [header, ...rows] = parseCsv(readFileSync(file, 'utf8'));
-      if (!header) throw new Error(`${file}: empty`);
+      if (!header) throw new CrowdpulseError('CP_DATASET_INVALID', `${file}: empty`);
       const li = headerIndex(header, format === 'sanders' ? 'Sentiment' : 'airline_sentiment', file);
       const ti = headerIndex(header, format === 'sanders' ? 'TweetText' : 'text', file);
       for (const row of rows) {

@@ -5,6 +5,8 @@
  * over UTF-8 bytes; id = 1 + (hash & (buckets − 1)), 0 is padding.
  * Works on reusable typed arrays: no per-character allocation, no regular expressions.
  */
+import { ModelError } from './errors.js';
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
@@ -28,7 +30,7 @@ export class HashedNgrams {
   #tokEnd = new Int32Array(512);
 
   constructor(buckets: number, maxFeatures: number) {
-    if (!Number.isInteger(buckets) || buckets < 2 || (buckets & (buckets - 1)) !== 0) throw new Error(`buckets must be a power of two ≥ 2, got ${buckets}`);
+    if (!Number.isInteger(buckets) || buckets < 2 || (buckets & (buckets - 1)) !== 0) throw new ModelError('CP_MODEL_MANIFEST_INVALID', `buckets must be a power of two ≥ 2, got ${buckets}`);
     this.#mask = buckets - 1;
     this.#maxFeatures = maxFeatures;
   }

@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ModelError } from './errors.js';
 
 export const NORMALIZATION_VERSION = 'v1';
 export const EMOJI_NAMES_PATH = fileURLToPath(new URL('../../models/emoji-names.json', import.meta.url));
@@ -40,7 +41,7 @@ let emojiNames: EmojiNames | undefined;
 /** The emoji table shared with the Python side (models/emoji-names.json, generated from Unicode names). */
 export function loadEmojiNames(path: string = EMOJI_NAMES_PATH): EmojiNames {
   const doc = JSON.parse(readFileSync(path, 'utf8')) as { names?: Record<string, string> };
-  if (!doc.names || typeof doc.names !== 'object') throw new Error(`${path}: no "names" table`);
+  if (!doc.names || typeof doc.names !== 'object') throw new ModelError('CP_MODEL_FILE_INVALID', `${path}: no "names" table`);
   const map = new Map<number, string>();
   for (const [hex, name] of Object.entries(doc.names)) map.set(Number.parseInt(hex, 16), name);
   return map;

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { ModelError } from './errors.js';
 
 export class WordPiece {
   readonly #tok: Tokenizer;
@@ -17,7 +18,7 @@ export class WordPiece {
     this.#tok = new Tokenizer(json, config);
     this.#maxLength = maxLength;
     const sep = this.#tok.token_to_id('[SEP]');
-    if (sep === undefined) throw new Error(`${tokenizerJsonPath}: no [SEP] token`);
+    if (sep === undefined) throw new ModelError('CP_MODEL_FILE_INVALID', `${tokenizerJsonPath}: no [SEP] token`);
     this.#sep = sep;
   }
 

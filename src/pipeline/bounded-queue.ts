@@ -3,6 +3,7 @@
  * `shift` waits while it is empty. `close()` lets consumers drain what is left and then end.
  * Capacity counts entries (batches), and the weight function lets it count items instead.
  */
+import { CrowdpulseError } from '../errors.js';
 export class BoundedQueue<T> {
   readonly #items: T[] = [];
   readonly #capacity: number;
@@ -37,7 +38,7 @@ export class BoundedQueue<T> {
     while (!this.#closed && this.#weight > 0 && this.#weight + weight > this.#capacity) {
       await new Promise<void>((resolve) => this.#waitingPush.push(resolve));
     }
-    if (this.#closed) throw new Error(`queue ${this.name} is closed`);
+    if (this.#closed) throw new CrowdpulseError('CP_QUEUE_CLOSED', `queue ${this.name} is closed`);
     this.#items.push(item);
     this.#weight += weight;
     this.#wake(this.#waitingShift);

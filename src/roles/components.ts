@@ -1,5 +1,8 @@
 import { err, ok, type Post, type Result, type ScoredPost } from '../contract/index.js';
 import type { Config } from '../config/schema.js';
+import { ConfigError } from '../config/load.js';
+import { codeOf, CrowdpulseError } from '../errors.js';
+import { ModelError } from '../model/errors.js';
 import type { DeadLetterSink, Sink, Source } from '../pipeline/component.js';
 import type { StageOptions } from '../pipeline/runner.js';
 import { loadManifest, resolveModelDir } from '../model/registry.js';
@@ -39,15 +42,15 @@ export function buildSource(config: Config, deadLetters: DeadLetterSink): Result
       try {
         governor = buildGovernor(config.x);
       } catch (e) {
-        return err(new Error(`replay.governed: ${(e as Error).message}`));
+        return err(new CrowdpulseError(codeOf(e, 'CP_X_GOVERNOR_STATE'), `replay.governed: ${(e as Error).message}`, { cause: e }));
       }
-      if (!governor) return err(new Error('replay.governed needs a post budget: set x.monthlyCap (CROWDPULSE_X_MONTHLY_CAP) above 0'));
+      if (!governor) return err(new ConfigError('replay.governed needs a post budget: set x.monthlyCap (CROWDPULSE_X_MONTHLY_CAP) above 0'));
       return ReplaySource.open({ path, mode, rate, speed, batchSize, limit, lineLimits, governor: governorPacer(governor) }, deadLetters);
     }
     case 'x':
       return buildXStreamSource(config, deadLetters);
     default:
-      return err(new Error(`source.kind "${config.source.kind}" is not available in this role`));
+      return err(new CrowdpulseError('CP_USAGE', `source.kind "${config.source.kind}" is not available in this role`));
   }
 }
 
@@ -64,12 +67,12 @@ export function buildSink(config: Config, deadLetters: DeadLetterSink): Result<S
       try {
         return ok(new SqliteStore(config.sqlite.path));
       } catch (e) {
-        return err(new Error(`sqlite.path = ${JSON.stringify(config.sqlite.path)} (--db, CROWDPULSE_SQLITE_PATH): cannot open the store: ${(e as Error).message}`));
+        return err(new CrowdpulseError('CP_STORE_OPEN', `sqlite.path = ${JSON.stringify(config.sqlite.path)} (--db, CROWDPULSE_SQLITE_PATH): cannot open the store: ${(e as Error).message}`, { cause: e }));
       }
     case 'influxdb':
       return ok(buildInfluxSink(config.influxdb, deadLetters));
     default:
-      return err(new Error(`sink.kind "${config.sink.kind}" is not available in this role`));
+      return err(new CrowdpulseError('CP_USAGE', `sink.kind "${config.sink.kind}" is not available in this role`));
   }
 }
 
@@ -92,7 +95,7 @@ export function buildQuery(config: Config): Result<SentimentQuery, Error> {
     case 'influxdb':
       return ok(new InfluxQuery(config.influxdb));
     default:
-      return err(new Error(`no query for sink.kind "${config.sink.kind}"`));
+      return err(new CrowdpulseError('CP_USAGE', `no query for sink.kind "${config.sink.kind}"`));
   }
 }
 
@@ -142,7 +145,7 @@ export async function buildSentimentTransform(config: Config, deadLetters: DeadL
     await pool.warmUp();
   } catch (e) {
     await pool.close();
-    throw new Error(`model ${manifest.id} in ${modelDir} failed to load in a worker: ${(e as Error).message}`);
+    throw new ModelError('CP_MODEL_LOAD', `model ${manifest.id} in ${modelDir} failed to load in a worker: ${(e as Error).message}`, { cause: e });
   }
   const transform = new SentimentTransform(pool, { modelId: manifest.id, labels: manifest.labels, languages: config.model.languages }, deadLetters);
   return {

@@ -7,6 +7,7 @@ import { buildIngestRoutes, buildSource, producerStageOptions } from './componen
 import { openKafkaBase } from './kafka-base.js';
 import { runRole } from './runner.js';
 import type { RoleSummary } from './summary.js';
+import { CrowdpulseError } from '../errors.js';
 
 export interface IngestSummary extends RoleSummary {
   readonly topic: string;
@@ -18,7 +19,7 @@ export interface IngestSummary extends RoleSummary {
  * Ends when the source ends (replay) or on SIGTERM.
  */
 export async function runIngest(config: Config): Promise<IngestSummary> {
-  if (config.source.kind === 'kafka') throw new Error('ingest reads from replay or the X stream; source.kind "kafka" is the analyze role\'s input');
+  if (config.source.kind === 'kafka') throw new CrowdpulseError('CP_USAGE', 'ingest reads from replay or the X stream; source.kind "kafka" is the analyze role\'s input');
   const routes = buildIngestRoutes(config);
   if (!routes.ok) throw routes.error;
   return runRole({

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { CrowdpulseError } from '../errors.js';
 import { collectProcessMetrics, queueCapacity, queueDepth } from '../telemetry/metrics.js';
 import { startTelemetryServer, type RouteHandler, type TelemetryServer } from '../telemetry/http-server.js';
 import { logger } from '../telemetry/log.js';
@@ -14,7 +15,7 @@ export async function startRoleHttp(role: string, config: Config, routes: readon
     log.info(`${role}: metrics, health and readiness on ${server.url}`);
     return server;
   } catch (e) {
-    throw new Error(`cannot listen on ${config.http.host}:${config.http.port} (http.port / --port / CROWDPULSE_HTTP_PORT): ${(e as Error).message}`);
+    throw new CrowdpulseError('CP_HTTP_LISTEN', `cannot listen on ${config.http.host}:${config.http.port} (http.port / --port / CROWDPULSE_HTTP_PORT): ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -10,6 +10,7 @@ import { buildDeadLetterSink, buildQuery, buildSentimentTransform, buildSink, bu
 import { progressReporter } from './progress.js';
 import { runRole } from './runner.js';
 import type { RunSummary } from './summary.js';
+import { CrowdpulseError } from '../errors.js';
 
 const log = logger('run');
 
@@ -94,7 +95,7 @@ async function readTopics(config: Config): Promise<{ ok: true; topics: readonly 
   if (!query.ok) return { ok: false, error: query.error.message };
   try {
     const timeout = AbortSignal.timeout(SUMMARY_QUERY_TIMEOUT_MS);
-    const timedOut = new Promise<never>((_, reject) => timeout.addEventListener('abort', () => reject(new Error(`no answer within ${SUMMARY_QUERY_TIMEOUT_MS} ms`)), { once: true }));
+    const timedOut = new Promise<never>((_, reject) => timeout.addEventListener('abort', () => reject(new CrowdpulseError('CP_STORE_UNAVAILABLE', `no answer within ${SUMMARY_QUERY_TIMEOUT_MS} ms`)), { once: true }));
     return { ok: true, topics: await Promise.race([query.value.topics(), timedOut]) };
   } catch (e) {
     log.warn('the store could not be read back for the summary', { error: (e as Error).message });

@@ -9,6 +9,7 @@ import { buildQuery, buildSink, describeStore, storeStageOptions } from './compo
 import { openKafkaBase } from './kafka-base.js';
 import { runRole } from './runner.js';
 import type { RoleSummary } from './summary.js';
+import { CrowdpulseError } from '../errors.js';
 
 export interface StoreSummary extends RoleSummary {
   /** Where the posts are, in words (describeStore). */
@@ -23,7 +24,7 @@ export interface StoreSummary extends RoleSummary {
  * Runs until SIGTERM, then drains and returns what it did.
  */
 export async function runStore(config: Config): Promise<StoreSummary> {
-  if (config.sink.kind === 'kafka') throw new Error('store writes to a store (sink.kind sqlite or influxdb), not back to Kafka');
+  if (config.sink.kind === 'kafka') throw new CrowdpulseError('CP_USAGE', 'store writes to a store (sink.kind sqlite or influxdb), not back to Kafka');
   // The dashboard on the store's HTTP port (/dashboard/), reading the store this role writes.
   const dashboardQuery = lazyQuery(() => buildQuery(config));
   return runRole({

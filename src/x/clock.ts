@@ -2,6 +2,7 @@
  * Time as the X components see it. Production uses the system clock; tests use ManualClock to
  * simulate reconnect delays, keep-alive timeouts and a whole billing month without waiting.
  */
+import { CrowdpulseError } from '../errors.js';
 export interface Clock {
   now(): number;
   /** Resolves after `ms` (of this clock's time); rejects with the signal's reason when aborted. */
@@ -11,7 +12,7 @@ export interface Clock {
 }
 
 function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
+  return signal.reason instanceof Error ? signal.reason : new CrowdpulseError('CP_ABORTED', 'aborted');
 }
 
 export const systemClock: Clock = {

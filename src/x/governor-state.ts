@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { CrowdpulseError } from '../errors.js';
 
 /** What the governor persists: the count of the billing period it belongs to. */
 export interface GovernorState {
@@ -17,17 +18,17 @@ export function readGovernorState(path: string): GovernorState | undefined {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`governor state ${path}: ${(e as Error).message}`);
+    throw new CrowdpulseError('CP_X_GOVERNOR_STATE', `governor state ${path}: ${(e as Error).message}`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new Error(`governor state ${path} is not JSON (${(e as Error).message}); move it away to start the count from GET /2/usage/tweets`);
+    throw new CrowdpulseError('CP_X_GOVERNOR_STATE', `governor state ${path} is not JSON (${(e as Error).message}); move it away to start the count from GET /2/usage/tweets`);
   }
   const s = parsed as Partial<GovernorState>;
   if (s.version !== 1 || typeof s.periodStart !== 'string' || Number.isNaN(Date.parse(s.periodStart)) || typeof s.consumed !== 'number' || !Number.isInteger(s.consumed) || s.consumed < 0) {
-    throw new Error(`governor state ${path} has an unexpected shape; move it away to start the count from GET /2/usage/tweets`);
+    throw new CrowdpulseError('CP_X_GOVERNOR_STATE', `governor state ${path} has an unexpected shape; move it away to start the count from GET /2/usage/tweets`);
   }
   return s as GovernorState;
 }

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TwitterApi } from 'twitter-api-v2';
 import { err, ok, type Result } from '../contract/result.js';
 import type { RouteHandler } from '../telemetry/http-server.js';
+import { CredentialError } from './credentials.js';
 import { logger } from '../telemetry/log.js';
 import { addRules, deleteRules, desiredRuleSchema, listRules, syncRules, validateRulesDocument } from './rules.js';
 
@@ -14,13 +15,13 @@ const MAX_BODY = 256 * 1024;
 /**
  * The admin token, from CROWDPULSE_X_ADMIN_TOKEN or the file x.adminTokenFile. Undefined = the endpoint is off.
  */
-export function readAdminToken(env: NodeJS.ProcessEnv, file: string): Result<string | undefined, Error> {
+export function readAdminToken(env: NodeJS.ProcessEnv, file: string): Result<string | undefined, CredentialError> {
   if (file !== '') {
     try {
       const token = readFileSync(file, 'utf8').trim();
-      return token === '' ? err(new Error(`admin token file ${file} is empty`)) : ok(token);
+      return token === '' ? err(new CredentialError(`admin token file ${file} is empty`)) : ok(token);
     } catch (e) {
-      return err(new Error(`cannot read admin token file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
+      return err(new CredentialError(`cannot read admin token file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
     }
   }
   const token = env.CROWDPULSE_X_ADMIN_TOKEN?.trim();

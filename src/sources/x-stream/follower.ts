@@ -8,6 +8,7 @@ import type { PostBudgetGovernor } from '../../x/governor.js';
 import * as m from '../../x/metrics.js';
 import { fetchUsage } from '../../x/usage.js';
 import { runSession, type SessionEnd } from './session.js';
+import { CrowdpulseError } from '../../errors.js';
 
 const log = logger('x.stream');
 
@@ -103,7 +104,7 @@ export async function followStream(opts: FollowerOptions, hooks: FollowerHooks, 
     m.streamReconnects.inc({ cause: end.cause });
     if (end.fatal) {
       if (end.status === 401 || end.status === 403) throw rejectedTokenError(end.status, end.detail);
-      throw new Error(`X refused the stream connection (${end.detail}); not retrying`);
+      throw new CrowdpulseError('CP_X_STREAM', `X refused the stream connection (${end.detail}); not retrying`);
     }
     if (end.cause === 'budget') {
       history.push({ cause: end.cause, detail: end.detail, delayMs: 0, at: clock.now() });

@@ -3,6 +3,7 @@ import { ApiRequestError, ApiPartialResponseError, ApiResponseError, ETwitterStr
 import type { Clock } from '../../x/clock.js';
 import type { DisconnectCause } from '../../x/backoff.js';
 import { LineFramer, type Frame, type FramerLimits } from '../line-framer.js';
+import { CrowdpulseError } from '../../errors.js';
 
 /** How one connection ended. `fatal` errors are not retried (bad token, bad request). */
 export interface SessionEnd {
@@ -81,7 +82,7 @@ export async function runSession(opts: SessionOptions, hooks: SessionHooks): Pro
   const res = (stream as unknown as { res?: Readable }).res;
   if (!res || typeof res.on !== 'function') {
     stream.destroy();
-    throw new Error('twitter-api-v2 internals changed: TweetStream.res is not a readable stream; crowdpulse needs a compatible version (1.29)');
+    throw new CrowdpulseError('CP_INTERNAL', 'twitter-api-v2 internals changed: TweetStream.res is not a readable stream; crowdpulse needs a compatible version (1.29)');
   }
   res.removeAllListeners('data');
 
