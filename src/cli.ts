@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { analyzeCommand } from './commands/analyze.js';
 import { configCommand } from './commands/config.js';
 import { dashboardCommand } from './commands/dashboard.js';
@@ -9,6 +9,7 @@ import { recordCommand } from './commands/record.js';
 import { rulesCommand } from './commands/rules.js';
 import { runCommand } from './commands/run.js';
 import { storeCommand } from './commands/store.js';
+import { ERROR_CODES, errorLine, exitStatus } from './errors.js';
 import { logger } from './telemetry/log.js';
 
 /**
@@ -30,9 +31,24 @@ program.addCommand(recordCommand());
 program.addCommand(emulateCommand());
 program.addCommand(evalCommand());
 
+// commander's own errors (an unknown flag, a missing argument) are thrown here instead of exiting 1.
+const withSubcommands = (c: Command): Command[] => [c, ...c.commands.flatMap(withSubcommands)];
+for (const c of withSubcommands(program)) c.exitOverride();
+
+/**
+ * The one place a command's error becomes its exit status: commands throw (a CrowdpulseError says
+ * its code; anything else is CP_INTERNAL, exit 1), and this prints the one line, e.g.
+ * `… ERROR [crowdpulse] replay file x.ndjson does not exist (CP_SOURCE_PATH)`, and exits with the
+ * status ERROR_CODES gives the code. It exits rather than setting process.exitCode: a failed role may
+ * still hold librdkafka handles or an HTTP port that would keep the process alive.
+ */
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  logger('crowdpulse').error((e as Error).message);
-  process.exitCode = 1;
+  if (e instanceof CommanderError) {
+    // commander printed its message (and the help) already; --help and --version end here with 0.
+    process.exit(e.exitCode === 0 ? 0 : ERROR_CODES.CP_USAGE.exit);
+  }
+  logger('crowdpulse').error(errorLine(e));
+  process.exit(exitStatus(e));
 }

@@ -36,7 +36,7 @@ export function addConfigFlags(command: Command, flags: readonly ConfigFlag[]): 
 
 /**
  * Builds the configuration for a command from its flags, the environment and the --config file.
- * On a bad value it prints the one error line and exits with status 2.
+ * A bad value throws its ConfigError (CP_CONFIG_INVALID): src/cli.ts prints the one line, exit status 2.
  */
 export function configFrom(command: Command, flags: readonly ConfigFlag[]): Config {
   const options = command.optsWithGlobals() as Record<string, unknown>;
@@ -46,10 +46,7 @@ export function configFrom(command: Command, flags: readonly ConfigFlag[]): Conf
     if (value !== undefined) flagValues[f.key] = { value, flag: `--${f.option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` };
   }
   const loaded = loadConfig({ file: options.config as string | undefined, env: process.env, flags: flagValues });
-  if (!loaded.ok) {
-    process.stderr.write(`${loaded.error.message}\n`);
-    process.exit(2);
-  }
+  if (!loaded.ok) throw loaded.error;
   setLogLevel(loaded.value.log.level);
   return loaded.value;
 }

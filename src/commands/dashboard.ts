@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { dashboardRoutes, DASHBOARD_PATH, lazyQuery, readRulesFile } from '../dashboard/index.js';
+import { CrowdpulseError } from '../errors.js';
 import { buildQuery } from '../roles/components.js';
 import { onShutdownSignal, startRoleHttp } from '../roles/lifecycle.js';
 import { registerReadiness } from '../telemetry/health.js';
@@ -24,10 +25,7 @@ export function dashboardCommand(): Command {
     const config = configFrom(command, FLAGS);
     const options = command.opts<{ metricsUrl: string[]; rules?: string; title: string; refresh: string }>();
     const refreshSeconds = Number(options.refresh);
-    if (!Number.isFinite(refreshSeconds) || refreshSeconds < 1) {
-      process.stderr.write(`--refresh must be a number of seconds >= 1, got "${options.refresh}"\n`);
-      process.exit(2);
-    }
+    if (!Number.isFinite(refreshSeconds) || refreshSeconds < 1) throw new CrowdpulseError('CP_USAGE', `--refresh must be a number of seconds >= 1, got "${options.refresh}"`);
     const rulesPath = options.rules;
     const query = lazyQuery(() => buildQuery(config));
     const http = await startRoleHttp('dashboard', config, dashboardRoutes(query, {
@@ -36,7 +34,7 @@ export function dashboardCommand(): Command {
       metricsUrls: options.metricsUrl,
       ...(rulesPath ? { rules: async () => (await readRulesFile(rulesPath)).rules } : {}),
     }));
-    if (!http) throw new Error('http.enabled is false: the dashboard needs its HTTP port');
+    if (!http) throw new CrowdpulseError('CP_USAGE', 'http.enabled is false: the dashboard needs its HTTP port');
     registerReadiness('store', async () => {
       await query.topics({ from: new Date() });
       return true;

@@ -1,21 +1,22 @@
 import { Command } from 'commander';
 import { loadRecordedPosts } from '../emulator/recorded-posts.js';
 import { parseFault, XEmulator } from '../emulator/server.js';
-import { readBearerToken } from '../x/credentials.js';
+import { CrowdpulseError } from '../errors.js';
+import { CredentialError, readBearerToken } from '../x/credentials.js';
 import { loadRulesFile } from '../x/rules.js';
-import { fail, shutdownSignal } from '../x/command-support.js';
+import { shutdownSignal } from '../x/command-support.js';
 import { configFrom } from './config-options.js';
 
 const num = (v: string): number => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`not a non-negative number: ${v}`);
+  if (!Number.isFinite(n) || n < 0) throw new CrowdpulseError('CP_USAGE', `not a non-negative number: ${v}`);
   return n;
 };
 
 /** `--fault drop@30` → inject a drop every 30 s; repeatable. Kinds: drop, stall, drip, malformed, error. */
 function parseFaultSchedule(spec: string, acc: { kind: string; everyS: number }[]): { kind: string; everyS: number }[] {
   const m = /^(drop|stall|drip|malformed|error)@(\d+(?:\.\d+)?)$/.exec(spec);
-  if (!m) throw new Error(`--fault ${spec}: expected KIND@SECONDS with KIND one of drop, stall, drip, malformed, error`);
+  if (!m) throw new CrowdpulseError('CP_USAGE', `--fault ${spec}: expected KIND@SECONDS with KIND one of drop, stall, drip, malformed, error`);
   return [...acc, { kind: m[1]!, everyS: Number(m[2]) }];
 }
 
@@ -40,16 +41,16 @@ export function emulateCommand(): Command {
   command.action(async (opts: { posts: string; host: string; port: number; rate: number; keepaliveMs: number; loop: boolean; cap: number; capResetDay: number; maxConnections: number; maxRules: number; maxRuleLength: number; rules?: string; fault: { kind: string; everyS: number }[]; limit: number; gzip?: boolean }) => {
     const config = configFrom(command, []);
     const token = readBearerToken(process.env, config.x.bearerTokenFile);
-    if (!token.ok) fail(`${token.error.message} (the emulator accepts only that token)`);
+    if (!token.ok) throw new CredentialError(`${token.error.message} (the emulator accepts only that token)`);
     const rules = opts.rules ? loadRulesFile(opts.rules) : undefined;
-    if (rules && !rules.ok) fail(rules.error.message);
+    if (rules && !rules.ok) throw rules.error;
     let loaded;
     try {
       loaded = await loadRecordedPosts(opts.posts, opts.limit);
     } catch (e) {
-      fail(`cannot read posts from ${opts.posts}: ${(e as Error).message}`);
+      throw new CrowdpulseError('CP_SOURCE_PATH', `cannot read posts from ${opts.posts}: ${(e as Error).message}`, { cause: e });
     }
-    if (loaded.posts.length === 0) fail(`no stream messages in ${opts.posts}`);
+    if (loaded.posts.length === 0) throw new CrowdpulseError('CP_SOURCE_PATH', `no stream messages in ${opts.posts}`);
     const emu = await XEmulator.start({
       posts: loaded.posts, bearerToken: token.value, rate: opts.rate, keepAliveMs: opts.keepaliveMs, loop: opts.loop,
       usageCap: opts.cap, capResetDay: opts.capResetDay, gzip: opts.gzip === true, maxConnections: opts.maxConnections, maxRules: opts.maxRules, maxRuleLength: opts.maxRuleLength,

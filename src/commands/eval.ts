@@ -1,11 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { asCrowdpulseError, CrowdpulseError } from '../errors.js';
 import { buildSentimentTransform } from '../roles/components.js';
 import { cardMarkdown, runCard } from '../model/card.js';
 import { MODELS_ROOT } from '../model/registry.js';
 import { BASELINES, baselineScorer, type Baseline } from '../model/baselines.js';
-import { DATASET_FORMATS, readLabelled, type DatasetFormat } from '../model/datasets.js';
+import { DATASET_FORMATS, readLabelled, type DatasetFormat, type LabelledSet } from '../model/datasets.js';
 import { CountingMemoryDeadLetters, evaluateBaseline, evaluateSet, formatResult, type EvalResult } from '../model/evaluate.js';
 import { logger } from '../telemetry/log.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
@@ -28,59 +29,46 @@ export function evalCommand(): Command {
   command.action(async (file: string | undefined) => {
     const o = command.opts<{ format?: string; limit?: string; baseline?: string; json?: boolean; card?: boolean; tiers: string; out?: string }>();
     const log = logger('eval');
-    if (o.format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(o.format)) {
-      process.stderr.write(`--format must be one of ${DATASET_FORMATS.join(', ')}\n`);
-      process.exit(2);
-    }
-    if (o.baseline !== undefined && !(BASELINES as readonly string[]).includes(o.baseline)) {
-      process.stderr.write(`--baseline must be one of ${BASELINES.join(', ')}\n`);
-      process.exit(2);
-    }
+    if (o.format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(o.format)) throw new CrowdpulseError('CP_USAGE', `--format must be one of ${DATASET_FORMATS.join(', ')}`);
+    if (o.baseline !== undefined && !(BASELINES as readonly string[]).includes(o.baseline)) throw new CrowdpulseError('CP_USAGE', `--baseline must be one of ${BASELINES.join(', ')}`);
     const config = configFrom(command, FLAGS);
+    // A failure is thrown to src/cli.ts: one line, the exit status of its code.
     if (o.card) {
-      try {
-        const root = process.env.CROWDPULSE_DATA ?? resolve(MODELS_ROOT, '../../shared/data');
-        const card = await runCard(root, o.tiers.split(',').map((t) => t.trim()).filter(Boolean), async (tier) => {
-          const deadLetters = new CountingMemoryDeadLetters();
-          const stage = await buildSentimentTransform({ ...config, model: { ...config.model, name: tier } }, deadLetters);
-          return { ...stage, deadLetters };
-        }, (line) => log.info(line));
-        if (o.out) writeFileSync(o.out, `${JSON.stringify(card, null, 2)}\n`);
-        process.stdout.write(`${cardMarkdown(card)}\n`);
-        process.exit(0);
-      } catch (e) {
-        log.error((e as Error).message);
-        process.exit(1);
-      }
-    }
-    if (file === undefined) {
-      process.stderr.write('eval needs a FILE (or --card)\n');
-      process.exit(2);
-    }
-    try {
-      let set = readLabelled(file, o.format as DatasetFormat | undefined);
-      if (o.limit !== undefined) {
-        const n = Number(o.limit);
-        set = { ...set, texts: set.texts.slice(0, n), labels: set.labels.slice(0, n) };
-      }
-      let result: EvalResult;
-      if (o.baseline !== undefined) {
-        result = evaluateBaseline(set, o.baseline, baselineScorer(o.baseline as Baseline));
-      } else {
+      const root = process.env.CROWDPULSE_DATA ?? resolve(MODELS_ROOT, '../../shared/data');
+      const card = await runCard(root, o.tiers.split(',').map((t) => t.trim()).filter(Boolean), async (tier) => {
         const deadLetters = new CountingMemoryDeadLetters();
-        const stage = await buildSentimentTransform(config, deadLetters);
-        try {
-          result = await evaluateSet({ set, transform: stage.transform, modelId: stage.modelId, batchSize: stage.maxBatch, inFlight: stage.threads, deadLetters });
-        } finally {
-          await stage.transform.close();
-        }
-      }
-      process.stdout.write(o.json ? `${JSON.stringify({ file, ...result })}\n` : `${formatResult(result)}\n`);
+        const stage = await buildSentimentTransform({ ...config, model: { ...config.model, name: tier } }, deadLetters);
+        return { ...stage, deadLetters };
+      }, (line) => log.info(line));
+      if (o.out) writeFileSync(o.out, `${JSON.stringify(card, null, 2)}\n`);
+      process.stdout.write(`${cardMarkdown(card)}\n`);
       process.exit(0);
-    } catch (e) {
-      log.error((e as Error).message);
-      process.exit(1);
     }
+    if (file === undefined) throw new CrowdpulseError('CP_USAGE', 'eval needs a FILE (or --card)');
+    let set: LabelledSet;
+    try {
+      set = readLabelled(file, o.format as DatasetFormat | undefined);
+    } catch (e) {
+      throw asCrowdpulseError(e, 'CP_DATASET_INVALID');
+    }
+    if (o.limit !== undefined) {
+      const n = Number(o.limit);
+      set = { ...set, texts: set.texts.slice(0, n), labels: set.labels.slice(0, n) };
+    }
+    let result: EvalResult;
+    if (o.baseline !== undefined) {
+      result = evaluateBaseline(set, o.baseline, baselineScorer(o.baseline as Baseline));
+    } else {
+      const deadLetters = new CountingMemoryDeadLetters();
+      const stage = await buildSentimentTransform(config, deadLetters);
+      try {
+        result = await evaluateSet({ set, transform: stage.transform, modelId: stage.modelId, batchSize: stage.maxBatch, inFlight: stage.threads, deadLetters });
+      } finally {
+        await stage.transform.close();
+      }
+    }
+    process.stdout.write(o.json ? `${JSON.stringify({ file, ...result })}\n` : `${formatResult(result)}\n`);
+    process.exit(0);
   });
   return command;
 }

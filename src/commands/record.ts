@@ -3,12 +3,13 @@ import { Command } from 'commander';
 import { buildGovernor } from '../sources/x-stream/index.js';
 import { recordStream } from '../sources/x-stream/recorder.js';
 import { systemClock } from '../x/clock.js';
-import { clientOrExit, fail, shutdownSignal } from '../x/command-support.js';
+import { commandClient, shutdownSignal } from '../x/command-support.js';
+import { CrowdpulseError } from '../errors.js';
 import { configFrom } from './config-options.js';
 
 const num = (v: string): number => {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`not a non-negative number: ${v}`);
+  if (!Number.isFinite(n) || n < 0) throw new CrowdpulseError('CP_USAGE', `not a non-negative number: ${v}`);
   return n;
 };
 
@@ -20,24 +21,16 @@ export function recordCommand(): Command {
     .option('--duration <seconds>', 'stop after this long (0 = until interrupted)', num, 0);
   command.action(async (opts: { out: string; limit: number; duration: number }) => {
     const config = configFrom(command, []);
-    const client = clientOrExit(config.x);
-    let governor;
-    try {
-      governor = buildGovernor(config.x);
-    } catch (e) {
-      fail((e as Error).message);
-    }
+    const client = commandClient(config.x);
+    const governor = buildGovernor(config.x);
     const signal = opts.duration > 0 ? AbortSignal.any([shutdownSignal(), AbortSignal.timeout(opts.duration * 1000)]) : shutdownSignal();
-    try {
-      const count = await recordStream({
-        client, clock: systemClock, ...(governor ? { governor } : {}), out: opts.out, limit: opts.limit,
-        tweetFields: config.x.tweetFields.split(',').map((f) => f.trim()).filter(Boolean),
-        keepAliveTimeoutMs: config.x.keepAliveTimeoutMs, lineLimits: framerLimits(config.limits), usageCheckMs: config.x.usageCheckMinutes * 60_000,
-      }, signal);
-      process.stdout.write(`recorded ${count} messages to ${opts.out}\n`);
-    } catch (e) {
-      fail((e as Error).message);
-    }
+    // A failure (token rejected, stream refused, output not writable) is one line and exit 1 from src/cli.ts.
+    const count = await recordStream({
+      client, clock: systemClock, ...(governor ? { governor } : {}), out: opts.out, limit: opts.limit,
+      tweetFields: config.x.tweetFields.split(',').map((f) => f.trim()).filter(Boolean),
+      keepAliveTimeoutMs: config.x.keepAliveTimeoutMs, lineLimits: framerLimits(config.limits), usageCheckMs: config.x.usageCheckMinutes * 60_000,
+    }, signal);
+    process.stdout.write(`recorded ${count} messages to ${opts.out}\n`);
   });
   return command;
 }

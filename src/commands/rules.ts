@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { clientOrExit, fail, orExit } from '../x/command-support.js';
+import { commandCall, commandClient } from '../x/command-support.js';
 import { listRules, loadRulesFile, syncRules, validateRules } from '../x/rules.js';
 import { configFrom } from './config-options.js';
 
@@ -12,8 +12,8 @@ export function rulesCommand(): Command {
     .description('print the rules X has now (id, tag, value)')
     .action(async (_o, sub: Command) => {
       const config = configFrom(sub, []);
-      const client = clientOrExit(config.x);
-      const rules = await orExit('rules list', () => listRules(client));
+      const client = commandClient(config.x);
+      const rules = await commandCall('rules list', () => listRules(client));
       for (const r of rules) process.stdout.write(`${r.id}\t${r.tag ?? '-'}\t${r.value}\n`);
       if (rules.length === 0) process.stderr.write('no rules: the stream delivers nothing\n');
     });
@@ -25,10 +25,10 @@ export function rulesCommand(): Command {
       const config = configFrom(sub, []);
       const file = o.file ?? config.x.rulesFile;
       const desired = loadRulesFile(file);
-      if (!desired.ok) fail(desired.error.message);
-      const client = clientOrExit(config.x);
-      const r = await orExit('rules validate', () => validateRules(client, desired.value));
-      if (!r.ok) fail(r.error.message);
+      if (!desired.ok) throw desired.error;
+      const client = commandClient(config.x);
+      const r = await commandCall('rules validate', () => validateRules(client, desired.value));
+      if (!r.ok) throw r.error;
       process.stdout.write(`${file}: ${desired.value.length} rules valid\n`);
     });
 
@@ -40,10 +40,10 @@ export function rulesCommand(): Command {
       const config = configFrom(sub, []);
       const file = o.file ?? config.x.rulesFile;
       const desired = loadRulesFile(file);
-      if (!desired.ok) fail(desired.error.message);
-      const client = clientOrExit(config.x);
-      const r = await orExit('rules sync', () => syncRules(client, desired.value, { dryRun: o.dryRun === true }));
-      if (!r.ok) fail(r.error.message);
+      if (!desired.ok) throw desired.error;
+      const client = commandClient(config.x);
+      const r = await commandCall('rules sync', () => syncRules(client, desired.value, { dryRun: o.dryRun === true }));
+      if (!r.ok) throw r.error;
       const { diff, applied } = r.value;
       for (const a of diff.add) process.stdout.write(`+ ${a.tag}\t${a.value}\n`);
       for (const d of diff.remove) process.stdout.write(`- ${d.tag ?? '-'}\t${d.value}\t(${d.id})\n`);

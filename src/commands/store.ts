@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { runStore } from '../roles/store.js';
-import { logger } from '../telemetry/log.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
 import { KAFKA_FLAG } from '../kafka/cli-flags.js';
 import { formatRoleSummary } from '../roles/summary.js';
@@ -13,15 +12,12 @@ export function storeCommand(): Command {
   addConfigFlags(command, FLAGS);
   command.action(async () => {
     const config = configFrom(command, FLAGS);
-    try {
-      // Runs until SIGTERM/SIGINT; after the drain, one summary line on stdout and exit 0.
-      const s = await runStore(config);
-      process.stdout.write(`${formatRoleSummary('store', `stored in ${s.store}`, s)}\n`);
-      process.exit(0);
-    } catch (e) {
-      logger('store').error((e as Error).message);
-      process.exit(1);
-    }
+    // Runs until SIGTERM/SIGINT; after the drain, one summary line on stdout and exit 0.
+    const s = await runStore(config);
+    process.stdout.write(`${formatRoleSummary('store', `stored in ${s.store}`, s)}\n`);
+    // librdkafka's handles keep the event loop alive: exit once the summary is out. A failure is
+    // thrown to src/cli.ts (one line, the exit status of its code).
+    process.exit(0);
   });
   return command;
 }
