@@ -114,3 +114,11 @@ test('codeOf and asCrowdpulseError keep a code that is there and give a fallback
   assert.equal(wrapped.message, 'ENOENT: no such file');
   assert.equal(wrapped.cause, plain);
 });
+
+test('no bare `new Error(` in src/: every error thrown or returned by crowdpulse carries a code', () => {
+  const bare = sourceFiles(join(ROOT, 'src'))
+    .filter((f) => f.endsWith('.ts'))
+    .flatMap((f) => readFileSync(f, 'utf8').split('\n').map((line, i) => ({ where: `${relative(ROOT, f)}:${i + 1}`, line })))
+    .filter(({ line }) => /\bnew Error\(/.test(line));
+  assert.deepEqual(bare.map((b) => b.where), []);
+});

@@ -1,3 +1,5 @@
+import { CrowdpulseError } from '../errors.js';
+
 /** Classification metrics of the model card: accuracy, per-class recall, macro-recall, confusion matrix. */
 export interface Scores {
   readonly n: number;
@@ -11,13 +13,13 @@ export interface Scores {
 }
 
 export function score(gold: readonly number[], predicted: readonly number[], classes = 3): Scores {
-  if (gold.length !== predicted.length) throw new Error(`${gold.length} gold labels but ${predicted.length} predictions`);
+  if (gold.length !== predicted.length) throw new CrowdpulseError('CP_DATASET_INVALID', `${gold.length} gold labels but ${predicted.length} predictions`);
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   let hits = 0;
   for (let i = 0; i < gold.length; i++) {
     const g = gold[i]!;
     const p = predicted[i]!;
-    if (!(g >= 0 && g < classes) || !(p >= 0 && p < classes)) throw new Error(`label out of range at ${i}: gold ${g}, predicted ${p}`);
+    if (!(g >= 0 && g < classes) || !(p >= 0 && p < classes)) throw new CrowdpulseError('CP_DATASET_INVALID', `label out of range at ${i}: gold ${g}, predicted ${p}`);
     confusion[g]![p]! += 1;
     if (g === p) hits++;
   }
