@@ -1,30 +1,74 @@
 import { err, ok, type Post, type Result, type ScoredPost } from '../contract/index.js';
 import type { Config } from '../config/schema.js';
-import { ConfigError } from '../config/load.js';
-import { codeOf, CrowdpulseError } from '../errors.js';
+import { CrowdpulseError } from '../errors.js';
 import { ModelError } from '../model/errors.js';
 import type { DeadLetterSink, Sink, Source } from '../pipeline/component.js';
+import type { BuildContext, SourceKind, StoreKind } from '../pipeline/kinds.js';
 import type { StageOptions } from '../pipeline/runner.js';
 import { loadManifest, resolveModelDir } from '../model/registry.js';
+import type { SentimentQuery } from '../query/sentiment-query.js';
 import { CountingDeadLetterSink } from '../sinks/dead-letter/counting-dead-letter-sink.js';
 import { FileDeadLetterSink } from '../sinks/dead-letter/file-dead-letter-sink.js';
-import { SqliteStore } from '../sinks/sqlite/sqlite-store.js';
-import { framerLimits } from '../sources/line-framer.js';
-import { ReplaySource } from '../sources/replay/replay-source.js';
-import { buildGovernor, buildRulesAdminRoute, buildXStreamSource } from '../sources/x-stream/index.js';
-import { governorPacer } from '../x/governor.js';
+import { influxStoreKind } from '../sinks/influxdb/index.js';
+import { sqliteStoreKind } from '../sinks/sqlite/kind.js';
+import { replaySourceKind } from '../sources/replay/kind.js';
+import { xSourceKind } from '../sources/x-stream/index.js';
+import { registerReadiness } from '../telemetry/health.js';
 import type { RouteHandler } from '../telemetry/http-server.js';
-import type { SentimentQuery } from '../query/sentiment-query.js';
-import { SqliteQuery } from '../query/sqlite-query.js';
-import { InfluxQuery } from '../query/influxdb-query.js';
-import { buildInfluxSink } from '../sinks/influxdb/index.js';
 import { SentimentPool } from '../transforms/sentiment/sentiment-pool.js';
 import { SentimentTransform } from '../transforms/sentiment/sentiment-transform.js';
 
 /**
- * Factories from configuration to components. Roles are wirings of what these return; each kind
- * is one explicit case here (no registration by side-effect imports).
+ * Component kinds by their config value. A role picks from these tables, explicitly: a new store or
+ * source is one folder exporting its kind, plus one line here (no registration by side-effect
+ * imports). Each kind reads only its part of the config.
  */
+const STORES: Readonly<Record<string, (config: Config) => BoundStore>> = {
+  sqlite: (config) => bindStore(sqliteStoreKind, config),
+  influxdb: (config) => bindStore(influxStoreKind, config),
+};
+
+const SOURCES: Readonly<Record<string, (config: Config) => BoundSource>> = {
+  replay: (config) => bindSource(replaySourceKind, config),
+  x: (config) => bindSource(xSourceKind, config),
+};
+
+/** What every component of a role is built with: the role's dead letters and its readiness checks. */
+const contextOf = (deadLetters: DeadLetterSink): BuildContext => ({ deadLetters, readiness: registerReadiness });
+
+/** The store kind of sink.kind, bound to its section; an error for a kind that is no store (kafka). */
+function storeOf(config: Config): Result<BoundStore, Error> {
+  const kind = config.sink.kind;
+  const bound = Object.hasOwn(STORES, kind) ? STORES[kind] : undefined;
+  return bound ? ok(bound(config)) : err(new CrowdpulseError('CP_USAGE', `sink.kind "${kind}" is not available in this role`));
+}
+
+interface BoundStore {
+  build(ctx: BuildContext): Result<Sink<ScoredPost>, Error>;
+  query(): Result<SentimentQuery, Error>;
+  describe(): string;
+}
+
+function bindStore<S>(kind: StoreKind<S>, config: Config): BoundStore {
+  const section = kind.section(config);
+  return { build: (ctx) => kind.build(section, ctx), query: () => kind.query(section), describe: () => kind.describe(section) };
+}
+
+interface BoundSource {
+  build(ctx: BuildContext): Result<Source<Post>, Error>;
+  routes(): Result<RouteHandler[], Error>;
+}
+
+function bindSource<S>(kind: SourceKind<S>, config: Config): BoundSource {
+  const section = kind.section(config);
+  return { build: (ctx) => kind.build(section, ctx), routes: () => (kind.routes ? kind.routes(section) : ok([])) };
+}
+
+function sourceOf(config: Config): Result<BoundSource, Error> {
+  const kind = config.source.kind;
+  const bound = Object.hasOwn(SOURCES, kind) ? SOURCES[kind] : undefined;
+  return bound ? ok(bound(config)) : err(new CrowdpulseError('CP_USAGE', `source.kind "${kind}" is not available in this role`));
+}
 
 /** The embedded topology's dead-letter file, checked before anything starts (a bad path is one line, not a crash). */
 export async function buildDeadLetterSink(config: Config): Promise<Result<CountingDeadLetterSink, Error>> {
@@ -33,70 +77,30 @@ export async function buildDeadLetterSink(config: Config): Promise<Result<Counti
 }
 
 export function buildSource(config: Config, deadLetters: DeadLetterSink): Result<Source<Post>, Error> {
-  switch (config.source.kind) {
-    case 'replay': {
-      const { path, mode, rate, speed, batchSize, limit, governed } = config.replay;
-      const lineLimits = framerLimits(config.limits);
-      if (!governed) return ReplaySource.open({ path, mode, rate, speed, batchSize, limit, lineLimits }, deadLetters);
-      let governor: ReturnType<typeof buildGovernor>;
-      try {
-        governor = buildGovernor(config.x);
-      } catch (e) {
-        return err(new CrowdpulseError(codeOf(e, 'CP_X_GOVERNOR_STATE'), `replay.governed: ${(e as Error).message}`, { cause: e }));
-      }
-      if (!governor) return err(new ConfigError('replay.governed needs a post budget: set x.monthlyCap (CROWDPULSE_X_MONTHLY_CAP) above 0'));
-      return ReplaySource.open({ path, mode, rate, speed, batchSize, limit, lineLimits, governor: governorPacer(governor) }, deadLetters);
-    }
-    case 'x':
-      return buildXStreamSource(config, deadLetters);
-    default:
-      return err(new CrowdpulseError('CP_USAGE', `source.kind "${config.source.kind}" is not available in this role`));
-  }
+  const source = sourceOf(config);
+  return source.ok ? source.value.build(contextOf(deadLetters)) : source;
 }
 
-/** Routes every role that reads the X stream mounts on its HTTP port: the rules admin API, when a token is configured. */
+/** Routes the configured source mounts on the role's HTTP port (the X rules admin API, when a token is configured). */
 export function buildIngestRoutes(config: Config): Result<RouteHandler[], Error> {
-  const admin = buildRulesAdminRoute(config);
-  if (!admin.ok) return admin;
-  return ok(admin.value ? [admin.value] : []);
+  const source = sourceOf(config);
+  return source.ok ? source.value.routes() : ok([]);
 }
 
 export function buildSink(config: Config, deadLetters: DeadLetterSink): Result<Sink<ScoredPost>, Error> {
-  switch (config.sink.kind) {
-    case 'sqlite':
-      try {
-        return ok(new SqliteStore(config.sqlite.path));
-      } catch (e) {
-        return err(new CrowdpulseError('CP_STORE_OPEN', `sqlite.path = ${JSON.stringify(config.sqlite.path)} (--db, CROWDPULSE_SQLITE_PATH): cannot open the store: ${(e as Error).message}`, { cause: e }));
-      }
-    case 'influxdb':
-      return ok(buildInfluxSink(config.influxdb, deadLetters));
-    default:
-      return err(new CrowdpulseError('CP_USAGE', `sink.kind "${config.sink.kind}" is not available in this role`));
-  }
+  const store = storeOf(config);
+  return store.ok ? store.value.build(contextOf(deadLetters)) : store;
 }
 
 /** Where the stored sentiment is, in words, for summaries. */
 export function describeStore(config: Config): string {
-  switch (config.sink.kind) {
-    case 'sqlite':
-      return `SQLite ${config.sqlite.path} (table post_sentiment)`;
-    case 'influxdb':
-      return `InfluxDB ${config.influxdb.url} bucket ${config.influxdb.bucket} (measurement ${config.influxdb.measurement})`;
-    default:
-      return config.sink.kind;
-  }
+  const store = storeOf(config);
+  return store.ok ? store.value.describe() : config.sink.kind;
 }
 
 export function buildQuery(config: Config): Result<SentimentQuery, Error> {
-  switch (config.sink.kind) {
-    case 'sqlite':
-      return ok(new SqliteQuery(config.sqlite.path));
-    case 'influxdb':
-      return ok(new InfluxQuery(config.influxdb));
-    default:
-      return err(new CrowdpulseError('CP_USAGE', `no query for sink.kind "${config.sink.kind}"`));
-  }
+  const store = storeOf(config);
+  return store.ok ? store.value.query() : err(new CrowdpulseError('CP_USAGE', `no query for sink.kind "${config.sink.kind}"`));
 }
 
 /**

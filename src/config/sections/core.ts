@@ -39,6 +39,7 @@ export const sinkSection = z.object({
 export const sqliteSection = z.object({
   path: z.string().min(1).default('data/crowdpulse.db'),
 }).prefault({});
+export type SqliteConfig = z.infer<typeof sqliteSection>;
 
 export const pipelineSection = z.object({
   /** Items each bounded queue may hold. */

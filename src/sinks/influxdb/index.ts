@@ -1,7 +1,9 @@
 /** Builds the InfluxDB sink from its config section (sink.kind = influxdb). */
 import type { InfluxdbConfig } from '../../config/sections/influxdb.js';
+import { ok } from '../../contract/index.js';
 import type { DeadLetterSink } from '../../pipeline/component.js';
-import { registerReadiness } from '../../telemetry/health.js';
+import type { BuildContext, StoreKind } from '../../pipeline/kinds.js';
+import { InfluxQuery } from '../../query/influxdb-query.js';
 import { buildEncoder } from './encoder.js';
 import { InfluxSink } from './sink.js';
 import { InfluxHttp } from './transport.js';
@@ -13,10 +15,18 @@ export function endpointOf(c: InfluxdbConfig): ConstructorParameters<typeof Infl
   return { url: c.url, org: c.org, bucket: c.bucket, token: c.token, requestTimeoutMs: c.requestTimeoutMs };
 }
 
-export function buildInfluxSink(c: InfluxdbConfig, deadLetters: DeadLetterSink): InfluxSink {
+/** sink.kind = influxdb: 1.8 (v2-compatible API), 2.x or Cloud; several store replicas may share it. */
+export const influxStoreKind: StoreKind<InfluxdbConfig> = {
+  section: (config) => config.influxdb,
+  build: (section, ctx) => ok(buildInfluxSink(section, ctx.deadLetters, ctx.readiness)),
+  query: (section) => ok(new InfluxQuery(section)),
+  describe: (section) => `InfluxDB ${section.url} bucket ${section.bucket} (measurement ${section.measurement})`,
+};
+
+export function buildInfluxSink(c: InfluxdbConfig, deadLetters: DeadLetterSink, readiness: BuildContext['readiness'] = () => undefined): InfluxSink {
   const http = new InfluxHttp(endpointOf(c), c.maxInFlight + 1);
   const encoder = buildEncoder(c.encoder, { measurement: c.measurement, gzipMinBytes: c.gzipMinBytes, gzipLevel: c.gzipLevel }, c.encoderThreads);
-  registerReadiness('influxdb', () => http.healthy());
+  readiness('influxdb', () => http.healthy());
   return new InfluxSink(http, encoder, deadLetters, {
     batchSize: c.batchSize,
     maxBufferPoints: c.maxBufferPoints,

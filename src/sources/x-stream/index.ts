@@ -4,7 +4,7 @@ import { err, ok, type Post, type Result } from '../../contract/index.js';
 import type { Config } from '../../config/schema.js';
 import type { XConfig } from '../../config/sections/x.js';
 import type { DeadLetterSink, Source } from '../../pipeline/component.js';
-import { registerReadiness } from '../../telemetry/health.js';
+import type { BuildContext, SourceKind } from '../../pipeline/kinds.js';
 import type { RouteHandler } from '../../telemetry/http-server.js';
 import { createXClient } from '../../x/client.js';
 import { systemClock, type Clock } from '../../x/clock.js';
@@ -42,7 +42,10 @@ export function buildXClient(x: XConfig, env: NodeJS.ProcessEnv = process.env, c
  * source.kind = x: the filtered stream, its governor and the rules admin route, from config.
  * (The lead's buildSource returns `.source`; a role that has an HTTP server mounts `.adminRoute`.)
  */
-export function buildXIngest(config: Config, deadLetters: DeadLetterSink, env: NodeJS.ProcessEnv = process.env): Result<XIngest, Error> {
+/** The config an X stream source reads. */
+export type XSourceSection = Pick<Config, 'x' | 'limits' | 'pipeline'>;
+
+export function buildXIngest(config: XSourceSection, deadLetters: DeadLetterSink, env: NodeJS.ProcessEnv = process.env, readiness: BuildContext['readiness'] = () => undefined): Result<XIngest, Error> {
   const x = config.x;
   const client = buildXClient(x, env);
   if (!client.ok) return client;
@@ -70,26 +73,33 @@ export function buildXIngest(config: Config, deadLetters: DeadLetterSink, env: N
     usageCheckMs: x.usageCheckMinutes * 60_000,
     ...(startupRules?.ok ? { startupRules: startupRules.value } : {}),
   });
-  registerReadiness('x-stream', () => !source.hasFailed);
+  readiness('x-stream', () => !source.hasFailed);
   return ok({ source, client: client.value, governor, adminRoute: rulesAdminRoute(client.value, admin.value) });
 }
 
-/** The Source<Post> alone, for the lead's buildSource switch. */
-export function buildXStreamSource(config: Config, deadLetters: DeadLetterSink): Result<Source<Post>, Error> {
-  const built = buildXIngest(config, deadLetters);
-  return built.ok ? ok(built.value.source) : built;
-}
-
 /**
- * The rules admin route for a role's HTTP port (`routes` of runAllInOne / startRoleHttp), built before the
- * source. ok(undefined) when source.kind is not x or no admin token is configured (endpoint off).
+ * source.kind = x: the filtered stream; its routes are the rules admin API, when an admin token
+ * is configured (built before the source, so that a bad token file stops the role at once).
  */
-export function buildRulesAdminRoute(config: Config, env: NodeJS.ProcessEnv = process.env): Result<RouteHandler | undefined, Error> {
-  if (config.source.kind !== 'x') return ok(undefined);
-  const admin = readAdminToken(env, config.x.adminTokenFile);
+export const xSourceKind: SourceKind<XSourceSection> = {
+  section: (config) => config,
+  build(section, ctx) {
+    const built = buildXIngest(section, ctx.deadLetters, process.env, ctx.readiness);
+    return built.ok ? ok(built.value.source) : built;
+  },
+  routes(section) {
+    const admin = buildRulesAdminRoute(section.x);
+    if (!admin.ok) return admin;
+    return ok(admin.value ? [admin.value] : []);
+  },
+};
+
+/** The rules admin route for a role's HTTP port; ok(undefined) when no admin token is configured (endpoint off). */
+export function buildRulesAdminRoute(x: XConfig, env: NodeJS.ProcessEnv = process.env): Result<RouteHandler | undefined, Error> {
+  const admin = readAdminToken(env, x.adminTokenFile);
   if (!admin.ok) return admin;
   if (admin.value === undefined) return ok(undefined);
-  const client = buildXClient(config.x, env);
+  const client = buildXClient(x, env);
   if (!client.ok) return client;
   return ok(rulesAdminRoute(client.value, admin.value));
 }

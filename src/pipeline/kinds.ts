@@ -1,0 +1,34 @@
+import type { Config } from '../config/schema.js';
+import type { Post, Result, ScoredPost } from '../contract/index.js';
+import type { SentimentQuery } from '../query/sentiment-query.js';
+import type { ReadinessCheck } from '../telemetry/health.js';
+import type { RouteHandler } from '../telemetry/http-server.js';
+import type { DeadLetterSink, Sink, Source } from './component.js';
+
+/** What a component is built with besides its own config section. */
+export interface BuildContext {
+  /** Where it sends what it refuses. */
+  readonly deadLetters: DeadLetterSink;
+  /** Adds a check to the role's /readyz (the runner's registry; components keep no global state). */
+  readonly readiness: (name: string, check: ReadinessCheck) => void;
+}
+
+/**
+ * A kind of store (sink.kind): the part of the config it reads, its sink, the query the summary
+ * and the dashboard read it back with, and its name in words. A new store is one folder that
+ * exports one of these, plus one line in the table of src/roles/components.ts.
+ */
+export interface StoreKind<S> {
+  section(config: Config): S;
+  build(section: S, ctx: BuildContext): Result<Sink<ScoredPost>, Error>;
+  query(section: S): Result<SentimentQuery, Error>;
+  describe(section: S): string;
+}
+
+/** A kind of post source (source.kind): the part of the config it reads, the source, and the routes it mounts. */
+export interface SourceKind<S> {
+  section(config: Config): S;
+  build(section: S, ctx: BuildContext): Result<Source<Post>, Error>;
+  /** Routes the role mounts on its HTTP port for this source (e.g. the X rules admin API). */
+  routes?(section: S): Result<RouteHandler[], Error>;
+}

@@ -1,0 +1,20 @@
+import type { SqliteConfig } from '../../config/sections/core.js';
+import { err, ok } from '../../contract/index.js';
+import { CrowdpulseError } from '../../errors.js';
+import type { StoreKind } from '../../pipeline/kinds.js';
+import { SqliteQuery } from '../../query/sqlite-query.js';
+import { SqliteStore } from './sqlite-store.js';
+
+/** sink.kind = sqlite: the embedded default, one file. */
+export const sqliteStoreKind: StoreKind<SqliteConfig> = {
+  section: (config) => config.sqlite,
+  build(section) {
+    try {
+      return ok(new SqliteStore(section.path));
+    } catch (e) {
+      return err(new CrowdpulseError('CP_STORE_OPEN', `sqlite.path = ${JSON.stringify(section.path)} (--db, CROWDPULSE_SQLITE_PATH): cannot open the store: ${(e as Error).message}`, { cause: e }));
+    }
+  },
+  query: (section) => ok(new SqliteQuery(section.path)),
+  describe: (section) => `SQLite ${section.path} (table post_sentiment)`,
+};
