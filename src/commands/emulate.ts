@@ -4,7 +4,7 @@ import { parseFault, XEmulator } from '../emulator/server.js';
 import { CrowdpulseError } from '../errors.js';
 import { CredentialError, readBearerToken } from '../x/credentials.js';
 import { loadRulesFile } from '../x/rules.js';
-import { shutdownSignal } from '../x/command-support.js';
+import { shutdownSignal } from './x-support.js';
 import { configFrom } from './config-options.js';
 
 const num = (v: string): number => {

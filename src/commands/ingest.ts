@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { runIngest } from '../roles/ingest.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
-import { KAFKA_FLAG } from '../kafka/cli-flags.js';
+import { KAFKA_FLAG } from './kafka-flags.js';
 import { formatRoleSummary } from '../roles/summary.js';
 
 const FLAGS = [FLAG.input, FLAG.mode, FLAG.rate, FLAG.speed, FLAG.limit, FLAG.source, FLAG.port, KAFKA_FLAG.brokers, KAFKA_FLAG.encoding, KAFKA_FLAG.compression];

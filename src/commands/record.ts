@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { buildGovernor } from '../sources/x-stream/index.js';
 import { recordStream } from '../sources/x-stream/recorder.js';
 import { systemClock } from '../x/clock.js';
-import { commandClient, shutdownSignal } from '../x/command-support.js';
+import { commandClient, shutdownSignal } from './x-support.js';
 import { CrowdpulseError } from '../errors.js';
 import { configFrom } from './config-options.js';
 

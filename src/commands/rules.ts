@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { commandCall, commandClient } from '../x/command-support.js';
+import { commandCall, commandClient } from './x-support.js';
 import { listRules, loadRulesFile, syncRules, validateRules } from '../x/rules.js';
 import { configFrom } from './config-options.js';
 

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { runStore } from '../roles/store.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
-import { KAFKA_FLAG } from '../kafka/cli-flags.js';
+import { KAFKA_FLAG } from './kafka-flags.js';
 import { formatRoleSummary } from '../roles/summary.js';
 
 const FLAGS = [FLAG.sink, FLAG.db, FLAG.port, KAFKA_FLAG.brokers];

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { dashboardRoutes, lazyQuery } from '../../src/dashboard/index.js';
 import { ok, type ScoredPost } from '../../src/contract/index.js';
-import { SqliteQuery } from '../../src/query/sqlite-query.js';
+import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
 import { startTelemetryServer, type TelemetryServer } from '../../src/telemetry/http-server.js';
 import { tempDir } from '../helpers.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { InfluxQuery } from '../../src/query/influxdb-query.js';
+import { InfluxQuery } from '../../src/sinks/influxdb/query.js';
 import { ROOT, tempDir } from '../helpers.js';
 import { testDatabase } from '../influxdb/server.js';
 import { CrowdpulseProcess, FIXTURES, haveFastModel, need } from '../ops/support.js';

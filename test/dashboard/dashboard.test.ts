@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { SqliteQuery } from '../../src/query/sqlite-query.js';
+import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { ROOT, tempDir } from '../helpers.js';
 import { CrowdpulseProcess, FIXTURES, eventually, haveFastModel, need } from '../ops/support.js';
 import { assertPageMatchesStore, CHROMIUM, CHROMIUM_ARGS, shareRows, updatesOf, waitForUpdate } from './page-check.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { influxdbSection } from '../../src/config/sections/influxdb.js';
-import { InfluxQuery } from '../../src/query/influxdb-query.js';
+import { InfluxQuery } from '../../src/sinks/influxdb/query.js';
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { MemoryDeadLetters, ROOT } from '../helpers.js';
 import { healthy, influxScript, scoredPost } from './server.js';

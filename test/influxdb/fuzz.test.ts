@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { influxdbSection } from '../../src/config/sections/influxdb.js';
 import type { ScoredPost } from '../../src/contract/index.js';
-import { InfluxQuery } from '../../src/query/influxdb-query.js';
+import { InfluxQuery } from '../../src/sinks/influxdb/query.js';
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { decodeTagValue, escapeMeasurement, escapeStringField } from '../../src/sinks/influxdb/line-protocol.js';
 import { mulberry32 } from '../../bench/fixtures/prng.js';

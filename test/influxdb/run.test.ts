@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { InfluxQuery } from '../../src/query/influxdb-query.js';
+import { InfluxQuery } from '../../src/sinks/influxdb/query.js';
 import { ROOT, tempDir } from '../helpers.js';
 import { testDatabase } from './server.js';
 

@@ -11,7 +11,7 @@ import type { ScoredPost } from '../../src/contract/index.js';
 import { crowdpulseTopics, ensureTopics } from '../../src/kafka/admin.js';
 import { scoredPostCodec } from '../../src/kafka/codec.js';
 import { KafkaProducer } from '../../src/kafka/producer.js';
-import { InfluxQuery } from '../../src/query/influxdb-query.js';
+import { InfluxQuery } from '../../src/sinks/influxdb/query.js';
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink.js';
 import { ROOT, tempDir } from '../helpers.js';
 import { brokerUp, kafkaEnv, testKafkaConfig } from '../kafka/broker.js';

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { ok, type ScoredPost } from '../../src/contract/index.js';
 import { dashboardRoutes, lazyQuery } from '../../src/dashboard/index.js';
 import { MAX_SUMMARIES, sentimentView } from '../../src/dashboard/sentiment-view.js';
-import { SqliteQuery } from '../../src/query/sqlite-query.js';
+import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { formatSummary, SUMMARY_TABLE_TOPICS, type RunSummary } from '../../src/roles/summary.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
 import { startTelemetryServer } from '../../src/telemetry/http-server.js';

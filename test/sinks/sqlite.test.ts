@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ScoredPost } from '../../src/contract/index.js';
-import { SqliteQuery } from '../../src/query/sqlite-query.js';
+import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers.js';
 

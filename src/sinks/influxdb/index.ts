@@ -3,17 +3,14 @@ import type { InfluxdbConfig } from '../../config/sections/influxdb.js';
 import { ok } from '../../contract/index.js';
 import type { DeadLetterSink } from '../../pipeline/component.js';
 import type { BuildContext, StoreKind } from '../../pipeline/kinds.js';
-import { InfluxQuery } from '../../query/influxdb-query.js';
+import { InfluxQuery } from './query.js';
 import { buildEncoder } from './encoder.js';
 import { InfluxSink } from './sink.js';
-import { InfluxHttp } from './transport.js';
+import { endpointOf, InfluxHttp } from './transport.js';
 
 export { InfluxSink } from './sink.js';
-export { InfluxHttp } from './transport.js';
+export { endpointOf, InfluxHttp } from './transport.js';
 
-export function endpointOf(c: InfluxdbConfig): ConstructorParameters<typeof InfluxHttp>[0] {
-  return { url: c.url, org: c.org, bucket: c.bucket, token: c.token, requestTimeoutMs: c.requestTimeoutMs };
-}
 
 /** sink.kind = influxdb: 1.8 (v2-compatible API), 2.x or Cloud; several store replicas may share it. */
 export const influxStoreKind: StoreKind<InfluxdbConfig> = {

@@ -3,6 +3,7 @@
  * @influxdata/influxdb-client's QueryApi. Both read `Retry-After` as the HTTP spec says — seconds
  * or an HTTP date — where the client library's own transport reads it as milliseconds.
  */
+import type { InfluxdbConfig } from '../../config/sections/influxdb.js';
 import { Readable } from 'node:stream';
 import { HttpError, createTextDecoderCombiner, type CommunicationObserver, type SendOptions, type Transport } from '@influxdata/influxdb-client';
 import { Agent, type Dispatcher } from 'undici';
@@ -140,12 +141,12 @@ class UndiciTransport implements Transport {
     const res = await this.agent.request({
       origin: url.origin,
       path: url.pathname + url.search,
-      method: (options.method ?? 'POST') as Dispatcher.HttpMethod,
+      method: options.method ?? 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8', ...this.auth, ...(options.headers ?? {}) },
       body: payload,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
-      signal: options.signal as AbortSignal | undefined,
+      signal: options.signal,
     });
     if (res.statusCode >= 300) {
       const text = await readText(res.body, MAX_ERROR_BODY);
@@ -160,7 +161,7 @@ class UndiciTransport implements Transport {
   send(path: string, body: string, options: SendOptions, callbacks?: Partial<CommunicationObserver<Uint8Array>>): void {
     const run = async (): Promise<void> => {
       const res = await this.#open(path, body, options);
-      callbacks?.responseStarted?.(res.headers as Record<string, string>, res.statusCode);
+      callbacks?.responseStarted?.(res.headers, res.statusCode);
       for await (const chunk of res.body) callbacks?.next?.(chunk as Uint8Array);
       callbacks?.complete?.();
     };
@@ -179,3 +180,8 @@ class UndiciTransport implements Transport {
   }
 }
 
+
+/** The server, bucket and credentials of the influxdb config section, as the transport takes them. */
+export function endpointOf(c: InfluxdbConfig): ConstructorParameters<typeof InfluxHttp>[0] {
+  return { url: c.url, org: c.org, bucket: c.bucket, token: c.token, requestTimeoutMs: c.requestTimeoutMs };
+}

@@ -2,7 +2,7 @@ import type { SqliteConfig } from '../../config/sections/core.js';
 import { err, ok } from '../../contract/index.js';
 import { CrowdpulseError } from '../../errors.js';
 import type { StoreKind } from '../../pipeline/kinds.js';
-import { SqliteQuery } from '../../query/sqlite-query.js';
+import { SqliteQuery } from './query.js';
 import { SqliteStore } from './sqlite-store.js';
 
 /** sink.kind = sqlite: the embedded default, one file. */

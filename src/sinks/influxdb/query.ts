@@ -7,12 +7,11 @@
  * the client's `flux` template (strings quoted and escaped, so a hostile topic cannot inject Flux).
  */
 import { InfluxDB, flux, fluxExpression, type ParameterizedQuery, type QueryApi } from '@influxdata/influxdb-client';
-import { LABELS, type Label } from '../contract/index.js';
-import type { InfluxdbConfig } from '../config/sections/influxdb.js';
-import { endpointOf } from '../sinks/influxdb/index.js';
-import { decodeTagValue, storedTagValue } from '../sinks/influxdb/line-protocol.js';
-import { InfluxHttp } from '../sinks/influxdb/transport.js';
-import type { SentimentBucket, SentimentQuery, TimeRange, TopicOrder, TopicsRequest, TopicSummary } from './sentiment-query.js';
+import { LABELS, type Label } from '../../contract/index.js';
+import type { InfluxdbConfig } from '../../config/sections/influxdb.js';
+import { decodeTagValue, storedTagValue } from './line-protocol.js';
+import { endpointOf, InfluxHttp } from './transport.js';
+import type { SentimentBucket, SentimentQuery, TimeRange, TopicOrder, TopicsRequest, TopicSummary } from '../../query/sentiment-query.js';
 
 const EPOCH = new Date(0);
 /** Flux's largest time; "no end" must include posts dated in the future (replays). */

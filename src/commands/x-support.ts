@@ -2,7 +2,7 @@ import { ApiResponseError, type TwitterApi } from 'twitter-api-v2';
 import type { XConfig } from '../config/sections/x.js';
 import { codeOf, CrowdpulseError } from '../errors.js';
 import { buildXClient } from '../sources/x-stream/index.js';
-import { rejectedTokenError } from './credentials.js';
+import { rejectedTokenError } from '../x/credentials.js';
 
 /** The X client for a CLI command; a missing token throws its CredentialError (one line and exit 1 from src/cli.ts). */
 export function commandClient(x: XConfig): TwitterApi {

@@ -1,4 +1,4 @@
-import type { ConfigFlag } from '../commands/config-options.js';
+import type { ConfigFlag } from './config-options.js';
 
 /** Flags of the Kafka roles (ingest, analyze, store); every other Kafka setting is CROWDPULSE_KAFKA_* or the config file. */
 export const KAFKA_FLAG = {

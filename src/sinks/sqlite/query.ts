@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import type { Label } from '../contract/index.js';
-import type { SentimentBucket, SentimentQuery, TimeRange, TopicOrder, TopicsRequest, TopicSummary } from './sentiment-query.js';
+import type { Label } from '../../contract/index.js';
+import type { SentimentBucket, SentimentQuery, TimeRange, TopicOrder, TopicsRequest, TopicSummary } from '../../query/sentiment-query.js';
 
 interface AggregateRow {
   topic: string;
