@@ -226,7 +226,7 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
     const est = curveQuantiles(curveLatencies(ingestedCurve, storedCurve, spec.expected.posts, Math.max(1, Math.floor(spec.expected.posts / 5000))));
     estimate = { estimatedLatencyP50Ms: est.p50, estimatedLatencyP99Ms: est.p99 };
   } else {
-    const { InfluxQuery } = await import('../../src/query/influxdb-query.js');
+    const { InfluxQuery } = await import('../../src/sinks/influxdb/query.js');
     const { influxdbSection } = await import('../../src/config/sections/influxdb.js');
     const query = new InfluxQuery(influxdbSection.parse({ url: (spec.influx as Service).address, measurement }));
     try {

@@ -13,9 +13,8 @@ import type { ScoredPost } from '../../src/contract/index.js';
 import { crowdpulseTopics, ensureTopics } from '../../src/kafka/admin.js';
 import { scoredPostCodec } from '../../src/kafka/codec.js';
 import { KafkaProducer } from '../../src/kafka/producer.js';
-import type { Source } from '../../src/pipeline/component.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
-import { InfluxQuery } from '../../src/query/influxdb-query.js';
+import { InfluxQuery } from '../../src/sinks/influxdb/query.js';
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink.js';
 import { KafkaSource } from '../../src/sources/kafka/kafka-source.js';
@@ -63,9 +62,9 @@ test(`store role path: Kafka → InfluxDB down ${OUTAGE_MS / 1000} s → consume
   const source = await KafkaSource.connect({ config: kafka, role: 'store', group: kafka.storeGroup, topic: kafka.scoredTopic, codec: scoredPostCodec(kafka.encoding), deadLetters: dead, stage: 'store' });
   let stored = 0;
   const pipeline = runPipeline({
-    source: source as Source<unknown>,
+    source,
     transforms: [],
-    sink: { sink: sink as never, options: { concurrency: 2, batching: { maxItems: 2048, maxWaitMs: 10 }, queueCapacity: 4096 } },
+    sink: { sink, options: { concurrency: 2, batching: { maxItems: 2048, maxWaitMs: 10 }, queueCapacity: 4096 } },
     onStored: (items) => (stored += items.length),
   });
   t.after(async () => {

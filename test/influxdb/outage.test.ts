@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import type { ScoredPost } from '../../src/contract/index.js';
 import type { Batch, Source } from '../../src/pipeline/component.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
-import { InfluxQuery } from '../../src/query/influxdb-query.js';
+import { InfluxQuery } from '../../src/sinks/influxdb/query.js';
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { influxRetries } from '../../src/sinks/influxdb/metrics.js';
 import { MemoryDeadLetters, ROOT } from '../helpers.js';
@@ -68,9 +68,9 @@ test(`InfluxDB down for ${OUTAGE_MS / 1000} s mid-stream: backpressure, bounded 
   const { influxdbSection } = await import('../../src/config/sections/influxdb.js');
   const sink = buildInfluxSink(influxdbSection.parse(config), dead);
   const pipeline = runPipeline({
-    source: source as Source<unknown>,
+    source,
     transforms: [],
-    sink: { sink: sink as never, options: { concurrency: 2, queueCapacity } },
+    sink: { sink, options: { concurrency: 2, queueCapacity } },
   });
 
   await sleep(5000);
