@@ -88,6 +88,31 @@ export function checkCreatedAt(createdAtMs: number, ingestedAt: number): Result<
   return ok(createdAtMs);
 }
 
+/** The fields every stage keys or bounds a post by, in their canonical form. */
+export interface CanonicalKeys {
+  readonly id: string;
+  readonly topics: string[];
+  readonly lang: string;
+  /** ISO 8601 instant in UTC with milliseconds. */
+  readonly createdAt: string;
+}
+
+/**
+ * id, topics, lang and created_at canonicalised and bounded: ingest applies this to what it reads,
+ * analyze and store to what they decode, so that every process and sink agrees on them.
+ */
+export function canonicalKeys(post: { readonly id: string; readonly topics: readonly string[]; readonly lang: string; readonly createdAt: string; readonly ingestedAt: number }): Result<CanonicalKeys, Rejection> {
+  const id = canonicalPostId(post.id);
+  if (!id.ok) return id;
+  const topics = canonicalTopics(post.topics);
+  if (!topics.ok) return topics;
+  const lang = checkLang(post.lang);
+  if (!lang.ok) return lang;
+  const createdAt = checkCreatedAt(Date.parse(post.createdAt), post.ingestedAt);
+  if (!createdAt.ok) return createdAt;
+  return ok({ id: id.value, topics: topics.value, lang: lang.value, createdAt: new Date(createdAt.value).toISOString() });
+}
+
 /**
  * Text as stored: lone surrogates become U+FFFD, so that every sink (SQLite's UTF-8, InfluxDB's
  * line protocol, Avro) stores the same valid string.

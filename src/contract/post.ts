@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalPostId, canonicalText, canonicalTopics, checkCreatedAt, checkLang } from './canonical.js';
+import { canonicalKeys, canonicalText } from './canonical.js';
 import { decodeUtf8, parseRawPost, topicsOf } from './raw-post.js';
 import { err, ok, type Result } from './result.js';
 import type { Rejection } from './rejection.js';
@@ -51,15 +51,8 @@ export function postFromStreamLine(line: string, receivedAt: number): Result<Pos
  * code, and created_at within its bounds (as an ISO instant in UTC).
  */
 export function canonicalPost(post: Post): Result<Post, Rejection> {
-  const id = canonicalPostId(post.id);
-  if (!id.ok) return id;
-  const topics = canonicalTopics(post.topics);
-  if (!topics.ok) return topics;
-  const lang = checkLang(post.lang);
-  if (!lang.ok) return lang;
-  const createdAt = checkCreatedAt(Date.parse(post.createdAt), post.ingestedAt);
-  if (!createdAt.ok) return createdAt;
-  return ok({ ...post, id: id.value, text: canonicalText(post.text), createdAt: new Date(createdAt.value).toISOString(), lang: lang.value, topics: topics.value });
+  const keys = canonicalKeys(post);
+  return keys.ok ? ok({ ...post, ...keys.value, text: canonicalText(post.text) }) : keys;
 }
 
 export function validatePost(value: unknown): Result<Post, Rejection> {

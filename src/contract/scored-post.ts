@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { err, ok, type Result } from './result.js';
 import type { Rejection } from './rejection.js';
-import { canonicalPostId, canonicalTopics, checkCreatedAt, checkLang } from './canonical.js';
+import { canonicalKeys } from './canonical.js';
 
 export const LABELS = ['negative', 'neutral', 'positive'] as const;
 export type Label = (typeof LABELS)[number];
@@ -53,13 +53,6 @@ export function validateScoredPost(value: unknown): Result<ScoredPost, Rejection
 
 /** The contract's bounds, checked on a decoded scored post exactly as ingest applied them to the post. */
 function checkScoredPost(post: ScoredPost): Result<ScoredPost, Rejection> {
-  const id = canonicalPostId(post.id);
-  if (!id.ok) return id;
-  const topics = canonicalTopics(post.topics);
-  if (!topics.ok) return topics;
-  const lang = checkLang(post.lang);
-  if (!lang.ok) return lang;
-  const createdAt = checkCreatedAt(Date.parse(post.createdAt), post.ingestedAt);
-  if (!createdAt.ok) return createdAt;
-  return ok({ ...post, id: id.value, topics: topics.value });
+  const keys = canonicalKeys(post);
+  return keys.ok ? ok({ ...post, ...keys.value }) : keys;
 }
