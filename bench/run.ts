@@ -45,7 +45,7 @@ import { ensureService, scriptsPresent, stopService, type Service } from './lib/
 import type { BenchContext, BenchOptions } from './sections/context.js';
 import { micro } from './sections/micro.js';
 import { sideBySide } from './sections/side-by-side.js';
-import { planName, runPlan, runPlans, sustainedPlans, throughputPlans, type Plan } from './sections/topologies.js';
+import { planName, runPlan, runPlans, sustainedPlans, throughputPlans } from './sections/topologies.js';
 
 function seconds(s: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());
@@ -93,15 +93,15 @@ function options(argv: string[]): BenchOptions {
     process.exit(0);
   }
   const repeats = Math.max(1, Number(values.repeats));
-  const topologies = list(values.topologies as string);
+  const topologies = list(values.topologies);
   for (const t of topologies) if (t !== 'embedded' && t !== 'kafka') throw new Error(`--topologies: unknown "${t}" (embedded, kafka)`);
-  const stores = list(values['kafka-store'] as string);
+  const stores = list(values['kafka-store']);
   for (const s of stores) if (s !== 'influxdb' && s !== 'sqlite') throw new Error(`--kafka-store: unknown "${s}" (influxdb, sqlite)`);
   const emulatorBuilt = existsSync(join(REPO, 'src/commands/emulate.ts'));
-  const sources = list(values.source as string).map((s) => (s === 'auto' ? (emulatorBuilt ? 'x-emulator' : 'replay') : s));
+  const sources = list(values.source).map((s) => (s === 'auto' ? (emulatorBuilt ? 'x-emulator' : 'replay') : s));
   for (const s of sources) if (s !== 'replay' && s !== 'x-emulator') throw new Error(`--source: unknown "${s}" (auto, replay, x-emulator)`);
   const tierPosts: Record<string, number> = {};
-  for (const kv of list(values['tier-posts'] as string)) {
+  for (const kv of list(values['tier-posts'])) {
     const [tier, n] = kv.split('=');
     if (!tier || !Number(n)) throw new Error(`--tier-posts: "${kv}" is not TIER=N`);
     tierPosts[tier] = Number(n);
@@ -111,23 +111,23 @@ function options(argv: string[]): BenchOptions {
     tierPosts,
     sources: [...new Set(sources)] as ('replay' | 'x-emulator')[],
     repeats,
-    tiers: list(values.tiers as string),
+    tiers: list(values.tiers),
     topologies: topologies as ('embedded' | 'kafka')[],
     kafkaStores: stores as ('influxdb' | 'sqlite')[],
-    sections: new Set(list(values.sections as string)),
-    rates: list(values.rate as string),
-    durationSeconds: seconds(values.duration as string),
+    sections: new Set(list(values.sections)),
+    rates: list(values.rate),
+    durationSeconds: seconds(values.duration),
     sustainedRepeats: values['sustained-repeats'] ? Number(values['sustained-repeats']) : repeats,
     microRepeats: values['micro-repeats'] ? Number(values['micro-repeats']) : repeats,
-    sustainedSources: values['sustained-source'] ? list(values['sustained-source'] as string).map((s) => (s === 'auto' ? (emulatorBuilt ? 'x-emulator' : 'replay') : s)) as ('replay' | 'x-emulator')[] : [...new Set(sources)].slice(0, 1) as ('replay' | 'x-emulator')[],
+    sustainedSources: values['sustained-source'] ? list(values['sustained-source']).map((s) => (s === 'auto' ? (emulatorBuilt ? 'x-emulator' : 'replay') : s)) as ('replay' | 'x-emulator')[] : [...new Set(sources)].slice(0, 1) as ('replay' | 'x-emulator')[],
     baselinePosts: values['baseline-posts'] ? Number(values['baseline-posts']) : Number(values.posts),
-    fixture: values.fixture as string,
-    outDir: values.out as string,
-    profile: (values.profile as boolean) && !(values['no-profile'] as boolean),
-    profileAll: values['profile-all'] as boolean,
+    fixture: values.fixture,
+    outDir: values.out,
+    profile: values.profile && !values['no-profile'],
+    profileAll: values['profile-all'],
     warmUpPosts: Number(values['warm-up']),
     maxBatch: Number(values['max-batch']),
-    runTimeoutMs: seconds(values['run-timeout'] as string) * 1000,
+    runTimeoutMs: seconds(values['run-timeout']) * 1000,
     kafkaPort: Number(values['kafka-port']),
     influxPort: Number(values['influx-port']),
   };
@@ -284,7 +284,7 @@ async function main(): Promise<void> {
       for (const p of missed) {
         const dir = join(outDir, 'tmp', 'profiles', `${stamp}-${planName(p).replace(/[^a-z0-9]+/gi, '-')}`);
         mkdirSync(dir, { recursive: true });
-        const run = await runPlan(ctx, p as Plan, 0, dir);
+        const run = await runPlan(ctx, p, 0, dir);
         const window = run.startMs !== undefined && run.endMs !== undefined ? { startMs: run.startMs, endMs: run.endMs } : undefined;
         results.profiles.push({
           what: `${planName(p)}: one ${p.posts}-post run under node --cpu-prof (${run.ok ? `${Math.round(run.postsPerSecond ?? 0)} posts/s under the profiler` : 'failed'}), ${window ? 'first ingest → last store only' : 'whole process'}`,

@@ -31,15 +31,15 @@ const { values } = parseArgs({ options: {
   'min-seconds': { type: 'string', default: '1.5' },
 } });
 const minSeconds = Number(values['min-seconds']);
-const texts = expectedFor(join(REPO, values.fixture as string), Number(values.posts)).texts as string[];
-const modelDir = resolveModelDir(values.model as string);
+const texts = expectedFor(join(REPO, values.fixture), Number(values.posts)).texts as string[];
+const modelDir = resolveModelDir(values.model);
 const manifest = await loadManifest(modelDir);
 const onnxPath = `${modelDir}/${manifest.onnx}`;
 const encoder = await createEncoder(manifest, modelDir);
 const macs = countMacs(onnxPath);
 const perToken = macs.activationProducts > 0;
-const batches = (values.batches as string).split(',').map(Number);
-const threadCounts = (values.threads as string).split(',').map(Number);
+const batches = values.batches.split(',').map(Number);
+const threadCounts = values.threads.split(',').map(Number);
 const note = (s: string): void => void process.stderr.write(`${s}\n`);
 
 /**
@@ -87,7 +87,7 @@ for (const threads of threadCounts) {
   for (const [order, input] of [['arrival', texts], ['length-sorted', byLength]] as const) {
     for (const batch of batches) {
       if (order === 'length-sorted' && (batch === 1 || threads !== threadCounts[0])) continue;
-      const feeds = chunks(input, batch).map((c) => encoder.encode(c) as Record<string, ort.Tensor>);
+      const feeds = chunks(input, batch).map((c) => encoder.encode(c));
       let macTotal = 0;
       let opsTotal = 0;
       let slots = 0;

@@ -31,7 +31,7 @@ const id = `bench.io.${Date.now().toString(36)}`;
 const config = kafkaSection.parse({ brokers: values.brokers, rawTopic: id, encoding, partitions: 6 });
 
 const posts: Post[] = [];
-for (const l of readFixtureLines(join(REPO, values.fixture as string))) {
+for (const l of readFixtureLines(join(REPO, values.fixture))) {
   const p = postFromStreamBytes(l, Date.now());
   if (p.ok) posts.push(p.value);
 }

@@ -19,7 +19,7 @@ import { readFixtureLines } from '../lib/expected.js';
 const { values } = parseArgs({ options: { posts: { type: 'string', default: '5000' }, fixture: { type: 'string', default: 'bench/fixtures/posts.ndjson.gz' }, 'min-seconds': { type: 'string', default: '1' } } });
 const n = Number(values.posts);
 const minSeconds = Number(values['min-seconds']);
-const lines = readFixtureLines(join(REPO, values.fixture as string)).slice(0, n + 20);
+const lines = readFixtureLines(join(REPO, values.fixture)).slice(0, n + 20);
 const note = (s: string): void => void process.stderr.write(`${s}\n`);
 
 function timed(items: number, pass: () => void): number {

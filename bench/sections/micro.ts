@@ -70,7 +70,7 @@ export async function micro(ctx: BenchContext): Promise<void> {
     L.push(`CPU int8 peak: ${peak.formula}.`, '');
     L.push('| mode | intra-op threads | batch | batch order | posts/s | slots/post (tokens or features fed, padding incl.) | ops/post | G ops/s | % of int8 peak |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of session) {
-      const ops = r.spreads.opsPerSecond as Spread | undefined;
+      const ops = r.spreads.opsPerSecond;
       L.push(`| session (model only) | ${r.threads} | ${r.batch} | ${r.order} | ${fmt(r.spreads.postsPerSecond)} | ${Number(r.slotsPerPost).toFixed(1)} | ${Math.round(Number(r.opsPerPost)).toLocaleString('en-US')} | ${ops ? fmt(spread(ops.samples.map((x) => x / 1e9)), 2) : 'n/a'} | ${ops ? ((ops.median / peak.opsPerSecond) * 100).toFixed(2) : 'n/a'}% |`);
     }
     const goalRate = GOAL_RATE[tier];

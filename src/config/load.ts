@@ -59,7 +59,7 @@ function objectShape(schema: z.ZodType): Record<string, z.ZodType> {
     if (!inner) throw new CrowdpulseError('CP_INTERNAL', 'config section is not an object schema');
     current = inner;
   }
-  return current.shape as Record<string, z.ZodType>;
+  return current.shape;
 }
 
 /** Every (section, key) the schema knows, with its environment variable name. */

@@ -59,7 +59,7 @@ export function parseRawPost(line: string): Result<RawPost, Rejection> {
     return err(rejection('invalid_json', `not JSON: ${(e as Error).message}`));
   }
   if (isStreamErrorPayload(json)) {
-    const titles = json.errors.map((e) => (typeof e === 'object' && e !== null && 'title' in e ? String((e as { title: unknown }).title) : 'error')).join('; ');
+    const titles = json.errors.map((e) => (typeof e === 'object' && e !== null && 'title' in e ? String(e.title) : 'error')).join('; ');
     return err(rejection('stream_error_payload', `stream sent an error payload: ${titles}`));
   }
   const parsed = rawPostSchema.safeParse(json);

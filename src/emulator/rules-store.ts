@@ -109,7 +109,7 @@ export class RulesStore {
     const byIds = Array.isArray(ids) && ids.every((x) => typeof x === 'string');
     const byValues = Array.isArray(values) && values.every((x) => typeof x === 'string');
     if (!byIds && !byValues) return invalid('"delete" must be {ids: string[]} or {values: string[]}');
-    const targets: string[] = byIds ? (ids as string[]) : (values as string[]);
+    const targets: string[] = byIds ? ids : (values as string[]);
     const errors: Record<string, unknown>[] = [];
     let deleted = 0;
     for (const t of targets) {

@@ -22,7 +22,7 @@ export async function ensureTopics(config: KafkaConfig, topics: readonly string[
     'min.insync.replicas': config.replicationFactor >= 3 ? '2' : '1',
     'max.message.bytes': String(kafkaMaxMessageBytes(limits)),
   };
-  const admin = AdminClient.create(adminSettings(config, 'admin') as never);
+  const admin = AdminClient.create(adminSettings(config, 'admin'));
   try {
     for (const topic of topics) {
       await new Promise<void>((resolve, reject) => {

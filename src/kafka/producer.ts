@@ -61,7 +61,7 @@ export class KafkaProducer {
   #lastErrorLog = 0;
 
   private constructor(private readonly config: KafkaConfig, role: string, readonly limits: Limits) {
-    this.#producer = new Producer(producerSettings(config, role, limits) as never);
+    this.#producer = new Producer(producerSettings(config, role, limits));
     this.#producer.on('delivery-report', (error: LibrdKafkaError, report: DeliveryReport) => {
       (report.opaque as Pending | undefined)?.settle(error ?? undefined);
     });

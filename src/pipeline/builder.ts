@@ -13,17 +13,17 @@ export class PipelineBuilder<T> {
   ) {}
 
   static from<T>(source: Source<T>): PipelineBuilder<T> {
-    return new PipelineBuilder<T>(source as Source<unknown>, []);
+    return new PipelineBuilder<T>(source, []);
   }
 
   /** Adds a transform stage whose input is this pipeline's items. */
   through<O>(transform: Transform<T, O>, options: StageOptions): PipelineBuilder<O> {
-    return new PipelineBuilder<O>(this.source, [...this.transforms, { transform: transform as Transform<unknown, unknown>, options }]);
+    return new PipelineBuilder<O>(this.source, [...this.transforms, { transform, options }]);
   }
 
   /** Ends the pipeline in a sink of this pipeline's items. */
   to(sink: Sink<T>, options: StageOptions): PipelineSpec {
-    return { source: this.source, transforms: this.transforms, sink: { sink: sink as Sink<unknown>, options } };
+    return { source: this.source, transforms: this.transforms, sink: { sink, options } };
   }
 }
 

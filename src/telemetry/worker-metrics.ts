@@ -33,7 +33,7 @@ export function publishWorkerMetrics(registry: Registry, everyMs = 1000): Worker
   const channel = new BroadcastChannel(CHANNEL);
   channel.unref();
   const flush = async (): Promise<void> => {
-    const message: SnapshotMessage = { threadId, metrics: await registry.getMetricsAsJSON() as Snapshot };
+    const message: SnapshotMessage = { threadId, metrics: await registry.getMetricsAsJSON() };
     channel.postMessage(message);
   };
   const timer = setInterval(() => void flush(), everyMs);
@@ -63,7 +63,7 @@ function listen(): void {
 /** Merged values of one worker metric over every worker seen so far. */
 export async function aggregatedWorkerMetric(name: string): Promise<MetricObjectWithValues<MetricValue<string>> | undefined> {
   const metric = AggregatorRegistry.aggregate([...snapshots.values()]).getSingleMetric(name);
-  return metric ? await metric.get() as MetricObjectWithValues<MetricValue<string>> : undefined;
+  return metric ? await metric.get() : undefined;
 }
 
 /**

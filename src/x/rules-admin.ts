@@ -83,7 +83,7 @@ async function handle(client: TwitterApi, req: IncomingMessage, res: ServerRespo
     return added.ok ? reply(res, 201, { added: added.value }) : reply(res, 422, { error: added.error.message });
   }
   if (Array.isArray(del) && del.length > 0 && del.every((x) => typeof x === 'string')) {
-    const deleted = await deleteRules(client, del as string[]);
+    const deleted = await deleteRules(client, del);
     return deleted.ok ? reply(res, 200, { deleted: deleted.value }) : reply(res, 422, { error: deleted.error.message });
   }
   return reply(res, 400, { error: 'expected {add: [{value, tag}]} or {delete: [rule ids]}' });

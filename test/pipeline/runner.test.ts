@@ -40,7 +40,7 @@ test('every item reaches the sink once and every batch is acked after the sink w
     },
     async close() {},
   };
-  const p = runPipeline({ source: source as Source<unknown>, transforms: [{ transform: double, options: { concurrency: 3, batching: { maxItems: 50, maxWaitMs: 1 }, queueCapacity: 100 } }], sink: { sink, options: { concurrency: 1, queueCapacity: 100 } } });
+  const p = runPipeline({ source, transforms: [{ transform: double, options: { concurrency: 3, batching: { maxItems: 50, maxWaitMs: 1 }, queueCapacity: 100 } }], sink: { sink, options: { concurrency: 1, queueCapacity: 100 } } });
   await p.done;
   assert.equal(seen.length, 1000);
   assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i * 2));
@@ -63,7 +63,7 @@ test('a slow sink slows the source: queue depths stay within capacity and the he
     async close() {},
   };
   const capacity = 1000;
-  const p = runPipeline({ source: source as Source<unknown>, transforms: [{ transform: double, options: { concurrency: 2, queueCapacity: capacity } }], sink: { sink, options: { concurrency: 1, queueCapacity: capacity } } });
+  const p = runPipeline({ source, transforms: [{ transform: double, options: { concurrency: 2, queueCapacity: capacity } }], sink: { sink, options: { concurrency: 1, queueCapacity: capacity } } });
   global.gc?.();
   const heapStart = process.memoryUsage().heapUsed;
   let heapMax = heapStart;
@@ -95,7 +95,7 @@ test('a failing sink stops the pipeline with the stage named, and the failed bat
     },
     async close() {},
   };
-  const p = runPipeline({ source: source as Source<unknown>, transforms: [], sink: { sink, options: { concurrency: 1, queueCapacity: 20 } } });
+  const p = runPipeline({ source, transforms: [], sink: { sink, options: { concurrency: 1, queueCapacity: 20 } } });
   await assert.rejects(p.done, /stage flaky failed: disk full/);
   assert.equal(source.acked, 20);
 });
@@ -104,7 +104,7 @@ test('stop() ends reading; everything already read is still written and acked', 
   const source = counterSource(1_000_000, 10);
   let written = 0;
   const sink: Sink<unknown> = { name: 's', async write(items) { written += items.length; await sleep(1); }, async close() {} };
-  const p = runPipeline({ source: source as Source<unknown>, transforms: [{ transform: double, options: { concurrency: 1, queueCapacity: 50 } }], sink: { sink, options: { concurrency: 1, queueCapacity: 50 } } });
+  const p = runPipeline({ source, transforms: [{ transform: double, options: { concurrency: 1, queueCapacity: 50 } }], sink: { sink, options: { concurrency: 1, queueCapacity: 50 } } });
   await sleep(30);
   p.stop();
   await p.done;

@@ -13,7 +13,7 @@ test('#11.10 an unexpected error in a route answers a generic 500 (no message, p
   process.stderr.write = ((chunk: string | Uint8Array) => {
     logged.push(String(chunk));
     return true;
-  }) as typeof process.stderr.write;
+  });
   try {
     const res = await fetch(`${server.url}/boom?token=hunter2`);
     const body = await res.text();

@@ -57,7 +57,7 @@ export class KafkaSource<T> implements Source<T> {
         ...consumerSettings(config, role, group),
         rebalance_cb: (e: LibrdKafkaError, assignment: TopicPartition[]) => this.#onRebalance(e, assignment),
         offset_commit_cb: (e: LibrdKafkaError | undefined, offsets: TopicPartitionOffset[]) => this.#onCommitted(e, offsets),
-      } as never,
+      },
       { 'auto.offset.reset': 'earliest' },
     );
     this.#consumer.on('event.stats', (event: { message: string }) => this.#onStats(event.message));
