@@ -6,7 +6,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { ROOT, tempDir } from '../helpers.js';
 import { CrowdpulseProcess, FIXTURES, eventually, haveFastModel, need } from '../ops/support.js';
-import { assertPageMatchesStore, CHROMIUM, CHROMIUM_ARGS, shareRows, updatesOf, waitForUpdate } from './page-check.js';
+import { assertPageMatchesStore, CHROMIUM, CHROMIUM_ARGS, shareRows, updatesOf, waitForUpdate, type DomElement } from './page-check.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const dir = tempDir('dashboard');
@@ -44,7 +44,7 @@ test('the dashboard shows a replay as the store holds it, updates live, and is s
     const onPage = (await shareRows(page)).reduce((a, r) => a + r.count, 0);
     assert.equal(onPage, stored, 'window=all: the shares table counts every stored row');
     assert.ok(shown.topics.length >= 5 && shown.points > 20, `a 2,000-post replay spans several topics and buckets: ${JSON.stringify(shown)}`);
-    const rules = await page.$$eval('#rules tbody tr', (rs) => rs.map((r) => r.textContent));
+    const rules = await page.$$eval('#rules tbody tr', (rs: DomElement[]) => rs.map((r) => r.textContent));
     assert.deepEqual(rules, ['brand:acmeacme OR #acme lang:en', 'crypto(bitcoin OR ethereum) -is:retweet']);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
@@ -57,7 +57,7 @@ test('the dashboard shows a replay as the store holds it, updates live, and is s
     await mounted.goto(`${runBase}/dashboard/?window=all&refresh=1`);
     const storeTotal = await eventually('store throughput on the run port\'s page', async () => {
       await waitForUpdate(mounted, await updatesOf(mounted));
-      const total = await mounted.$eval('#health dd[data-stage="store"]', (d) => Number(d.getAttribute('data-total'))).catch(() => 0);
+      const total = await mounted.$eval('#health dd[data-stage="store"]', (d: DomElement) => Number(d.getAttribute('data-total'))).catch(() => 0);
       return total > 0 ? total : undefined;
     }, 60_000);
     assert.ok(storeTotal > 0);

@@ -7,12 +7,19 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 
 interface Circle { topic: string; t: string; value: number }
 
-const circles = (page: Page, chart: string): Promise<Circle[]> => page.$$eval(`${chart} circle`, (nodes) => nodes.map((n) => ({
+/** What the page functions below use of a DOM element: they run in the browser, and this project's lib has no DOM types. */
+export interface DomElement {
+  getAttribute(name: string): string | null;
+  querySelectorAll(selectors: string): Iterable<DomElement>;
+  readonly textContent: string | null;
+}
+
+const circles = (page: Page, chart: string): Promise<Circle[]> => page.$$eval(`${chart} circle`, (nodes: DomElement[]) => nodes.map((n) => ({
   topic: n.getAttribute('data-topic') ?? '', t: n.getAttribute('data-t') ?? '', value: Number(n.getAttribute('data-value')),
 })));
 
 /** Rows of the label-shares table: topic and post count as drawn. */
-export const shareRows = (page: Page): Promise<{ topic: string; count: number; shares: number[] }[]> => page.$$eval('#shares tbody tr', (rows) => rows.map((r) => ({
+export const shareRows = (page: Page): Promise<{ topic: string; count: number; shares: number[] }[]> => page.$$eval('#shares tbody tr', (rows: DomElement[]) => rows.map((r) => ({
   topic: r.getAttribute('data-topic') ?? '',
   count: Number(r.getAttribute('data-count')),
   shares: [...r.querySelectorAll('.bar > div')].map((d) => Number(d.getAttribute('data-share'))),
@@ -34,7 +41,7 @@ export async function waitForUpdate(page: Page, after: number, timeoutMs = 15_00
  * topic of the range with the store's counts and shares.
  */
 export async function assertPageMatchesStore(page: Page, query: SentimentQuery): Promise<{ points: number; topics: string[] }> {
-  const range = await page.$eval('#score-chart', (svg) => ({ from: svg.getAttribute('data-from'), to: svg.getAttribute('data-to'), bucket: Number(svg.getAttribute('data-bucket-seconds')) }));
+  const range = await page.$eval('#score-chart', (svg: DomElement) => ({ from: svg.getAttribute('data-from'), to: svg.getAttribute('data-to'), bucket: Number(svg.getAttribute('data-bucket-seconds')) }));
   assert.ok(range.from && range.to && range.bucket > 0, `the chart carries its range: ${JSON.stringify(range)}`);
   const from = new Date(range.from);
   const to = new Date(range.to);

@@ -6,7 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { kafkaSection, type KafkaConfig } from '../../src/config/sections/kafka.js';
-import { AdminClient, KafkaConsumer, Producer, type Message } from '../../src/kafka/rdkafka.js';
+import { AdminClient, KafkaConsumer, Producer, type LibrdKafkaError, type Message } from '../../src/kafka/rdkafka.js';
 
 const run = promisify(execFile);
 export const SCRIPT = new URL('../../scripts/kafka.sh', import.meta.url).pathname;
@@ -41,7 +41,7 @@ const created: KafkaConfig[] = [];
 
 /** Deletes the topics of every config made by testKafkaConfig in this file (keeps the dev broker small). */
 export async function deleteTestTopics(): Promise<void> {
-  const admin = AdminClient.create({ 'metadata.broker.list': BOOTSTRAP } as never);
+  const admin = AdminClient.create({ 'metadata.broker.list': BOOTSTRAP });
   try {
     for (const c of created.splice(0)) {
       for (const topic of [c.rawTopic, c.scoredTopic, c.deadLetterTopic]) {
@@ -81,13 +81,16 @@ export function kafkaEnv(config: KafkaConfig): Record<string, string> {
   return env;
 }
 
+/** node-rdkafka's callbacks pass a LibrdKafkaError: an Error at runtime (util.inherits(LibrdKafkaError, Error)), typed as a plain interface. */
+const asError = (e: LibrdKafkaError): Error => e as unknown as Error;
+
 /** Reads every message of a topic from the beginning (own throwaway group) until `expected` arrived or `timeoutMs` passed. */
 export async function readTopic(topic: string, expected: number, timeoutMs = 30000): Promise<Message[]> {
   const consumer = new KafkaConsumer(
-    { 'metadata.broker.list': BOOTSTRAP, 'group.id': `reader-${randomBytes(4).toString('hex')}`, 'enable.auto.commit': false } as never,
+    { 'metadata.broker.list': BOOTSTRAP, 'group.id': `reader-${randomBytes(4).toString('hex')}`, 'enable.auto.commit': false },
     { 'auto.offset.reset': 'earliest' },
   );
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10000 }, (e) => (e ? reject(e) : resolve())));
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10000 }, (e) => (e ? reject(asError(e)) : resolve())));
   consumer.subscribe([topic]);
   const out: Message[] = [];
   const deadline = Date.now() + timeoutMs;
@@ -104,12 +107,14 @@ export async function readTopic(topic: string, expected: number, timeoutMs = 300
 
 /** Messages a topic holds (sum over its partitions of high − low watermark), from the broker. */
 export async function topicMessageCount(topic: string, partitions: number): Promise<number> {
-  const client = new Producer({ 'metadata.broker.list': BOOTSTRAP } as never);
-  await new Promise<void>((resolve, reject) => client.connect({ timeout: 10000 }, (e) => (e ? reject(e) : resolve())));
+  const client = new Producer({ 'metadata.broker.list': BOOTSTRAP });
+  await new Promise<void>((resolve, reject) => client.connect({ timeout: 10000 }, (e) => (e ? reject(asError(e)) : resolve())));
   try {
     let n = 0;
     for (let p = 0; p < partitions; p++) {
-      n += await new Promise<number>((resolve, reject) => client.queryWatermarkOffsets(topic, p, 10000, (e, w) => (e ? reject(e) : resolve(w.highOffset - w.lowOffset))));
+      n += await new Promise<number>((resolve, reject) => {
+        client.queryWatermarkOffsets(topic, p, 10000, (e, w) => (e ? reject(asError(e)) : resolve(w.highOffset - w.lowOffset)));
+      });
     }
     return n;
   } finally {

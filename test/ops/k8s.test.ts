@@ -29,12 +29,58 @@ function render(t: Parameters<typeof need>[0], target: string): K8sObject[] | un
   return objects;
 }
 
-const byKind = (objects: K8sObject[], kind: string): K8sObject[] => objects.filter((o) => o.kind === kind);
-const named = (objects: K8sObject[], kind: string, name: string): K8sObject | undefined => objects.find((o) => o.kind === kind && (o.metadata.name === name || o.metadata.name.startsWith(`${name}-`)));
-const matches = (selector: Record<string, string>, labels: Record<string, string> | undefined): boolean =>
+/*
+ * The fields the tests below read, by kind. One the tests read without `?.` is required here: a
+ * manifest without it fails its test with a TypeError, as it would with any other typing.
+ */
+type Labels = Record<string, string>;
+interface Probe { httpGet: { path: string; port: string | number } }
+interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  ports: { name: string; containerPort: number }[];
+  securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[] } };
+  resources?: Record<string, { cpu?: string | number; memory?: string } | undefined>;
+  livenessProbe: Probe;
+  readinessProbe: Probe;
+  volumeMounts?: { name: string }[];
+  envFrom?: { configMapRef?: { name: string } }[];
+  env?: { name: string; value: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+}
+interface PodSpec {
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
+  containers: Container[];
+  volumes?: { name: string; configMap?: { name: string } }[];
+}
+type Workload = K8sObject & { spec: {
+  replicas?: number;
+  strategy: { type: string };
+  selector: { matchLabels: Labels };
+  template: { metadata: { labels?: Labels }; spec: PodSpec };
+  volumeClaimTemplates?: { metadata: { name: string } }[];
+} };
+interface Kinds {
+  Deployment: Workload;
+  StatefulSet: Workload;
+  Service: K8sObject & { spec: { selector: Labels; ports: { name: string; port: number; targetPort: string | number }[] } };
+  ConfigMap: K8sObject & { data: Labels };
+  Secret: K8sObject & { data?: Labels };
+  ServiceMonitor: K8sObject & { spec: { selector: { matchLabels: Labels }; endpoints: { port: string }[] } };
+  PodDisruptionBudget: K8sObject & { spec: { selector: { matchLabels: Labels }; minAvailable?: number } };
+  HorizontalPodAutoscaler: K8sObject & { spec: { maxReplicas: number; scaleTargetRef: { name: string }; metrics: { resource?: { name: string } }[] } };
+  ScaledObject: K8sObject & { spec: { maxReplicaCount: number; scaleTargetRef: { name: string }; triggers: { type: string; metadata: Labels }[] } };
+  Kafka: K8sObject & { spec: { kafka: { listeners: { tls: boolean; port: number }[]; config: Record<string, number | boolean> }; zookeeper?: unknown } };
+  KafkaNodePool: K8sObject & { spec: { roles: string[]; replicas: number; storage: { type: string } } };
+  KafkaTopic: K8sObject & { spec: { topicName: string; replicas: number; partitions: number; config?: Record<string, string | number> } };
+}
+
+const byKind = <K extends keyof Kinds>(objects: K8sObject[], kind: K): Kinds[K][] => objects.filter((o) => o.kind === kind) as Kinds[K][];
+const named = <K extends keyof Kinds>(objects: K8sObject[], kind: K, name: string): Kinds[K] | undefined => byKind(objects, kind).find((o) => o.metadata.name === name || o.metadata.name.startsWith(`${name}-`));
+const matches = (selector: Labels, labels: Labels | undefined): boolean =>
   Object.entries(selector).every(([k, v]) => labels?.[k] === v);
-const workloads = (objects: K8sObject[]): K8sObject[] => objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
-const crowdpulseDeployments = (objects: K8sObject[]): K8sObject[] => byKind(objects, 'Deployment').filter((d) => d.metadata.labels?.['app.kubernetes.io/name'] === 'crowdpulse');
+const workloads = (objects: K8sObject[]): Workload[] => objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet') as Workload[];
+const crowdpulseDeployments = (objects: K8sObject[]): Workload[] => byKind(objects, 'Deployment').filter((d) => d.metadata.labels?.['app.kubernetes.io/name'] === 'crowdpulse');
 const component = (o: K8sObject): string => o.metadata.labels?.['app.kubernetes.io/component'] ?? '';
 
 for (const target of TARGETS) {
@@ -62,7 +108,7 @@ for (const target of TARGETS) {
       const pod = w.spec.template.spec;
       const where = `${w.kind}/${w.metadata.name}`;
       assert.equal(pod.securityContext?.runAsNonRoot, true, `${where}: runAsNonRoot`);
-      assert.ok(pod.securityContext?.runAsUser > 0, `${where}: a non-root uid`);
+      assert.ok((pod.securityContext?.runAsUser ?? 0) > 0, `${where}: a non-root uid`);
       assert.equal(pod.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${where}: seccomp RuntimeDefault`);
       assert.ok(matches(w.spec.selector.matchLabels, w.spec.template.metadata.labels), `${where}: selector matches its pods`);
       for (const c of pod.containers) {
@@ -75,11 +121,11 @@ for (const target of TARGETS) {
         }
         assert.ok(c.livenessProbe?.httpGet && c.readinessProbe?.httpGet, `${where}/${c.name}: liveness and readiness probes`);
         const mounted = new Set((c.volumeMounts ?? []).map((m: { name: string }) => m.name));
-        for (const m of mounted) assert.ok(pod.volumes?.some((v: { name: string }) => v.name === m) || w.spec.volumeClaimTemplates?.some((v: K8sObject) => v.metadata.name === m), `${where}: volume ${m} defined`);
+        for (const m of mounted) assert.ok(pod.volumes?.some((v: { name: string }) => v.name === m) || w.spec.volumeClaimTemplates?.some((v) => v.metadata.name === m), `${where}: volume ${m} defined`);
       }
     }
     for (const d of deployments) {
-      const c = d.spec.template.spec.containers[0];
+      const c = d.spec.template.spec.containers[0]!;
       const role = component(d);
       assert.equal(c.args?.[0], role, `${d.metadata.name} runs "crowdpulse ${role}"`);
       assert.ok(existsSync(join(ROOT, 'src/commands', `${role}.ts`)), `crowdpulse has a ${role} command`);
@@ -100,7 +146,7 @@ for (const target of TARGETS) {
     const secrets = byKind(objects, 'Secret');
     for (const d of crowdpulseDeployments(objects)) {
       const pod = d.spec.template.spec;
-      const c = pod.containers[0];
+      const c = pod.containers[0]!;
       const env: Record<string, string> = {};
       for (const from of c.envFrom ?? []) {
         const cm = configMaps.find((m) => m.metadata.name === from.configMapRef?.name);
@@ -120,7 +166,8 @@ for (const target of TARGETS) {
         } else env[e.name] = e.value;
       }
       for (const v of pod.volumes ?? []) {
-        if (v.configMap) assert.ok(configMaps.some((m) => m.metadata.name === v.configMap.name), `${d.metadata.name}: ConfigMap volume ${v.configMap.name} is rendered`);
+        const ref = v.configMap;
+        if (ref) assert.ok(configMaps.some((m) => m.metadata.name === ref.name), `${d.metadata.name}: ConfigMap volume ${ref.name} is rendered`);
       }
       const unknown = Object.keys(env).filter((k) => k.startsWith('CROWDPULSE_') && !KNOWN_ENV.has(k));
       assert.deepEqual(unknown, [], `${d.metadata.name}: environment names crowdpulse does not read`);
@@ -132,11 +179,11 @@ for (const target of TARGETS) {
         assert.equal(loaded.value.sink.kind, 'influxdb');
         const url = new URL(loaded.value.influxdb.url);
         const service = named(objects, 'Service', url.hostname);
-        assert.ok(service?.spec.ports.some((p: { port: number }) => p.port === Number(url.port)), `InfluxDB URL ${url} is a rendered Service port`);
+        assert.ok(service?.spec.ports.some((p: { port: number }) => p.port === Number(url.port)), `InfluxDB URL ${url.href} is a rendered Service port`);
       }
       // Kafka bootstrap = the Strimzi cluster's bootstrap Service and plain listener.
-      const kafka: K8sObject = byKind(objects, 'Kafka')[0]!;
-      const listener = kafka.spec.kafka.listeners.find((l: { tls: boolean }) => !l.tls);
+      const kafka: Kinds['Kafka'] = byKind(objects, 'Kafka')[0]!;
+      const listener = kafka.spec.kafka.listeners.find((l: { tls: boolean }) => !l.tls)!;
       assert.equal(loaded.value.kafka.brokers, `${kafka.metadata.name}-kafka-bootstrap:${listener.port}`);
     }
   });
@@ -144,7 +191,7 @@ for (const target of TARGETS) {
   test(`k8s/${target}: Services, scraping, autoscaling and disruption budgets fit the workloads; Kafka (Strimzi, KRaft) fits the consumers`, (t) => {
     const objects = render(t, target);
     if (!objects) return;
-    const pods = workloads(objects).map((w) => ({ w, labels: w.spec.template.metadata.labels as Record<string, string>, containers: w.spec.template.spec.containers as { ports?: { name: string }[] }[] }));
+    const pods = workloads(objects).map((w) => ({ w, labels: w.spec.template.metadata.labels as Record<string, string>, containers: w.spec.template.spec.containers }));
     for (const s of byKind(objects, 'Service')) {
       const backing = pods.filter((p) => matches(s.spec.selector, p.labels));
       assert.equal(backing.length, 1, `Service ${s.metadata.name} selects one workload`);
@@ -177,7 +224,7 @@ for (const target of TARGETS) {
       assert.ok(hpa.spec.metrics.some((m: { resource?: { name: string } }) => m.resource?.name === 'cpu'));
     } else {
       assert.equal(scaled!.spec.scaleTargetRef.name, 'crowdpulse-analyze');
-      const lag = scaled!.spec.triggers.find((x: { type: string }) => x.type === 'kafka');
+      const lag = scaled!.spec.triggers.find((x: { type: string }) => x.type === 'kafka')!;
       const cm = byKind(objects, 'ConfigMap').find((m) => m.metadata.name === 'crowdpulse-config')!;
       assert.equal(lag.metadata.consumerGroup, cm.data.CROWDPULSE_KAFKA_ANALYZE_GROUP);
       assert.equal(lag.metadata.topic, cm.data.CROWDPULSE_KAFKA_RAW_TOPIC);
@@ -193,17 +240,17 @@ for (const target of TARGETS) {
     assert.equal(kafka.spec.zookeeper, undefined, 'KRaft: no ZooKeeper');
     const pools = byKind(objects, 'KafkaNodePool').filter((p) => p.metadata.labels?.['strimzi.io/cluster'] === kafka.metadata.name);
     assert.ok(pools.length > 0, 'a node pool for the cluster');
-    const roles = new Set(pools.flatMap((p) => p.spec.roles as string[]));
+    const roles = new Set(pools.flatMap((p) => p.spec.roles));
     assert.ok(roles.has('controller') && roles.has('broker'), 'KRaft: controllers and brokers in the node pools');
     const brokers = pools.filter((p) => p.spec.roles.includes('broker')).reduce((a, p) => a + p.spec.replicas, 0);
     for (const p of pools) assert.ok(['jbod', 'persistent-claim', 'ephemeral'].includes(p.spec.storage.type), `node pool ${p.metadata.name} storage`);
-    const config = kafka.spec.kafka.config as Record<string, number | boolean>;
+    const config = kafka.spec.kafka.config;
     for (const key of ['offsets.topic.replication.factor', 'transaction.state.log.replication.factor', 'default.replication.factor']) {
       assert.ok(Number(config[key]) <= brokers, `${key} ${config[key]} ≤ ${brokers} brokers`);
     }
     const topics = byKind(objects, 'KafkaTopic');
     const cm = byKind(objects, 'ConfigMap').find((m) => m.metadata.name === 'crowdpulse-config')!;
-    const topic = (name: string): K8sObject => {
+    const topic = (name: string | undefined): Kinds['KafkaTopic'] => {
       const found = topics.find((x) => x.spec.topicName === name);
       assert.ok(found, `KafkaTopic ${name}`);
       return found;
@@ -219,7 +266,7 @@ for (const target of TARGETS) {
     topic(cm.data.CROWDPULSE_KAFKA_DEAD_LETTER_TOPIC);
     assert.ok(raw.spec.partitions >= maxAnalyze, `raw topic partitions ${raw.spec.partitions} ≥ analyze's maximum ${maxAnalyze} replicas`);
     const store = crowdpulseDeployments(objects).find((d) => component(d) === 'store')!;
-    assert.ok(scoredTopic.spec.partitions >= store.spec.replicas, 'scored topic partitions ≥ store replicas');
+    assert.ok(scoredTopic.spec.partitions >= store.spec.replicas!, 'scored topic partitions ≥ store replicas');
     assert.equal(cm.data.CROWDPULSE_KAFKA_CREATE_TOPICS, 'false', 'topics belong to the topic operator');
 
     // InfluxDB as a StatefulSet with persistent storage.

@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
 
-/** A rendered Kubernetes object, loosely typed: tests read the fields they check. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: any };
+/** A rendered Kubernetes object: the fields every object has; the tests type the rest by kind. */
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: unknown };
 
 export const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { Post } from '../../src/contract/index.js';
+import type { Batch } from '../../src/pipeline/component.js';
 import type { XEmulator } from '../../src/emulator/server.js';
 import { MALFORMED_LINE } from '../../src/emulator/stream-connection.js';
 import { XStreamSource } from '../../src/sources/x-stream/x-stream-source.js';
@@ -121,7 +122,7 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
         lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 }, keepAliveTimeoutMs: 20_000, batchSize: 4, batchWaitMs: 5, bufferCapacity: 16, usageCheckMs: 0,
       });
       const ac = new AbortController();
-      const it = source.batches(ac.signal)[Symbol.asyncIterator]();
+      const it: AsyncIterator<Batch<Post>, undefined> = source.batches(ac.signal)[Symbol.asyncIterator]();
       const ids: number[] = [];
       for (const p of (await it.next()).value!.items) ids.push(Number(p.id));
       let maxBuffered = 0;
@@ -220,7 +221,7 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
     const r = await start({ rules: true });
     await until(() => r.posts.length >= 1, 5000, 'first posts');
     // Take the source's place: drop it and let another client hold the one allowed connection.
-    const intruder = await clientFor(r.emu).v2.searchStream({ autoConnect: false });
+    const intruder = clientFor(r.emu).v2.searchStream({ autoConnect: false });
     r.emu.inject({ kind: 'drop' });
     assert.equal(await r.clock.waitForSleep(), 250);
     await intruder.connect({ autoReconnect: false, keepAliveTimeout: 'disable' });
