@@ -16,7 +16,7 @@ export function tierInfo(tier: string): TierInfo | undefined {
   const dir = join(REPO, 'models', tier);
   const file = join(dir, 'model.json');
   if (!existsSync(file)) return undefined;
-  const manifest = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> & { readonly onnx?: string; readonly id?: string };
   const onnx = join(dir, String(manifest.onnx ?? 'model.onnx'));
   return { tier, dir, id: String(manifest.id ?? tier), onnx, bytes: existsSync(onnx) ? statSync(onnx).size : 0, manifest };
 }

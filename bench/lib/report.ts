@@ -33,8 +33,8 @@ export function markdown(r: BenchResults): string {
   L.push(`Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
   L.push(`Models: ${Object.entries(r.models).map(([tier, m]) => `${tier} = \`${m.id}\` (${(m.bytes / 2 ** 20).toFixed(1)} MiB ONNX)`).join(', ') || 'none'}.`);
   const tierPosts = Object.entries((c.tierPosts ?? {}) as Record<string, number>);
-  const postsText = `${c.posts} posts${tierPosts.length > 0 ? ` (${tierPosts.map(([t, n]) => `${t}: ${n}`).join(', ')})` : ''}`;
-  L.push(`Configuration: ${postsText} from \`${String(c.fixture)}\` (sources: ${(c.sources as string[]).join(', ')}; the X API emulator serves the posts that match \`rules.example.yaml\`, with topics from those rules), ${c.repeats} repeats; every figure is the median with min–max over the repeats that passed the correctness check (store holds exactly the expected rows per topic, dead letters as planted).`, '');
+  const postsText = `${String(c.posts)} posts${tierPosts.length > 0 ? ` (${tierPosts.map(([t, n]) => `${t}: ${n}`).join(', ')})` : ''}`;
+  L.push(`Configuration: ${postsText} from \`${String(c.fixture)}\` (sources: ${(c.sources as string[]).join(', ')}; the X API emulator serves the posts that match \`rules.example.yaml\`, with topics from those rules), ${String(c.repeats)} repeats; every figure is the median with min–max over the repeats that passed the correctness check (store holds exactly the expected rows per topic, dead letters as planted).`, '');
 
   if (r.goals.length > 0) {
     L.push('## Goals', '', '| goal | target | measured | met |', '| --- | --- | --- | --- |');

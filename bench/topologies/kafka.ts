@@ -216,7 +216,7 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
   let timing: Timing | undefined;
   let latencySource = 'stored rows: stored_at − ingested_at per post';
   let estimate: { estimatedLatencyP50Ms: number; estimatedLatencyP99Ms: number } | undefined;
-  let posts = 0;
+  let posts: number;
   if (spec.store === 'sqlite') {
     const readout = readSqlite(db);
     problems.push(...compareRows(spec.expected, readout.rowsPerTopic, readout.distinctPosts).problems);

@@ -36,6 +36,7 @@ export function canonicalPostId(id: string): Result<string, Rejection> {
 }
 
 // C0 and C1 control characters (tab, newline, NUL, …) have no place in a topic name.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**

@@ -19,6 +19,7 @@ import { ModelError } from './errors.js';
 export const NORMALIZATION_VERSION = 'v1';
 export const EMOJI_NAMES_PATH = fileURLToPath(new URL('../../models/emoji-names.json', import.meta.url));
 
+// eslint-disable-next-line no-control-regex -- U+001C-U+001F (information separators) are in v1's whitespace set, as in normalize.py's WS_CHARS
 const WS_RE = /[\t\n\v\f\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/g;
 const ENTITY_RE = /&(amp|lt|gt|quot|#39);/g;
 const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" };
@@ -27,6 +28,7 @@ const MENTION_RE = /(?<![A-Za-z0-9_])@[A-Za-z0-9_]+/g;
 const HASHTAG_RE = /(?<![A-Za-z0-9_])#([A-Za-z0-9_]+)/g;
 const SPACES_RE = / {2,}/g;
 /** Anything the emoji pass could touch: ZWJ, keycap, and every code unit from U+2300 up (incl. surrogates). */
+// eslint-disable-next-line no-misleading-character-class -- code units on purpose (no u flag): ZWJ and the keycap mark alone also need the pass
 const NEEDS_EMOJI_PASS = /[\u200d\u20e3\u2300-\uffff]/;
 
 function isDropped(cp: number): boolean {

@@ -78,7 +78,7 @@ export class FileDeadLetterSink implements DeadLetterSink {
   }
 
   async write(letters: readonly DeadLetter[]): Promise<void> {
-    if (this.#failure) throw this.#failure;
+    this.#throwIfFailed();
     const lines: string[] = [];
     for (const l of letters) {
       const key = deadLetterKey(l);
@@ -100,13 +100,21 @@ export class FileDeadLetterSink implements DeadLetterSink {
     this.#count += lines.length;
     const flushed = this.#out.write(lines.join('\n') + '\n');
     if (!flushed) await new Promise<void>((resolve) => this.#out.once('drain', resolve).once('error', () => resolve()));
+    this.#throwIfFailed();
+  }
+
+  /**
+   * Throws the stream's write error, if one came. A method, not an inline check: the 'error'
+   * listener sets it during an await, which TypeScript's narrowing of the field does not see.
+   */
+  #throwIfFailed(): void {
     if (this.#failure) throw this.#failure;
   }
 
   async close(): Promise<void> {
     if (this.#out.closed || this.#out.destroyed) return;
     await new Promise<void>((resolve) => this.#out.end(() => resolve()));
-    if (this.#failure) throw this.#failure;
+    this.#throwIfFailed();
   }
 }
 

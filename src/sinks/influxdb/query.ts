@@ -156,7 +156,7 @@ p |> group() |> distinct() |> count() |> yield(name: "distinct")`);
 }
 
 function add(a: Acc, r: Row): void {
-  const label = String(r.label ?? '');
+  const label = String((r.label as string | undefined) ?? '');
   const v = Number(r._value);
   if (r.result === 'count') {
     a.count += v;
