@@ -39,7 +39,7 @@ export function addConfigFlags(command: Command, flags: readonly ConfigFlag[]): 
  * A bad value throws its ConfigError (CP_CONFIG_INVALID): src/cli.ts prints the one line, exit status 2.
  */
 export function configFrom(command: Command, flags: readonly ConfigFlag[]): Config {
-  const options = command.optsWithGlobals() as Record<string, unknown>;
+  const options = command.optsWithGlobals<Record<string, unknown>>();
   const flagValues: Record<string, { value: unknown; flag: string }> = {};
   for (const f of flags) {
     const value = options[f.option];

@@ -1,9 +1,8 @@
-import { framerLimits } from '../line-framer.js';
 import type { TwitterApi } from 'twitter-api-v2';
-import { err, ok, type Post, type Result } from '../../contract/index.js';
+import { err, ok, type Result } from '../../contract/index.js';
 import type { Config } from '../../config/schema.js';
 import type { XConfig } from '../../config/sections/x.js';
-import type { DeadLetterSink, Source } from '../../pipeline/component.js';
+import type { DeadLetterSink } from '../../pipeline/component.js';
 import type { BuildContext, SourceKind } from '../../pipeline/kinds.js';
 import type { RouteHandler } from '../../telemetry/http-server.js';
 import { createXClient } from '../../x/client.js';
@@ -13,6 +12,7 @@ import { PostBudgetGovernor } from '../../x/governor.js';
 import { RestRateLimits } from '../../x/rest-rate-limits.js';
 import { readAdminToken, rulesAdminRoute } from '../../x/rules-admin.js';
 import { loadRulesFile } from '../../x/rules.js';
+import { framerLimits } from '../line-framer.js';
 import { XStreamSource } from './x-stream-source.js';
 
 export { XStreamSource } from './x-stream-source.js';
