@@ -29,7 +29,7 @@ const TOPICS = ['markets', 'climate', 'sport', 'elections', 'ai', 'music', 'heal
 
 function posts(n: number): ScoredPost[] {
   let seed = 42;
-  const random = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+  const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
   const t0 = Date.UTC(2026, 10, 1);
   return Array.from({ length: n }, (_, i) => {
     const created = t0 + i * 37;
@@ -73,18 +73,25 @@ function chunks(items: ScoredPost[], points: number): ScoredPost[][] {
 async function encodeAll(encoder: BatchEncoder, batches: ScoredPost[][]): Promise<number> {
   let bytes = 0;
   let next = 0;
-  await Promise.all(Array.from({ length: MAX_IN_FLIGHT }, async () => {
-    while (next < batches.length) {
-      const b = batches[next++] as ScoredPost[];
-      bytes += (await encoder.encode(b)).body.byteLength;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: MAX_IN_FLIGHT }, async () => {
+      while (next < batches.length) {
+        const b = batches[next++] as ScoredPost[];
+        bytes += (await encoder.encode(b)).body.byteLength;
+      }
+    }),
+  );
   return bytes;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-interface Measured { label: string; wallMs: number; elu: number; runs: number[] }
+interface Measured {
+  label: string;
+  wallMs: number;
+  elu: number;
+  runs: number[];
+}
 
 /**
  * Runs the contenders alternately (A B A B …) so that load from other processes on a shared
@@ -111,7 +118,13 @@ async function compare(label: string, contenders: Record<string, () => Promise<u
     wins.set(best, (wins.get(best) ?? 0) + 1);
   }
   return names.map((n) => {
-    const result = { label: `${label} ${n}`, wallMs: Number(median(walls.get(n) ?? []).toFixed(1)), elu: Number(median(elus.get(n) ?? []).toFixed(3)), fasterInPairs: wins.get(n) ?? 0, runs: (walls.get(n) ?? []).map((w) => Number(w.toFixed(1))) };
+    const result = {
+      label: `${label} ${n}`,
+      wallMs: Number(median(walls.get(n) ?? []).toFixed(1)),
+      elu: Number(median(elus.get(n) ?? []).toFixed(3)),
+      fasterInPairs: wins.get(n) ?? 0,
+      runs: (walls.get(n) ?? []).map((w) => Number(w.toFixed(1))),
+    };
     console.log(JSON.stringify(result));
     return result;
   });
@@ -129,7 +142,18 @@ async function main(): Promise<void> {
   const data = posts(POSTS);
   const batches = chunks(data, BATCH);
   const points = data.reduce((n, p) => n + p.topics.length, 0);
-  console.log(JSON.stringify({ posts: POSTS, points, batches: batches.length, batchPoints: BATCH, threads: THREADS, maxInFlight: MAX_IN_FLIGHT, cpus: cpus().length, cpu: cpus()[0]?.model }));
+  console.log(
+    JSON.stringify({
+      posts: POSTS,
+      points,
+      batches: batches.length,
+      batchPoints: BATCH,
+      threads: THREADS,
+      maxInFlight: MAX_IN_FLIGHT,
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model,
+    }),
+  );
   const o = { measurement: 'post_sentiment', gzipMinBytes: 1024, gzipLevel: 3 };
   const results: Measured[] = [];
   const main = buildEncoder('main', o, THREADS);
@@ -141,7 +165,11 @@ async function main(): Promise<void> {
     const db = `bench_${Date.now()}`;
     await fetch(`${URL}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "${db}"` }) });
     const dead = { letters: 0, write: async (l: readonly DeadLetter[]) => void (dead.letters += l.length), close: async () => {} };
-    const sink = (kind: 'main' | 'pool') => buildInfluxSink(influxdbSection.parse({ url: URL, bucket: `${db}/autogen`, encoder: kind, encoderThreads: THREADS, batchSize: BATCH, maxInFlight: MAX_IN_FLIGHT }), dead);
+    const sink = (kind: 'main' | 'pool') =>
+      buildInfluxSink(
+        influxdbSection.parse({ url: URL, bucket: `${db}/autogen`, encoder: kind, encoderThreads: THREADS, batchSize: BATCH, maxInFlight: MAX_IN_FLIGHT }),
+        dead,
+      );
     const sinks = { main: sink('main'), pool: sink('pool') };
     results.push(...(await compare('sink-to-influxdb', { main: () => sinks.main.write(data), pool: () => sinks.pool.write(data) })));
     await sinks.main.close();
@@ -152,7 +180,14 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ skipped: 'sink-to-influxdb', reason: `no InfluxDB at ${URL} (bash scripts/influxdb.sh up)` }));
   }
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/influxdb-encode.json', JSON.stringify({ at: new Date().toISOString(), loadavg: loadavg(), posts: POSTS, points, batchPoints: BATCH, threads: THREADS, runs: RUNS, results }, null, 2) + '\n');
+  writeFileSync(
+    'bench/results/influxdb-encode.json',
+    JSON.stringify(
+      { at: new Date().toISOString(), loadavg: loadavg(), posts: POSTS, points, batchPoints: BATCH, threads: THREADS, runs: RUNS, results },
+      null,
+      2,
+    ) + '\n',
+  );
 }
 
 await main();

@@ -34,8 +34,34 @@ function loadPosts(): { posts: Post[]; origin: string } {
 /** Tweet-like posts: 40–280 chars of words, 1–3 topics, ids of 19 digits. */
 export function syntheticPosts(n: number, seed = 1): Post[] {
   let s = seed;
-  const rnd = (): number => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const words = ['the', 'launch', 'was', 'great', 'awful', 'service', 'love', 'hate', 'new', 'phone', 'battery', 'update', 'team', 'match', 'tonight', 'why', 'is', 'this', 'so', 'slow', '😀', 'café', '#tech', '@user', 'https://t.co/abc123'];
+  const rnd = (): number => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const words = [
+    'the',
+    'launch',
+    'was',
+    'great',
+    'awful',
+    'service',
+    'love',
+    'hate',
+    'new',
+    'phone',
+    'battery',
+    'update',
+    'team',
+    'match',
+    'tonight',
+    'why',
+    'is',
+    'this',
+    'so',
+    'slow',
+    '😀',
+    'café',
+    '#tech',
+    '@user',
+    'https://t.co/abc123',
+  ];
   const topics = ['tech', 'sports', 'politics', 'music', 'weather'];
   const out: Post[] = [];
   const base = 1795600000000;
@@ -58,9 +84,23 @@ export function syntheticPosts(n: number, seed = 1): Post[] {
 
 function score(posts: Post[]): ScoredPost[] {
   return posts.map((p, i) => {
-    const pos = (i % 7) / 7, neg = (1 - pos) * 0.6, neu = 1 - pos - neg;
+    const pos = (i % 7) / 7,
+      neg = (1 - pos) * 0.6,
+      neu = 1 - pos - neg;
     const probs = { neg, neu, pos };
-    return { id: p.id, createdAt: p.createdAt, topics: p.topics, lang: p.lang, label: labelOf(probs), probs, score: scoreOf(probs), model: 'fast-ngram-v1', flags: [], ingestedAt: p.ingestedAt, analyzedAt: p.ingestedAt + 40 };
+    return {
+      id: p.id,
+      createdAt: p.createdAt,
+      topics: p.topics,
+      lang: p.lang,
+      label: labelOf(probs),
+      probs,
+      score: scoreOf(probs),
+      model: 'fast-ngram-v1',
+      flags: [],
+      ingestedAt: p.ingestedAt,
+      analyzedAt: p.ingestedAt + 40,
+    };
   });
 }
 
@@ -68,7 +108,8 @@ function measure<T>(codec: WireCodec<T>, values: T[]): { bytesPerMessage: number
   let bytes = 0;
   const encoded = values.map((v) => codec.encode(v));
   for (const e of encoded) bytes += e.value.length;
-  let bestEnc = Infinity, bestDec = Infinity;
+  let bestEnc = Infinity,
+    bestDec = Infinity;
   for (let r = 0; r < ROUNDS; r++) {
     let t = performance.now();
     for (const v of values) codec.encode(v);
@@ -80,7 +121,11 @@ function measure<T>(codec: WireCodec<T>, values: T[]): { bytesPerMessage: number
     }
     bestDec = Math.min(bestDec, performance.now() - t);
   }
-  return { bytesPerMessage: +(bytes / values.length).toFixed(1), encodeUs: +((bestEnc * 1000) / values.length).toFixed(2), decodeUs: +((bestDec * 1000) / values.length).toFixed(2) };
+  return {
+    bytesPerMessage: +(bytes / values.length).toFixed(1),
+    encodeUs: +((bestEnc * 1000) / values.length).toFixed(2),
+    decodeUs: +((bestDec * 1000) / values.length).toFixed(2),
+  };
 }
 
 const { posts, origin } = loadPosts();

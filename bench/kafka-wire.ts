@@ -29,17 +29,37 @@ for (const line of lines) {
   if (r.ok) posts.push(r.value);
 }
 const scored: ScoredPost[] = posts.map((p, i) => {
-  const a = ((i * 7919) % 1000) / 1000, b = (1 - a) * (((i * 31) % 100) / 100);
+  const a = ((i * 7919) % 1000) / 1000,
+    b = (1 - a) * (((i * 31) % 100) / 100);
   const probs = { neg: b, neu: 1 - a - b, pos: a };
-  return { id: p.id, createdAt: p.createdAt, topics: p.topics, lang: p.lang, label: labelOf(probs), probs, score: scoreOf(probs), model: 'fast-ngram-v1', flags: [], ingestedAt: p.ingestedAt, analyzedAt: p.ingestedAt + 40 };
+  return {
+    id: p.id,
+    createdAt: p.createdAt,
+    topics: p.topics,
+    lang: p.lang,
+    label: labelOf(probs),
+    probs,
+    score: scoreOf(probs),
+    model: 'fast-ngram-v1',
+    flags: [],
+    ingestedAt: p.ingestedAt,
+    analyzedAt: p.ingestedAt + 40,
+  };
 });
 
 function segmentBytes(topic: string): number {
   const dir = join(DATA, `${topic}-0`);
-  return readdirSync(dir).filter((f) => f.endsWith('.log')).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }
 
-async function run<T extends { id: string }>(name: string, items: T[], codec: WireCodec<T>, compression: (typeof CODECS)[number]): Promise<Record<string, number | string>> {
+async function run<T extends { id: string }>(
+  name: string,
+  items: T[],
+  codec: WireCodec<T>,
+  compression: (typeof CODECS)[number],
+): Promise<Record<string, number | string>> {
   const config = kafkaSection.parse({ compression, partitions: 1, lingerMs: 20 });
   const topic = `bench-${randomBytes(3).toString('hex')}-${name}-${codec.encoding}-${compression}`;
   await ensureTopics(config, [topic]);
@@ -52,7 +72,13 @@ async function run<T extends { id: string }>(name: string, items: T[], codec: Wi
   await producer.close();
   await new Promise((r) => setTimeout(r, 500));
   const bytes = segmentBytes(topic);
-  return { message: name, encoding: codec.encoding, compression, bytesPerMessageOnBroker: +(bytes / items.length).toFixed(1), producedPerSecond: Math.round(items.length / seconds) };
+  return {
+    message: name,
+    encoding: codec.encoding,
+    compression,
+    bytesPerMessageOnBroker: +(bytes / items.length).toFixed(1),
+    producedPerSecond: Math.round(items.length / seconds),
+  };
 }
 
 const rows: Record<string, number | string>[] = [];

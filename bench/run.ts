@@ -54,7 +54,11 @@ function seconds(s: string): number {
   return m[2] === 'ms' ? v / 1000 : m[2] === 'm' ? v * 60 : v;
 }
 
-const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 function options(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -119,7 +123,9 @@ function options(argv: string[]): BenchOptions {
     durationSeconds: seconds(values.duration),
     sustainedRepeats: values['sustained-repeats'] ? Number(values['sustained-repeats']) : repeats,
     microRepeats: values['micro-repeats'] ? Number(values['micro-repeats']) : repeats,
-    sustainedSources: values['sustained-source'] ? list(values['sustained-source']).map((s) => (s === 'auto' ? (emulatorBuilt ? 'x-emulator' : 'replay') : s)) as ('replay' | 'x-emulator')[] : [...new Set(sources)].slice(0, 1) as ('replay' | 'x-emulator')[],
+    sustainedSources: values['sustained-source']
+      ? (list(values['sustained-source']).map((s) => (s === 'auto' ? (emulatorBuilt ? 'x-emulator' : 'replay') : s)) as ('replay' | 'x-emulator')[])
+      : ([...new Set(sources)].slice(0, 1) as ('replay' | 'x-emulator')[]),
     baselinePosts: values['baseline-posts'] ? Number(values['baseline-posts']) : Number(values.posts),
     fixture: values.fixture,
     outDir: values.out,
@@ -138,7 +144,8 @@ function goals(r: BenchResults): Goal[] {
   const out: Goal[] = [];
   const sources = [...new Set(r.topologies.map((t) => t.source))];
   const label = (source: string): string => (sources.length > 1 ? ` (${source === 'x-emulator' ? 'X emulator source' : 'replay source'})` : '');
-  const find = (topology: string, tier: string, source: string): TopologyResult | undefined => r.topologies.find((t) => t.topology === topology && t.tier === tier && t.source === source && (topology === 'embedded' || t.store === 'influxdb'));
+  const find = (topology: string, tier: string, source: string): TopologyResult | undefined =>
+    r.topologies.find((t) => t.topology === topology && t.tier === tier && t.source === source && (topology === 'embedded' || t.store === 'influxdb'));
   const embeddedTarget: Record<string, number> = { accurate: 30, fast: 3 };
   for (const source of sources.length > 0 ? sources : ['replay']) {
     for (const [tier, limit] of Object.entries(embeddedTarget)) {
@@ -146,8 +153,14 @@ function goals(r: BenchResults): Goal[] {
       const pps = t?.figures.postsPerSecond?.median;
       const secs = pps ? 20_000 / pps : undefined;
       out.push({
-        goal: `embedded, ${tier} tier: 20,000 posts end to end${label(source)}`, target: `≤ ${limit} s (≥ ${Math.round(20_000 / limit)} posts/s)`,
-        measured: secs === undefined ? (t?.skipped ? `skipped: ${t.skipped}` : 'not measured') : `${secs.toFixed(2)} s for 20,000 (${Math.round(pps as number)} posts/s${t && t.posts !== 20_000 ? `, from ${t.posts}-post runs` : ''})`,
+        goal: `embedded, ${tier} tier: 20,000 posts end to end${label(source)}`,
+        target: `≤ ${limit} s (≥ ${Math.round(20_000 / limit)} posts/s)`,
+        measured:
+          secs === undefined
+            ? t?.skipped
+              ? `skipped: ${t.skipped}`
+              : 'not measured'
+            : `${secs.toFixed(2)} s for 20,000 (${Math.round(pps as number)} posts/s${t && t.posts !== 20_000 ? `, from ${t.posts}-post runs` : ''})`,
         met: secs === undefined ? undefined : secs <= limit,
         ...(secs !== undefined && secs > limit ? { note: `${(secs / limit).toFixed(1)}× the target (${(secs - limit).toFixed(1)} s over)` } : {}),
       });
@@ -155,8 +168,14 @@ function goals(r: BenchResults): Goal[] {
       const kp = k?.figures.postsPerSecond?.median;
       const want = (20_000 / limit) * 0.5;
       out.push({
-        goal: `Kafka + InfluxDB, ${tier} tier${label(source)}`, target: `≥ 50 % of the embedded goal rate (≥ ${Math.round(want)} posts/s)`,
-        measured: kp === undefined ? (k?.skipped ? `skipped: ${k.skipped}` : 'not measured') : `${Math.round(kp)} posts/s (${Math.round((kp / (20_000 / limit)) * 100)} % of the goal rate${pps ? `, ${Math.round((kp / pps) * 100)} % of the embedded rate measured` : ''})`,
+        goal: `Kafka + InfluxDB, ${tier} tier${label(source)}`,
+        target: `≥ 50 % of the embedded goal rate (≥ ${Math.round(want)} posts/s)`,
+        measured:
+          kp === undefined
+            ? k?.skipped
+              ? `skipped: ${k.skipped}`
+              : 'not measured'
+            : `${Math.round(kp)} posts/s (${Math.round((kp / (20_000 / limit)) * 100)} % of the goal rate${pps ? `, ${Math.round((kp / pps) * 100)} % of the embedded rate measured` : ''})`,
         met: kp === undefined ? undefined : kp >= want,
         ...(kp !== undefined && kp < want ? { note: `${(want / kp).toFixed(1)}× short` } : {}),
       });
@@ -165,7 +184,8 @@ function goals(r: BenchResults): Goal[] {
   for (const s of r.sustained.filter((x) => x.rateLabel === 'half' && !x.skipped)) {
     const p99 = s.figures.latencyP99Ms?.median;
     out.push({
-      goal: `p99 latency at half the max rate, ${s.topology === 'embedded' ? 'embedded' : `Kafka → ${s.store}`}, ${s.tier}${label(s.source)}`, target: '≤ 1 s',
+      goal: `p99 latency at half the max rate, ${s.topology === 'embedded' ? 'embedded' : `Kafka → ${s.store}`}, ${s.tier}${label(s.source)}`,
+      target: '≤ 1 s',
       measured: p99 === undefined ? 'not measured' : `${Math.round(p99)} ms at ${s.targetRate} posts/s`,
       met: p99 === undefined ? undefined : p99 <= 1000,
       ...(p99 !== undefined && p99 > 1000 ? { note: `${(p99 / 1000).toFixed(1)}× the target` } : {}),
@@ -194,16 +214,25 @@ async function main(): Promise<void> {
     versions: versions(),
     config: { ...o, sections: [...o.sections] },
     models: Object.fromEntries([...tiers].map(([t, i]) => [t, { id: i.id, dir: relative(REPO, i.dir), onnx: relative(REPO, i.onnx), bytes: i.bytes }])),
-    topologies: [], sideBySide: [], sustained: [], micro: {}, goals: [], profiles: [], notes: [],
+    topologies: [],
+    sideBySide: [],
+    sustained: [],
+    micro: {},
+    goals: [],
+    profiles: [],
+    notes: [],
   };
   for (const t of o.tiers) if (!tiers.has(t)) results.notes.push(`tier ${t}: models/${t}/model.json is not present, so nothing scored with it`);
 
   const wantKafka = o.topologies.includes('kafka') && (o.sections.has('throughput') || o.sections.has('sustained') || o.sections.has('micro'));
-  const plansPerTopology = o.sources.length * (o.tiers.length * (o.topologies.includes('embedded') ? 1 : 0) + o.tiers.length * (o.topologies.includes('kafka') ? o.kafkaStores.length : 0));
-  const steps = (o.sections.has('throughput') ? plansPerTopology * (o.repeats + (o.warmUpPosts > 0 ? 1 : 0)) : 0)
-    + (o.sections.has('side-by-side') ? (2 * o.tiers.length + 1) * o.repeats : 0)
-    + (o.sections.has('sustained') ? (plansPerTopology / o.sources.length) * o.sustainedSources.length * o.rates.length * o.sustainedRepeats : 0)
-    + (o.sections.has('micro') ? (o.tiers.length + 1 + (wantKafka ? 1 : 0)) * o.microRepeats : 0);
+  const plansPerTopology =
+    o.sources.length *
+    (o.tiers.length * (o.topologies.includes('embedded') ? 1 : 0) + o.tiers.length * (o.topologies.includes('kafka') ? o.kafkaStores.length : 0));
+  const steps =
+    (o.sections.has('throughput') ? plansPerTopology * (o.repeats + (o.warmUpPosts > 0 ? 1 : 0)) : 0) +
+    (o.sections.has('side-by-side') ? (2 * o.tiers.length + 1) * o.repeats : 0) +
+    (o.sections.has('sustained') ? (plansPerTopology / o.sources.length) * o.sustainedSources.length * o.rates.length * o.sustainedRepeats : 0) +
+    (o.sections.has('micro') ? (o.tiers.length + 1 + (wantKafka ? 1 : 0)) * o.microRepeats : 0);
   const progress = new BenchProgress(steps);
   const save = (): void => {
     results.finishedAt = new Date().toISOString();
@@ -250,10 +279,16 @@ async function main(): Promise<void> {
     const maxRates = new Map<string, number>();
     if (o.sections.has('throughput')) {
       const plans = throughputPlans(ctx);
-      results.topologies = await runPlans(ctx, plans, o.repeats, (r) => {
-        results.topologies = r;
-        save();
-      }, o.warmUpPosts);
+      results.topologies = await runPlans(
+        ctx,
+        plans,
+        o.repeats,
+        (r) => {
+          results.topologies = r;
+          save();
+        },
+        o.warmUpPosts,
+      );
       plans.forEach((p, i) => {
         const pps = results.topologies[i]?.figures.postsPerSecond?.median;
         if (pps) maxRates.set(planName(p), pps);
@@ -264,7 +299,8 @@ async function main(): Promise<void> {
       save();
     }
     if (o.sections.has('sustained')) {
-      if (maxRates.size === 0 && o.rates.some((r) => r === 'half' || r === 'max')) results.notes.push('sustained: half/max rates need the throughput section in the same run');
+      if (maxRates.size === 0 && o.rates.some((r) => r === 'half' || r === 'max'))
+        results.notes.push('sustained: half/max rates need the throughput section in the same run');
       const sustainedCtx: BenchContext = { ...ctx, options: { ...o } };
       results.sustained = await runPlans(sustainedCtx, sustainedPlans(ctx, maxRates), o.sustainedRepeats, (r) => {
         results.sustained = r;
@@ -277,9 +313,18 @@ async function main(): Promise<void> {
     save();
     if (o.profile || o.profileAll) {
       // One profile per missed goal, for the first source only (the stages are the same).
-      const missed = throughputPlans(ctx).filter((p) => o.profileAll || p.source === o.sources[0] && results.goals.some((g) => g.met === false && g.goal.includes(`${p.tier} tier`)
-        && (p.topology === 'embedded' ? g.goal.startsWith('embedded') : g.goal.startsWith('Kafka') && p.store === 'influxdb')
-        && (!g.goal.includes('source)') || g.goal.includes(p.source === 'x-emulator' ? 'X emulator source' : 'replay source'))));
+      const missed = throughputPlans(ctx).filter(
+        (p) =>
+          o.profileAll ||
+          (p.source === o.sources[0] &&
+            results.goals.some(
+              (g) =>
+                g.met === false &&
+                g.goal.includes(`${p.tier} tier`) &&
+                (p.topology === 'embedded' ? g.goal.startsWith('embedded') : g.goal.startsWith('Kafka') && p.store === 'influxdb') &&
+                (!g.goal.includes('source)') || g.goal.includes(p.source === 'x-emulator' ? 'X emulator source' : 'replay source')),
+            )),
+      );
       progress.addSteps(missed.length);
       for (const p of missed) {
         const dir = join(outDir, 'tmp', 'profiles', `${stamp}-${planName(p).replace(/[^a-z0-9]+/gi, '-')}`);
@@ -297,8 +342,12 @@ async function main(): Promise<void> {
   } finally {
     await stopServices();
     progress.stop();
-    const load = loadavg().map((x) => x.toFixed(2)).join(' / ');
-    results.notes.push(`Load average at the end: ${load} (1/5/15 min) on ${results.machine.cores} cores; the bench's own runs are part of it, anything above ~2 is other work on the machine.`);
+    const load = loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' / ');
+    results.notes.push(
+      `Load average at the end: ${load} (1/5/15 min) on ${results.machine.cores} cores; the bench's own runs are part of it, anything above ~2 is other work on the machine.`,
+    );
     save();
   }
   process.stdout.write(`\n${markdown(results)}\nwritten: ${join(o.outDir, `${stamp}.json`)} and .md (also latest.json, latest.md)\n`);

@@ -22,14 +22,26 @@ interface ErrorCodeInfo {
 export const ERROR_CODES = {
   // The command line and the configuration (exit 2).
   CP_USAGE: { exit: 2, retriable: false, meaning: 'a flag or argument is wrong, or the command cannot run with the configured source or sink kind' },
-  CP_CONFIG_INVALID: { exit: 2, retriable: false, meaning: 'a config value (file, environment or flag) is refused; the line names the key, the value and where it came from' },
+  CP_CONFIG_INVALID: {
+    exit: 2,
+    retriable: false,
+    meaning: 'a config value (file, environment or flag) is refused; the line names the key, the value and where it came from',
+  },
   // Files and paths.
-  CP_SOURCE_PATH: { exit: 1, retriable: false, meaning: 'a file of posts to read (replay.path, emulate --posts) does not exist, is not a file, cannot be read or holds no posts' },
+  CP_SOURCE_PATH: {
+    exit: 1,
+    retriable: false,
+    meaning: 'a file of posts to read (replay.path, emulate --posts) does not exist, is not a file, cannot be read or holds no posts',
+  },
   CP_DEAD_LETTER_PATH: { exit: 1, retriable: false, meaning: 'deadLetter.path cannot be written (a directory, under a file, not permitted)' },
   CP_STORE_OPEN: { exit: 1, retriable: false, meaning: 'the store at sqlite.path cannot be opened' },
   CP_DATASET_INVALID: { exit: 1, retriable: false, meaning: 'a labelled data set for eval is missing or malformed' },
   // The model.
-  CP_MODEL_NOT_FOUND: { exit: 1, retriable: false, meaning: 'model.name is no tier (fast, accurate) and no directory holding model.json, or model.json cannot be read' },
+  CP_MODEL_NOT_FOUND: {
+    exit: 1,
+    retriable: false,
+    meaning: 'model.name is no tier (fast, accurate) and no directory holding model.json, or model.json cannot be read',
+  },
   CP_MODEL_MANIFEST_INVALID: { exit: 1, retriable: false, meaning: 'model.json is not valid JSON, or its fields are invalid or do not fit the model' },
   CP_MODEL_FILE_MISSING: { exit: 1, retriable: false, meaning: 'a file model.json names (ONNX, tokenizer) is not in the model directory' },
   CP_MODEL_FILE_INVALID: { exit: 1, retriable: false, meaning: 'a tokenizer or normalization file of the model is malformed' },
@@ -45,12 +57,16 @@ export const ERROR_CODES = {
   // Kafka.
   CP_KAFKA_CONNECT: { exit: 1, retriable: true, meaning: 'a Kafka client could not connect to kafka.brokers within its timeout' },
   CP_KAFKA_TOPIC: { exit: 1, retriable: false, meaning: 'creating a Kafka topic failed' },
-  CP_KAFKA_DELIVERY_FAILED: { exit: 1, retriable: true, meaning: 'Kafka messages were refused or not delivered after the producer\'s retries' },
+  CP_KAFKA_DELIVERY_FAILED: { exit: 1, retriable: true, meaning: "Kafka messages were refused or not delivered after the producer's retries" },
   CP_KAFKA_RECORD_TOO_LARGE: { exit: 1, retriable: false, meaning: 'a record is larger than limits.maxMessageBytes and there is no dead-letter sink for it' },
   // The X API.
-  CP_X_CREDENTIALS: { exit: 1, retriable: false, meaning: 'the X bearer token or the rules-admin token is missing, unreadable or empty, or X rejected it (HTTP 401/403)' },
+  CP_X_CREDENTIALS: {
+    exit: 1,
+    retriable: false,
+    meaning: 'the X bearer token or the rules-admin token is missing, unreadable or empty, or X rejected it (HTTP 401/403)',
+  },
   CP_X_API: { exit: 1, retriable: false, meaning: 'an X API call failed (an error status, or no answer)' },
-  CP_X_RATE_LIMITED: { exit: 1, retriable: true, meaning: 'an X REST endpoint\'s rate-limit window is spent for longer than the caller waits' },
+  CP_X_RATE_LIMITED: { exit: 1, retriable: true, meaning: "an X REST endpoint's rate-limit window is spent for longer than the caller waits" },
   CP_X_BUDGET: { exit: 1, retriable: false, meaning: 'more posts were asked for at once than a whole billing period allows (x.monthlyCap)' },
   CP_X_GOVERNOR_STATE: { exit: 1, retriable: false, meaning: 'the post-budget state file (x.statePath) cannot be read or is corrupt' },
   CP_X_RULES: { exit: 1, retriable: false, meaning: 'a rules file is malformed, or X refused the rules' },

@@ -88,7 +88,7 @@ test('the error classes keep their names and codes, with retriable from the tabl
   assert.equal(new StageError('sink', cause).message, 'stage sink failed: inner');
 });
 
-test('the CLI line and exit status: the code\'s exit, 1 and CP_INTERNAL for an error without a code', () => {
+test("the CLI line and exit status: the code's exit, 1 and CP_INTERNAL for an error without a code", () => {
   const config = new ConfigError('config error: model.threads = -3 (from config file bad.yaml): Too small');
   assert.equal(exitStatus(config), 2);
   assert.equal(errorLine(config), 'config error: model.threads = -3 (from config file bad.yaml): Too small (CP_CONFIG_INVALID)');
@@ -118,7 +118,14 @@ test('codeOf and asCrowdpulseError keep a code that is there and give a fallback
 test('no bare `new Error(` in src/: every error thrown or returned by crowdpulse carries a code', () => {
   const bare = sourceFiles(join(ROOT, 'src'))
     .filter((f) => f.endsWith('.ts'))
-    .flatMap((f) => readFileSync(f, 'utf8').split('\n').map((line, i) => ({ where: `${relative(ROOT, f)}:${i + 1}`, line })))
+    .flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .map((line, i) => ({ where: `${relative(ROOT, f)}:${i + 1}`, line })),
+    )
     .filter(({ line }) => /\bnew Error\(/.test(line));
-  assert.deepEqual(bare.map((b) => b.where), []);
+  assert.deepEqual(
+    bare.map((b) => b.where),
+    [],
+  );
 });

@@ -61,7 +61,11 @@ export default async function score(task: SentimentTask): Promise<SentimentResul
   let inferMs = 0;
   for (let start = 0; start < order.length; start += lengthSortedChunk) {
     const rows = order.slice(start, start + lengthSortedChunk);
-    const part = await runOnce(session, encoder, rows.map((i) => texts[i] as string));
+    const part = await runOnce(
+      session,
+      encoder,
+      rows.map((i) => texts[i] as string),
+    );
     const width = part.probs.length / rows.length;
     out ??= new Float32Array(texts.length * width);
     rows.forEach((row, k) => out?.set(part.probs.subarray(k * width, (k + 1) * width), row * width));

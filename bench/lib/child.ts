@@ -77,8 +77,18 @@ export function startChild(spec: ChildSpec): RunningChild {
   });
   let stdout = '';
   let stderrTail = '';
-  child.stdout?.on('data', lineSplitter(spec.onStdoutLine, (t) => { stdout += t; }));
-  child.stderr?.on('data', lineSplitter(spec.onStderrLine, (t) => { stderrTail = (stderrTail + t).slice(-TAIL); }));
+  child.stdout?.on(
+    'data',
+    lineSplitter(spec.onStdoutLine, (t) => {
+      stdout += t;
+    }),
+  );
+  child.stderr?.on(
+    'data',
+    lineSplitter(spec.onStderrLine, (t) => {
+      stderrTail = (stderrTail + t).slice(-TAIL);
+    }),
+  );
   let timer: NodeJS.Timeout | undefined;
   const done = new Promise<ChildResult>((resolve) => {
     timer = setTimeout(() => {
@@ -122,7 +132,11 @@ export async function runChild(spec: ChildSpec): Promise<ChildResult> {
 
 /** Parses the JSON a measuring child prints as its last stdout line. */
 export function lastJsonLine<T>(stdout: string, name: string): T {
-  const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (!line) throw new Error(`${name} printed no JSON result`);
   return JSON.parse(line) as T;
 }

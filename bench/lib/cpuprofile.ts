@@ -95,9 +95,18 @@ export function summariseProfiles(dir: string, window?: { readonly startMs: numb
       self.set(key, entry);
     });
     if (total === 0 || idle / total > 0.995) continue;
-    const top = [...self.values()].sort((a, b) => b.us - a.us).slice(0, limit)
+    const top = [...self.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, limit)
       .map((e) => ({ fn: e.fn, where: e.where, selfMs: +(e.us / 1000).toFixed(1), share: +(e.us / total).toFixed(3) }));
-    out.push({ thread: threadName(file, dir), file: relative(REPO, file), windowMs: +(total / 1000).toFixed(1), busyShare: +(1 - idle / total).toFixed(3), gcShare: +(gc / total).toFixed(3), top });
+    out.push({
+      thread: threadName(file, dir),
+      file: relative(REPO, file),
+      windowMs: +(total / 1000).toFixed(1),
+      busyShare: +(1 - idle / total).toFixed(3),
+      gcShare: +(gc / total).toFixed(3),
+      top,
+    });
   }
   return out;
 }

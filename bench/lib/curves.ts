@@ -42,7 +42,12 @@ export function curveLatencies(ingested: readonly CountSample[], stored: readonl
 }
 
 export function curveQuantiles(latencies: readonly number[]): { p50: number; p95: number; p99: number; max: number } {
-  return { p50: quantileSorted(latencies, 0.5), p95: quantileSorted(latencies, 0.95), p99: quantileSorted(latencies, 0.99), max: latencies[latencies.length - 1] ?? Number.NaN };
+  return {
+    p50: quantileSorted(latencies, 0.5),
+    p95: quantileSorted(latencies, 0.95),
+    p99: quantileSorted(latencies, 0.99),
+    max: latencies[latencies.length - 1] ?? Number.NaN,
+  };
 }
 
 /** Posts/s at which the ingested count rose from its first post to all `posts`. */
@@ -53,7 +58,13 @@ export function curveRate(ingested: readonly CountSample[], posts: number): numb
 }
 
 /** Lag of the k-th stored post behind its due time t0 + k/rate, from the stored count curve. */
-export function curveLags(ingested: readonly CountSample[], stored: readonly CountSample[], posts: number, rate: number, step = 1): { p50: number; p99: number; max: number; end: number } {
+export function curveLags(
+  ingested: readonly CountSample[],
+  stored: readonly CountSample[],
+  posts: number,
+  rate: number,
+  step = 1,
+): { p50: number; p99: number; max: number; end: number } {
   const t0 = inverse(ingested, 1, 1).t;
   if (t0 === undefined) return { p50: Number.NaN, p99: Number.NaN, max: Number.NaN, end: Number.NaN };
   const lags: number[] = [];

@@ -57,7 +57,8 @@ export function expectedFor(fixture: string, posts: number): Expected {
   const planted = new Map(manifest.planted.map((p) => [p.line, p.code]));
   const lines = readFixtureLines(fixture);
   const want = posts > 0 ? posts : manifest.posts;
-  if (want > manifest.posts) throw new Error(`${fixture} holds ${manifest.posts} posts; ${want} were asked for (generate more with npm run fixtures -- --posts ${want})`);
+  if (want > manifest.posts)
+    throw new Error(`${fixture} holds ${manifest.posts} posts; ${want} were asked for (generate more with npm run fixtures -- --posts ${want})`);
   const seen = new Set<string>();
   const rowsPerTopic: Record<string, number> = {};
   const deadLettersByCode: Record<string, number> = {};
@@ -96,6 +97,8 @@ function checkAgainstManifest(e: Expected, m: FixtureManifest, fixture: string):
   const same = (a: Record<string, number>, b: Record<string, number>): boolean =>
     Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
   if (!same(e.rowsPerTopic, m.rowsPerTopic) || e.duplicateLines !== m.duplicateLines || !same(e.deadLettersByCode, m.deadLettersByCode)) {
-    throw new Error(`${fixture}: recount disagrees with ${manifestPathOf(fixture)} (rows ${JSON.stringify(e.rowsPerTopic)} vs ${JSON.stringify(m.rowsPerTopic)})`);
+    throw new Error(
+      `${fixture}: recount disagrees with ${manifestPathOf(fixture)} (rows ${JSON.stringify(e.rowsPerTopic)} vs ${JSON.stringify(m.rowsPerTopic)})`,
+    );
   }
 }

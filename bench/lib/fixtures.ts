@@ -17,7 +17,12 @@ export async function fixtureFor(posts: number, preferred: string): Promise<stri
   const size = Math.ceil(posts / 25_000) * 25_000;
   const out = join('bench/results/tmp/fixtures', `posts-${size}.ndjson.gz`);
   if (!existsSync(join(REPO, manifestPathOf(out)))) {
-    await runChild({ name: 'fixtures', args: ['bench/fixtures/generate.ts', '--posts', String(size), '--seed', String(manifest.seed), '--out', out], usageFile: join(dir, 'usage-generate.json'), timeoutMs: 300_000 });
+    await runChild({
+      name: 'fixtures',
+      args: ['bench/fixtures/generate.ts', '--posts', String(size), '--seed', String(manifest.seed), '--out', out],
+      usageFile: join(dir, 'usage-generate.json'),
+      timeoutMs: 300_000,
+    });
   }
   return out;
 }

@@ -24,7 +24,7 @@ export function machine(): Machine {
   const info = readFileSync('/proc/cpuinfo', 'utf8');
   const flags = /^flags\s*:\s*(.*)$/m.exec(info)?.[1]?.split(' ') ?? [];
   const mhz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(info)?.[1] ?? cpus()[0]?.speed ?? 0);
-  const osRelease = existsSync('/etc/os-release') ? /^PRETTY_NAME="?([^"\n]*)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'linux' : 'linux';
+  const osRelease = existsSync('/etc/os-release') ? (/^PRETTY_NAME="?([^"\n]*)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'linux') : 'linux';
   return {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,

@@ -32,9 +32,13 @@ function* fields(buf: Uint8Array): Generator<Field> {
     const no = key >>> 3;
     const wire = key & 7;
     if (wire === 0) yield { no, wire, varint: varint() };
-    else if (wire === 1) { pos += 8; yield { no, wire }; }
-    else if (wire === 5) { pos += 4; yield { no, wire }; }
-    else if (wire === 2) {
+    else if (wire === 1) {
+      pos += 8;
+      yield { no, wire };
+    } else if (wire === 5) {
+      pos += 4;
+      yield { no, wire };
+    } else if (wire === 2) {
       const len = Number(varint());
       yield { no, wire, bytes: buf.subarray(pos, pos + len) };
       pos += len;
@@ -84,7 +88,8 @@ export function readOnnxGraph(path: string): OnnxGraph {
   for (const f of fields(model)) {
     if (f.no !== 7 || !f.bytes) continue; // ModelProto.graph
     for (const g of fields(f.bytes)) {
-      if (g.no === 1 && g.bytes) { // GraphProto.node
+      if (g.no === 1 && g.bytes) {
+        // GraphProto.node
         const inputs: string[] = [];
         let opType = '';
         for (const n of fields(g.bytes)) {
@@ -92,7 +97,8 @@ export function readOnnxGraph(path: string): OnnxGraph {
           if (n.no === 4) opType = text(n.bytes);
         }
         nodes.push({ opType, inputs });
-      } else if (g.no === 5 && g.bytes) { // GraphProto.initializer (TensorProto)
+      } else if (g.no === 5 && g.bytes) {
+        // GraphProto.initializer (TensorProto)
         const dims: number[] = [];
         let name = '';
         let type = 0;
@@ -112,7 +118,17 @@ export function readOnnxGraph(path: string): OnnxGraph {
   return { nodes, initializers, types };
 }
 
-const WEIGHT_PRODUCTS = new Set(['MatMul', 'Gemm', 'MatMulInteger', 'QLinearMatMul', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'QGemm', 'FusedMatMul', 'MatMulNBits']);
+const WEIGHT_PRODUCTS = new Set([
+  'MatMul',
+  'Gemm',
+  'MatMulInteger',
+  'QLinearMatMul',
+  'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat',
+  'QGemm',
+  'FusedMatMul',
+  'MatMulNBits',
+]);
 
 export interface MacCount {
   /** MACs per input row (token or post) in products with a weight matrix. */

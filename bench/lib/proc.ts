@@ -34,7 +34,10 @@ export class ProcWatch {
   #peakRss = 0;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(private readonly pid: number, everyMs = 200) {
+  constructor(
+    private readonly pid: number,
+    everyMs = 200,
+  ) {
     this.#first = procSnapshot(pid);
     this.#peakRss = this.#first?.rssMiB ?? 0;
     this.#timer = setInterval(() => {

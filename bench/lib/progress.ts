@@ -17,13 +17,16 @@ export class BenchProgress {
 
   constructor(private totalSteps: number) {
     if (this.#tty) {
-      this.#multi = new cliProgress.MultiBar({
-        stream: process.stderr,
-        hideCursor: true,
-        clearOnComplete: false,
-        format: '{label} |{bar}| {value}/{total} {unit} {status}',
-        barsize: 30,
-      }, cliProgress.Presets.shades_classic);
+      this.#multi = new cliProgress.MultiBar(
+        {
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: false,
+          format: '{label} |{bar}| {value}/{total} {unit} {status}',
+          barsize: 30,
+        },
+        cliProgress.Presets.shades_classic,
+      );
       this.#overall = this.#multi.create(totalSteps, 0, { label: 'bench steps'.padEnd(34), unit: 'steps', status: '' });
     }
   }

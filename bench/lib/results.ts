@@ -25,7 +25,13 @@ export interface RunFigures {
   readonly startMs?: number;
   readonly endMs?: number;
   /** Per process: CPU seconds, cores used on average, peak RSS. */
-  readonly processes: readonly { readonly role: string; readonly cpuSeconds: number; readonly cpuCores: number; readonly peakRssMiB: number; readonly wallSeconds: number }[];
+  readonly processes: readonly {
+    readonly role: string;
+    readonly cpuSeconds: number;
+    readonly cpuCores: number;
+    readonly peakRssMiB: number;
+    readonly wallSeconds: number;
+  }[];
 }
 
 export interface TopologyResult {

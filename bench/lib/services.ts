@@ -32,7 +32,12 @@ const SCRIPTS = { kafka: 'scripts/kafka.sh', influxdb: 'scripts/influxdb.sh' } a
 function envFor(name: Service['name'], o: ServiceOptions): Record<string, string> {
   return name === 'kafka'
     ? { KAFKA_PORT: String(o.kafkaPort), KAFKA_CONTROLLER_PORT: String(o.kafkaPort + 1), KAFKA_SERVICE_DIR: join(REPO, '.services/bench-kafka') }
-    : { INFLUXDB_PORT: String(o.influxPort), INFLUXDB_RPC_PORT: String(o.influxPort + 2), INFLUXDB_SERVICE_DIR: join(REPO, '.services/bench-influxdb'), INFLUXDB_BIN_DIR: join(REPO, '.services/influxdb/bin') };
+    : {
+        INFLUXDB_PORT: String(o.influxPort),
+        INFLUXDB_RPC_PORT: String(o.influxPort + 2),
+        INFLUXDB_SERVICE_DIR: join(REPO, '.services/bench-influxdb'),
+        INFLUXDB_BIN_DIR: join(REPO, '.services/influxdb/bin'),
+      };
 }
 
 function pidOf(name: Service['name']): number | undefined {
@@ -48,7 +53,12 @@ export function scriptsPresent(): { kafka: boolean; influxdb: boolean } {
 
 async function script(name: Service['name'], verb: string, o: ServiceOptions, timeoutMs: number): Promise<{ ok: boolean; out: string }> {
   try {
-    const { stdout, stderr } = await exec('bash', [SCRIPTS[name], verb], { cwd: REPO, env: { ...process.env, ...envFor(name, o) }, timeout: timeoutMs, maxBuffer: 16 << 20 });
+    const { stdout, stderr } = await exec('bash', [SCRIPTS[name], verb], {
+      cwd: REPO,
+      env: { ...process.env, ...envFor(name, o) },
+      timeout: timeoutMs,
+      maxBuffer: 16 << 20,
+    });
     return { ok: true, out: stdout + stderr };
   } catch (e) {
     const x = e as { stdout?: string; stderr?: string; message: string };

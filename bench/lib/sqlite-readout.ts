@@ -16,7 +16,11 @@ export function readSqlite(path: string): SqliteReadout {
   try {
     const rows = db.prepare('SELECT topic, count(*) AS n FROM post_sentiment GROUP BY topic').all() as { topic: string; n: number }[];
     const times = new Map<string, { ingestedAt: number; storedAt: number }>();
-    const perPost = db.prepare('SELECT post_id, min(ingested_at) AS i, min(stored_at) AS s FROM post_sentiment GROUP BY post_id').all() as { post_id: string; i: number; s: number }[];
+    const perPost = db.prepare('SELECT post_id, min(ingested_at) AS i, min(stored_at) AS s FROM post_sentiment GROUP BY post_id').all() as {
+      post_id: string;
+      i: number;
+      s: number;
+    }[];
     for (const r of perPost) times.set(r.post_id, { ingestedAt: r.i, storedAt: r.s });
     return { rowsPerTopic: new Map(rows.map((r) => [r.topic, r.n])), distinctPosts: perPost.length, times };
   } finally {

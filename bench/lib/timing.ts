@@ -26,7 +26,11 @@ export interface Timing {
   readonly lagEndMs?: number;
 }
 
-export function timingOf(ids: readonly string[], times: ReadonlyMap<string, { readonly ingestedAt: number; readonly storedAt: number }>, rate?: number): Timing {
+export function timingOf(
+  ids: readonly string[],
+  times: ReadonlyMap<string, { readonly ingestedAt: number; readonly storedAt: number }>,
+  rate?: number,
+): Timing {
   let firstIngest = Infinity;
   let lastIngest = -Infinity;
   let lastStored = -Infinity;

@@ -12,16 +12,19 @@ if (isMainThread && target) {
   const started = performance.now();
   process.on('exit', (code) => {
     const u = process.resourceUsage();
-    writeFileSync(target, JSON.stringify({
-      pid: process.pid,
-      exitCode: code,
-      wallSeconds: (performance.now() - started) / 1000,
-      userCpuSeconds: u.userCPUTime / 1e6,
-      systemCpuSeconds: u.systemCPUTime / 1e6,
-      // ru_maxrss is in KiB on Linux.
-      peakRssMiB: u.maxRSS / 1024,
-      voluntaryContextSwitches: u.voluntaryContextSwitches,
-      involuntaryContextSwitches: u.involuntaryContextSwitches,
-    }));
+    writeFileSync(
+      target,
+      JSON.stringify({
+        pid: process.pid,
+        exitCode: code,
+        wallSeconds: (performance.now() - started) / 1000,
+        userCpuSeconds: u.userCPUTime / 1e6,
+        systemCpuSeconds: u.systemCPUTime / 1e6,
+        // ru_maxrss is in KiB on Linux.
+        peakRssMiB: u.maxRSS / 1024,
+        voluntaryContextSwitches: u.voluntaryContextSwitches,
+        involuntaryContextSwitches: u.involuntaryContextSwitches,
+      }),
+    );
   });
 }

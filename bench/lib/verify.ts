@@ -14,7 +14,12 @@ export interface Verdict {
   readonly storedRowsPerTopic: Record<string, number>;
 }
 
-export function compareRows(expected: Expected, rowsPerTopic: ReadonlyMap<string, number> | Record<string, number>, distinctPosts: number | undefined, duplicateKeys = 0): Verdict {
+export function compareRows(
+  expected: Expected,
+  rowsPerTopic: ReadonlyMap<string, number> | Record<string, number>,
+  distinctPosts: number | undefined,
+  duplicateKeys = 0,
+): Verdict {
   const got: Record<string, number> = rowsPerTopic instanceof Map ? Object.fromEntries<number>(rowsPerTopic) : { ...(rowsPerTopic as Record<string, number>) };
   const problems: string[] = [];
   for (const [topic, n] of Object.entries(expected.rowsPerTopic)) {

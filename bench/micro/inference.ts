@@ -22,14 +22,16 @@ import { REPO } from '../lib/child.js';
 import { expectedFor } from '../lib/expected.js';
 import { countMacs, macsOfBatch, opsOfBatch } from '../lib/onnx-macs.js';
 
-const { values } = parseArgs({ options: {
-  model: { type: 'string', default: 'fast' },
-  posts: { type: 'string', default: '2048' },
-  fixture: { type: 'string', default: 'bench/fixtures/posts.ndjson.gz' },
-  batches: { type: 'string', default: '1,8,32,128,512' },
-  threads: { type: 'string', default: '1,2' },
-  'min-seconds': { type: 'string', default: '1.5' },
-} });
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'fast' },
+    posts: { type: 'string', default: '2048' },
+    fixture: { type: 'string', default: 'bench/fixtures/posts.ndjson.gz' },
+    batches: { type: 'string', default: '1,8,32,128,512' },
+    threads: { type: 'string', default: '1,2' },
+    'min-seconds': { type: 'string', default: '1.5' },
+  },
+});
 const minSeconds = Number(values['min-seconds']);
 const texts = expectedFor(join(REPO, values.fixture), Number(values.posts)).texts as string[];
 const modelDir = resolveModelDir(values.model);
@@ -83,8 +85,16 @@ const byLength = [...texts].sort((a, b) => a.length - b.length);
 
 const session: Record<string, unknown>[] = [];
 for (const threads of threadCounts) {
-  const s = await ort.InferenceSession.create(onnxPath, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
-  for (const [order, input] of [['arrival', texts], ['length-sorted', byLength]] as const) {
+  const s = await ort.InferenceSession.create(onnxPath, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  for (const [order, input] of [
+    ['arrival', texts],
+    ['length-sorted', byLength],
+  ] as const) {
     for (const batch of batches) {
       if (order === 'length-sorted' && (batch === 1 || threads !== threadCounts[0])) continue;
       const feeds = chunks(input, batch).map((c) => encoder.encode(c));
@@ -102,8 +112,14 @@ for (const threads of threadCounts) {
         for (const f of feeds) await s.run(f);
       });
       session.push({
-        threads, batch, order, postsPerSecond: r.perSecond, slotsPerPost: slots / input.length, macsPerPost: macTotal / input.length,
-        opsPerPost: opsTotal / input.length, opsPerSecond: opsTotal / r.secondsPerPass,
+        threads,
+        batch,
+        order,
+        postsPerSecond: r.perSecond,
+        slotsPerPost: slots / input.length,
+        macsPerPost: macTotal / input.length,
+        opsPerPost: opsTotal / input.length,
+        opsPerSecond: opsTotal / r.secondsPerPass,
       });
       note(`session threads=${threads} batch=${batch} ${order}: ${Math.round(r.perSecond)} posts/s`);
     }
@@ -124,9 +140,21 @@ for (const batch of [1, 256]) {
 const pool: Record<string, unknown>[] = [];
 for (const workers of threadCounts) {
   // The analyze stage exactly as the roles build it (pool, tier-default batch, length-sorted chunks), with `workers` threads.
-  const stage = await buildSentimentTransform(configSchema.parse({ model: { name: values.model, threads: workers } }), { write: async (l) => { throw new Error(`${l.length} posts dead-lettered`); }, close: async () => undefined });
+  const stage = await buildSentimentTransform(configSchema.parse({ model: { name: values.model, threads: workers } }), {
+    write: async (l) => {
+      throw new Error(`${l.length} posts dead-lettered`);
+    },
+    close: async () => undefined,
+  });
   const now = Date.now();
-  const posts: Post[] = texts.map((text, i) => ({ id: String(1_000_000 + i), text, createdAt: new Date(now).toISOString(), lang: 'en', topics: ['bench'], ingestedAt: now }));
+  const posts: Post[] = texts.map((text, i) => ({
+    id: String(1_000_000 + i),
+    text,
+    createdAt: new Date(now).toISOString(),
+    lang: 'en',
+    topics: ['bench'],
+    ingestedAt: now,
+  }));
   const groups = chunks(posts, stage.maxBatch);
   const r = await timed(texts.length, async () => {
     let next = 0;
@@ -140,12 +168,14 @@ for (const workers of threadCounts) {
   await stage.transform.close();
 }
 
-process.stdout.write(JSON.stringify({
-  model: manifest.id,
-  onnx: onnxPath,
-  posts: texts.length,
-  macs: { ...macs, perToken, unit: perToken ? 'per token (plus attention: activationProducts × L × hidden per token)' : 'per post' },
-  session,
-  encode,
-  pool,
-}) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    model: manifest.id,
+    onnx: onnxPath,
+    posts: texts.length,
+    macs: { ...macs, perToken, unit: perToken ? 'per token (plus attention: activationProducts × L × hidden per token)' : 'per post' },
+    session,
+    encode,
+    pool,
+  }) + '\n',
+);

@@ -17,13 +17,15 @@ import { KafkaSource } from '../../src/sources/kafka/kafka-source.js';
 import { REPO } from '../lib/child.js';
 import { readFixtureLines } from '../lib/expected.js';
 
-const { values } = parseArgs({ options: {
-  brokers: { type: 'string', default: '127.0.0.1:29092' },
-  messages: { type: 'string', default: '20000' },
-  encoding: { type: 'string', default: 'avro' },
-  batch: { type: 'string', default: '256' },
-  fixture: { type: 'string', default: 'bench/fixtures/posts.ndjson.gz' },
-} });
+const { values } = parseArgs({
+  options: {
+    brokers: { type: 'string', default: '127.0.0.1:29092' },
+    messages: { type: 'string', default: '20000' },
+    encoding: { type: 'string', default: 'avro' },
+    batch: { type: 'string', default: '256' },
+    fixture: { type: 'string', default: 'bench/fixtures/posts.ndjson.gz' },
+  },
+});
 const total = Number(values.messages);
 const batch = Number(values.batch);
 const encoding = values.encoding === 'json' ? 'json' : 'avro';
@@ -56,7 +58,12 @@ const produceSeconds = (performance.now() - t0) / 1000;
 await producer.close();
 process.stderr.write(`produced ${total} in ${produceSeconds.toFixed(2)} s\n`);
 
-const refused: DeadLetterSink = { write: async (l) => { throw new Error(`${l.length} messages refused`); }, close: async () => undefined };
+const refused: DeadLetterSink = {
+  write: async (l) => {
+    throw new Error(`${l.length} messages refused`);
+  },
+  close: async () => undefined,
+};
 const source = await KafkaSource.connect({ config, role: 'bench', group: `${id}.g`, topic: id, codec, deadLetters: refused, stage: 'analyze' });
 const abort = new AbortController();
 let consumed = 0;
@@ -70,8 +77,16 @@ for await (const b of source.batches(abort.signal)) {
 const consumeSeconds = (performance.now() - (t1 ?? performance.now())) / 1000;
 abort.abort();
 await source.close();
-process.stdout.write(JSON.stringify({
-  topic: id, encoding, messages: total, batch, bytesPerMessage: messages.reduce((a, m) => a + m.value.length, 0) / total,
-  producePerSecond: total / produceSeconds, consumePerSecond: consumed / Math.max(1e-3, consumeSeconds),
-  consumed, note: 'consume time from the first batch received (group join excluded)',
-}) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    topic: id,
+    encoding,
+    messages: total,
+    batch,
+    bytesPerMessage: messages.reduce((a, m) => a + m.value.length, 0) / total,
+    producePerSecond: total / produceSeconds,
+    consumePerSecond: consumed / Math.max(1e-3, consumeSeconds),
+    consumed,
+    note: 'consume time from the first batch received (group join excluded)',
+  }) + '\n',
+);

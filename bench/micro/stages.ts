@@ -16,7 +16,13 @@ import { labelOf, postFromStreamBytes, scoreOf, type Post, type ScoredPost } fro
 import { REPO } from '../lib/child.js';
 import { readFixtureLines } from '../lib/expected.js';
 
-const { values } = parseArgs({ options: { posts: { type: 'string', default: '5000' }, fixture: { type: 'string', default: 'bench/fixtures/posts.ndjson.gz' }, 'min-seconds': { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: {
+    posts: { type: 'string', default: '5000' },
+    fixture: { type: 'string', default: 'bench/fixtures/posts.ndjson.gz' },
+    'min-seconds': { type: 'string', default: '1' },
+  },
+});
 const n = Number(values.posts);
 const minSeconds = Number(values['min-seconds']);
 const lines = readFixtureLines(join(REPO, values.fixture)).slice(0, n + 20);
@@ -44,32 +50,77 @@ const scored: ScoredPost[] = posts.map((p) => {
   const a = ((h >>> 0) % 1000) / 1000;
   const b = (1 - a) * (((h >>> 10) % 1000) / 1000);
   const probs = { neg: b, neu: 1 - a - b, pos: a };
-  return { id: p.id, createdAt: p.createdAt, topics: p.topics, lang: p.lang, label: labelOf(probs), probs, score: scoreOf(probs), model: 'bench', flags: [], ingestedAt: p.ingestedAt, analyzedAt: p.ingestedAt + 3 };
+  return {
+    id: p.id,
+    createdAt: p.createdAt,
+    topics: p.topics,
+    lang: p.lang,
+    label: labelOf(probs),
+    probs,
+    score: scoreOf(probs),
+    model: 'bench',
+    flags: [],
+    ingestedAt: p.ingestedAt,
+    analyzedAt: p.ingestedAt + 3,
+  };
 });
 
 const result: Record<string, unknown> = { posts: posts.length };
 // Ingested now: with an ingestion time of 0 every created_at would lie in the future and be refused.
 const ingestedAt = Date.now();
-result.parse = { what: 'stream line bytes → validated Post', perSecond: timed(lines.length, () => { for (const l of lines) postFromStreamBytes(l, ingestedAt); }) };
+result.parse = {
+  what: 'stream line bytes → validated Post',
+  perSecond: timed(lines.length, () => {
+    for (const l of lines) postFromStreamBytes(l, ingestedAt);
+  }),
+};
 note('parse done');
 
 const codecRows: Record<string, unknown>[] = [];
 const plainPost = posts.map((p) => JSON.stringify(p));
 const plainScored = scored.map((p) => JSON.stringify(p));
-codecRows.push({ message: 'Post', encoding: 'JSON.stringify/parse (no validation)', bytes: plainPost.reduce((a, s) => a + Buffer.byteLength(s), 0) / posts.length, encodePerSecond: timed(posts.length, () => { for (const p of posts) Buffer.from(JSON.stringify(p)); }), decodePerSecond: timed(posts.length, () => { for (const s of plainPost) JSON.parse(s); }) });
-codecRows.push({ message: 'ScoredPost', encoding: 'JSON.stringify/parse (no validation)', bytes: plainScored.reduce((a, s) => a + Buffer.byteLength(s), 0) / scored.length, encodePerSecond: timed(scored.length, () => { for (const p of scored) Buffer.from(JSON.stringify(p)); }), decodePerSecond: timed(scored.length, () => { for (const s of plainScored) JSON.parse(s); }) });
+codecRows.push({
+  message: 'Post',
+  encoding: 'JSON.stringify/parse (no validation)',
+  bytes: plainPost.reduce((a, s) => a + Buffer.byteLength(s), 0) / posts.length,
+  encodePerSecond: timed(posts.length, () => {
+    for (const p of posts) Buffer.from(JSON.stringify(p));
+  }),
+  decodePerSecond: timed(posts.length, () => {
+    for (const s of plainPost) JSON.parse(s);
+  }),
+});
+codecRows.push({
+  message: 'ScoredPost',
+  encoding: 'JSON.stringify/parse (no validation)',
+  bytes: plainScored.reduce((a, s) => a + Buffer.byteLength(s), 0) / scored.length,
+  encodePerSecond: timed(scored.length, () => {
+    for (const p of scored) Buffer.from(JSON.stringify(p));
+  }),
+  decodePerSecond: timed(scored.length, () => {
+    for (const s of plainScored) JSON.parse(s);
+  }),
+});
 if (existsSync(join(REPO, 'src/kafka/codec.ts'))) {
   const { postCodec, scoredPostCodec } = await import('../../src/kafka/codec.js');
   for (const encoding of ['json', 'avro'] as const) {
-    for (const [message, codec, values] of [['Post', postCodec(encoding), posts], ['ScoredPost', scoredPostCodec(encoding), scored]] as const) {
+    for (const [message, codec, values] of [
+      ['Post', postCodec(encoding), posts],
+      ['ScoredPost', scoredPostCodec(encoding), scored],
+    ] as const) {
       const c = codec as { encode(v: unknown): { value: Buffer; headers: unknown[] }; decode(v: Buffer, h: unknown[]): { ok: boolean } };
       const encoded = (values as readonly unknown[]).map((v) => c.encode(v));
       if (!encoded.every((e) => c.decode(e.value, e.headers).ok)) throw new Error(`${message} ${encoding}: a message does not decode`);
       codecRows.push({
-        message, encoding: `Kafka codec ${encoding} (decode validates)`,
+        message,
+        encoding: `Kafka codec ${encoding} (decode validates)`,
         bytes: encoded.reduce((a, e) => a + e.value.length, 0) / encoded.length,
-        encodePerSecond: timed(values.length, () => { for (const v of values as readonly unknown[]) c.encode(v); }),
-        decodePerSecond: timed(values.length, () => { for (const e of encoded) c.decode(e.value, e.headers); }),
+        encodePerSecond: timed(values.length, () => {
+          for (const v of values as readonly unknown[]) c.encode(v);
+        }),
+        decodePerSecond: timed(values.length, () => {
+          for (const e of encoded) c.decode(e.value, e.headers);
+        }),
       });
     }
   }
@@ -86,8 +137,12 @@ if (existsSync(join(REPO, 'src/sinks/influxdb/line-protocol.ts'))) {
   result.lineProtocol = {
     points: once.points,
     bytesPerPoint: raw.length / once.points,
-    postsPerSecond: timed(scored.length, () => { encodePosts(scored, 'post_sentiment'); }),
-    gzipLevel3PostsPerSecond: timed(scored.length, () => { gzipSync(raw, { level: 3 }); }),
+    postsPerSecond: timed(scored.length, () => {
+      encodePosts(scored, 'post_sentiment');
+    }),
+    gzipLevel3PostsPerSecond: timed(scored.length, () => {
+      gzipSync(raw, { level: 3 });
+    }),
     gzipRatio: gzipSync(raw, { level: 3 }).length / raw.length,
   };
   note('line protocol done');

@@ -21,7 +21,13 @@ async function repeated(ctx: BenchContext, label: string, args: readonly string[
     const step = ctx.progress.step(`micro ${label} #${rep}`, units, 'steps');
     let k = 0;
     try {
-      const r = await runChild({ name: label, args, usageFile: usageFileIn(join(REPO, 'bench/results/tmp'), `micro-${label}-${rep}`), timeoutMs: ctx.options.runTimeoutMs, onStderrLine: () => step.update(++k) });
+      const r = await runChild({
+        name: label,
+        args,
+        usageFile: usageFileIn(join(REPO, 'bench/results/tmp'), `micro-${label}-${rep}`),
+        timeoutMs: ctx.options.runTimeoutMs,
+        onStderrLine: () => step.update(++k),
+      });
       out.push(lastJsonLine<Json>(r.stdout, label));
       step.done('done');
     } catch (e) {
@@ -56,34 +62,61 @@ export async function micro(ctx: BenchContext): Promise<void> {
       continue;
     }
     // The transformer is ~100× the work per post: fewer posts and no batch beyond 128 keep its sweep to a minute or two.
-    const sweep = tier === 'accurate' ? ['--posts', '512', '--batches', '1,8,16,64', '--min-seconds', '1'] : ['--posts', '4096', '--batches', '1,8,32,128,512', '--min-seconds', '1'];
+    const sweep =
+      tier === 'accurate'
+        ? ['--posts', '512', '--batches', '1,8,16,64', '--min-seconds', '1']
+        : ['--posts', '4096', '--batches', '1,8,32,128,512', '--min-seconds', '1'];
     const reps = await repeated(ctx, `inference/${tier}`, ['bench/micro/inference.ts', '--model', tier, '--fixture', ctx.options.fixture, ...sweep], 16);
     if (reps.length === 0) continue;
-    const session = mergeRows(reps.map((r) => r.session as Row[]), (r) => `${r.threads}/${r.batch}/${r.order}`);
-    const pool = mergeRows(reps.map((r) => r.pool as Row[]), (r) => `${r.workers}/${r.batch}`);
-    const encode = mergeRows(reps.map((r) => r.encode as Row[]), (r) => String(r.batch));
+    const session = mergeRows(
+      reps.map((r) => r.session as Row[]),
+      (r) => `${r.threads}/${r.batch}/${r.order}`,
+    );
+    const pool = mergeRows(
+      reps.map((r) => r.pool as Row[]),
+      (r) => `${r.workers}/${r.batch}`,
+    );
+    const encode = mergeRows(
+      reps.map((r) => r.encode as Row[]),
+      (r) => String(r.batch),
+    );
     const macs = reps[0]?.macs as Json;
     const L: string[] = [`### Inference, ${tier} tier (\`${String(reps[0]?.model)}\`)`, ''];
-    L.push(macs.perToken
-      ? `MACs from the ONNX graph: ${Number(macs.weightMacsPerRow).toLocaleString('en-US')} per token in ${String(macs.weightProducts)} weight products (${String(macs.int8Products)} int8), plus attention: ${String(macs.activationProducts)} activation products × L × ${String(macs.hidden)} per token at padded length L. Ops = 2 × MACs.`
-      : `From the ONNX graph: a ${Number(macs.embeddingRows).toLocaleString('en-US')} × ${String(macs.embeddingWidth)} ${String(macs.embeddingType)} embedding table gathered and summed per feature slot, then ${Number(macs.weightMacsPerRow).toLocaleString('en-US')} MACs per post (${String(macs.weightProducts)} weight product(s), ${String(macs.int8Products)} int8). Ops = slots × ${String(macs.embeddingWidth)} adds + 2 × MACs per post: memory-bound gathers, not int8 arithmetic, so the share of the int8 peak is small by nature.`);
+    L.push(
+      macs.perToken
+        ? `MACs from the ONNX graph: ${Number(macs.weightMacsPerRow).toLocaleString('en-US')} per token in ${String(macs.weightProducts)} weight products (${String(macs.int8Products)} int8), plus attention: ${String(macs.activationProducts)} activation products × L × ${String(macs.hidden)} per token at padded length L. Ops = 2 × MACs.`
+        : `From the ONNX graph: a ${Number(macs.embeddingRows).toLocaleString('en-US')} × ${String(macs.embeddingWidth)} ${String(macs.embeddingType)} embedding table gathered and summed per feature slot, then ${Number(macs.weightMacsPerRow).toLocaleString('en-US')} MACs per post (${String(macs.weightProducts)} weight product(s), ${String(macs.int8Products)} int8). Ops = slots × ${String(macs.embeddingWidth)} adds + 2 × MACs per post: memory-bound gathers, not int8 arithmetic, so the share of the int8 peak is small by nature.`,
+    );
     L.push(`CPU int8 peak: ${peak.formula}.`, '');
-    L.push('| mode | intra-op threads | batch | batch order | posts/s | slots/post (tokens or features fed, padding incl.) | ops/post | G ops/s | % of int8 peak |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    L.push(
+      '| mode | intra-op threads | batch | batch order | posts/s | slots/post (tokens or features fed, padding incl.) | ops/post | G ops/s | % of int8 peak |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
     for (const r of session) {
       const ops = r.spreads.opsPerSecond;
-      L.push(`| session (model only) | ${r.threads} | ${r.batch} | ${r.order} | ${fmt(r.spreads.postsPerSecond)} | ${Number(r.slotsPerPost).toFixed(1)} | ${Math.round(Number(r.opsPerPost)).toLocaleString('en-US')} | ${ops ? fmt(spread(ops.samples.map((x) => x / 1e9)), 2) : 'n/a'} | ${ops ? ((ops.median / peak.opsPerSecond) * 100).toFixed(2) : 'n/a'}% |`);
+      L.push(
+        `| session (model only) | ${r.threads} | ${r.batch} | ${r.order} | ${fmt(r.spreads.postsPerSecond)} | ${Number(r.slotsPerPost).toFixed(1)} | ${Math.round(Number(r.opsPerPost)).toLocaleString('en-US')} | ${ops ? fmt(spread(ops.samples.map((x) => x / 1e9)), 2) : 'n/a'} | ${ops ? ((ops.median / peak.opsPerSecond) * 100).toFixed(2) : 'n/a'}% |`,
+      );
     }
     const goalRate = GOAL_RATE[tier];
     // The pipeline's default batch for the tier, from its manifest.
     const defaultBatch = (await loadManifest(resolveModelDir(tier))).serving.maxBatch;
-    const atDefault = session.find((r) => r.order === 'arrival' && Number(r.threads) === 1 && Number(r.batch) === defaultBatch) ?? session.find((r) => r.order === 'arrival');
+    const atDefault =
+      session.find((r) => r.order === 'arrival' && Number(r.threads) === 1 && Number(r.batch) === defaultBatch) ?? session.find((r) => r.order === 'arrival');
     let goalNote: string | undefined;
     if (goalRate !== undefined && atDefault) {
       const need = goalRate * Number(atDefault.opsPerPost);
-      ctx.results.micro[`goalArithmetic.${tier}`] = { goalPostsPerSecond: goalRate, opsPerPost: Number(atDefault.opsPerPost), batch: atDefault.batch, requiredOpsPerSecond: need, shareOfPeak: need / peak.opsPerSecond };
-      goalNote = (`${tier}: the goal rate of ${goalRate.toLocaleString('en-US')} posts/s at ${Math.round(Number(atDefault.opsPerPost)).toLocaleString('en-US')} ops/post (batch ${String(atDefault.batch)} in arrival order, padded to its longest post) needs ${(need / 1e9).toFixed(1)} G ops/s = ${((need / peak.opsPerSecond) * 100).toFixed(1)} % of this CPU's int8 peak, for inference alone.`);
+      ctx.results.micro[`goalArithmetic.${tier}`] = {
+        goalPostsPerSecond: goalRate,
+        opsPerPost: Number(atDefault.opsPerPost),
+        batch: atDefault.batch,
+        requiredOpsPerSecond: need,
+        shareOfPeak: need / peak.opsPerSecond,
+      };
+      goalNote = `${tier}: the goal rate of ${goalRate.toLocaleString('en-US')} posts/s at ${Math.round(Number(atDefault.opsPerPost)).toLocaleString('en-US')} ops/post (batch ${String(atDefault.batch)} in arrival order, padded to its longest post) needs ${(need / 1e9).toFixed(1)} G ops/s = ${((need / peak.opsPerSecond) * 100).toFixed(1)} % of this CPU's int8 peak, for inference alone.`;
     }
-    for (const r of pool) L.push(`| Piscina pool (encode + model in workers) | 1 each, ${r.workers} workers | ${r.batch} | arrival | ${fmt(r.spreads.postsPerSecond)} | | | | |`);
+    for (const r of pool)
+      L.push(`| Piscina pool (encode + model in workers) | 1 each, ${r.workers} workers | ${r.batch} | arrival | ${fmt(r.spreads.postsPerSecond)} | | | | |`);
     L.push('', `Encoder alone: ${encode.map((r) => `batch ${r.batch}: ${fmt(r.spreads.postsPerSecond)} posts/s`).join(', ')}.`, '');
     if (goalNote) L.push(`Goal arithmetic — ${goalNote}`, '');
     ctx.results.micro[`inference.${tier}`] = { macs, session, pool, encode, markdown: L.join('\n') };
@@ -92,13 +125,25 @@ export async function micro(ctx: BenchContext): Promise<void> {
 
   const stages = await repeated(ctx, 'stages', ['bench/micro/stages.ts', '--fixture', ctx.options.fixture], 3);
   if (stages.length > 0) {
-    const codec = mergeRows(stages.map((s) => s.codec as Row[]), (r) => `${r.message}/${r.encoding}`);
-    const L = ['### Parse, message encode/decode, line protocol', '', `Ingest parse (stream line → validated Post): ${fmt(spread(stages.map((s) => Number((s.parse as Json).perSecond))))} posts/s.`, ''];
+    const codec = mergeRows(
+      stages.map((s) => s.codec as Row[]),
+      (r) => `${r.message}/${r.encoding}`,
+    );
+    const L = [
+      '### Parse, message encode/decode, line protocol',
+      '',
+      `Ingest parse (stream line → validated Post): ${fmt(spread(stages.map((s) => Number((s.parse as Json).perSecond))))} posts/s.`,
+      '',
+    ];
     L.push('| message | encoding | bytes | encode/s | decode/s |', '| --- | --- | --- | --- | --- |');
-    for (const r of codec) L.push(`| ${r.message} | ${r.encoding} | ${Number(r.bytes).toFixed(0)} | ${fmt(r.spreads.encodePerSecond)} | ${fmt(r.spreads.decodePerSecond)} |`);
+    for (const r of codec)
+      L.push(`| ${r.message} | ${r.encoding} | ${Number(r.bytes).toFixed(0)} | ${fmt(r.spreads.encodePerSecond)} | ${fmt(r.spreads.decodePerSecond)} |`);
     const lp = stages.map((s) => s.lineProtocol as Json | undefined).filter((x): x is Json => x !== undefined);
     if (lp.length > 0) {
-      L.push('', `InfluxDB line protocol: ${fmt(spread(lp.map((x) => Number(x.postsPerSecond))))} posts/s encoded (${Number(lp[0]?.bytesPerPoint).toFixed(0)} bytes/point), gzip level 3 of the encoded text ${fmt(spread(lp.map((x) => Number(x.gzipLevel3PostsPerSecond))))} posts/s (ratio ${Number(lp[0]?.gzipRatio).toFixed(2)}).`);
+      L.push(
+        '',
+        `InfluxDB line protocol: ${fmt(spread(lp.map((x) => Number(x.postsPerSecond))))} posts/s encoded (${Number(lp[0]?.bytesPerPoint).toFixed(0)} bytes/point), gzip level 3 of the encoded text ${fmt(spread(lp.map((x) => Number(x.gzipLevel3PostsPerSecond))))} posts/s (ratio ${Number(lp[0]?.gzipRatio).toFixed(2)}).`,
+      );
     } else L.push('', 'Line protocol: the InfluxDB encoder is not present.');
     L.push('');
     ctx.results.micro.stages = { runs: stages, codec, markdown: L.join('\n') };
@@ -110,10 +155,16 @@ export async function micro(ctx: BenchContext): Promise<void> {
     if (reps.length > 0) {
       const p = spread(reps.map((r) => Number(r.producePerSecond)));
       const c = spread(reps.map((r) => Number(r.consumePerSecond)));
-      ctx.results.micro.kafka = { runs: reps, markdown: `### Kafka\n\nThrough crowdpulse's transport, ${String(reps[0]?.messages)} Post messages (${String(reps[0]?.encoding)}, ${Number(reps[0]?.bytesPerMessage).toFixed(0)} bytes), batches of ${String(reps[0]?.batch)}: produce (acknowledged, idempotent, lz4) ${fmt(p)} msg/s; consume (decode + validate + ack) ${fmt(c)} msg/s.\n` };
+      ctx.results.micro.kafka = {
+        runs: reps,
+        markdown: `### Kafka\n\nThrough crowdpulse's transport, ${String(reps[0]?.messages)} Post messages (${String(reps[0]?.encoding)}, ${Number(reps[0]?.bytesPerMessage).toFixed(0)} bytes), batches of ${String(reps[0]?.batch)}: produce (acknowledged, idempotent, lz4) ${fmt(p)} msg/s; consume (decode + validate + ack) ${fmt(c)} msg/s.\n`,
+      };
       ctx.save();
     }
   } else {
-    ctx.results.micro.kafka = { skipped: ctx.services.kafka ? 'src/kafka/producer.ts not present' : 'no Kafka broker', markdown: `### Kafka\n\nSkipped: ${ctx.services.kafka ? 'transport not present' : `no broker (${ctx.services.problems.join('; ') || 'kafka topology not selected'})`}.\n` };
+    ctx.results.micro.kafka = {
+      skipped: ctx.services.kafka ? 'src/kafka/producer.ts not present' : 'no Kafka broker',
+      markdown: `### Kafka\n\nSkipped: ${ctx.services.kafka ? 'transport not present' : `no broker (${ctx.services.problems.join('; ') || 'kafka topology not selected'})`}.\n`,
+    };
   }
 }

@@ -21,7 +21,13 @@ const PER_POST = 'descendant way: onnxruntime session.run per post, unbatched, 1
 const VADER = 'VADER lexicon (npm vader-sentiment), one post at a time, main thread';
 const POOL = 'crowdpulse analyze stage alone: SentimentTransform on its Piscina pool (a worker per core, tier-default batch), no source, no store';
 
-async function measure(ctx: BenchContext, label: string, script: string, args: readonly string[], posts: number): Promise<{ pps?: Spread; extra?: Record<string, unknown>; error?: string }> {
+async function measure(
+  ctx: BenchContext,
+  label: string,
+  script: string,
+  args: readonly string[],
+  posts: number,
+): Promise<{ pps?: Spread; extra?: Record<string, unknown>; error?: string }> {
   const samples: number[] = [];
   let extra: Record<string, unknown> | undefined;
   let error: string | undefined;
@@ -40,7 +46,11 @@ async function measure(ctx: BenchContext, label: string, script: string, args: r
       });
       const o = lastJsonLine<AnalyserOutput>(r.stdout, label);
       samples.push(o.postsPerSecond);
-      extra = { ...o.extra, peakRssMiB: r.usage?.peakRssMiB, cpuCores: r.usage ? (r.usage.userCpuSeconds + r.usage.systemCpuSeconds) / r.usage.wallSeconds : undefined };
+      extra = {
+        ...o.extra,
+        peakRssMiB: r.usage?.peakRssMiB,
+        cpuCores: r.usage ? (r.usage.userCpuSeconds + r.usage.systemCpuSeconds) / r.usage.wallSeconds : undefined,
+      };
       step.done(`${Math.round(o.postsPerSecond)} posts/s`);
     } catch (e) {
       error = (e as Error).message.split('\n').slice(0, 3).join(' | ');
@@ -58,10 +68,20 @@ export async function sideBySide(ctx: BenchContext, embedded: readonly TopologyR
     const runs = embedded.filter((t) => t.topology === 'embedded' && t.tier === tier && !t.skipped);
     return (runs.find((t) => t.source === 'replay') ?? runs[0])?.figures.postsPerSecond?.median;
   };
-  const row = (tier: string, analyser: string, description: string, m: { pps?: Spread; extra?: Record<string, unknown>; error?: string }, posts: number): SideBySide => {
+  const row = (
+    tier: string,
+    analyser: string,
+    description: string,
+    m: { pps?: Spread; extra?: Record<string, unknown>; error?: string },
+    posts: number,
+  ): SideBySide => {
     const cp = crowdpulse(tier);
     return {
-      tier, analyser, description, posts, postsPerSecond: m.pps,
+      tier,
+      analyser,
+      description,
+      posts,
+      postsPerSecond: m.pps,
       ...(m.pps && cp !== undefined ? { crowdpulseSpeedup: cp / m.pps.median } : {}),
       ...(m.extra ? { extra: m.extra } : {}),
       ...(m.error ? { skipped: m.error } : {}),

@@ -24,9 +24,24 @@ export interface Plan {
   readonly rateLabel?: string;
 }
 
-const FIGURES = ['seconds', 'postsPerSecond', 'latencyP50Ms', 'latencyP95Ms', 'latencyP99Ms', 'latencyMaxMs', 'ingestPostsPerSecond', 'lagP50Ms', 'lagP99Ms', 'lagMaxMs', 'lagEndMs', 'estimatedLatencyP50Ms', 'estimatedLatencyP99Ms'] as const;
+const FIGURES = [
+  'seconds',
+  'postsPerSecond',
+  'latencyP50Ms',
+  'latencyP95Ms',
+  'latencyP99Ms',
+  'latencyMaxMs',
+  'ingestPostsPerSecond',
+  'lagP50Ms',
+  'lagP99Ms',
+  'lagMaxMs',
+  'lagEndMs',
+  'estimatedLatencyP50Ms',
+  'estimatedLatencyP99Ms',
+] as const;
 
-export const planName = (p: Plan): string => `${p.source === 'x-emulator' ? 'x→' : ''}${p.topology === 'embedded' ? 'embedded' : `kafka→${p.store}`}/${p.tier}${p.rateLabel ? ` @${p.rateLabel}` : ''}`;
+export const planName = (p: Plan): string =>
+  `${p.source === 'x-emulator' ? 'x→' : ''}${p.topology === 'embedded' ? 'embedded' : `kafka→${p.store}`}/${p.tier}${p.rateLabel ? ` @${p.rateLabel}` : ''}`;
 
 const emulatedCache = new Map<string, Expected>();
 function expectedOf(fixture: string, p: Plan): Expected {
@@ -48,7 +63,13 @@ export function unavailable(ctx: BenchContext, p: Plan): string | undefined {
 }
 
 export function toFigures(run: TopologyRun): RunFigures {
-  return { ok: run.ok, problems: run.problems, ...(run.timing ?? {}), processes: run.processes, ...(run.latencySource ? { latencySource: run.latencySource } : {}) };
+  return {
+    ok: run.ok,
+    problems: run.problems,
+    ...(run.timing ?? {}),
+    processes: run.processes,
+    ...(run.latencySource ? { latencySource: run.latencySource } : {}),
+  };
 }
 
 export function summarise(p: Plan, ctx: BenchContext, runs: RunFigures[], skipped?: string): TopologyResult {
@@ -65,10 +86,20 @@ export function summarise(p: Plan, ctx: BenchContext, runs: RunFigures[], skippe
     processFigures[role] = { cpuSeconds: of('cpuSeconds'), cpuCores: of('cpuCores'), peakRssMiB: of('peakRssMiB') };
   }
   return {
-    topology: p.topology, store: p.store, source: p.source, tier: p.tier, modelId: ctx.tiers.get(p.tier)?.id ?? 'absent',
-    posts: p.posts, ...(p.rate === undefined ? {} : { targetRate: p.rate }), ...(p.rateLabel ? { rateLabel: p.rateLabel } : {}),
+    topology: p.topology,
+    store: p.store,
+    source: p.source,
+    tier: p.tier,
+    modelId: ctx.tiers.get(p.tier)?.id ?? 'absent',
+    posts: p.posts,
+    ...(p.rate === undefined ? {} : { targetRate: p.rate }),
+    ...(p.rateLabel ? { rateLabel: p.rateLabel } : {}),
     ...(p.rateLabel ? { durationSeconds: ctx.options.durationSeconds } : {}),
-    runs, figures, processFigures, failed: runs.length - ok.length, ...(skipped ? { skipped } : {}),
+    runs,
+    figures,
+    processFigures,
+    failed: runs.length - ok.length,
+    ...(skipped ? { skipped } : {}),
     ...(ok[0]?.latencySource ? { latencySource: ok[0].latencySource } : {}),
   };
 }
@@ -78,19 +109,39 @@ export async function runPlan(ctx: BenchContext, p: Plan, rep: number | string, 
   const expected = expectedOf(fixture, p);
   const dir = join(REPO, 'bench/results/tmp/runs', `${planName(p).replace(/[^a-z0-9]+/gi, '-')}-${String(rep).replace(/[^a-z0-9]+/gi, '-')}`);
   const step = ctx.progress.step(`${planName(p)} ${typeof rep === 'number' ? `#${rep}` : rep}`, expected.posts);
-  const common = { fixture, expected, source: p.source, tier: p.tier, dir, maxBatch: ctx.options.maxBatch, timeoutMs: ctx.options.runTimeoutMs, onProgress: (n: number) => step.update(n), ...(p.rate === undefined ? {} : { rate: p.rate }), ...(cpuProfileDir ? { cpuProfileDir, keepFiles: true } : {}) };
+  const common = {
+    fixture,
+    expected,
+    source: p.source,
+    tier: p.tier,
+    dir,
+    maxBatch: ctx.options.maxBatch,
+    timeoutMs: ctx.options.runTimeoutMs,
+    onProgress: (n: number) => step.update(n),
+    ...(p.rate === undefined ? {} : { rate: p.rate }),
+    ...(cpuProfileDir ? { cpuProfileDir, keepFiles: true } : {}),
+  };
   let run: TopologyRun;
   try {
-    run = p.topology === 'embedded'
-      ? await runEmbedded(common)
-      : await runKafka({ ...common, kafka: ctx.services.kafka as NonNullable<typeof ctx.services.kafka>, store: p.store, ...(ctx.services.influxdb ? { influx: ctx.services.influxdb } : {}), onStatus: (s) => step.update(0, s) });
+    run =
+      p.topology === 'embedded'
+        ? await runEmbedded(common)
+        : await runKafka({
+            ...common,
+            kafka: ctx.services.kafka as NonNullable<typeof ctx.services.kafka>,
+            store: p.store,
+            ...(ctx.services.influxdb ? { influx: ctx.services.influxdb } : {}),
+            onStatus: (s) => step.update(0, s),
+          });
   } catch (e) {
     run = { ok: false, problems: [`harness error: ${(e as Error).message}`], posts: 0, timing: undefined, processes: [], dir };
   }
   const t = run.timing;
-  step.done(run.ok && t
-    ? `${Math.round(t.postsPerSecond)} posts/s, ${t.seconds.toFixed(2)} s, p99 ${Number.isFinite(t.latencyP99Ms) ? Math.round(t.latencyP99Ms) + ' ms' : 'n/a'}`
-    : `FAILED: ${run.problems.slice(0, 3).join('; ')}`);
+  step.done(
+    run.ok && t
+      ? `${Math.round(t.postsPerSecond)} posts/s, ${t.seconds.toFixed(2)} s, p99 ${Number.isFinite(t.latencyP99Ms) ? Math.round(t.latencyP99Ms) + ' ms' : 'n/a'}`
+      : `FAILED: ${run.problems.slice(0, 3).join('; ')}`,
+  );
   return toFigures(run);
 }
 
@@ -98,7 +149,13 @@ export async function runPlan(ctx: BenchContext, p: Plan, rep: number | string, 
  * Runs every plan `repeats` times, interleaved; returns one result per plan. With `warmUp`, each
  * plan first runs once on `warmUpPosts` posts, not counted (file cache, transpile cache, JIT).
  */
-export async function runPlans(ctx: BenchContext, plans: readonly Plan[], repeats: number, onDone: (results: TopologyResult[]) => void, warmUpPosts = 0): Promise<TopologyResult[]> {
+export async function runPlans(
+  ctx: BenchContext,
+  plans: readonly Plan[],
+  repeats: number,
+  onDone: (results: TopologyResult[]) => void,
+  warmUpPosts = 0,
+): Promise<TopologyResult[]> {
   const runs = plans.map(() => [] as RunFigures[]);
   const skipped = plans.map((p) => unavailable(ctx, p));
   const snapshot = (): TopologyResult[] => plans.map((p, i) => summarise(p, ctx, runs[i] as RunFigures[], skipped[i]));

@@ -12,7 +12,9 @@ export interface AnalyserArgs {
 }
 
 export function analyserArgs(): AnalyserArgs {
-  const { values } = parseArgs({ options: { posts: { type: 'string', default: '20000' }, fixture: { type: 'string', default: 'bench/fixtures/posts.ndjson.gz' }, model: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { posts: { type: 'string', default: '20000' }, fixture: { type: 'string', default: 'bench/fixtures/posts.ndjson.gz' }, model: { type: 'string' } },
+  });
   const posts = Number(values.posts);
   const fixture = values.fixture;
   return { posts, fixture, model: values.model, texts: expectedFor(join(REPO, fixture), posts).texts };

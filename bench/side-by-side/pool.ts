@@ -13,9 +13,21 @@ import { analyserArgs, printResult, progressPrinter } from './common.js';
 const { texts, model } = analyserArgs();
 const config = configSchema.parse({ model: { name: model ?? 'fast' } });
 const letters: DeadLetter[] = [];
-const stage = await buildSentimentTransform(config, { write: async (l) => { letters.push(...l); }, close: async () => undefined });
+const stage = await buildSentimentTransform(config, {
+  write: async (l) => {
+    letters.push(...l);
+  },
+  close: async () => undefined,
+});
 const now = Date.now();
-const posts: Post[] = texts.map((text, i) => ({ id: String(1_000_000 + i), text, createdAt: new Date(now).toISOString(), lang: 'en', topics: ['bench'], ingestedAt: now }));
+const posts: Post[] = texts.map((text, i) => ({
+  id: String(1_000_000 + i),
+  text,
+  createdAt: new Date(now).toISOString(),
+  lang: 'en',
+  topics: ['bench'],
+  ingestedAt: now,
+}));
 const batches: Post[][] = [];
 for (let i = 0; i < posts.length; i += stage.maxBatch) batches.push(posts.slice(i, i + stage.maxBatch));
 const progress = progressPrinter();

@@ -70,21 +70,46 @@ const PROGRESS = /progress: (\d+)/;
 /** crowdpulse's X client pointed at the emulator: rules synced at start, no post budget governor. */
 export function xClientEnv(url: string, dir: string): Record<string, string> {
   return {
-    CROWDPULSE_X_API_URL: url, CROWDPULSE_X_BEARER_TOKEN: BENCH_TOKEN, CROWDPULSE_X_RULES_FILE: RULES_FILE,
-    CROWDPULSE_X_SYNC_RULES_ON_START: 'true', CROWDPULSE_X_MONTHLY_CAP: '0', CROWDPULSE_X_USAGE_CHECK_MINUTES: '0',
+    CROWDPULSE_X_API_URL: url,
+    CROWDPULSE_X_BEARER_TOKEN: BENCH_TOKEN,
+    CROWDPULSE_X_RULES_FILE: RULES_FILE,
+    CROWDPULSE_X_SYNC_RULES_ON_START: 'true',
+    CROWDPULSE_X_MONTHLY_CAP: '0',
+    CROWDPULSE_X_USAGE_CHECK_MINUTES: '0',
     CROWDPULSE_X_STATE_PATH: join(dir, 'x-governor.json'),
   };
 }
 const tail = (r: ChildResult): string => r.stderrTail.trim().split('\n').slice(-8).join(' | ');
 
 /** Starts the emulator on a free port and waits for the line that says it listens. */
-export async function startEmulator(spec: { readonly fixture: string; readonly dir: string; readonly rate?: number; readonly timeoutMs: number }, limit: number): Promise<{ child: RunningChild; url: string } | { error: string }> {
+export async function startEmulator(
+  spec: { readonly fixture: string; readonly dir: string; readonly rate?: number; readonly timeoutMs: number },
+  limit: number,
+): Promise<{ child: RunningChild; url: string } | { error: string }> {
   const port = await freePort();
   let listening: (() => void) | undefined;
-  const up = new Promise<void>((resolve) => { listening = resolve; });
+  const up = new Promise<void>((resolve) => {
+    listening = resolve;
+  });
   const child = startChild({
     name: 'emulate',
-    args: ['bin/crowdpulse.js', 'emulate', '--posts', spec.fixture, '--port', String(port), '--rate', String(spec.rate ?? 1_000_000), '--no-loop', '--cap', '1000000000', '--limit', String(limit), '--keepalive-ms', '1000'],
+    args: [
+      'bin/crowdpulse.js',
+      'emulate',
+      '--posts',
+      spec.fixture,
+      '--port',
+      String(port),
+      '--rate',
+      String(spec.rate ?? 1_000_000),
+      '--no-loop',
+      '--cap',
+      '1000000000',
+      '--limit',
+      String(limit),
+      '--keepalive-ms',
+      '1000',
+    ],
     env: { CROWDPULSE_X_BEARER_TOKEN: BENCH_TOKEN },
     usageFile: usageFileIn(spec.dir, 'emulate'),
     timeoutMs: spec.timeoutMs + 120_000,
@@ -108,7 +133,12 @@ export async function runEmbedded(spec: EmbeddedSpec): Promise<TopologyRun> {
   const source = spec.source ?? 'replay';
   const processes: ProcessFigures[] = [];
   const problems: string[] = [];
-  const env: Record<string, string> = { CROWDPULSE_DEAD_LETTER_PATH: deadLetters, CROWDPULSE_LOG_INTERVAL_SECONDS: '0.25', CROWDPULSE_LOG_LEVEL: 'warn', CROWDPULSE_MODEL_MAX_BATCH: String(spec.maxBatch ?? 0) };
+  const env: Record<string, string> = {
+    CROWDPULSE_DEAD_LETTER_PATH: deadLetters,
+    CROWDPULSE_LOG_INTERVAL_SECONDS: '0.25',
+    CROWDPULSE_LOG_LEVEL: 'warn',
+    CROWDPULSE_MODEL_MAX_BATCH: String(spec.maxBatch ?? 0),
+  };
   let emulator: RunningChild | undefined;
   let sourceArgs: string[];
   if (source === 'x-emulator') {
@@ -118,13 +148,29 @@ export async function runEmbedded(spec: EmbeddedSpec): Promise<TopologyRun> {
     Object.assign(env, xClientEnv(emu.url, spec.dir));
     sourceArgs = ['--source', 'x'];
   } else {
-    sourceArgs = ['--input', spec.fixture, '--limit', String(spec.expected.lines), ...(spec.rate === undefined ? ['--mode', 'max'] : ['--mode', 'rate', '--rate', String(spec.rate)])];
+    sourceArgs = [
+      '--input',
+      spec.fixture,
+      '--limit',
+      String(spec.expected.lines),
+      ...(spec.rate === undefined ? ['--mode', 'max'] : ['--mode', 'rate', '--rate', String(spec.rate)]),
+    ];
   }
   const port = await freePort();
   const child = startChild({
     name: `run/${spec.tier}`,
     args: [
-      'bin/crowdpulse.js', 'run', ...sourceArgs, '--model', spec.tier, '--db', db, '--port', String(port), '--progress', 'lines',
+      'bin/crowdpulse.js',
+      'run',
+      ...sourceArgs,
+      '--model',
+      spec.tier,
+      '--db',
+      db,
+      '--port',
+      String(port),
+      '--progress',
+      'lines',
       ...(spec.threads === undefined ? [] : ['--threads', String(spec.threads)]),
     ],
     env,

@@ -126,7 +126,13 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
   }
 
   let emulator: RunningChild | undefined;
-  let sourceArgs = ['--input', spec.fixture, '--limit', String(spec.expected.lines), ...(spec.rate === undefined ? ['--mode', 'max'] : ['--mode', 'rate', '--rate', String(spec.rate)])];
+  let sourceArgs = [
+    '--input',
+    spec.fixture,
+    '--limit',
+    String(spec.expected.lines),
+    ...(spec.rate === undefined ? ['--mode', 'max'] : ['--mode', 'rate', '--rate', String(spec.rate)]),
+  ];
   if (spec.source === 'x-emulator') {
     const emu = await startEmulator(spec, (spec.expected as EmulatedExpected).emulatorLimit);
     if ('error' in emu) {
@@ -137,7 +143,8 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
     Object.assign(env, xClientEnv(emu.url, spec.dir));
     sourceArgs = ['--source', 'x'];
   }
-  const watches = [spec.kafka, spec.influx].filter((s): s is Service => s?.pid !== undefined && (s.name === 'kafka' || spec.store === 'influxdb'))
+  const watches = [spec.kafka, spec.influx]
+    .filter((s): s is Service => s?.pid !== undefined && (s.name === 'kafka' || spec.store === 'influxdb'))
     .map((s) => ({ name: s.name, watch: new ProcWatch(s.pid as number) }));
   const ingest = start('ingest', sourceArgs);
   roles.unshift(ingest);
@@ -169,7 +176,11 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
       } else if (ingest.child.process.exitCode !== null) ingestDone = true;
     }
     const s = await scrape(store.url, 1000);
-    const count = s ? (spec.store === 'influxdb' ? sumOf(s, 'crowdpulse_influxdb_points_written_total') : sumOf(s, 'crowdpulse_posts_total', { stage: 'store', direction: 'out' })) : lastCount;
+    const count = s
+      ? spec.store === 'influxdb'
+        ? sumOf(s, 'crowdpulse_influxdb_points_written_total')
+        : sumOf(s, 'crowdpulse_posts_total', { stage: 'store', direction: 'out' })
+      : lastCount;
     if (s) storedCurve.push({ t: performance.now(), count: spec.store === 'influxdb' ? count * postsPerRow : count });
     spec.onProgress?.(spec.store === 'influxdb' ? Math.round((count / Math.max(1, expectedRows)) * spec.expected.posts) : count);
     if (count !== lastCount) {
@@ -204,7 +215,14 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
   }
   if (emulatorResult) processes.push(processFigures('x emulator', emulatorResult.usage, emulatorResult.wallSeconds));
   for (const s of services) {
-    if (s.figures) processes.push({ role: s.name === 'kafka' ? 'kafka broker' : 'influxd', cpuSeconds: s.figures.cpuSeconds, cpuCores: s.figures.cpuSeconds / Math.max(1e-3, s.figures.wallSeconds), peakRssMiB: s.figures.peakRssMiB, wallSeconds: s.figures.wallSeconds });
+    if (s.figures)
+      processes.push({
+        role: s.name === 'kafka' ? 'kafka broker' : 'influxd',
+        cpuSeconds: s.figures.cpuSeconds,
+        cpuCores: s.figures.cpuSeconds / Math.max(1e-3, s.figures.wallSeconds),
+        peakRssMiB: s.figures.peakRssMiB,
+        wallSeconds: s.figures.wallSeconds,
+      });
   }
 
   // Dead letters: the ingest role reports how many lines it refused.
@@ -252,10 +270,16 @@ export async function runKafka(spec: KafkaSpec): Promise<TopologyRun> {
       const step = Math.max(1, Math.floor(spec.expected.posts / 5000));
       const lag = spec.rate === undefined ? undefined : curveLags(ingestedCurve, storedCurve, spec.expected.posts, spec.rate, step);
       timing = {
-        seconds, postsPerSecond: spec.expected.posts / seconds, latencyP50Ms: latency.p50, latencyP95Ms: latency.p95, latencyP99Ms: latency.p99, latencyMaxMs: latency.max,
+        seconds,
+        postsPerSecond: spec.expected.posts / seconds,
+        latencyP50Ms: latency.p50,
+        latencyP95Ms: latency.p95,
+        latencyP99Ms: latency.p99,
+        latencyMaxMs: latency.max,
         ingestPostsPerSecond: curveRate(ingestedCurve, spec.expected.posts),
         ...(lag ? { lagP50Ms: lag.p50, lagP99Ms: lag.p99, lagMaxMs: lag.max, lagEndMs: lag.end } : {}),
-        startMs: performance.timeOrigin + firstIngestAt, endMs: performance.timeOrigin + reachedAt,
+        startMs: performance.timeOrigin + firstIngestAt,
+        endMs: performance.timeOrigin + reachedAt,
       };
     }
   }

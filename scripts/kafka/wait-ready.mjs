@@ -13,7 +13,7 @@ function probe() {
     const producer = new Kafka.Producer({
       'metadata.broker.list': bootstrap,
       'socket.connection.setup.timeout.ms': 2000,
-      'log_level': 0,
+      log_level: 0,
     });
     const done = (err) => {
       producer.disconnect(() => resolve(err));

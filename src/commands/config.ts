@@ -6,8 +6,9 @@ import { configFrom } from './config-options.js';
 const SECRET = /token|password|secret/i;
 
 export function configCommand(): Command {
-  const command = new Command('config')
-    .description('print the effective configuration (defaults < --config file < CROWDPULSE_* env), with each key\'s environment variable');
+  const command = new Command('config').description(
+    "print the effective configuration (defaults < --config file < CROWDPULSE_* env), with each key's environment variable",
+  );
   command.action(() => {
     const config = configFrom(command, []) as unknown as Record<string, Record<string, unknown>>;
     for (const { section, key, env } of configKeys()) {

@@ -16,7 +16,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function dashboardCommand(): Command {
   const command = new Command('dashboard')
     .description('serve the live dashboard (per-topic sentiment, label shares, rules, pipeline health) over the stored sentiment')
-    .option('--metrics-url <url>', 'a role\'s /metrics URL to show pipeline health from (repeatable)', collect, [])
+    .option('--metrics-url <url>', "a role's /metrics URL to show pipeline health from (repeatable)", collect, [])
     .option('--rules <file>', 'rules file (YAML list of {value, tag}) to show on the page')
     .option('--title <text>', 'page title', 'crowdpulse')
     .option('--refresh <seconds>', 'how often the page polls', '5');
@@ -25,15 +25,20 @@ export function dashboardCommand(): Command {
     const config = configFrom(command, FLAGS);
     const options = command.opts<{ metricsUrl: string[]; rules?: string; title: string; refresh: string }>();
     const refreshSeconds = Number(options.refresh);
-    if (!Number.isFinite(refreshSeconds) || refreshSeconds < 1) throw new CrowdpulseError('CP_USAGE', `--refresh must be a number of seconds >= 1, got "${options.refresh}"`);
+    if (!Number.isFinite(refreshSeconds) || refreshSeconds < 1)
+      throw new CrowdpulseError('CP_USAGE', `--refresh must be a number of seconds >= 1, got "${options.refresh}"`);
     const rulesPath = options.rules;
     const query = lazyQuery(() => buildQuery(config));
-    const http = await startRoleHttp('dashboard', config, dashboardRoutes(query, {
-      title: options.title,
-      refreshSeconds,
-      metricsUrls: options.metricsUrl,
-      ...(rulesPath ? { rules: async () => (await readRulesFile(rulesPath)).rules } : {}),
-    }));
+    const http = await startRoleHttp(
+      'dashboard',
+      config,
+      dashboardRoutes(query, {
+        title: options.title,
+        refreshSeconds,
+        metricsUrls: options.metricsUrl,
+        ...(rulesPath ? { rules: async () => (await readRulesFile(rulesPath)).rules } : {}),
+      }),
+    );
     if (!http) throw new CrowdpulseError('CP_USAGE', 'http.enabled is false: the dashboard needs its HTTP port');
     registerReadiness('store', async () => {
       await query.topics({ from: new Date() });

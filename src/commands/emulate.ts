@@ -22,7 +22,9 @@ function parseFaultSchedule(spec: string, acc: { kind: string; everyS: number }[
 
 export function emulateCommand(): Command {
   const command = new Command('emulate')
-    .description('run an X API v2 emulator (filtered stream, rules, usage) serving recorded posts; the bearer token it accepts is read like the client\'s (CROWDPULSE_X_BEARER_TOKEN / X_BEARER_TOKEN / x.bearerTokenFile)')
+    .description(
+      "run an X API v2 emulator (filtered stream, rules, usage) serving recorded posts; the bearer token it accepts is read like the client's (CROWDPULSE_X_BEARER_TOKEN / X_BEARER_TOKEN / x.bearerTokenFile)",
+    )
     .requiredOption('--posts <file>', 'recorded stream messages (ndjson or ndjson.gz of {data, includes?, matching_rules?})')
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--port <port>', 'listen port (0 = any free port; the URL is printed)', num, 0)
@@ -38,30 +40,63 @@ export function emulateCommand(): Command {
     .option('--fault <KIND@SECONDS>', 'inject a fault every SECONDS (repeatable): drop | stall | drip | malformed | error', parseFaultSchedule, [])
     .option('--gzip', 'compress the stream when the client accepts gzip (as X does)')
     .option('--limit <posts>', 'load at most this many posts (0 = all)', num, 0);
-  command.action(async (opts: { posts: string; host: string; port: number; rate: number; keepaliveMs: number; loop: boolean; cap: number; capResetDay: number; maxConnections: number; maxRules: number; maxRuleLength: number; rules?: string; fault: { kind: string; everyS: number }[]; limit: number; gzip?: boolean }) => {
-    const config = configFrom(command, []);
-    const token = readBearerToken(process.env, config.x.bearerTokenFile);
-    if (!token.ok) throw new CredentialError(`${token.error.message} (the emulator accepts only that token)`);
-    const rules = opts.rules ? loadRulesFile(opts.rules) : undefined;
-    if (rules && !rules.ok) throw rules.error;
-    let loaded;
-    try {
-      loaded = await loadRecordedPosts(opts.posts, opts.limit);
-    } catch (e) {
-      throw new CrowdpulseError('CP_SOURCE_PATH', `cannot read posts from ${opts.posts}: ${(e as Error).message}`, { cause: e });
-    }
-    if (loaded.posts.length === 0) throw new CrowdpulseError('CP_SOURCE_PATH', `no stream messages in ${opts.posts}`);
-    const emu = await XEmulator.start({
-      posts: loaded.posts, bearerToken: token.value, rate: opts.rate, keepAliveMs: opts.keepaliveMs, loop: opts.loop,
-      usageCap: opts.cap, capResetDay: opts.capResetDay, gzip: opts.gzip === true, maxConnections: opts.maxConnections, maxRules: opts.maxRules, maxRuleLength: opts.maxRuleLength,
-      ...(rules?.ok ? { initialRules: rules.value } : {}),
-    }, opts.host, opts.port);
-    const timers = opts.fault.map((f) => setInterval(() => emu.inject(parseFault({ kind: f.kind, ms: 60_000 })!), f.everyS * 1000));
-    process.stdout.write(`X API emulator on ${emu.url} (${loaded.posts.length} posts${loaded.skipped ? `, ${loaded.skipped} unusable lines skipped` : ''}); admin: GET ${emu.url}/_emulator/state, POST ${emu.url}/_emulator/faults\n`);
-    const signal = shutdownSignal();
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-    for (const t of timers) clearInterval(t);
-    await emu.close();
-  });
+  command.action(
+    async (opts: {
+      posts: string;
+      host: string;
+      port: number;
+      rate: number;
+      keepaliveMs: number;
+      loop: boolean;
+      cap: number;
+      capResetDay: number;
+      maxConnections: number;
+      maxRules: number;
+      maxRuleLength: number;
+      rules?: string;
+      fault: { kind: string; everyS: number }[];
+      limit: number;
+      gzip?: boolean;
+    }) => {
+      const config = configFrom(command, []);
+      const token = readBearerToken(process.env, config.x.bearerTokenFile);
+      if (!token.ok) throw new CredentialError(`${token.error.message} (the emulator accepts only that token)`);
+      const rules = opts.rules ? loadRulesFile(opts.rules) : undefined;
+      if (rules && !rules.ok) throw rules.error;
+      let loaded;
+      try {
+        loaded = await loadRecordedPosts(opts.posts, opts.limit);
+      } catch (e) {
+        throw new CrowdpulseError('CP_SOURCE_PATH', `cannot read posts from ${opts.posts}: ${(e as Error).message}`, { cause: e });
+      }
+      if (loaded.posts.length === 0) throw new CrowdpulseError('CP_SOURCE_PATH', `no stream messages in ${opts.posts}`);
+      const emu = await XEmulator.start(
+        {
+          posts: loaded.posts,
+          bearerToken: token.value,
+          rate: opts.rate,
+          keepAliveMs: opts.keepaliveMs,
+          loop: opts.loop,
+          usageCap: opts.cap,
+          capResetDay: opts.capResetDay,
+          gzip: opts.gzip === true,
+          maxConnections: opts.maxConnections,
+          maxRules: opts.maxRules,
+          maxRuleLength: opts.maxRuleLength,
+          ...(rules?.ok ? { initialRules: rules.value } : {}),
+        },
+        opts.host,
+        opts.port,
+      );
+      const timers = opts.fault.map((f) => setInterval(() => emu.inject(parseFault({ kind: f.kind, ms: 60_000 })!), f.everyS * 1000));
+      process.stdout.write(
+        `X API emulator on ${emu.url} (${loaded.posts.length} posts${loaded.skipped ? `, ${loaded.skipped} unusable lines skipped` : ''}); admin: GET ${emu.url}/_emulator/state, POST ${emu.url}/_emulator/faults\n`,
+      );
+      const signal = shutdownSignal();
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      for (const t of timers) clearInterval(t);
+      await emu.close();
+    },
+  );
   return command;
 }

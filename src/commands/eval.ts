@@ -22,24 +22,37 @@ export function evalCommand(): Command {
     .option('--limit <n>', 'score only the first n posts')
     .option('--baseline <name>', `score with a lexicon baseline instead of the model: ${BASELINES.join(' | ')}`)
     .option('--json', 'print the result as one JSON line')
-    .option('--card', 'the model card run: every tier and baseline on every set under $CROWDPULSE_DATA (default ../shared/data), throughput per batch size; prints markdown')
+    .option(
+      '--card',
+      'the model card run: every tier and baseline on every set under $CROWDPULSE_DATA (default ../shared/data), throughput per batch size; prints markdown',
+    )
     .option('--tiers <list>', 'tiers for --card', 'fast,accurate')
     .option('--out <file>', 'with --card: also write the results as JSON here');
   addConfigFlags(command, FLAGS);
   command.action(async (file: string | undefined) => {
     const o = command.opts<{ format?: string; limit?: string; baseline?: string; json?: boolean; card?: boolean; tiers: string; out?: string }>();
     const log = logger('eval');
-    if (o.format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(o.format)) throw new CrowdpulseError('CP_USAGE', `--format must be one of ${DATASET_FORMATS.join(', ')}`);
-    if (o.baseline !== undefined && !(BASELINES as readonly string[]).includes(o.baseline)) throw new CrowdpulseError('CP_USAGE', `--baseline must be one of ${BASELINES.join(', ')}`);
+    if (o.format !== undefined && !(DATASET_FORMATS as readonly string[]).includes(o.format))
+      throw new CrowdpulseError('CP_USAGE', `--format must be one of ${DATASET_FORMATS.join(', ')}`);
+    if (o.baseline !== undefined && !(BASELINES as readonly string[]).includes(o.baseline))
+      throw new CrowdpulseError('CP_USAGE', `--baseline must be one of ${BASELINES.join(', ')}`);
     const config = configFrom(command, FLAGS);
     // A failure is thrown to src/cli.ts: one line, the exit status of its code.
     if (o.card) {
       const root = process.env.CROWDPULSE_DATA ?? resolve(MODELS_ROOT, '../../shared/data');
-      const card = await runCard(root, o.tiers.split(',').map((t) => t.trim()).filter(Boolean), async (tier) => {
-        const deadLetters = new CountingMemoryDeadLetters();
-        const stage = await buildSentimentTransform({ ...config, model: { ...config.model, name: tier } }, deadLetters);
-        return { ...stage, deadLetters };
-      }, (line) => log.info(line));
+      const card = await runCard(
+        root,
+        o.tiers
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+        async (tier) => {
+          const deadLetters = new CountingMemoryDeadLetters();
+          const stage = await buildSentimentTransform({ ...config, model: { ...config.model, name: tier } }, deadLetters);
+          return { ...stage, deadLetters };
+        },
+        (line) => log.info(line),
+      );
       if (o.out) writeFileSync(o.out, `${JSON.stringify(card, null, 2)}\n`);
       process.stdout.write(`${cardMarkdown(card)}\n`);
       process.exit(0);
@@ -62,7 +75,14 @@ export function evalCommand(): Command {
       const deadLetters = new CountingMemoryDeadLetters();
       const stage = await buildSentimentTransform(config, deadLetters);
       try {
-        result = await evaluateSet({ set, transform: stage.transform, modelId: stage.modelId, batchSize: stage.maxBatch, inFlight: stage.threads, deadLetters });
+        result = await evaluateSet({
+          set,
+          transform: stage.transform,
+          modelId: stage.modelId,
+          batchSize: stage.maxBatch,
+          inFlight: stage.threads,
+          deadLetters,
+        });
       } finally {
         await stage.transform.close();
       }

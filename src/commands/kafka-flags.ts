@@ -4,5 +4,10 @@ import type { ConfigFlag } from './config-options.js';
 export const KAFKA_FLAG = {
   brokers: { flags: '--brokers <list>', description: 'Kafka bootstrap servers, host:port[,host:port]', key: 'kafka.brokers', option: 'brokers' },
   encoding: { flags: '--encoding <kind>', description: 'wire encoding of produced messages: avro | json', key: 'kafka.encoding', option: 'encoding' },
-  compression: { flags: '--compression <codec>', description: 'none | gzip | snappy | lz4 | zstd (zstd only when librdkafka has it)', key: 'kafka.compression', option: 'compression' },
+  compression: {
+    flags: '--compression <codec>',
+    description: 'none | gzip | snappy | lz4 | zstd (zstd only when librdkafka has it)',
+    key: 'kafka.compression',
+    option: 'compression',
+  },
 } as const satisfies Record<string, ConfigFlag>;

@@ -15,7 +15,9 @@ const num = (v: string): number => {
 
 export function recordCommand(): Command {
   const command = new Command('record')
-    .description('save the live X filtered stream (raw messages, one per line) to an ndjson(.gz) file that `--source replay --input FILE` plays back; follows x.* settings (budget, reconnects)')
+    .description(
+      'save the live X filtered stream (raw messages, one per line) to an ndjson(.gz) file that `--source replay --input FILE` plays back; follows x.* settings (budget, reconnects)',
+    )
     .requiredOption('-o, --out <file>', 'output file (.ndjson or .ndjson.gz)')
     .option('--limit <messages>', 'stop after this many messages (0 = until interrupted)', num, 0)
     .option('--duration <seconds>', 'stop after this long (0 = until interrupted)', num, 0);
@@ -25,11 +27,23 @@ export function recordCommand(): Command {
     const governor = buildGovernor(config.x);
     const signal = opts.duration > 0 ? AbortSignal.any([shutdownSignal(), AbortSignal.timeout(opts.duration * 1000)]) : shutdownSignal();
     // A failure (token rejected, stream refused, output not writable) is one line and exit 1 from src/cli.ts.
-    const count = await recordStream({
-      client, clock: systemClock, ...(governor ? { governor } : {}), out: opts.out, limit: opts.limit,
-      tweetFields: config.x.tweetFields.split(',').map((f) => f.trim()).filter(Boolean),
-      keepAliveTimeoutMs: config.x.keepAliveTimeoutMs, lineLimits: framerLimits(config.limits), usageCheckMs: config.x.usageCheckMinutes * 60_000,
-    }, signal);
+    const count = await recordStream(
+      {
+        client,
+        clock: systemClock,
+        ...(governor ? { governor } : {}),
+        out: opts.out,
+        limit: opts.limit,
+        tweetFields: config.x.tweetFields
+          .split(',')
+          .map((f) => f.trim())
+          .filter(Boolean),
+        keepAliveTimeoutMs: config.x.keepAliveTimeoutMs,
+        lineLimits: framerLimits(config.limits),
+        usageCheckMs: config.x.usageCheckMinutes * 60_000,
+      },
+      signal,
+    );
     process.stdout.write(`recorded ${count} messages to ${opts.out}\n`);
   });
   return command;

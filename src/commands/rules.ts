@@ -6,9 +6,10 @@ import { configFrom } from './config-options.js';
 const FILE_OPTION = ['-f, --file <rules.yaml>', 'rules file (default: x.rulesFile)'] as const;
 
 export function rulesCommand(): Command {
-  const command = new Command('rules').description('the filtered stream\'s rules as code: a YAML file of {value, tag}; the tag becomes the topic');
+  const command = new Command('rules').description("the filtered stream's rules as code: a YAML file of {value, tag}; the tag becomes the topic");
 
-  command.command('list')
+  command
+    .command('list')
     .description('print the rules X has now (id, tag, value)')
     .action(async (_o, sub: Command) => {
       const config = configFrom(sub, []);
@@ -18,7 +19,8 @@ export function rulesCommand(): Command {
       if (rules.length === 0) process.stderr.write('no rules: the stream delivers nothing\n');
     });
 
-  command.command('validate')
+  command
+    .command('validate')
     .description('check the rules file locally, then with X (dry_run: nothing changes)')
     .option(...FILE_OPTION)
     .action(async (o: { file?: string }, sub: Command) => {
@@ -32,8 +34,9 @@ export function rulesCommand(): Command {
       process.stdout.write(`${file}: ${desired.value.length} rules valid\n`);
     });
 
-  command.command('sync')
-    .description('make X\'s rules equal the file by diff: add the missing, delete the stale, keep the rest (validated first; never deletes every rule)')
+  command
+    .command('sync')
+    .description("make X's rules equal the file by diff: add the missing, delete the stale, keep the rest (validated first; never deletes every rule)")
     .option(...FILE_OPTION)
     .option('--dry-run', 'show the diff without changing anything')
     .action(async (o: { file?: string; dryRun?: boolean }, sub: Command) => {
@@ -47,7 +50,9 @@ export function rulesCommand(): Command {
       const { diff, applied } = r.value;
       for (const a of diff.add) process.stdout.write(`+ ${a.tag}\t${a.value}\n`);
       for (const d of diff.remove) process.stdout.write(`- ${d.tag ?? '-'}\t${d.value}\t(${d.id})\n`);
-      process.stdout.write(`${applied ? 'synced' : o.dryRun ? 'dry run' : 'already in sync'}: ${diff.add.length} added, ${diff.remove.length} deleted, ${diff.keep.length} kept\n`);
+      process.stdout.write(
+        `${applied ? 'synced' : o.dryRun ? 'dry run' : 'already in sync'}: ${diff.add.length} added, ${diff.remove.length} deleted, ${diff.keep.length} kept\n`,
+      );
     });
   return command;
 }

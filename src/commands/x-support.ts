@@ -20,7 +20,8 @@ export async function commandCall<T>(what: string, call: () => Promise<T>): Prom
     return await call();
   } catch (e) {
     if (e instanceof ApiResponseError && (e.code === 401 || e.code === 403)) throw rejectedTokenError(e.code, (e.data as { detail?: string })?.detail);
-    if (e instanceof ApiResponseError) throw new CrowdpulseError('CP_X_API', `${what}: X answered HTTP ${e.code} ${JSON.stringify(e.data).slice(0, 300)}`, { cause: e });
+    if (e instanceof ApiResponseError)
+      throw new CrowdpulseError('CP_X_API', `${what}: X answered HTTP ${e.code} ${JSON.stringify(e.data).slice(0, 300)}`, { cause: e });
     throw new CrowdpulseError(codeOf(e, 'CP_X_API'), `${what}: ${(e as Error).message}`, { cause: e });
   }
 }

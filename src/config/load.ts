@@ -12,7 +12,11 @@ export class ConfigError extends CrowdpulseError<'CP_CONFIG_INVALID'> {
   }
 }
 
-type Origin = { readonly kind: 'default' } | { readonly kind: 'file'; readonly file: string } | { readonly kind: 'env'; readonly name: string } | { readonly kind: 'flag'; readonly name: string };
+type Origin =
+  | { readonly kind: 'default' }
+  | { readonly kind: 'file'; readonly file: string }
+  | { readonly kind: 'env'; readonly name: string }
+  | { readonly kind: 'flag'; readonly name: string };
 type Layer = Record<string, Record<string, unknown>>;
 
 export interface ConfigInput {
@@ -111,7 +115,9 @@ function unknownEnvVariable(env: NodeJS.ProcessEnv): ConfigError | undefined {
     }
     // The value is not shown: a misspelt token variable still holds the token. An odd name is quoted (one line).
     const shownName = /^\w+$/.test(name) ? name : JSON.stringify(name.slice(0, SHOWN_VALUE_CHARS));
-    return new ConfigError(`config error: unknown environment variable ${shownName} (not a config key); did you mean ${closest}? (crowdpulse config lists every variable)`);
+    return new ConfigError(
+      `config error: unknown environment variable ${shownName} (not a config key); did you mean ${closest}? (crowdpulse config lists every variable)`,
+    );
   }
   return undefined;
 }
@@ -136,12 +142,15 @@ function readFileLayer(file: string): Result<Layer, ConfigError> {
     return err(new ConfigError(`config error: config file ${file} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`));
   }
   if (parsed === null || parsed === undefined) return ok({});
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) return err(new ConfigError(`config error: config file ${file} must hold a mapping of sections, got ${Array.isArray(parsed) ? 'a list' : typeof parsed}`));
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    return err(new ConfigError(`config error: config file ${file} must hold a mapping of sections, got ${Array.isArray(parsed) ? 'a list' : typeof parsed}`));
   const known = new Map(configKeys().map((k) => [`${k.section}.${k.key}`, k]));
   const sections = new Set(configKeys().map((k) => k.section));
   for (const [section, values] of Object.entries(parsed as Record<string, unknown>)) {
-    if (!sections.has(section)) return err(new ConfigError(`config error: unknown section "${section}" in config file ${file}; known sections: ${[...sections].join(', ')}`));
-    if (typeof values !== 'object' || values === null || Array.isArray(values)) return err(new ConfigError(`config error: section "${section}" in config file ${file} must be a mapping of keys`));
+    if (!sections.has(section))
+      return err(new ConfigError(`config error: unknown section "${section}" in config file ${file}; known sections: ${[...sections].join(', ')}`));
+    if (typeof values !== 'object' || values === null || Array.isArray(values))
+      return err(new ConfigError(`config error: section "${section}" in config file ${file} must be a mapping of keys`));
     for (const key of Object.keys(values)) {
       if (!known.has(`${section}.${key}`)) return err(new ConfigError(`config error: unknown key "${section}.${key}" in config file ${file}`));
     }

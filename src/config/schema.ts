@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { deadLetterSection, httpSection, limitsSection, logSection, modelSection, pipelineSection, replaySection, sinkSection, sourceSection, sqliteSection } from './sections/core.js';
+import {
+  deadLetterSection,
+  httpSection,
+  limitsSection,
+  logSection,
+  modelSection,
+  pipelineSection,
+  replaySection,
+  sinkSection,
+  sourceSection,
+  sqliteSection,
+} from './sections/core.js';
 import { kafkaSection } from './sections/kafka.js';
 import { influxdbSection } from './sections/influxdb.js';
 import { xSection } from './sections/x.js';

@@ -13,16 +13,28 @@ const FALSE_WORDS: ReadonlySet<string> = new Set(['false', '0', 'no', 'off']);
  * A boolean: a real one, or true/false, 1/0, yes/no, on/off (any case). Anything else is refused:
  * a typo such as "ture" must not quietly mean false.
  */
-export const flag = z.preprocess((v) => {
-  const word = typeof v === 'string' ? v.trim().toLowerCase() : typeof v === 'number' ? String(v) : undefined;
-  if (word === undefined) return v;
-  if (TRUE_WORDS.has(word)) return true;
-  if (FALSE_WORDS.has(word)) return false;
-  return v;
-}, z.boolean({ error: 'expected a boolean: true/false, 1/0, yes/no or on/off' }));
+export const flag = z.preprocess(
+  (v) => {
+    const word = typeof v === 'string' ? v.trim().toLowerCase() : typeof v === 'number' ? String(v) : undefined;
+    if (word === undefined) return v;
+    if (TRUE_WORDS.has(word)) return true;
+    if (FALSE_WORDS.has(word)) return false;
+    return v;
+  },
+  z.boolean({ error: 'expected a boolean: true/false, 1/0, yes/no or on/off' }),
+);
 
 /** A list from an array or a comma-separated string (items trimmed, empty ones dropped): every array key uses it, so the environment can set it. */
-export const stringList = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.string().min(1)));
+export const stringList = z.preprocess(
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v,
+  z.array(z.string().min(1)),
+);
 
 /**
  * An http: or https: URL. Other schemes (file:, ftp:, javascript:, ...) are refused: these keys

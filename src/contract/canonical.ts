@@ -29,7 +29,8 @@ const INT64_MAX = 9223372036854775807n;
  * "0000000000000000042" are the same post everywhere (they are the same number to X).
  */
 export function canonicalPostId(id: string): Result<string, Rejection> {
-  if (!/^\d{1,19}$/.test(id)) return err(rejection('invalid_shape', `data.id: must be a decimal post id of 1-19 digits, got ${JSON.stringify(id.slice(0, 40))}`));
+  if (!/^\d{1,19}$/.test(id))
+    return err(rejection('invalid_shape', `data.id: must be a decimal post id of 1-19 digits, got ${JSON.stringify(id.slice(0, 40))}`));
   const value = BigInt(id);
   if (value > INT64_MAX) return err(rejection('invalid_shape', `data.id: ${id} exceeds the largest post id (2^63 - 1)`));
   return ok(value.toString());
@@ -46,7 +47,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
  */
 export function canonicalTopic(tag: string): Result<string, Rejection> {
   if (tag.length > CONTRACT_LIMITS.maxTopicLength * 4) return err(topicTooLong(tag));
-  if (!tag.isWellFormed()) return err(rejection('invalid_topic', `topic ${JSON.stringify(tag.slice(0, 40).toWellFormed())}… holds a lone surrogate (not valid Unicode)`));
+  if (!tag.isWellFormed())
+    return err(rejection('invalid_topic', `topic ${JSON.stringify(tag.slice(0, 40).toWellFormed())}… holds a lone surrogate (not valid Unicode)`));
   if (CONTROL.test(tag)) return err(rejection('invalid_topic', `topic ${JSON.stringify(tag.slice(0, 40))} holds a control character`));
   const nfc = tag.normalize('NFC');
   if (nfc.length > CONTRACT_LIMITS.maxTopicLength) return err(topicTooLong(nfc));
@@ -54,7 +56,10 @@ export function canonicalTopic(tag: string): Result<string, Rejection> {
 }
 
 const topicTooLong = (tag: string): Rejection =>
-  rejection('invalid_topic', `topic of ${tag.length} characters exceeds ${CONTRACT_LIMITS.maxTopicLength} (starts ${JSON.stringify(tag.slice(0, 40).toWellFormed())})`);
+  rejection(
+    'invalid_topic',
+    `topic of ${tag.length} characters exceeds ${CONTRACT_LIMITS.maxTopicLength} (starts ${JSON.stringify(tag.slice(0, 40).toWellFormed())})`,
+  );
 
 /** Canonical topics of a post: each canonicalised, deduplicated in first-seen order, at most the limit. */
 export function canonicalTopics(topics: readonly string[]): Result<string[], Rejection> {
@@ -84,7 +89,12 @@ export function checkCreatedAt(createdAtMs: number, ingestedAt: number): Result<
   if (!Number.isFinite(createdAtMs)) return err(rejection('invalid_shape', 'created_at: not a date'));
   const latest = ingestedAt + CONTRACT_LIMITS.maxFutureSkewMs;
   if (createdAtMs < CONTRACT_LIMITS.minCreatedAtMs || createdAtMs > latest) {
-    return err(rejection('created_at_out_of_range', `created_at ${new Date(createdAtMs).toISOString()} is outside ${new Date(CONTRACT_LIMITS.minCreatedAtMs).toISOString()} .. ${new Date(latest).toISOString()} (ingested + ${CONTRACT_LIMITS.maxFutureSkewMs / 60_000} min)`));
+    return err(
+      rejection(
+        'created_at_out_of_range',
+        `created_at ${new Date(createdAtMs).toISOString()} is outside ${new Date(CONTRACT_LIMITS.minCreatedAtMs).toISOString()} .. ${new Date(latest).toISOString()} (ingested + ${CONTRACT_LIMITS.maxFutureSkewMs / 60_000} min)`,
+      ),
+    );
   }
   return ok(createdAtMs);
 }
@@ -102,7 +112,13 @@ export interface CanonicalKeys {
  * id, topics, lang and created_at canonicalised and bounded: ingest applies this to what it reads,
  * analyze and store to what they decode, so that every process and sink agrees on them.
  */
-export function canonicalKeys(post: { readonly id: string; readonly topics: readonly string[]; readonly lang: string; readonly createdAt: string; readonly ingestedAt: number }): Result<CanonicalKeys, Rejection> {
+export function canonicalKeys(post: {
+  readonly id: string;
+  readonly topics: readonly string[];
+  readonly lang: string;
+  readonly createdAt: string;
+  readonly ingestedAt: number;
+}): Result<CanonicalKeys, Rejection> {
   const id = canonicalPostId(post.id);
   if (!id.ok) return id;
   const topics = canonicalTopics(post.topics);

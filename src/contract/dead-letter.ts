@@ -22,9 +22,7 @@ export interface DeadLetter {
 
 export function deadLetter(stage: Stage, code: RejectionCode, reason: string, original: Uint8Array | string, origin?: string): DeadLetter {
   const bytes = typeof original === 'string' ? Buffer.from(original, 'utf8') : original;
-  return origin === undefined
-    ? { stage, code, reason, original: bytes, at: Date.now() }
-    : { stage, code, reason, original: bytes, origin, at: Date.now() };
+  return origin === undefined ? { stage, code, reason, original: bytes, at: Date.now() } : { stage, code, reason, original: bytes, origin, at: Date.now() };
 }
 
 /** What is known of a message too large to keep: its first bytes, its length and its SHA-256. */
@@ -45,6 +43,12 @@ export function oversizedOf(bytes: Uint8Array, keepBytes: number): OversizedMess
 
 /** The dead letter of an oversized message: code `oversized`, a truncated copy, its length and hash. */
 export function oversizedDeadLetter(stage: Stage, message: OversizedMessage, limitBytes: number, origin?: string): DeadLetter {
-  const letter = deadLetter(stage, 'oversized', `message of ${message.length} bytes exceeds limits.maxMessageBytes = ${limitBytes} (sha256 ${message.sha256})`, message.head, origin);
+  const letter = deadLetter(
+    stage,
+    'oversized',
+    `message of ${message.length} bytes exceeds limits.maxMessageBytes = ${limitBytes} (sha256 ${message.sha256})`,
+    message.head,
+    origin,
+  );
   return { ...letter, truncated: { length: message.length, sha256: message.sha256 } };
 }

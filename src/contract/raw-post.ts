@@ -12,18 +12,20 @@ export const matchingRuleSchema = z.object({
   tag: z.string().optional(),
 });
 
-export const rawPostSchema = z.object({
-  data: z.looseObject({
-    id: z.string().regex(/^\d{1,19}$/, 'must be a decimal post id of 1-19 digits'),
-    text: z.string(),
-    created_at: z.iso.datetime({ offset: true }).optional(),
-    lang: z.string().max(35).optional(),
-    author_id: z.string().optional(),
-    referenced_tweets: z.array(z.looseObject({ type: z.string(), id: z.string() })).optional(),
-  }),
-  includes: z.unknown().optional(),
-  matching_rules: z.array(matchingRuleSchema).optional(),
-}).loose();
+export const rawPostSchema = z
+  .object({
+    data: z.looseObject({
+      id: z.string().regex(/^\d{1,19}$/, 'must be a decimal post id of 1-19 digits'),
+      text: z.string(),
+      created_at: z.iso.datetime({ offset: true }).optional(),
+      lang: z.string().max(35).optional(),
+      author_id: z.string().optional(),
+      referenced_tweets: z.array(z.looseObject({ type: z.string(), id: z.string() })).optional(),
+    }),
+    includes: z.unknown().optional(),
+    matching_rules: z.array(matchingRuleSchema).optional(),
+  })
+  .loose();
 
 export type RawPost = z.infer<typeof rawPostSchema>;
 export type MatchingRule = z.infer<typeof matchingRuleSchema>;

@@ -53,35 +53,54 @@ const single = (samples: readonly Sample[], name: string): number | undefined =>
  * queue depths, Kafka consumer lag and the X budget governor, each present only where some process
  * exports it.
  */
-export function healthFromSamples(perSource: readonly { readonly source: SampleSource; readonly samples: readonly Sample[] }[], at = new Date()): PipelineHealth {
+export function healthFromSamples(
+  perSource: readonly { readonly source: SampleSource; readonly samples: readonly Sample[] }[],
+  at = new Date(),
+): PipelineHealth {
   const all = perSource.flatMap((p) => p.samples);
-  const posts = sumBy(byName(all, 'crowdpulse_posts_total'), ['stage', 'direction'] as const)
-    .map((g) => ({ stage: g.labels.stage, direction: g.labels.direction, total: g.total }));
-  const deadLetters = sumBy(byName(all, 'crowdpulse_dead_letters_total'), ['stage', 'code'] as const)
-    .map((g) => ({ stage: g.labels.stage, code: g.labels.code, total: g.total }));
+  const posts = sumBy(byName(all, 'crowdpulse_posts_total'), ['stage', 'direction'] as const).map((g) => ({
+    stage: g.labels.stage,
+    direction: g.labels.direction,
+    total: g.total,
+  }));
+  const deadLetters = sumBy(byName(all, 'crowdpulse_dead_letters_total'), ['stage', 'code'] as const).map((g) => ({
+    stage: g.labels.stage,
+    code: g.labels.code,
+    total: g.total,
+  }));
   const queues = perSource.flatMap(({ source, samples }) => {
     const capacity = new Map(byName(samples, 'crowdpulse_queue_capacity').map((s) => [s.labels.queue ?? '', s.value]));
     return byName(samples, 'crowdpulse_queue_depth').map((s) => ({
-      source: source.name, queue: s.labels.queue ?? '', depth: s.value, capacity: capacity.get(s.labels.queue ?? '') ?? null,
+      source: source.name,
+      queue: s.labels.queue ?? '',
+      depth: s.value,
+      capacity: capacity.get(s.labels.queue ?? '') ?? null,
     }));
   });
   const lagSamples = byName(all, 'crowdpulse_kafka_consumer_lag_messages');
-  const consumerLag = lagSamples.length === 0 ? null : sumBy(lagSamples, ['group', 'topic'] as const)
-    .map((g) => ({ group: g.labels.group, topic: g.labels.topic, messages: g.total }));
+  const consumerLag =
+    lagSamples.length === 0
+      ? null
+      : sumBy(lagSamples, ['group', 'topic'] as const).map((g) => ({ group: g.labels.group, topic: g.labels.topic, messages: g.total }));
   // Unlabelled gauges read 0 in every process that loads their module: the governor's numbers are
   // those of the process whose cap is set (cap 0 = no governor).
   const governor = perSource.map((p) => p.samples).find((samples) => (single(samples, 'crowdpulse_x_budget_cap_posts') ?? 0) > 0);
   const periodEnd = governor && single(governor, 'crowdpulse_x_budget_period_end_timestamp_seconds');
-  const budget = governor === undefined ? null : {
-    capPosts: single(governor, 'crowdpulse_x_budget_cap_posts') ?? 0,
-    consumedPosts: single(governor, 'crowdpulse_x_budget_consumed_posts') ?? 0,
-    remainingPosts: single(governor, 'crowdpulse_x_budget_remaining_posts') ?? 0,
-    headroomPosts: single(governor, 'crowdpulse_x_budget_headroom_posts') ?? null,
-    periodEnd: periodEnd === undefined || periodEnd <= 0 ? null : new Date(periodEnd * 1000).toISOString(),
-  };
+  const budget =
+    governor === undefined
+      ? null
+      : {
+          capPosts: single(governor, 'crowdpulse_x_budget_cap_posts') ?? 0,
+          consumedPosts: single(governor, 'crowdpulse_x_budget_consumed_posts') ?? 0,
+          remainingPosts: single(governor, 'crowdpulse_x_budget_remaining_posts') ?? 0,
+          headroomPosts: single(governor, 'crowdpulse_x_budget_headroom_posts') ?? null,
+          periodEnd: periodEnd === undefined || periodEnd <= 0 ? null : new Date(periodEnd * 1000).toISOString(),
+        };
   const connected = single(all, 'crowdpulse_x_stream_connected');
-  const streamSeen = connected === 1 || byName(all, 'crowdpulse_x_stream_messages_total').some((x) => x.value > 0)
-    || byName(all, 'crowdpulse_x_stream_reconnects_total').some((x) => x.value > 0);
+  const streamSeen =
+    connected === 1 ||
+    byName(all, 'crowdpulse_x_stream_messages_total').some((x) => x.value > 0) ||
+    byName(all, 'crowdpulse_x_stream_reconnects_total').some((x) => x.value > 0);
   return {
     at: at.toISOString(),
     sources: perSource.map((p) => p.source),

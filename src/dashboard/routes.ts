@@ -76,8 +76,11 @@ export function dashboardRoutes(query: SentimentQuery, extras: DashboardExtras =
         return true;
       case 'sentiment': {
         const windowRaw = params.get('window') ?? '3600';
-        const window = windowRaw === 'all' ? 'all' as const : intParam(params, 'window', 3600, 1, 366 * 86400);
-        const topics = (params.get('topics') ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+        const window = windowRaw === 'all' ? ('all' as const) : intParam(params, 'window', 3600, 1, 366 * 86400);
+        const topics = (params.get('topics') ?? '')
+          .split(',')
+          .map((t) => t.trim())
+          .filter((t) => t !== '');
         const view = await sentimentView(query, {
           window,
           points: intParam(params, 'points', 60, 1, 1000),

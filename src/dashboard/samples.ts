@@ -60,7 +60,7 @@ export function parsePrometheusText(text: string): { samples: Sample[]; errors: 
       consumed = LABEL.lastIndex;
     }
     const value = parseValue(m[3] as string);
-    if (consumed !== body.length || Number.isNaN(value) && m[3] !== 'NaN') {
+    if (consumed !== body.length || (Number.isNaN(value) && m[3] !== 'NaN')) {
       errors.push(line);
       continue;
     }

@@ -95,7 +95,12 @@ export async function sentimentView(query: SentimentQuery, request: SentimentVie
 }
 
 /** The topics asked for that have posts in the range (first MAX_CHARTED, in the order asked), or the `top` by volume. */
-async function chartedTopics(query: SentimentQuery, range: { from: Date; to: Date }, summaries: readonly TopicSummary[], request: SentimentViewRequest): Promise<string[]> {
+async function chartedTopics(
+  query: SentimentQuery,
+  range: { from: Date; to: Date },
+  summaries: readonly TopicSummary[],
+  request: SentimentViewRequest,
+): Promise<string[]> {
   if (!request.topics || request.topics.length === 0) return summaries.slice(0, Math.min(request.top, MAX_CHARTED)).map((s) => s.topic);
   const asked = Array.from(new Set(request.topics)).slice(0, MAX_CHARTED);
   // Asked by name: a topic outside the top summaries is still charted when it has posts.

@@ -14,7 +14,10 @@ export interface WindowState {
 export class RateWindows {
   private readonly windows = new Map<string, { start: number; used: number }>();
 
-  constructor(private readonly limits: Readonly<Record<string, number>>, private readonly clock: Clock) {}
+  constructor(
+    private readonly limits: Readonly<Record<string, number>>,
+    private readonly clock: Clock,
+  ) {}
 
   /** Counts one request to `endpoint`; `allowed` is false once the window's limit is spent. */
   take(endpoint: string): WindowState {

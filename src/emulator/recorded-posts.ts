@@ -27,7 +27,8 @@ export async function loadRecordedPosts(path: string, limit = 0): Promise<Loaded
   for await (const line of lines) {
     if (line.trim() === '') continue;
     const post = parseRecorded(line);
-    if (post) posts.push(post); else skipped++;
+    if (post) posts.push(post);
+    else skipped++;
     if (limit > 0 && posts.length >= limit) break;
   }
   return { posts, skipped };

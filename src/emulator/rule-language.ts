@@ -25,7 +25,25 @@ export type RuleNode =
   | { readonly kind: 'or'; readonly children: readonly RuleNode[] };
 
 /** Operators X has that the emulator does not model: refused with a message saying so. */
-const KNOWN_UNSUPPORTED = new Set(['from', 'to', 'url', 'retweets_of', 'context', 'entity', 'conversation_id', 'bio', 'bio_name', 'bio_location', 'place', 'place_country', 'point_radius', 'bounding_box', 'sample', 'followers_count', 'list']);
+const KNOWN_UNSUPPORTED = new Set([
+  'from',
+  'to',
+  'url',
+  'retweets_of',
+  'context',
+  'entity',
+  'conversation_id',
+  'bio',
+  'bio_name',
+  'bio_location',
+  'place',
+  'place_country',
+  'point_radius',
+  'bounding_box',
+  'sample',
+  'followers_count',
+  'list',
+]);
 
 type Token =
   | { readonly t: 'lparen'; readonly neg: boolean }
@@ -48,7 +66,8 @@ function termNode(word: string): Result<RuleNode, string> {
     if (name === 'lang') return /^[a-z]{2,3}$/i.test(value) ? ok({ kind: 'lang', lang: value.toLowerCase() }) : err(`Invalid lang value '${value}'`);
     if (name === 'is') return value === 'retweet' ? ok({ kind: 'is_retweet' }) : err(`Reference to invalid field '${value}' for operator 'is'`);
     if (name === 'has') return value === 'links' ? ok({ kind: 'has_links' }) : err(`Reference to invalid field '${value}' for operator 'has'`);
-    if (KNOWN_UNSUPPORTED.has(name)) return err(`Reference to invalid operator '${name}'. Operator is not available in current product or product packaging (emulator subset).`);
+    if (KNOWN_UNSUPPORTED.has(name))
+      return err(`Reference to invalid operator '${name}'. Operator is not available in current product or product packaging (emulator subset).`);
     return err(`Reference to invalid operator '${name}'. Operator is not available in current product or product packaging.`);
   }
   const tokens = wordTokens(word);
@@ -61,7 +80,10 @@ function tokenize(value: string): Result<Token[], string> {
   let i = 0;
   while (i < value.length) {
     const c = value[i]!;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     let neg = false;
     if (c === '-') {
       const next = value[i + 1];
@@ -70,10 +92,16 @@ function tokenize(value: string): Result<Token[], string> {
       i++;
     }
     const d = value[i]!;
-    if (d === '(') { out.push({ t: 'lparen', neg }); i++; continue; }
+    if (d === '(') {
+      out.push({ t: 'lparen', neg });
+      i++;
+      continue;
+    }
     if (d === ')') {
       if (neg) return err(`Ambiguous use of '-' at position ${i}`);
-      out.push({ t: 'rparen' }); i++; continue;
+      out.push({ t: 'rparen' });
+      i++;
+      continue;
     }
     if (d === '"') {
       const end = value.indexOf('"', i + 1);
@@ -89,7 +117,10 @@ function tokenize(value: string): Result<Token[], string> {
     while (j < value.length && !/[\s()"]/.test(value[j]!)) j++;
     const word = value.slice(i, j);
     i = j;
-    if (word === 'OR' && !neg) { out.push({ t: 'or' }); continue; }
+    if (word === 'OR' && !neg) {
+      out.push({ t: 'or' });
+      continue;
+    }
     const node = termNode(word);
     if (!node.ok) return node;
     out.push({ t: 'term', node: node.value, neg, text: word });
@@ -100,10 +131,20 @@ function tokenize(value: string): Result<Token[], string> {
 /** A standalone clause (one that may match on its own): keywords, phrases, hashtags, mentions. */
 function hasPositiveStandalone(node: RuleNode): boolean {
   switch (node.kind) {
-    case 'keyword': case 'phrase': case 'hashtag': case 'mention': return true;
-    case 'lang': case 'is_retweet': case 'has_links': case 'not': return false;
-    case 'and': return node.children.some(hasPositiveStandalone);
-    case 'or': return node.children.every(hasPositiveStandalone);
+    case 'keyword':
+    case 'phrase':
+    case 'hashtag':
+    case 'mention':
+      return true;
+    case 'lang':
+    case 'is_retweet':
+    case 'has_links':
+    case 'not':
+      return false;
+    case 'and':
+      return node.children.some(hasPositiveStandalone);
+    case 'or':
+      return node.children.every(hasPositiveStandalone);
   }
 }
 
@@ -127,7 +168,10 @@ export function parseRule(value: string, limits: RuleLimits = { maxLength: 512 }
       const branch = parseAnd();
       if (!branch.ok) return branch;
       branches.push(branch.value);
-      if (toks[pos]?.t === 'or') { pos++; continue; }
+      if (toks[pos]?.t === 'or') {
+        pos++;
+        continue;
+      }
       break;
     }
     return ok(branches.length === 1 ? branches[0]! : { kind: 'or', children: branches });
@@ -158,7 +202,8 @@ export function parseRule(value: string, limits: RuleLimits = { maxLength: 512 }
   const tree = parseOr();
   if (!tree.ok) return tree;
   if (pos < toks.length) return err(toks[pos]!.t === 'rparen' ? 'Unbalanced parentheses: unexpected )' : `Unexpected token at ${pos}`);
-  if (!hasPositiveStandalone(tree.value)) return err('Rules must contain at least one positive, non-stand-alone clause (a keyword, "phrase", #hashtag or @mention that is not negated)');
+  if (!hasPositiveStandalone(tree.value))
+    return err('Rules must contain at least one positive, non-stand-alone clause (a keyword, "phrase", #hashtag or @mention that is not negated)');
   return ok(tree.value);
 }
 
@@ -185,8 +230,12 @@ export function matchable(data: PostData): MatchablePost {
   // Plain word tokens exclude #hashtags and @mentions: a keyword does not match inside them.
   const plain = text.replace(/[#@][\p{L}\p{N}_]+/gu, ' ').replace(/https?:\/\/\S+/g, ' ');
   const tokens = wordTokens(plain);
-  const hashtags = new Set((data.entities?.hashtags?.map((h) => h.tag ?? '') ?? [...text.matchAll(/#([\p{L}\p{N}_]+)/gu)].map((m) => m[1]!)).map((s) => s.toLowerCase()));
-  const mentions = new Set((data.entities?.mentions?.map((m) => m.username ?? '') ?? [...text.matchAll(/@(\w+)/g)].map((m) => m[1]!)).map((s) => s.toLowerCase()));
+  const hashtags = new Set(
+    (data.entities?.hashtags?.map((h) => h.tag ?? '') ?? [...text.matchAll(/#([\p{L}\p{N}_]+)/gu)].map((m) => m[1]!)).map((s) => s.toLowerCase()),
+  );
+  const mentions = new Set(
+    (data.entities?.mentions?.map((m) => m.username ?? '') ?? [...text.matchAll(/@(\w+)/g)].map((m) => m[1]!)).map((s) => s.toLowerCase()),
+  );
   return {
     tokens,
     tokenSet: new Set(tokens),
@@ -208,15 +257,25 @@ function containsSequence(tokens: readonly string[], seq: readonly string[]): bo
 
 export function matches(node: RuleNode, post: MatchablePost): boolean {
   switch (node.kind) {
-    case 'keyword': return post.tokenSet.has(node.tokens[0]!);
-    case 'phrase': return node.tokens.every((t) => post.tokenSet.has(t)) && containsSequence(post.tokens, node.tokens);
-    case 'hashtag': return post.hashtags.has(node.tag);
-    case 'mention': return post.mentions.has(node.user);
-    case 'lang': return post.lang === node.lang;
-    case 'is_retweet': return post.isRetweet;
-    case 'has_links': return post.hasLinks;
-    case 'not': return !matches(node.child, post);
-    case 'and': return node.children.every((c) => matches(c, post));
-    case 'or': return node.children.some((c) => matches(c, post));
+    case 'keyword':
+      return post.tokenSet.has(node.tokens[0]!);
+    case 'phrase':
+      return node.tokens.every((t) => post.tokenSet.has(t)) && containsSequence(post.tokens, node.tokens);
+    case 'hashtag':
+      return post.hashtags.has(node.tag);
+    case 'mention':
+      return post.mentions.has(node.user);
+    case 'lang':
+      return post.lang === node.lang;
+    case 'is_retweet':
+      return post.isRetweet;
+    case 'has_links':
+      return post.hasLinks;
+    case 'not':
+      return !matches(node.child, post);
+    case 'and':
+      return node.children.every((c) => matches(c, post));
+    case 'or':
+      return node.children.some((c) => matches(c, post));
   }
 }

@@ -68,7 +68,8 @@ export class RulesStore {
     for (const item of add as unknown[]) {
       const value = (item as { value?: unknown })?.value;
       const tag = (item as { tag?: unknown })?.tag;
-      if (typeof value !== 'string' || (tag !== undefined && typeof tag !== 'string')) return invalid('each rule needs a string "value" and an optional string "tag"');
+      if (typeof value !== 'string' || (tag !== undefined && typeof tag !== 'string'))
+        return invalid('each rule needs a string "value" and an optional string "tag"');
       const parsed = parseRule(value, { maxLength: this.limits.maxLength });
       if (!parsed.ok) {
         invalidCount++;
@@ -84,20 +85,37 @@ export class RulesStore {
       accepted.push(tag === undefined ? { value, node: parsed.value } : { value, tag, node: parsed.value });
     }
     if (invalidCount > 0) {
-      return { status: 400, body: { meta: { sent, summary: { created: 0, not_created: add.length, valid: add.length - invalidCount, invalid: invalidCount } }, errors } };
+      return {
+        status: 400,
+        body: { meta: { sent, summary: { created: 0, not_created: add.length, valid: add.length - invalidCount, invalid: invalidCount } }, errors },
+      };
     }
     if (this.rules.size + accepted.length > this.limits.maxRules) {
-      return { status: 403, body: { meta: { sent, summary: { created: 0, not_created: add.length, valid: accepted.length, invalid: 0 } }, errors: [ruleCapError(this.limits.maxRules)], title: 'RulesCapExceeded', detail: `Rule creation would exceed the maximum of ${this.limits.maxRules} rules`, type: 'https://api.twitter.com/2/problems/rule-cap' } };
+      return {
+        status: 403,
+        body: {
+          meta: { sent, summary: { created: 0, not_created: add.length, valid: accepted.length, invalid: 0 } },
+          errors: [ruleCapError(this.limits.maxRules)],
+          title: 'RulesCapExceeded',
+          detail: `Rule creation would exceed the maximum of ${this.limits.maxRules} rules`,
+          type: 'https://api.twitter.com/2/problems/rule-cap',
+        },
+      };
     }
     const created = accepted.map((r) => {
-      const rule: StoredRule = r.tag === undefined ? { id: String(this.nextId++), value: r.value, node: r.node } : { id: String(this.nextId++), value: r.value, tag: r.tag, node: r.node };
+      const rule: StoredRule =
+        r.tag === undefined
+          ? { id: String(this.nextId++), value: r.value, node: r.node }
+          : { id: String(this.nextId++), value: r.value, tag: r.tag, node: r.node };
       if (!dryRun) {
         this.rules.set(rule.id, rule);
         this.version++;
       }
       return publicRule(rule);
     });
-    const body: Record<string, unknown> = { meta: { sent, summary: { created: created.length, not_created: add.length - created.length, valid: created.length, invalid: 0 } } };
+    const body: Record<string, unknown> = {
+      meta: { sent, summary: { created: created.length, not_created: add.length - created.length, valid: created.length, invalid: 0 } },
+    };
     if (created.length > 0) body.data = created;
     if (errors.length > 0) body.errors = errors;
     return { status: created.length > 0 && !dryRun ? 201 : 200, body };
@@ -137,6 +155,11 @@ function publicRule(r: StoredRule): { id: string; value: string; tag?: string } 
 function invalid(message: string): RulesResponse {
   return {
     status: 400,
-    body: { errors: [{ parameters: {}, message }], title: 'Invalid Request', detail: 'One or more parameters to your request was invalid.', type: 'https://api.twitter.com/2/problems/invalid-request' },
+    body: {
+      errors: [{ parameters: {}, message }],
+      title: 'Invalid Request',
+      detail: 'One or more parameters to your request was invalid.',
+      type: 'https://api.twitter.com/2/problems/invalid-request',
+    },
   };
 }

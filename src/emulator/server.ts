@@ -68,7 +68,11 @@ export class XEmulator {
   /** Counters tests and the admin state endpoint read. */
   readonly stats = { streamConnects: 0, gzipStreams: 0, streamRejected: { tooManyConnections: 0, usageCap: 0, rateLimit: 0, unauthorized: 0 }, postsServed: 0 };
 
-  private constructor(private readonly opts: EmulatorOptions, private readonly server: Server, readonly url: string) {
+  private constructor(
+    private readonly opts: EmulatorOptions,
+    private readonly server: Server,
+    readonly url: string,
+  ) {
     this.clock = opts.clock ?? systemClock;
     this.windows = new RateWindows({ ...ENDPOINT_LIMITS, ...opts.rateLimits }, this.clock);
     this.rules = new RulesStore({ maxRules: opts.maxRules ?? 1000, maxLength: opts.maxRuleLength ?? 512 });
@@ -239,7 +243,12 @@ export class XEmulator {
         return sendJson(res, result.status, result.body, window);
       }
       case 'GET /2/usage/tweets':
-        return sendJson(res, 200, { data: { cap_reset_day: this.capResetDay, project_id: '1', project_cap: String(this.usageCap), project_usage: String(this.currentUsage()) } }, window);
+        return sendJson(
+          res,
+          200,
+          { data: { cap_reset_day: this.capResetDay, project_id: '1', project_cap: String(this.usageCap), project_usage: String(this.currentUsage()) } },
+          window,
+        );
     }
   }
 
@@ -260,7 +269,12 @@ export class XEmulator {
     }
     // X compresses the stream when asked (Accept-Encoding: gzip); every message is flushed as it is written.
     const gzip = this.opts.gzip === true && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache', ...(gzip ? { 'content-encoding': 'gzip' } : {}), ...rateHeaders(window) });
+    res.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-cache',
+      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      ...rateHeaders(window),
+    });
     res.flushHeaders();
     this.stats.streamConnects++;
     let out: Writable = res;
@@ -292,19 +306,31 @@ export class XEmulator {
   /** Loopback-only operator endpoints: state, fault injection, usage override. */
   private async handleAdmin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (req.method === 'GET' && path === '/_emulator/state') {
-      return sendJson(res, 200, { usage: this.currentUsage(), usageCap: this.usageCap, connections: this.connections.size, cursor: this.cursor, posts: this.opts.posts.length, rules: this.rules.list().data ?? [], stats: this.stats });
+      return sendJson(res, 200, {
+        usage: this.currentUsage(),
+        usageCap: this.usageCap,
+        connections: this.connections.size,
+        cursor: this.cursor,
+        posts: this.opts.posts.length,
+        rules: this.rules.list().data ?? [],
+        stats: this.stats,
+      });
     }
     if (req.method === 'POST' && path === '/_emulator/faults') {
       const body = await readJson(req);
       const fault = body.ok ? parseFault(body.value) : undefined;
-      if (!fault) return sendJson(res, 400, { error: 'expected {"kind":"drop"|"stall"|"drip"|"malformed"|"error"|"refuse", "ms"?, "bytes"?, "intervalMs"?, "close"?, "status"?, "count"?}' });
+      if (!fault)
+        return sendJson(res, 400, {
+          error: 'expected {"kind":"drop"|"stall"|"drip"|"malformed"|"error"|"refuse", "ms"?, "bytes"?, "intervalMs"?, "close"?, "status"?, "count"?}',
+        });
       this.inject(fault);
       return sendJson(res, 202, { injected: fault, connections: this.connections.size });
     }
     if (req.method === 'POST' && path === '/_emulator/usage') {
       const body = await readJson(req);
       const usage = body.ok ? (body.value as { usage?: unknown }).usage : undefined;
-      if (typeof usage !== 'number' || !Number.isInteger(usage) || usage < 0) return sendJson(res, 400, { error: 'expected {"usage": <non-negative integer>}' });
+      if (typeof usage !== 'number' || !Number.isInteger(usage) || usage < 0)
+        return sendJson(res, 400, { error: 'expected {"usage": <non-negative integer>}' });
       this.setUsage(usage);
       return sendJson(res, 200, { usage });
     }
@@ -320,13 +346,20 @@ export function parseFault(value: unknown): Fault | undefined {
   const v = value as Record<string, unknown>;
   const num = (x: unknown, d: number): number => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : d);
   switch (v.kind) {
-    case 'drop': return { kind: 'drop' };
-    case 'stall': return { kind: 'stall', ms: num(v.ms, 60_000) };
-    case 'drip': return { kind: 'drip', ms: num(v.ms, 5_000), bytes: num(v.bytes, 7), intervalMs: num(v.intervalMs, 5) };
-    case 'malformed': return { kind: 'malformed' };
-    case 'error': return { kind: 'error', close: v.close === true };
-    case 'refuse': return { kind: 'refuse', status: typeof v.status === 'number' && v.status >= 400 && v.status <= 599 ? v.status : 503, count: num(v.count, 1) };
-    default: return undefined;
+    case 'drop':
+      return { kind: 'drop' };
+    case 'stall':
+      return { kind: 'stall', ms: num(v.ms, 60_000) };
+    case 'drip':
+      return { kind: 'drip', ms: num(v.ms, 5_000), bytes: num(v.bytes, 7), intervalMs: num(v.intervalMs, 5) };
+    case 'malformed':
+      return { kind: 'malformed' };
+    case 'error':
+      return { kind: 'error', close: v.close === true };
+    case 'refuse':
+      return { kind: 'refuse', status: typeof v.status === 'number' && v.status >= 400 && v.status <= 599 ? v.status : 503, count: num(v.count, 1) };
+    default:
+      return undefined;
   }
 }
 
@@ -336,7 +369,11 @@ function rateHeaders(w: WindowState): Record<string, string> {
 
 function sendJson(res: ServerResponse, status: number, body: unknown, window?: WindowState): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...(window ? rateHeaders(window) : {}) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...(window ? rateHeaders(window) : {}),
+  });
   res.end(text);
 }
 

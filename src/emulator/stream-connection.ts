@@ -37,7 +37,11 @@ export class StreamConnection {
   postsSent = 0;
 
   /** `out` is where stream bytes go: the response itself, or a gzip stream piped into it. */
-  constructor(private readonly res: ServerResponse, private readonly onClose: (c: StreamConnection) => void, private readonly out: Writable = res) {
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly onClose: (c: StreamConnection) => void,
+    private readonly out: Writable = res,
+  ) {
     res.on('close', () => this.finish());
     out.on('drain', () => {
       this.waitingDrain = false;
@@ -129,7 +133,8 @@ export class StreamConnection {
     const head = this.queue[0];
     if (head) {
       const piece = head.subarray(0, this.dripBytes);
-      if (piece.length === head.length) this.queue.shift(); else this.queue[0] = head.subarray(this.dripBytes);
+      if (piece.length === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(this.dripBytes);
       if (!this.out.write(piece)) this.waitingDrain = true;
     }
     this.flush();

@@ -54,7 +54,12 @@ export const invalidRequest = (message: string, parameters: Record<string, unkno
 
 export const notFound = (path: string): XErrorResponse => ({
   status: 404,
-  body: { errors: [{ message: `Sorry, that page does not exist: ${path}` }], title: 'Not Found Error', detail: 'Sorry, that page does not exist.', type: `${PROBLEMS}/resource-not-found` },
+  body: {
+    errors: [{ message: `Sorry, that page does not exist: ${path}` }],
+    title: 'Not Found Error',
+    detail: 'Sorry, that page does not exist.',
+    type: `${PROBLEMS}/resource-not-found`,
+  },
 });
 
 export const invalidRuleError = (value: string, detail: string): Record<string, unknown> => ({
@@ -86,17 +91,20 @@ export const ruleNotFoundError = (id: string): Record<string, unknown> => ({
 
 /** The in-stream error payload X sends before an operational disconnect. */
 export const operationalDisconnect = (): Record<string, unknown> => ({
-  errors: [{
-    title: 'operational-disconnect',
-    disconnect_type: 'UpstreamOperationalDisconnect',
-    detail: 'This stream has been disconnected upstream for operational reasons.',
-    type: `${PROBLEMS}/operational-disconnect`,
-  }],
+  errors: [
+    {
+      title: 'operational-disconnect',
+      disconnect_type: 'UpstreamOperationalDisconnect',
+      detail: 'This stream has been disconnected upstream for operational reasons.',
+      type: `${PROBLEMS}/operational-disconnect`,
+    },
+  ],
 });
 
 export const serverError = (status: number): XErrorResponse => ({
   status,
-  body: status === 503
-    ? { title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status }
-    : { title: 'Internal Server Error', detail: 'Internal Server Error', type: 'about:blank', status },
+  body:
+    status === 503
+      ? { title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status }
+      : { title: 'Internal Server Error', detail: 'Internal Server Error', type: 'about:blank', status },
 });

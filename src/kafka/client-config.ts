@@ -46,7 +46,11 @@ function common(config: KafkaConfig, role: string): Record<string, string | numb
 /** Refuses a compression codec this librdkafka build lacks (zstd needs libzstd-dev at build time). */
 export function checkCompression(config: KafkaConfig): Result<void, Error> {
   if (config.compression === 'none' || features.includes(config.compression)) return ok(undefined);
-  return err(new ConfigError(`kafka.compression = "${config.compression}": this librdkafka build lacks it (built with: ${features.join(', ')}); for zstd install libzstd-dev, then npm rebuild node-rdkafka`));
+  return err(
+    new ConfigError(
+      `kafka.compression = "${config.compression}": this librdkafka build lacks it (built with: ${features.join(', ')}); for zstd install libzstd-dev, then npm rebuild node-rdkafka`,
+    ),
+  );
 }
 
 /** Idempotent producer: acks=all, ordered retries without duplicates per partition, delivery reports. */

@@ -18,7 +18,9 @@ export type Encoding = 'avro' | 'json';
 const createdAtType = ['long', 'string'];
 
 const postV1 = avro.Type.forSchema({
-  type: 'record', name: 'Post', namespace: 'crowdpulse.v1',
+  type: 'record',
+  name: 'Post',
+  namespace: 'crowdpulse.v1',
   fields: [
     { name: 'id', type: 'string' },
     { name: 'text', type: 'string' },
@@ -30,7 +32,9 @@ const postV1 = avro.Type.forSchema({
 });
 
 const scoredV1 = avro.Type.forSchema({
-  type: 'record', name: 'ScoredPost', namespace: 'crowdpulse.v1',
+  type: 'record',
+  name: 'ScoredPost',
+  namespace: 'crowdpulse.v1',
   fields: [
     { name: 'id', type: 'string' },
     { name: 'createdAt', type: createdAtType },
@@ -38,7 +42,18 @@ const scoredV1 = avro.Type.forSchema({
     { name: 'lang', type: 'string' },
     { name: 'label', type: { type: 'enum', name: 'Label', symbols: ['negative', 'neutral', 'positive'] } },
     // double, not float: the stored score must equal what the embedded pipeline stores.
-    { name: 'probs', type: { type: 'record', name: 'Probs', fields: [{ name: 'neg', type: 'double' }, { name: 'neu', type: 'double' }, { name: 'pos', type: 'double' }] } },
+    {
+      name: 'probs',
+      type: {
+        type: 'record',
+        name: 'Probs',
+        fields: [
+          { name: 'neg', type: 'double' },
+          { name: 'neu', type: 'double' },
+          { name: 'pos', type: 'double' },
+        ],
+      },
+    },
     { name: 'score', type: 'double' },
     { name: 'model', type: 'string' },
     { name: 'flags', type: { type: 'array', items: 'string' } },
@@ -94,9 +109,7 @@ function codec<T extends { createdAt: string }>(schemas: Record<string, SchemaEn
     schema: current,
     encoding,
     encode(value: T): Encoded {
-      const bytes = encoding === 'avro'
-        ? entry.avro.toBuffer({ ...value, createdAt: packDate(value.createdAt) })
-        : Buffer.from(JSON.stringify(value), 'utf8');
+      const bytes = encoding === 'avro' ? entry.avro.toBuffer({ ...value, createdAt: packDate(value.createdAt) }) : Buffer.from(JSON.stringify(value), 'utf8');
       return { value: bytes, headers };
     },
     decode(value, msgHeaders) {
@@ -104,7 +117,8 @@ function codec<T extends { createdAt: string }>(schemas: Record<string, SchemaEn
       const enc = headerValue(msgHeaders, ENCODING_HEADER);
       if (schemaId === undefined) return err(rejection('unknown_version', `no ${SCHEMA_HEADER} header (expected one of ${Object.keys(schemas).join(', ')})`));
       const known = schemas[schemaId];
-      if (known === undefined) return err(rejection('unknown_version', `${SCHEMA_HEADER} "${schemaId}" is not known here (known: ${Object.keys(schemas).join(', ')})`));
+      if (known === undefined)
+        return err(rejection('unknown_version', `${SCHEMA_HEADER} "${schemaId}" is not known here (known: ${Object.keys(schemas).join(', ')})`));
       if (value === null || value === undefined || value.length === 0) return err(rejection('decode_failed', 'empty message value'));
       let raw: unknown;
       try {
@@ -128,4 +142,3 @@ function codec<T extends { createdAt: string }>(schemas: Record<string, SchemaEn
 
 export const postCodec = (encoding: Encoding): WireCodec<Post> => codec(POST_SCHEMAS, 'post.v1', encoding);
 export const scoredPostCodec = (encoding: Encoding): WireCodec<ScoredPost> => codec(SCORED_SCHEMAS, 'scored.v1', encoding);
-

@@ -14,7 +14,10 @@ export class PartitionTracker {
   /** Highest commit point the broker confirmed. */
   committed: number | undefined;
 
-  constructor(readonly topic: string, readonly partition: number) {}
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
 
   /** Records an offset handed to the pipeline. */
   track(offset: number): void {

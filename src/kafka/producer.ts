@@ -60,7 +60,11 @@ export class KafkaProducer {
   #closed = false;
   #lastErrorLog = 0;
 
-  private constructor(private readonly config: KafkaConfig, role: string, readonly limits: Limits) {
+  private constructor(
+    private readonly config: KafkaConfig,
+    role: string,
+    readonly limits: Limits,
+  ) {
     this.#producer = new Producer(producerSettings(config, role, limits));
     this.#producer.on('delivery-report', (error: LibrdKafkaError, report: DeliveryReport) => {
       (report.opaque as Pending | undefined)?.settle(error ?? undefined);
@@ -93,7 +97,10 @@ export class KafkaProducer {
   async send(messages: readonly OutgoingMessage[]): Promise<void> {
     const refused = await this.deliver(messages);
     const first = refused[0];
-    if (first) throw new DeliveryError(`${refused.length} of ${messages.length} messages to ${first.message.topic} refused: ${first.error.message} (code ${first.error.code}, ${recordBytes(first.message)} bytes)`);
+    if (first)
+      throw new DeliveryError(
+        `${refused.length} of ${messages.length} messages to ${first.message.topic} refused: ${first.error.message} (code ${first.error.code}, ${recordBytes(first.message)} bytes)`,
+      );
   }
 
   /**
@@ -106,7 +113,11 @@ export class KafkaProducer {
   async deliver(messages: readonly OutgoingMessage[]): Promise<RefusedMessage[]> {
     const refused = await this.#deliverRounds(messages);
     if (refused.length === 0) return refused;
-    log.warn('messages refused as too large; producing each alone once more', { count: refused.length, topic: refused[0]?.message.topic, error: refused[0]?.error.message });
+    log.warn('messages refused as too large; producing each alone once more', {
+      count: refused.length,
+      topic: refused[0]?.message.topic,
+      error: refused[0]?.error.message,
+    });
     const alone: RefusedMessage[] = [];
     for (const r of refused) alone.push(...(await this.#deliverRounds([r.message])));
     return alone;
@@ -121,7 +132,9 @@ export class KafkaProducer {
       if (failed.length === 0) return refused;
       const first = failed[0] as RefusedMessage;
       if (round >= this.config.deliveryRetries || first.error.code === ERR.ERR__FATAL) {
-        throw new DeliveryError(`${failed.length} of ${todo.length} messages to ${first.message.topic} not delivered after ${round + 1} round(s): ${first.error.message}`);
+        throw new DeliveryError(
+          `${failed.length} of ${todo.length} messages to ${first.message.topic} not delivered after ${round + 1} round(s): ${first.error.message}`,
+        );
       }
       log.warn('delivery failed, producing again', { failed: failed.length, topic: first.message.topic, error: first.error.message, round: round + 1 });
       todo = failed.map((f) => f.message);
@@ -133,25 +146,27 @@ export class KafkaProducer {
     const failed: { message: OutgoingMessage; error: LibrdKafkaError }[] = [];
     const reports: Promise<void>[] = [];
     for (const message of messages) {
-      reports.push(new Promise<void>((resolve) => {
-        const pending: Pending = {
-          message,
-          started: performance.now(),
-          settle: (error) => {
-            if (error) {
-              deliveryErrors.inc({ topic: message.topic, code: String(error.code) });
-              failed.push({ message, error });
-            } else {
-              produceLatency.observe({ topic: message.topic }, (performance.now() - pending.started) / 1000);
-              producedTotal.inc({ topic: message.topic });
-            }
-            resolve();
-          },
-        };
-        this.#enqueue(pending).catch((e: unknown) => {
-          pending.settle(e as LibrdKafkaError);
-        });
-      }));
+      reports.push(
+        new Promise<void>((resolve) => {
+          const pending: Pending = {
+            message,
+            started: performance.now(),
+            settle: (error) => {
+              if (error) {
+                deliveryErrors.inc({ topic: message.topic, code: String(error.code) });
+                failed.push({ message, error });
+              } else {
+                produceLatency.observe({ topic: message.topic }, (performance.now() - pending.started) / 1000);
+                producedTotal.inc({ topic: message.topic });
+              }
+              resolve();
+            },
+          };
+          this.#enqueue(pending).catch((e: unknown) => {
+            pending.settle(e as LibrdKafkaError);
+          });
+        }),
+      );
     }
     await Promise.all(reports);
     return failed;

@@ -6,9 +6,20 @@ import rdkafka from 'node-rdkafka';
 
 export const { KafkaConsumer, Producer, AdminClient, CODES, features } = rdkafka;
 export type {
-  KafkaConsumer as RdConsumer, Producer as RdProducer, IAdminClient, Message, MessageHeader, TopicPartition,
-  TopicPartitionOffset, LibrdKafkaError, DeliveryReport, ConsumerGlobalConfig, ProducerGlobalConfig,
-  GlobalConfig, ConsumerTopicConfig, ProducerTopicConfig,
+  KafkaConsumer as RdConsumer,
+  Producer as RdProducer,
+  IAdminClient,
+  Message,
+  MessageHeader,
+  TopicPartition,
+  TopicPartitionOffset,
+  LibrdKafkaError,
+  DeliveryReport,
+  ConsumerGlobalConfig,
+  ProducerGlobalConfig,
+  GlobalConfig,
+  ConsumerTopicConfig,
+  ProducerTopicConfig,
 } from 'node-rdkafka';
 
 export const ERR = CODES.ERRORS;

@@ -13,7 +13,10 @@ export interface KafkaHealth {
 interface RawStats {
   brokers?: Record<string, { nodeid?: number; state?: string }>;
   cgrp?: { state?: string; join_state?: string };
-  topics?: Record<string, { partitions?: Record<string, { partition?: number; hi_offset?: number; lo_offset?: number; committed_offset?: number; fetch_state?: string }> }>;
+  topics?: Record<
+    string,
+    { partitions?: Record<string, { partition?: number; hi_offset?: number; lo_offset?: number; committed_offset?: number; fetch_state?: string }> }
+  >;
 }
 
 export function parseStats(json: string): KafkaHealth | undefined {

@@ -19,7 +19,8 @@ export function score(gold: readonly number[], predicted: readonly number[], cla
   for (let i = 0; i < gold.length; i++) {
     const g = gold[i]!;
     const p = predicted[i]!;
-    if (!(g >= 0 && g < classes) || !(p >= 0 && p < classes)) throw new CrowdpulseError('CP_DATASET_INVALID', `label out of range at ${i}: gold ${g}, predicted ${p}`);
+    if (!(g >= 0 && g < classes) || !(p >= 0 && p < classes))
+      throw new CrowdpulseError('CP_DATASET_INVALID', `label out of range at ${i}: gold ${g}, predicted ${p}`);
     confusion[g]![p]! += 1;
     if (g === p) hits++;
   }

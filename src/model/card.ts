@@ -47,7 +47,12 @@ export function cardSets(dataRoot: string): Array<{ name: string; set: LabelledS
   });
 }
 
-export async function runCard(dataRoot: string, tiers: readonly string[], openStage: (tier: string) => Promise<Stage>, progress: (line: string) => void): Promise<CardResult> {
+export async function runCard(
+  dataRoot: string,
+  tiers: readonly string[],
+  openStage: (tier: string) => Promise<Stage>,
+  progress: (line: string) => void,
+): Promise<CardResult> {
   const sets = cardSets(dataRoot);
   const bySet = new Map<string, EvalResult[]>(sets.map(({ name }) => [name, []]));
   const throughput: CardResult['throughput'] = [];
@@ -55,14 +60,28 @@ export async function runCard(dataRoot: string, tiers: readonly string[], openSt
     const stage = await openStage(tier);
     try {
       for (const { name, set } of sets) {
-        const r = await evaluateSet({ set, transform: stage.transform, modelId: stage.modelId, batchSize: stage.maxBatch, inFlight: stage.threads, deadLetters: stage.deadLetters });
+        const r = await evaluateSet({
+          set,
+          transform: stage.transform,
+          modelId: stage.modelId,
+          batchSize: stage.maxBatch,
+          inFlight: stage.threads,
+          deadLetters: stage.deadLetters,
+        });
         bySet.get(name)!.push(r);
         progress(`${stage.modelId} ${name}: macro-recall ${r.macroRecall.toFixed(4)} (${r.postsPerSecond.toFixed(0)} posts/s)`);
       }
       const test = sets.find((s) => s.name === 'TweetEval test')!.set;
       const sample: LabelledSet = { ...test, texts: test.texts.slice(0, THROUGHPUT_POSTS), labels: test.labels.slice(0, THROUGHPUT_POSTS) };
       for (const batchSize of CARD_BATCH_SIZES[tier] ?? [stage.maxBatch]) {
-        const r = await evaluateSet({ set: sample, transform: stage.transform, modelId: stage.modelId, batchSize, inFlight: stage.threads, deadLetters: stage.deadLetters });
+        const r = await evaluateSet({
+          set: sample,
+          transform: stage.transform,
+          modelId: stage.modelId,
+          batchSize,
+          inFlight: stage.threads,
+          deadLetters: stage.deadLetters,
+        });
         throughput.push({ model: stage.modelId, batchSize, threads: stage.threads, postsPerSecond: r.postsPerSecond, posts: r.n });
         progress(`${stage.modelId} batch ${batchSize}: ${r.postsPerSecond.toFixed(0)} posts/s`);
       }

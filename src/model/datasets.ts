@@ -38,17 +38,27 @@ export function parseCsv(text: string): string[][] {
     const c = text[i]!;
     if (quoted) {
       if (c === '"') {
-        if (text[i + 1] === '"') { field += '"'; i++; } else quoted = false;
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else quoted = false;
       } else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; }
-    else if (c === '\n' || c === '\r') {
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field); field = '';
-      rows.push(row); row = [];
+      row.push(field);
+      field = '';
+      rows.push(row);
+      row = [];
     } else field += c;
   }
-  if (field !== '' || row.length > 0) { row.push(field); rows.push(row); }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
   return rows.filter((r) => !(r.length === 1 && r[0] === ''));
 }
 
@@ -82,7 +92,8 @@ export function readLabelled(file: string, format: DatasetFormat = detectFormat(
   switch (format) {
     case 'tweeteval': {
       const labelFile = join(dirname(file), basename(file).replace(/_text\.txt$/, '_labels.txt'));
-      if (!existsSync(labelFile) || labelFile === file) throw new CrowdpulseError('CP_DATASET_INVALID', `${file}: TweetEval text file needs its labels file ${labelFile}`);
+      if (!existsSync(labelFile) || labelFile === file)
+        throw new CrowdpulseError('CP_DATASET_INVALID', `${file}: TweetEval text file needs its labels file ${labelFile}`);
       const t = readFileSync(file, 'utf8').split('\n');
       const l = readFileSync(labelFile, 'utf8').split('\n');
       if (t.at(-1) === '') t.pop();
@@ -101,7 +112,10 @@ export function readLabelled(file: string, format: DatasetFormat = detectFormat(
         if (line === '') continue;
         const [, rating, ...rest] = line.split('\t');
         const r = Number(rating);
-        if (rest.length === 0 || Number.isNaN(r)) { dropped++; continue; }
+        if (rest.length === 0 || Number.isNaN(r)) {
+          dropped++;
+          continue;
+        }
         texts.push(rest.join('\t'));
         labels.push(vaderRatingToLabel(r));
       }
@@ -110,7 +124,10 @@ export function readLabelled(file: string, format: DatasetFormat = detectFormat(
     case 'sentiment140': {
       for (const row of parseCsv(readFileSync(file, 'utf8'))) {
         const y = { '0': 0, '2': 1, '4': 2 }[row[0] ?? ''];
-        if (y === undefined || row[1] === undefined) { dropped++; continue; }
+        if (y === undefined || row[1] === undefined) {
+          dropped++;
+          continue;
+        }
         texts.push(row[1]);
         labels.push(y);
       }
@@ -124,7 +141,10 @@ export function readLabelled(file: string, format: DatasetFormat = detectFormat(
       const ti = headerIndex(header, format === 'sanders' ? 'TweetText' : 'text', file);
       for (const row of rows) {
         const y = WORD_LABEL[row[li] ?? ''];
-        if (y === undefined || row[ti] === undefined) { dropped++; continue; }
+        if (y === undefined || row[ti] === undefined) {
+          dropped++;
+          continue;
+        }
         texts.push(row[ti]);
         labels.push(y);
       }

@@ -83,8 +83,15 @@ export async function evaluateSet(opts: {
   }
   const skipped = set.texts.length - g.length;
   return {
-    ...score(g, p), model: opts.modelId, format: set.format, mapping: set.mapping,
-    postsPerSecond: posts.length / seconds, seconds, batchSize, skipped, skipReasons,
+    ...score(g, p),
+    model: opts.modelId,
+    format: set.format,
+    mapping: set.mapping,
+    postsPerSecond: posts.length / seconds,
+    seconds,
+    batchSize,
+    skipped,
+    skipReasons,
   };
 }
 
@@ -94,8 +101,15 @@ export function evaluateBaseline(set: LabelledSet, name: string, scorer: (text: 
   const p = set.texts.map(scorer);
   const seconds = (performance.now() - started) / 1000;
   return {
-    ...score(set.labels, p), model: name, format: set.format, mapping: set.mapping,
-    postsPerSecond: set.texts.length / seconds, seconds, batchSize: 1, skipped: 0, skipReasons: {},
+    ...score(set.labels, p),
+    model: name,
+    format: set.format,
+    mapping: set.mapping,
+    postsPerSecond: set.texts.length / seconds,
+    seconds,
+    batchSize: 1,
+    skipped: 0,
+    skipReasons: {},
   };
 }
 

@@ -11,7 +11,12 @@ const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
 const PUNCT = new Uint8Array(256);
-for (const [lo, hi] of [[0x21, 0x2f], [0x3a, 0x40], [0x5b, 0x60], [0x7b, 0x7e]] as const) {
+for (const [lo, hi] of [
+  [0x21, 0x2f],
+  [0x3a, 0x40],
+  [0x5b, 0x60],
+  [0x7b, 0x7e],
+] as const) {
   for (let b = lo; b <= hi; b++) PUNCT[b] = 1;
 }
 PUNCT[0x27] = 0;
@@ -30,7 +35,8 @@ export class HashedNgrams {
   #tokEnd = new Int32Array(512);
 
   constructor(buckets: number, maxFeatures: number) {
-    if (!Number.isInteger(buckets) || buckets < 2 || (buckets & (buckets - 1)) !== 0) throw new ModelError('CP_MODEL_MANIFEST_INVALID', `buckets must be a power of two ≥ 2, got ${buckets}`);
+    if (!Number.isInteger(buckets) || buckets < 2 || (buckets & (buckets - 1)) !== 0)
+      throw new ModelError('CP_MODEL_MANIFEST_INVALID', `buckets must be a power of two ≥ 2, got ${buckets}`);
     this.#mask = buckets - 1;
     this.#maxFeatures = maxFeatures;
   }

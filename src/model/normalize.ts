@@ -32,8 +32,7 @@ const SPACES_RE = / {2,}/g;
 const NEEDS_EMOJI_PASS = /[\u200d\u20e3\u2300-\uffff]/;
 
 function isDropped(cp: number): boolean {
-  return cp === 0x200d || cp === 0xfe0e || cp === 0xfe0f || cp === 0x20e3
-    || (cp >= 0x1f3fb && cp <= 0x1f3ff) || (cp >= 0xe0020 && cp <= 0xe007f);
+  return cp === 0x200d || cp === 0xfe0e || cp === 0xfe0f || cp === 0x20e3 || (cp >= 0x1f3fb && cp <= 0x1f3ff) || (cp >= 0xe0020 && cp <= 0xe007f);
 }
 
 export type EmojiNames = ReadonlyMap<number, string>;

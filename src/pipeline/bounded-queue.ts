@@ -13,7 +13,11 @@ export class BoundedQueue<T> {
   #waitingPush: (() => void)[] = [];
   #waitingShift: (() => void)[] = [];
 
-  constructor(readonly name: string, capacity: number, weigh: (item: T) => number = () => 1) {
+  constructor(
+    readonly name: string,
+    capacity: number,
+    weigh: (item: T) => number = () => 1,
+  ) {
     if (!Number.isFinite(capacity) || capacity < 1) throw new RangeError(`queue ${name}: capacity must be >= 1, got ${capacity}`);
     this.#capacity = capacity;
     this.#weigh = weigh;

@@ -45,7 +45,10 @@ class Remainder<T> {
 export class Rebatcher<T> {
   #remainder: Remainder<T> | undefined;
 
-  constructor(private readonly queue: BoundedQueue<Batch<T>>, private readonly policy: BatchingPolicy) {}
+  constructor(
+    private readonly queue: BoundedQueue<Batch<T>>,
+    private readonly policy: BatchingPolicy,
+  ) {}
 
   async next(): Promise<Batch<T> | undefined> {
     const items: T[] = [];

@@ -33,7 +33,10 @@ export interface RunningPipeline {
 }
 
 export class StageError extends CrowdpulseError<'CP_STAGE_FAILED'> {
-  constructor(readonly stage: string, cause: unknown) {
+  constructor(
+    readonly stage: string,
+    cause: unknown,
+  ) {
     super('CP_STAGE_FAILED', `stage ${stage} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
@@ -107,13 +110,15 @@ export function runPipeline(spec: PipelineSpec): RunningPipeline {
   const running = [pumpSource()];
   spec.transforms.forEach(({ transform }, i) => {
     const output = queues[i + 1] as BoundedQueue<Batch<unknown>>;
-    running.push(runStage(i, async (batch) => {
-      if (transform.stage) postsTotal.inc({ stage: transform.stage, direction: 'in' }, batch.items.length);
-      const result = await transform.apply(batch);
-      stageItemsTotal.inc({ component: transform.name, direction: 'out' }, result.items.length);
-      if (transform.stage) postsTotal.inc({ stage: transform.stage, direction: 'out' }, result.items.length);
-      await output.push(result);
-    }));
+    running.push(
+      runStage(i, async (batch) => {
+        if (transform.stage) postsTotal.inc({ stage: transform.stage, direction: 'in' }, batch.items.length);
+        const result = await transform.apply(batch);
+        stageItemsTotal.inc({ component: transform.name, direction: 'out' }, result.items.length);
+        if (transform.stage) postsTotal.inc({ stage: transform.stage, direction: 'out' }, result.items.length);
+        await output.push(result);
+      }),
+    );
   });
   const { sink } = spec.sink;
   let sinkLettersSeen = 0;

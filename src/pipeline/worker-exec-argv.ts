@@ -4,6 +4,7 @@
  */
 export function typescriptWorkerExecArgv(): string[] {
   const argv = [...process.execArgv];
-  const hasTsx = argv.some((arg, i) => (arg === '--import' || arg === '--loader') && argv[i + 1]?.startsWith('tsx')) || argv.some((arg) => arg.startsWith('--import=tsx'));
+  const hasTsx =
+    argv.some((arg, i) => (arg === '--import' || arg === '--loader') && argv[i + 1]?.startsWith('tsx')) || argv.some((arg) => arg.startsWith('--import=tsx'));
   return hasTsx ? argv : [...argv, '--import', 'tsx'];
 }

@@ -30,18 +30,37 @@ export async function runAnalyze(config: Config): Promise<AnalyzeSummary> {
       // The model first: a replica joins the group only when it can score.
       const sentiment = closer.add('model pool', await buildSentimentTransform(config, deadLetters), (s) => s.transform.close());
       registerReadiness('model', () => true);
-      const source = closer.add('consumer', await KafkaSource.connect({
-        config: config.kafka, role: 'analyze', group: config.kafka.analyzeGroup, topic: config.kafka.rawTopic,
-        codec: postCodec(config.kafka.encoding), deadLetters, stage: 'analyze',
-      }), (s) => s.close());
+      const source = closer.add(
+        'consumer',
+        await KafkaSource.connect({
+          config: config.kafka,
+          role: 'analyze',
+          group: config.kafka.analyzeGroup,
+          topic: config.kafka.rawTopic,
+          codec: postCodec(config.kafka.encoding),
+          deadLetters,
+          stage: 'analyze',
+        }),
+        (s) => s.close(),
+      );
       registerReadiness('kafka.consumer', () => source.ready);
       const sinkDeadLetters = new TallyDeadLetterSink(deadLetters);
-      const sink = new KafkaSink(producer, config.kafka.scoredTopic, scoredPostCodec(config.kafka.encoding), false, { deadLetters: sinkDeadLetters, stage: 'analyze', limits: config.limits });
+      const sink = new KafkaSink(producer, config.kafka.scoredTopic, scoredPostCodec(config.kafka.encoding), false, {
+        deadLetters: sinkDeadLetters,
+        stage: 'analyze',
+        limits: config.limits,
+      });
       return {
         pipeline: pipeline(source).through(sentiment.transform, sentimentStageOptions(config, sentiment)).to(sink, producerStageOptions(config)),
         deadLetters,
         sinkDeadLetters,
-        describe: { group: config.kafka.analyzeGroup, from: config.kafka.rawTopic, to: config.kafka.scoredTopic, model: sentiment.modelId, threads: sentiment.threads },
+        describe: {
+          group: config.kafka.analyzeGroup,
+          from: config.kafka.rawTopic,
+          to: config.kafka.scoredTopic,
+          model: sentiment.modelId,
+          threads: sentiment.threads,
+        },
       };
     },
     summarize: (o) => ({ count: o.delivered, deadLetters: o.deadLetters.byCode, seconds: o.seconds, topic: config.kafka.scoredTopic }),

@@ -129,7 +129,6 @@ export function sentimentStageOptions(config: Config, sentiment: SentimentStage)
   };
 }
 
-
 export interface SentimentStage {
   readonly transform: SentimentTransform;
   readonly modelId: string;

@@ -19,7 +19,8 @@ export interface IngestSummary extends RoleSummary {
  * Ends when the source ends (replay) or on SIGTERM.
  */
 export async function runIngest(config: Config): Promise<IngestSummary> {
-  if (config.source.kind === 'kafka') throw new CrowdpulseError('CP_USAGE', 'ingest reads from replay or the X stream; source.kind "kafka" is the analyze role\'s input');
+  if (config.source.kind === 'kafka')
+    throw new CrowdpulseError('CP_USAGE', 'ingest reads from replay or the X stream; source.kind "kafka" is the analyze role\'s input');
   const routes = buildIngestRoutes(config);
   if (!routes.ok) throw routes.error;
   return runRole({
@@ -34,7 +35,11 @@ export async function runIngest(config: Config): Promise<IngestSummary> {
       const source = closer.add('source', built.value, (s) => s.close());
       // A post whose record is larger than limits.maxMessageBytes becomes an oversized dead letter.
       const sinkDeadLetters = new TallyDeadLetterSink(deadLetters);
-      const sink = new KafkaSink(producer, config.kafka.rawTopic, postCodec(config.kafka.encoding), false, { deadLetters: sinkDeadLetters, stage: 'ingest', limits: config.limits });
+      const sink = new KafkaSink(producer, config.kafka.rawTopic, postCodec(config.kafka.encoding), false, {
+        deadLetters: sinkDeadLetters,
+        stage: 'ingest',
+        limits: config.limits,
+      });
       return {
         pipeline: pipeline(source).to(sink, producerStageOptions(config)),
         deadLetters,

@@ -15,12 +15,20 @@ export async function startRoleHttp(role: string, config: Config, routes: readon
     log.info(`${role}: metrics, health and readiness on ${server.url}`);
     return server;
   } catch (e) {
-    throw new CrowdpulseError('CP_HTTP_LISTEN', `cannot listen on ${config.http.host}:${config.http.port} (http.port / --port / CROWDPULSE_HTTP_PORT): ${(e as Error).message}`, { cause: e });
+    throw new CrowdpulseError(
+      'CP_HTTP_LISTEN',
+      `cannot listen on ${config.http.host}:${config.http.port} (http.port / --port / CROWDPULSE_HTTP_PORT): ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
 /** Mirrors the depth of each queue into the crowdpulse_queue_depth gauge. Returns a stop function. */
-export function watchQueues(queues: readonly { readonly name: string; readonly depth: number; readonly capacity: number }[], onTick?: () => void, everyMs = 250): () => void {
+export function watchQueues(
+  queues: readonly { readonly name: string; readonly depth: number; readonly capacity: number }[],
+  onTick?: () => void,
+  everyMs = 250,
+): () => void {
   for (const q of queues) queueCapacity.set({ queue: q.name }, q.capacity);
   const timer = setInterval(() => {
     for (const q of queues) queueDepth.set({ queue: q.name }, q.depth);

@@ -21,11 +21,14 @@ export function progressReporter(mode: 'auto' | 'bar' | 'lines' | 'off', total: 
   const rate = (stored: number): number => stored / Math.max(1e-3, (performance.now() - started) / 1000);
   if (mode === 'off') return { update: () => undefined, stop: () => undefined };
   if (useBar) {
-    const bar = new cliProgress.SingleBar({
-      format: 'crowdpulse |{bar}| {value}/{total} posts stored | {rate}/s | dead letters {dead} | queues {queues}',
-      stream: process.stderr,
-      hideCursor: true,
-    }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      {
+        format: 'crowdpulse |{bar}| {value}/{total} posts stored | {rate}/s | dead letters {dead} | queues {queues}',
+        stream: process.stderr,
+        hideCursor: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
     bar.start(total ?? 0, 0, { rate: 0, dead: 0, queues: '' });
     return {
       update: (s) => bar.update(s.stored, { rate: Math.round(rate(s.stored)), dead: s.deadLetters, queues: s.queueDepths.join('/') }),
@@ -39,7 +42,9 @@ export function progressReporter(mode: 'auto' | 'bar' | 'lines' | 'off', total: 
       if (now - last < intervalSeconds * 1000) return;
       last = now;
       const of = total !== undefined ? `/${total}` : '';
-      process.stderr.write(`progress: ${s.stored}${of} posts stored, ${Math.round(rate(s.stored))}/s, dead letters ${s.deadLetters}, queue depths ${s.queueDepths.join('/')}\n`);
+      process.stderr.write(
+        `progress: ${s.stored}${of} posts stored, ${Math.round(rate(s.stored))}/s, dead letters ${s.deadLetters}, queue depths ${s.queueDepths.join('/')}\n`,
+      );
     },
     stop: () => undefined,
   };

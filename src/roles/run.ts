@@ -6,7 +6,16 @@ import { TallyDeadLetterSink } from '../sinks/dead-letter/tally-dead-letter-sink
 import { registerReadiness } from '../telemetry/health.js';
 import type { RouteHandler } from '../telemetry/http-server.js';
 import { logger } from '../telemetry/log.js';
-import { buildDeadLetterSink, buildQuery, buildSentimentTransform, buildSink, buildSource, describeStore, sentimentStageOptions, storeStageOptions } from './components.js';
+import {
+  buildDeadLetterSink,
+  buildQuery,
+  buildSentimentTransform,
+  buildSink,
+  buildSource,
+  describeStore,
+  sentimentStageOptions,
+  storeStageOptions,
+} from './components.js';
 import { progressReporter } from './progress.js';
 import { runRole } from './runner.js';
 import type { RunSummary } from './summary.js';
@@ -95,7 +104,11 @@ async function readTopics(config: Config): Promise<{ ok: true; topics: readonly 
   if (!query.ok) return { ok: false, error: query.error.message };
   try {
     const timeout = AbortSignal.timeout(SUMMARY_QUERY_TIMEOUT_MS);
-    const timedOut = new Promise<never>((_, reject) => timeout.addEventListener('abort', () => reject(new CrowdpulseError('CP_STORE_UNAVAILABLE', `no answer within ${SUMMARY_QUERY_TIMEOUT_MS} ms`)), { once: true }));
+    const timedOut = new Promise<never>((_, reject) =>
+      timeout.addEventListener('abort', () => reject(new CrowdpulseError('CP_STORE_UNAVAILABLE', `no answer within ${SUMMARY_QUERY_TIMEOUT_MS} ms`)), {
+        once: true,
+      }),
+    );
     return { ok: true, topics: await Promise.race([query.value.topics(), timedOut]) };
   } catch (e) {
     log.warn('the store could not be read back for the summary', { error: (e as Error).message });

@@ -82,11 +82,14 @@ export async function runRole<S>(definition: RoleDefinition<S>): Promise<S> {
     const running = runPipeline({
       ...wiring.pipeline,
       ...(wiring.sinkDeadLetters ? { sinkDeadLetters: wiring.sinkDeadLetters } : {}),
-      onStored: (items) => { acked += items.length; },
+      onStored: (items) => {
+        acked += items.length;
+      },
     });
     registerReadiness('pipeline', () => true);
     const delivered = (): number => acked - (wiring.sinkDeadLetters?.count ?? 0);
-    const tick = (): void => wiring.onTick?.({ delivered: delivered(), deadLetters: wiring.deadLetters.total, queueDepths: running.queues.map((q) => q.depth) });
+    const tick = (): void =>
+      wiring.onTick?.({ delivered: delivered(), deadLetters: wiring.deadLetters.total, queueDepths: running.queues.map((q) => q.depth) });
     const stopWatching = watchQueues(running.queues, tick);
     const stopSignals = onShutdownSignal(() => {
       stopped = true;

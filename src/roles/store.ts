@@ -42,10 +42,19 @@ export async function runStore(config: Config): Promise<StoreSummary> {
       if (!built.ok) throw built.error;
       const sink = closer.add('sink', built.value, (s) => s.close());
       registerReadiness('store', () => true);
-      const source = closer.add('consumer', await KafkaSource.connect({
-        config: config.kafka, role: 'store', group: config.kafka.storeGroup, topic: config.kafka.scoredTopic,
-        codec: scoredPostCodec(config.kafka.encoding), deadLetters, stage: 'store',
-      }), (s) => s.close());
+      const source = closer.add(
+        'consumer',
+        await KafkaSource.connect({
+          config: config.kafka,
+          role: 'store',
+          group: config.kafka.storeGroup,
+          topic: config.kafka.scoredTopic,
+          codec: scoredPostCodec(config.kafka.encoding),
+          deadLetters,
+          stage: 'store',
+        }),
+        (s) => s.close(),
+      );
       registerReadiness('kafka.consumer', () => source.ready);
       return {
         pipeline: pipeline(source).to(sink, storeStageOptions(config)),

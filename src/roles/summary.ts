@@ -80,7 +80,14 @@ export function formatSummary(s: RunSummary): string {
   if (s.topicsError !== undefined) lines.push(`  per-topic table unavailable: the store could not be read back (${s.topicsError})`, '');
   const header = ['topic', 'posts', 'mean score', 'negative', 'neutral', 'positive'];
   const shown = busiest(s.topics, SUMMARY_TABLE_TOPICS);
-  const rows = shown.map((t) => [shownTopic(t.topic), String(t.count), t.meanScore.toFixed(3), pct(t.shares.negative), pct(t.shares.neutral), pct(t.shares.positive)]);
+  const rows = shown.map((t) => [
+    shownTopic(t.topic),
+    String(t.count),
+    t.meanScore.toFixed(3),
+    pct(t.shares.negative),
+    pct(t.shares.neutral),
+    pct(t.shares.positive),
+  ]);
   // Widths by loops over the few shown rows (Math.max(...rows) overflows the stack on a big list).
   const widths = header.map((h) => h.length);
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));

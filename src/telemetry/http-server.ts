@@ -32,10 +32,11 @@ export async function startTelemetryServer(host: string, port: number, routes: r
   return {
     server,
     url: `http://${shownHost}:${address.port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -9,7 +9,12 @@ export function setLogLevel(level: LogLevel): void {
 
 function write(level: LogLevel, scope: string, message: string, fields?: Record<string, unknown>): void {
   if (ORDER[level] < ORDER[threshold]) return;
-  const extra = fields ? ' ' + Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') : '';
+  const extra = fields
+    ? ' ' +
+      Object.entries(fields)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' ')
+    : '';
   process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${scope}] ${message}${extra}\n`);
 }
 

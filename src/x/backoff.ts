@@ -7,16 +7,7 @@
  *   and never before x-rate-limit-reset.
  */
 export type DisconnectCause =
-  | 'network'
-  | 'stall'
-  | 'closed_by_server'
-  | 'error_payload'
-  | 'http'
-  | 'rate_limit'
-  | 'too_many_connections'
-  | 'usage_cap'
-  | 'budget'
-  | 'shutdown';
+  'network' | 'stall' | 'closed_by_server' | 'error_payload' | 'http' | 'rate_limit' | 'too_many_connections' | 'usage_cap' | 'budget' | 'shutdown';
 
 type Schedule = 'linear' | 'exponential' | 'rate_limit';
 

@@ -19,11 +19,17 @@ export function billingPeriod(now: number, resetDay: number): BillingPeriod {
   let start = resetInstant(year, month, resetDay);
   if (start > now) {
     month -= 1;
-    if (month < 0) { month = 11; year -= 1; }
+    if (month < 0) {
+      month = 11;
+      year -= 1;
+    }
     start = resetInstant(year, month, resetDay);
   }
   let endMonth = month + 1;
   let endYear = year;
-  if (endMonth > 11) { endMonth = 0; endYear += 1; }
+  if (endMonth > 11) {
+    endMonth = 0;
+    endYear += 1;
+  }
   return { start, end: resetInstant(endYear, endMonth, resetDay) };
 }

@@ -24,10 +24,13 @@ export const systemClock: Clock = {
         clearTimeout(t);
         reject(abortError(signal!));
       };
-      const t = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
+      const t = setTimeout(
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
   timer: (ms, fn) => {
@@ -71,10 +74,16 @@ export class ManualClock implements Clock {
         reject(abortError(signal!));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.add({ id, at: this.current + Math.max(0, ms), duration: ms, kind: 'sleep', fire: () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      } });
+      this.add({
+        id,
+        at: this.current + Math.max(0, ms),
+        duration: ms,
+        kind: 'sleep',
+        fire: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      });
     });
   }
 

@@ -22,7 +22,9 @@ export function readBearerToken(env: NodeJS.ProcessEnv, tokenFile: string | unde
     try {
       text = readFileSync(tokenFile, 'utf8');
     } catch (e) {
-      return err(new CredentialError(`X credentials: cannot read bearer token file ${tokenFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
+      return err(
+        new CredentialError(`X credentials: cannot read bearer token file ${tokenFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`),
+      );
     }
     const token = text.trim();
     if (token === '') return err(new CredentialError(`X credentials: bearer token file ${tokenFile} is empty`));
@@ -32,10 +34,16 @@ export function readBearerToken(env: NodeJS.ProcessEnv, tokenFile: string | unde
     const value = env[name]?.trim();
     if (value) return ok(value);
   }
-  return err(new CredentialError(`X credentials: no bearer token; set ${TOKEN_ENV_NAMES.join(' or ')}, or x.bearerTokenFile (CROWDPULSE_X_BEARER_TOKEN_FILE) to a file holding it`));
+  return err(
+    new CredentialError(
+      `X credentials: no bearer token; set ${TOKEN_ENV_NAMES.join(' or ')}, or x.bearerTokenFile (CROWDPULSE_X_BEARER_TOKEN_FILE) to a file holding it`,
+    ),
+  );
 }
 
 /** One line for an auth failure answered by X (401/403), without echoing the token. */
 export function rejectedTokenError(status: number, detail: string | undefined): CredentialError {
-  return new CredentialError(`X credentials: the bearer token was rejected (HTTP ${status}${detail ? `: ${detail}` : ''}); check that it belongs to an app in a Project with filtered-stream access`);
+  return new CredentialError(
+    `X credentials: the bearer token was rejected (HTTP ${status}${detail ? `: ${detail}` : ''}); check that it belongs to an app in a Project with filtered-stream access`,
+  );
 }

@@ -24,11 +24,24 @@ export function readGovernorState(path: string): GovernorState | undefined {
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new CrowdpulseError('CP_X_GOVERNOR_STATE', `governor state ${path} is not JSON (${(e as Error).message}); move it away to start the count from GET /2/usage/tweets`);
+    throw new CrowdpulseError(
+      'CP_X_GOVERNOR_STATE',
+      `governor state ${path} is not JSON (${(e as Error).message}); move it away to start the count from GET /2/usage/tweets`,
+    );
   }
   const s = parsed as Partial<GovernorState>;
-  if (s.version !== 1 || typeof s.periodStart !== 'string' || Number.isNaN(Date.parse(s.periodStart)) || typeof s.consumed !== 'number' || !Number.isInteger(s.consumed) || s.consumed < 0) {
-    throw new CrowdpulseError('CP_X_GOVERNOR_STATE', `governor state ${path} has an unexpected shape; move it away to start the count from GET /2/usage/tweets`);
+  if (
+    s.version !== 1 ||
+    typeof s.periodStart !== 'string' ||
+    Number.isNaN(Date.parse(s.periodStart)) ||
+    typeof s.consumed !== 'number' ||
+    !Number.isInteger(s.consumed) ||
+    s.consumed < 0
+  ) {
+    throw new CrowdpulseError(
+      'CP_X_GOVERNOR_STATE',
+      `governor state ${path} has an unexpected shape; move it away to start the count from GET /2/usage/tweets`,
+    );
   }
   return s as GovernorState;
 }

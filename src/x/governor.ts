@@ -152,7 +152,8 @@ export class PostBudgetGovernor {
   /** Raises the local count to X's (GET /2/usage/tweets): X's count includes posts this process never saw. */
   reconcile(projectUsage: number, projectCap?: number): void {
     this.currentPeriod();
-    if (projectCap !== undefined && projectCap < this.opts.cap) log.warn('X reports a smaller cap than configured; the configured cap may be crossed', { configured: this.opts.cap, x: projectCap });
+    if (projectCap !== undefined && projectCap < this.opts.cap)
+      log.warn('X reports a smaller cap than configured; the configured cap may be crossed', { configured: this.opts.cap, x: projectCap });
     if (projectUsage > this.consumedPosts) {
       log.info('usage reconciled with X', { local: this.consumedPosts, x: projectUsage });
       this.consumedPosts = projectUsage;
@@ -207,7 +208,12 @@ export class PostBudgetGovernor {
     this.lastPersist = this.clock.now();
     this.dirty = false;
     if (!this.opts.statePath) return;
-    writeGovernorState(this.opts.statePath, { version: 1, periodStart: new Date(this.period.start).toISOString(), consumed: this.consumedPosts, updatedAt: new Date(this.clock.now()).toISOString() });
+    writeGovernorState(this.opts.statePath, {
+      version: 1,
+      periodStart: new Date(this.period.start).toISOString(),
+      consumed: this.consumedPosts,
+      updatedAt: new Date(this.clock.now()).toISOString(),
+    });
   }
 
   private publish(): void {

@@ -14,7 +14,10 @@ export interface EndpointLimit {
 
 /** Thrown (by the plugin, before sending) when an endpoint's window is spent for longer than the caller will wait. */
 export class RateLimitedError extends CrowdpulseError<'CP_X_RATE_LIMITED'> {
-  constructor(readonly endpoint: string, readonly resetAt: number) {
+  constructor(
+    readonly endpoint: string,
+    readonly resetAt: number,
+  ) {
     super('CP_X_RATE_LIMITED', `X rate limit for ${endpoint} is spent until ${new Date(resetAt).toISOString()}`);
   }
 }
@@ -26,7 +29,10 @@ export class RateLimitedError extends CrowdpulseError<'CP_X_RATE_LIMITED'> {
 export class RestRateLimits {
   private readonly endpoints = new Map<string, EndpointLimit>();
 
-  constructor(private readonly clock: Clock = systemClock, private readonly maxWaitMs = 15 * 60 * 1000) {}
+  constructor(
+    private readonly clock: Clock = systemClock,
+    private readonly maxWaitMs = 15 * 60 * 1000,
+  ) {}
 
   get(endpoint: string): EndpointLimit | undefined {
     return this.endpoints.get(endpoint);

@@ -72,7 +72,11 @@ async function handle(client: TwitterApi, req: IncomingMessage, res: ServerRespo
     if (!desired.ok) return reply(res, 400, { error: desired.error.message });
     const synced = await syncRules(client, desired.value);
     if (!synced.ok) return reply(res, 422, { error: synced.error.message });
-    log.info('rules synced over the admin endpoint', { added: synced.value.diff.add.length, removed: synced.value.diff.remove.length, kept: synced.value.diff.keep.length });
+    log.info('rules synced over the admin endpoint', {
+      added: synced.value.diff.add.length,
+      removed: synced.value.diff.remove.length,
+      kept: synced.value.diff.keep.length,
+    });
     return reply(res, 200, { added: synced.value.diff.add, removed: synced.value.diff.remove, kept: synced.value.diff.keep });
   }
   const { add, delete: del } = (body.value ?? {}) as { add?: unknown; delete?: unknown };

@@ -43,7 +43,8 @@ export function validateRulesDocument(doc: unknown, where: string): Result<Desir
   const seen = new Map<string, number>();
   for (const [i, r] of parsed.data.rules.entries()) {
     const prev = seen.get(r.value);
-    if (prev !== undefined) return err(new RulesError(`${where}: rules.${i} repeats the value of rules.${prev} ("${r.value}"); X refuses duplicate rule values`));
+    if (prev !== undefined)
+      return err(new RulesError(`${where}: rules.${i} repeats the value of rules.${prev} ("${r.value}"); X refuses duplicate rule values`));
     seen.set(r.value, i);
   }
   return ok(parsed.data.rules);
@@ -92,17 +93,30 @@ interface RuleErrorItem {
 }
 
 function describeRuleErrors(errors: readonly RuleErrorItem[] | undefined): string {
-  return (errors ?? []).map((e) => `${e.title ?? 'error'}${e.value ? ` "${e.value}"` : ''}${e.details ? `: ${e.details.join('; ')}` : e.detail ? `: ${e.detail}` : e.message ? `: ${e.message}` : ''}`).join('; ');
+  return (errors ?? [])
+    .map(
+      (e) =>
+        `${e.title ?? 'error'}${e.value ? ` "${e.value}"` : ''}${e.details ? `: ${e.details.join('; ')}` : e.detail ? `: ${e.detail}` : e.message ? `: ${e.message}` : ''}`,
+    )
+    .join('; ');
 }
 
 /** POSTs to the rules endpoint; rule errors (in a 2xx body or in a 4xx) come back as a RulesError. */
-async function postRules(client: TwitterApi, body: { add: DesiredRule[] } | { delete: { ids: string[] } }, dryRun: boolean, ignore: (e: RuleErrorItem) => boolean = () => false): Promise<Result<{ created: LiveRule[]; deleted: number }, RulesError>> {
+async function postRules(
+  client: TwitterApi,
+  body: { add: DesiredRule[] } | { delete: { ids: string[] } },
+  dryRun: boolean,
+  ignore: (e: RuleErrorItem) => boolean = () => false,
+): Promise<Result<{ created: LiveRule[]; deleted: number }, RulesError>> {
   try {
     const res = await client.v2.updateStreamRules(body as never, { dry_run: dryRun });
     const errors = (res as unknown as { errors?: RuleErrorItem[] }).errors?.filter((e) => !ignore(e));
     if (errors && errors.length > 0) return err(new RulesError(`X refused rules: ${describeRuleErrors(errors)}`));
     const summary = res.meta.summary as { deleted?: number };
-    return ok({ created: (res.data ?? []).map((r) => ({ id: r.id, value: r.value, ...(r.tag !== undefined ? { tag: r.tag } : {}) })), deleted: summary.deleted ?? 0 });
+    return ok({
+      created: (res.data ?? []).map((r) => ({ id: r.id, value: r.value, ...(r.tag !== undefined ? { tag: r.tag } : {}) })),
+      deleted: summary.deleted ?? 0,
+    });
   } catch (e) {
     if (e instanceof ApiResponseError) {
       const data = e.data as { errors?: RuleErrorItem[]; title?: string; detail?: string };
@@ -130,11 +144,18 @@ export interface SyncResult {
  * changed if any is refused), delete the stale rules by id, add the missing ones, keep the rest.
  * Refuses an empty desired set: crowdpulse never deletes every rule.
  */
-export async function syncRules(client: TwitterApi, desired: readonly DesiredRule[], options: { dryRun?: boolean } = {}): Promise<Result<SyncResult, RulesError>> {
+export async function syncRules(
+  client: TwitterApi,
+  desired: readonly DesiredRule[],
+  options: { dryRun?: boolean } = {},
+): Promise<Result<SyncResult, RulesError>> {
   if (desired.length === 0) return err(new RulesError('refusing to sync an empty rule set: that would delete every rule on the stream'));
   const live = await listRules(client);
   const diff = diffRules(desired, live);
-  const validated = await validateRules(client, diff.add.filter((r) => !diff.remove.some((x) => x.value === r.value)));
+  const validated = await validateRules(
+    client,
+    diff.add.filter((r) => !diff.remove.some((x) => x.value === r.value)),
+  );
   if (!validated.ok) return validated;
   if (options.dryRun || (diff.add.length === 0 && diff.remove.length === 0)) return ok({ diff, applied: false });
   // Stale rules go first so that a re-tagged value (same value, new tag) does not collide as a duplicate.

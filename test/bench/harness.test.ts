@@ -10,7 +10,11 @@ import { compareRows } from '../../bench/lib/verify.js';
 import { ROOT } from '../helpers.js';
 
 const FIXTURE = join(ROOT, 'bench/fixtures/posts.ndjson.gz');
-const manifest = JSON.parse(readFileSync(join(ROOT, 'bench/fixtures/posts.manifest.json'), 'utf8')) as { posts: number; rowsPerTopic: Record<string, number>; deadLettersByCode: Record<string, number> };
+const manifest = JSON.parse(readFileSync(join(ROOT, 'bench/fixtures/posts.manifest.json'), 'utf8')) as {
+  posts: number;
+  rowsPerTopic: Record<string, number>;
+  deadLettersByCode: Record<string, number>;
+};
 
 test('expected contents of the whole fixture equal its manifest; a prefix has exactly N posts', () => {
   const all = expectedFor(FIXTURE, 0);
@@ -49,7 +53,12 @@ test('quantiles, spreads and histogram quantiles', () => {
   assert.ok(Number.isNaN(quantile([], 0.5)));
   assert.deepEqual({ ...spread([5, 1, 3]), samples: [] }, { median: 3, min: 1, max: 5, samples: [] });
   // 100 observations: 50 ≤ 0.1, 40 in (0.1, 0.5], 10 in (0.5, 1].
-  const buckets = [{ le: 0.1, count: 50 }, { le: 0.5, count: 90 }, { le: 1, count: 100 }, { le: Infinity, count: 100 }];
+  const buckets = [
+    { le: 0.1, count: 50 },
+    { le: 0.5, count: 90 },
+    { le: 1, count: 100 },
+    { le: Infinity, count: 100 },
+  ];
   assert.equal(histogramQuantile(buckets, 0.5), 0.1);
   assert.ok(Math.abs(histogramQuantile(buckets, 0.7) - 0.3) < 1e-9);
   assert.ok(Math.abs(histogramQuantile(buckets, 0.95) - 0.75) < 1e-9);

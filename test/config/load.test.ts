@@ -23,7 +23,11 @@ test('env names are derived from the schema keys', () => {
 test('precedence: flag > env > file > default', () => {
   const file = join(dir, 'prec.yaml');
   writeFileSync(file, 'model:\n  name: accurate\n  threads: 3\nreplay:\n  rate: 10\n');
-  const r = loadConfig({ file, env: { CROWDPULSE_MODEL_THREADS: '2', CROWDPULSE_REPLAY_RATE: '20' }, flags: { 'replay.rate': { value: '30', flag: '--rate' } } });
+  const r = loadConfig({
+    file,
+    env: { CROWDPULSE_MODEL_THREADS: '2', CROWDPULSE_REPLAY_RATE: '20' },
+    flags: { 'replay.rate': { value: '30', flag: '--rate' } },
+  });
   assert.ok(r.ok);
   assert.equal(r.value.model.name, 'accurate');
   assert.equal(r.value.model.threads, 2);

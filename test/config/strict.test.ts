@@ -39,14 +39,29 @@ test('#11.11 array keys from the environment take a comma-separated list (CROWDP
 });
 
 test('#11.11 a boolean takes only true/false, 1/0, yes/no, on/off: "ture" and "nope" are refused, not false', () => {
-  for (const [word, expected] of [['true', true], ['TRUE', true], ['1', true], ['Yes', true], ['on', true], ['false', false], ['0', false], ['NO', false], ['off', false]] as const) {
+  for (const [word, expected] of [
+    ['true', true],
+    ['TRUE', true],
+    ['1', true],
+    ['Yes', true],
+    ['on', true],
+    ['false', false],
+    ['0', false],
+    ['NO', false],
+    ['off', false],
+  ] as const) {
     const r = loadConfig({ env: { CROWDPULSE_HTTP_ENABLED: word } });
     assert.ok(r.ok, `${word}: ${r.ok ? '' : r.error.message}`);
     assert.equal(r.value.http.enabled, expected, word);
   }
   for (const word of ['ture', 'nope', 'enabled', '2']) {
     const line = refused({ env: { CROWDPULSE_HTTP_ENABLED: word } });
-    assert.match(line, new RegExp(`^config error: http\\.enabled = "${word}" \\(from environment CROWDPULSE_HTTP_ENABLED\\): expected a boolean: true/false, 1/0, yes/no or on/off$`));
+    assert.match(
+      line,
+      new RegExp(
+        `^config error: http\\.enabled = "${word}" \\(from environment CROWDPULSE_HTTP_ENABLED\\): expected a boolean: true/false, 1/0, yes/no or on/off$`,
+      ),
+    );
   }
   // Real booleans from a file still pass; a string that is no boolean word does not.
   const file = join(dir, 'flags.yaml');
@@ -60,19 +75,31 @@ test('#11.11 a boolean takes only true/false, 1/0, yes/no, on/off: "ture" and "n
 
 test('#11.11 a misspelt CROWDPULSE_* environment variable is refused with the closest known name', () => {
   const line = refused({ env: { CROWDPULSE_MODEL_NAM: 'accurate' } });
-  assert.equal(line, 'config error: unknown environment variable CROWDPULSE_MODEL_NAM (not a config key); did you mean CROWDPULSE_MODEL_NAME? (crowdpulse config lists every variable)');
+  assert.equal(
+    line,
+    'config error: unknown environment variable CROWDPULSE_MODEL_NAM (not a config key); did you mean CROWDPULSE_MODEL_NAME? (crowdpulse config lists every variable)',
+  );
   // A misspelt secret variable: named, its value never shown.
   const secret = refused({ env: { CROWDPULSE_X_BEARER_TOKN: 's3cr3t-value' } });
   assert.match(secret, /CROWDPULSE_X_BEARER_TOKN .*did you mean CROWDPULSE_X_BEARER_TOKEN\?/);
   assert.ok(!secret.includes('s3cr3t-value'));
   // Variables read outside the config, test-only ones, and other programs' variables pass.
-  const allowed = { ...Object.fromEntries([...NON_CONFIG_ENV.keys()].map((k) => [k, 'x'])), CROWDPULSE_TEST_INFLUXDB_AUTH_PORT: '1', X_BEARER_TOKEN: 't', CROWDPULSEX: 'y', PATH: '/bin' };
+  const allowed = {
+    ...Object.fromEntries([...NON_CONFIG_ENV.keys()].map((k) => [k, 'x'])),
+    CROWDPULSE_TEST_INFLUXDB_AUTH_PORT: '1',
+    X_BEARER_TOKEN: 't',
+    CROWDPULSEX: 'y',
+    PATH: '/bin',
+  };
   const r = loadConfig({ env: allowed });
   assert.ok(r.ok, r.ok ? '' : r.error.message);
 });
 
 test('#11.11 URL keys take only http: and https: (influxdb.url=file:///etc/passwd is refused)', () => {
-  const urlKeys = [['CROWDPULSE_INFLUXDB_URL', 'influxdb.url'], ['CROWDPULSE_X_API_URL', 'x.apiUrl']] as const;
+  const urlKeys = [
+    ['CROWDPULSE_INFLUXDB_URL', 'influxdb.url'],
+    ['CROWDPULSE_X_API_URL', 'x.apiUrl'],
+  ] as const;
   for (const [env, key] of urlKeys) {
     for (const bad of ['file:///etc/passwd', 'ftp://example.com/', 'javascript:alert(1)', 'gopher://127.0.0.1:70/']) {
       const line = refused({ env: { [env]: bad } });
@@ -96,7 +123,9 @@ test('#11.11 a secret is never printed in an error line (influxdb: { token: 1234
   // crowdpulse config shows whether a secret is set, never its value.
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDPULSE_')));
   const { stdout } = await promisify(execFile)(process.execPath, ['bin/crowdpulse.js', 'config'], {
-    cwd: ROOT, timeout: 60_000, env: { ...clean, CROWDPULSE_INFLUXDB_TOKEN: 'user:tok-9f8e7d', CROWDPULSE_KAFKA_SASL_PASSWORD: 'pw-6c5b4a' },
+    cwd: ROOT,
+    timeout: 60_000,
+    env: { ...clean, CROWDPULSE_INFLUXDB_TOKEN: 'user:tok-9f8e7d', CROWDPULSE_KAFKA_SASL_PASSWORD: 'pw-6c5b4a' },
   });
   assert.ok(!stdout.includes('tok-9f8e7d') && !stdout.includes('pw-6c5b4a'), stdout);
   assert.match(stdout, /^influxdb\.token\s+CROWDPULSE_INFLUXDB_TOKEN\s+\(set\)$/m);

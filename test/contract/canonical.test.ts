@@ -7,14 +7,31 @@ const line = (data: Record<string, unknown>, tags: string[] = ['markets']): stri
   JSON.stringify({ data: { text: 'hello', ...data }, matching_rules: tags.map((tag, i) => ({ id: String(i + 1), tag })) });
 
 test('#11.4 created_at in the year 9999, 0 or before 2006 is refused by ingest with created_at_out_of_range, and analyze agrees', () => {
-  for (const createdAt of ['9999-12-31T23:59:59.000Z', '0000-01-01T00:00:00.000Z', '2006-03-20T23:59:59.999Z', new Date(NOW + CONTRACT_LIMITS.maxFutureSkewMs + 1).toISOString()]) {
+  for (const createdAt of [
+    '9999-12-31T23:59:59.000Z',
+    '0000-01-01T00:00:00.000Z',
+    '2006-03-20T23:59:59.999Z',
+    new Date(NOW + CONTRACT_LIMITS.maxFutureSkewMs + 1).toISOString(),
+  ]) {
     const ingest = postFromStreamLine(line({ id: '1', created_at: createdAt }), NOW);
     assert.ok(!ingest.ok, createdAt);
     assert.equal(ingest.error.code, 'created_at_out_of_range', createdAt);
     // The Kafka path: analyze decodes a Post and validates it against the same contract.
     const analyze = validatePost({ id: '1', text: 'hello', createdAt, lang: 'en', topics: ['markets'], ingestedAt: NOW });
     assert.ok(!analyze.ok, createdAt);
-    const store = validateScoredPost({ id: '1', createdAt, topics: ['m'], lang: 'en', label: 'neutral', probs: { neg: 0, neu: 1, pos: 0 }, score: 0, model: 'm', flags: [], ingestedAt: NOW, analyzedAt: NOW });
+    const store = validateScoredPost({
+      id: '1',
+      createdAt,
+      topics: ['m'],
+      lang: 'en',
+      label: 'neutral',
+      probs: { neg: 0, neu: 1, pos: 0 },
+      score: 0,
+      model: 'm',
+      flags: [],
+      ingestedAt: NOW,
+      analyzedAt: NOW,
+    });
     assert.ok(!store.ok, createdAt);
   }
   const tenThousand = postFromStreamLine(line({ id: '1', created_at: '+010000-01-01T00:00:00.000Z' }), NOW);
@@ -57,10 +74,22 @@ test('#11.7 ids "42" and "0000000000000000042" are one post; ids beyond int64 ar
 });
 
 test('#11.3 a post with more than 1,000 topics or a 600,000-character tag is refused with invalid_topic', () => {
-  const many = postFromStreamLine(line({ id: '1' }, Array.from({ length: 1001 }, (_, i) => `t${i}`)), NOW);
+  const many = postFromStreamLine(
+    line(
+      { id: '1' },
+      Array.from({ length: 1001 }, (_, i) => `t${i}`),
+    ),
+    NOW,
+  );
   assert.ok(!many.ok);
   assert.equal(many.error.code, 'invalid_topic');
-  const thousand = postFromStreamLine(line({ id: '1' }, Array.from({ length: 1000 }, (_, i) => `t${i}`)), NOW);
+  const thousand = postFromStreamLine(
+    line(
+      { id: '1' },
+      Array.from({ length: 1000 }, (_, i) => `t${i}`),
+    ),
+    NOW,
+  );
   assert.ok(thousand.ok);
   assert.equal(thousand.value.topics.length, 1000);
   const huge = postFromStreamLine(line({ id: '1' }, ['x'.repeat(600_000)]), NOW);

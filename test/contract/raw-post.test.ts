@@ -6,7 +6,19 @@ const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 const msg = (data: Record<string, unknown>, extra: Record<string, unknown> = {}): string => JSON.stringify({ data, ...extra });
 
 test('a valid stream message becomes a Post with topics from matching_rules tags', () => {
-  const r = postFromStreamLine(msg({ id: '123', text: 'hello', created_at: '2026-11-03T06:00:00.000Z', lang: 'en' }, { matching_rules: [{ id: '9', tag: 'markets' }, { id: '10', tag: 'crypto' }, { id: '11', tag: 'markets' }] }), NOW);
+  const r = postFromStreamLine(
+    msg(
+      { id: '123', text: 'hello', created_at: '2026-11-03T06:00:00.000Z', lang: 'en' },
+      {
+        matching_rules: [
+          { id: '9', tag: 'markets' },
+          { id: '10', tag: 'crypto' },
+          { id: '11', tag: 'markets' },
+        ],
+      },
+    ),
+    NOW,
+  );
   assert.ok(r.ok);
   assert.deepEqual(r.value.topics, ['markets', 'crypto']);
   assert.equal(r.value.createdAt, '2026-11-03T06:00:00.000Z');
@@ -14,7 +26,14 @@ test('a valid stream message becomes a Post with topics from matching_rules tags
 });
 
 test('three matching rules give three topics; an untagged rule counts as rule:<id>', () => {
-  assert.deepEqual(topicsOf([{ id: '1', tag: 'a' }, { id: '2', tag: 'b' }, { id: '3', tag: 'c' }]), ['a', 'b', 'c']);
+  assert.deepEqual(
+    topicsOf([
+      { id: '1', tag: 'a' },
+      { id: '2', tag: 'b' },
+      { id: '3', tag: 'c' },
+    ]),
+    ['a', 'b', 'c'],
+  );
   assert.deepEqual(topicsOf([{ id: '7' }]), ['rule:7']);
 });
 
@@ -89,7 +108,19 @@ test('label and score follow the probabilities', () => {
 });
 
 test('a scored post outside the contract is refused', () => {
-  const good = { id: '1', createdAt: '2026-11-03T06:00:00.000Z', topics: ['a'], lang: 'en', label: 'positive', probs: { neg: 0, neu: 0, pos: 1 }, score: 1, model: 'm', flags: [], ingestedAt: Date.UTC(2026, 10, 3, 6, 0, 1), analyzedAt: Date.UTC(2026, 10, 3, 6, 0, 2) };
+  const good = {
+    id: '1',
+    createdAt: '2026-11-03T06:00:00.000Z',
+    topics: ['a'],
+    lang: 'en',
+    label: 'positive',
+    probs: { neg: 0, neu: 0, pos: 1 },
+    score: 1,
+    model: 'm',
+    flags: [],
+    ingestedAt: Date.UTC(2026, 10, 3, 6, 0, 1),
+    analyzedAt: Date.UTC(2026, 10, 3, 6, 0, 2),
+  };
   assert.ok(validateScoredPost(good).ok);
   assert.ok(!validateScoredPost({ ...good, score: 2 }).ok);
   assert.ok(!validateScoredPost({ ...good, label: 'meh' }).ok);

@@ -15,17 +15,33 @@ const dir = tempDir('dashboard-api');
 function post(id: string, createdAt: string, topic: string, pos: number, neg: number): ScoredPost {
   const neu = 1 - pos - neg;
   return {
-    id, createdAt, topics: [topic], lang: 'en', label: pos > neg && pos > neu ? 'positive' : neg > neu ? 'negative' : 'neutral',
-    probs: { neg, neu, pos }, score: pos - neg, model: 'test', flags: [], ingestedAt: 1, analyzedAt: 2,
+    id,
+    createdAt,
+    topics: [topic],
+    lang: 'en',
+    label: pos > neg && pos > neu ? 'positive' : neg > neu ? 'negative' : 'neutral',
+    probs: { neg, neu, pos },
+    score: pos - neg,
+    model: 'test',
+    flags: [],
+    ingestedAt: 1,
+    analyzedAt: 2,
   };
 }
 
 async function serve(dbPath: string, rulesFile?: string): Promise<TelemetryServer> {
   const { readRulesFile } = await import('../../src/dashboard/index.js');
-  return startTelemetryServer('127.0.0.1', 0, dashboardRoutes(lazyQuery(() => ok(new SqliteQuery(dbPath))), {
-    registry: new Registry(),
-    ...(rulesFile ? { rules: async () => (await readRulesFile(rulesFile)).rules } : {}),
-  }));
+  return startTelemetryServer(
+    '127.0.0.1',
+    0,
+    dashboardRoutes(
+      lazyQuery(() => ok(new SqliteQuery(dbPath))),
+      {
+        registry: new Registry(),
+        ...(rulesFile ? { rules: async () => (await readRulesFile(rulesFile)).rules } : {}),
+      },
+    ),
+  );
 }
 
 test('the sentiment API buckets what the store holds, ending at the newest post', async () => {
@@ -40,20 +56,39 @@ test('the sentiment API buckets what the store holds, ending at the newest post'
   await store.close();
   const server = await serve(db);
   try {
-    const view = await (await fetch(`${server.url}/dashboard/api/sentiment?window=120&points=2`)).json() as {
-      from: string; to: string; bucketSeconds: number; dataEnd: string;
-      summaries: { topic: string; count: number }[]; series: { topic: string; points: { t: string; count: number; meanScore: number }[] }[];
+    const view = (await (await fetch(`${server.url}/dashboard/api/sentiment?window=120&points=2`)).json()) as {
+      from: string;
+      to: string;
+      bucketSeconds: number;
+      dataEnd: string;
+      summaries: { topic: string; count: number }[];
+      series: { topic: string; points: { t: string; count: number; meanScore: number }[] }[];
     };
     assert.equal(view.dataEnd, '2026-11-03T10:01:59.000Z');
     assert.equal(view.bucketSeconds, 60);
     assert.equal(view.to, '2026-11-03T10:02:00.000Z');
     assert.equal(view.from, '2026-11-03T10:00:00.000Z');
-    assert.deepEqual(view.summaries.map((s) => [s.topic, s.count]), [['a', 3], ['b', 1]]);
+    assert.deepEqual(
+      view.summaries.map((s) => [s.topic, s.count]),
+      [
+        ['a', 3],
+        ['b', 1],
+      ],
+    );
     const a = view.series.find((s) => s.topic === 'a')!;
-    assert.deepEqual(a.points.map((p) => [p.t, p.count]), [['2026-11-03T10:00:00.000Z', 2], ['2026-11-03T10:01:00.000Z', 1]]);
-    assert.ok(Math.abs(a.points[0]!.meanScore - ((0.85 - 0.6) / 2)) < 1e-12);
-    const only = await (await fetch(`${server.url}/dashboard/api/sentiment?window=all&topics=b`)).json() as { series: { topic: string }[] };
-    assert.deepEqual(only.series.map((s) => s.topic), ['b']);
+    assert.deepEqual(
+      a.points.map((p) => [p.t, p.count]),
+      [
+        ['2026-11-03T10:00:00.000Z', 2],
+        ['2026-11-03T10:01:00.000Z', 1],
+      ],
+    );
+    assert.ok(Math.abs(a.points[0]!.meanScore - (0.85 - 0.6) / 2) < 1e-12);
+    const only = (await (await fetch(`${server.url}/dashboard/api/sentiment?window=all&topics=b`)).json()) as { series: { topic: string }[] };
+    assert.deepEqual(
+      only.series.map((s) => s.topic),
+      ['b'],
+    );
   } finally {
     await server.close();
   }

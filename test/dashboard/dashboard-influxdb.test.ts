@@ -17,8 +17,11 @@ test('the dashboard over InfluxDB shows a replay as InfluxDB returns it', { time
   const db = await testDatabase(t);
   if (!db) return;
   const env = {
-    CROWDPULSE_SINK_KIND: 'influxdb', CROWDPULSE_INFLUXDB_URL: db.url, CROWDPULSE_INFLUXDB_BUCKET: db.bucket,
-    CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead.ndjson'), CROWDPULSE_LOG_PROGRESS: 'off',
+    CROWDPULSE_SINK_KIND: 'influxdb',
+    CROWDPULSE_INFLUXDB_URL: db.url,
+    CROWDPULSE_INFLUXDB_BUCKET: db.bucket,
+    CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead.ndjson'),
+    CROWDPULSE_LOG_PROGRESS: 'off',
   };
   let browser: Browser | undefined;
   let dashboard: CrowdpulseProcess | undefined;
@@ -35,7 +38,10 @@ test('the dashboard over InfluxDB shows a replay as InfluxDB returns it', { time
     const shown = await assertPageMatchesStore(page, query);
     assert.ok(shown.points > 20 && shown.topics.length >= 5, JSON.stringify(shown));
     const stored = [...(await query.integrity()).rowsPerTopic.values()].reduce((a, b) => a + b, 0);
-    assert.equal((await shareRows(page)).reduce((a, r) => a + r.count, 0), stored);
+    assert.equal(
+      (await shareRows(page)).reduce((a, r) => a + r.count, 0),
+      stored,
+    );
     mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-artifacts/dashboard-influxdb.png'), fullPage: true });
   } finally {

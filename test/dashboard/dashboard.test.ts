@@ -55,17 +55,25 @@ test('the dashboard shows a replay as the store holds it, updates live, and is s
     const runBase = (await second.waitFor(URL_LINE))[1]!;
     const mounted = await browser.newPage();
     await mounted.goto(`${runBase}/dashboard/?window=all&refresh=1`);
-    const storeTotal = await eventually('store throughput on the run port\'s page', async () => {
-      await waitForUpdate(mounted, await updatesOf(mounted));
-      const total = await mounted.$eval('#health dd[data-stage="store"]', (d: DomElement) => Number(d.getAttribute('data-total'))).catch(() => 0);
-      return total > 0 ? total : undefined;
-    }, 60_000);
+    const storeTotal = await eventually(
+      "store throughput on the run port's page",
+      async () => {
+        await waitForUpdate(mounted, await updatesOf(mounted));
+        const total = await mounted.$eval('#health dd[data-stage="store"]', (d: DomElement) => Number(d.getAttribute('data-total'))).catch(() => 0);
+        return total > 0 ? total : undefined;
+      },
+      60_000,
+    );
     assert.ok(storeTotal > 0);
-    const grown = await eventually('the open page to show the new posts', async () => {
-      updates = await waitForUpdate(page, updates);
-      const total = (await shareRows(page)).reduce((a, r) => a + r.count, 0);
-      return total > onPage ? total : undefined;
-    }, 60_000);
+    const grown = await eventually(
+      'the open page to show the new posts',
+      async () => {
+        updates = await waitForUpdate(page, updates);
+        const total = (await shareRows(page)).reduce((a, r) => a + r.count, 0);
+        return total > onPage ? total : undefined;
+      },
+      60_000,
+    );
     assert.ok(grown > onPage);
     assert.equal(await second.exited, 0, second.output.slice(-2000));
 

@@ -39,14 +39,30 @@ test('the Prometheus text parser reads back exactly what prom-client exposes', a
 test('pipeline health sums counters over processes and shows the governor and lag only where they run', async () => {
   const a = await samplesOfRegistry(registryWith({ posts: 100, lag: 50 }));
   const b = parsePrometheusText(await registryWith({ posts: 5, cap: 10_000, consumed: 1234 }).metrics()).samples;
-  const h = healthFromSamples([{ source: { name: 'a', ok: true }, samples: a }, { source: { name: 'b', ok: true }, samples: b }, { source: { name: 'c', ok: false, error: 'ECONNREFUSED' }, samples: [] }]);
-  assert.deepEqual(h.posts, [{ stage: 'analyze', direction: 'out', total: 107 }, { stage: 'store', direction: 'out', total: 105 }]);
+  const h = healthFromSamples([
+    { source: { name: 'a', ok: true }, samples: a },
+    { source: { name: 'b', ok: true }, samples: b },
+    { source: { name: 'c', ok: false, error: 'ECONNREFUSED' }, samples: [] },
+  ]);
+  assert.deepEqual(h.posts, [
+    { stage: 'analyze', direction: 'out', total: 107 },
+    { stage: 'store', direction: 'out', total: 105 },
+  ]);
   assert.deepEqual(h.consumerLag, [{ group: 'g', topic: 't', messages: 51 }]);
-  assert.deepEqual(h.queues.map((q) => [q.source, q.depth, q.capacity]), [['a', 17, 4096], ['b', 17, 4096]]);
+  assert.deepEqual(
+    h.queues.map((q) => [q.source, q.depth, q.capacity]),
+    [
+      ['a', 17, 4096],
+      ['b', 17, 4096],
+    ],
+  );
   assert.equal(h.budget?.capPosts, 10_000);
   assert.equal(h.budget?.consumedPosts, 1234);
   assert.equal(h.stream, null, 'a stream gauge at 0 with no messages: no stream here');
-  assert.deepEqual(h.sources.map((s) => s.ok), [true, true, false]);
+  assert.deepEqual(
+    h.sources.map((s) => s.ok),
+    [true, true, false],
+  );
   const none = healthFromSamples([{ source: { name: 'a', ok: true }, samples: await samplesOfRegistry(registryWith({ posts: 1 })) }]);
   assert.equal(none.budget, null, 'cap 0: no governor');
   assert.equal(none.consumerLag, null);

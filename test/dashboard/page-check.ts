@@ -5,7 +5,11 @@ import type { SentimentQuery } from '../../src/query/sentiment-query.js';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
-interface Circle { topic: string; t: string; value: number }
+interface Circle {
+  topic: string;
+  t: string;
+  value: number;
+}
 
 /** What the page functions below use of a DOM element: they run in the browser, and this project's lib has no DOM types. */
 export interface DomElement {
@@ -14,16 +18,24 @@ export interface DomElement {
   readonly textContent: string | null;
 }
 
-const circles = (page: Page, chart: string): Promise<Circle[]> => page.$$eval(`${chart} circle`, (nodes: DomElement[]) => nodes.map((n) => ({
-  topic: n.getAttribute('data-topic') ?? '', t: n.getAttribute('data-t') ?? '', value: Number(n.getAttribute('data-value')),
-})));
+const circles = (page: Page, chart: string): Promise<Circle[]> =>
+  page.$$eval(`${chart} circle`, (nodes: DomElement[]) =>
+    nodes.map((n) => ({
+      topic: n.getAttribute('data-topic') ?? '',
+      t: n.getAttribute('data-t') ?? '',
+      value: Number(n.getAttribute('data-value')),
+    })),
+  );
 
 /** Rows of the label-shares table: topic and post count as drawn. */
-export const shareRows = (page: Page): Promise<{ topic: string; count: number; shares: number[] }[]> => page.$$eval('#shares tbody tr', (rows: DomElement[]) => rows.map((r) => ({
-  topic: r.getAttribute('data-topic') ?? '',
-  count: Number(r.getAttribute('data-count')),
-  shares: [...r.querySelectorAll('.bar > div')].map((d) => Number(d.getAttribute('data-share'))),
-})));
+export const shareRows = (page: Page): Promise<{ topic: string; count: number; shares: number[] }[]> =>
+  page.$$eval('#shares tbody tr', (rows: DomElement[]) =>
+    rows.map((r) => ({
+      topic: r.getAttribute('data-topic') ?? '',
+      count: Number(r.getAttribute('data-count')),
+      shares: [...r.querySelectorAll('.bar > div')].map((d) => Number(d.getAttribute('data-share'))),
+    })),
+  );
 
 /** How many times the page has drawn fresh data. */
 export const updatesOf = async (page: Page): Promise<number> => Number(await page.evaluate('document.body.dataset.updates ?? 0'));
@@ -41,14 +53,22 @@ export async function waitForUpdate(page: Page, after: number, timeoutMs = 15_00
  * topic of the range with the store's counts and shares.
  */
 export async function assertPageMatchesStore(page: Page, query: SentimentQuery): Promise<{ points: number; topics: string[] }> {
-  const range = await page.$eval('#score-chart', (svg: DomElement) => ({ from: svg.getAttribute('data-from'), to: svg.getAttribute('data-to'), bucket: Number(svg.getAttribute('data-bucket-seconds')) }));
+  const range = await page.$eval('#score-chart', (svg: DomElement) => ({
+    from: svg.getAttribute('data-from'),
+    to: svg.getAttribute('data-to'),
+    bucket: Number(svg.getAttribute('data-bucket-seconds')),
+  }));
   assert.ok(range.from && range.to && range.bucket > 0, `the chart carries its range: ${JSON.stringify(range)}`);
   const from = new Date(range.from);
   const to = new Date(range.to);
 
   const summaries = await query.topics({ from, to });
   const rows = await shareRows(page);
-  assert.deepEqual(rows.map((r) => [r.topic, r.count]), summaries.map((s) => [s.topic, s.count]), 'shares table = store topics over the range');
+  assert.deepEqual(
+    rows.map((r) => [r.topic, r.count]),
+    summaries.map((s) => [s.topic, s.count]),
+    'shares table = store topics over the range',
+  );
   for (const [i, row] of rows.entries()) {
     const s = summaries[i]!;
     const expected = [s.shares.negative, s.shares.neutral, s.shares.positive];

@@ -6,7 +6,16 @@ import { dashboardRoutes, lazyQuery } from '../../src/dashboard/index.js';
 import { startTelemetryServer } from '../../src/telemetry/http-server.js';
 
 // Names a plain-object lookup would "find" (inherited from Object.prototype) and a traversal-ish one.
-const HOSTILE_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', '..%2fpackage.json', '..%2f..%2fpackage.json', '%2e%2e%2fpackage.json'];
+const HOSTILE_NAMES = [
+  'constructor',
+  '__proto__',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '..%2fpackage.json',
+  '..%2f..%2fpackage.json',
+  '%2e%2e%2fpackage.json',
+];
 
 test('#11.10 /dashboard/static/constructor (and other Object.prototype names, ..%2f) answers 404, never 500 with a path', async () => {
   const query = lazyQuery(() => err(new Error('no store in this test')));

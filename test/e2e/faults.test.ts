@@ -17,11 +17,20 @@ const CLI = join(ROOT, 'bin/crowdpulse.js');
 const FIXTURES = join(ROOT, 'bench/fixtures/posts.ndjson.gz');
 const dir = tempDir('faults');
 
-interface Exit { readonly code: number | null; readonly stdout: string; readonly stderr: string }
+interface Exit {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
 
 async function crowdpulse(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<Exit> {
   try {
-    const r = await execFileAsync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, CROWDPULSE_LOG_PROGRESS: 'off', ...env }, maxBuffer: 64 << 20, timeout: timeoutMs });
+    const r = await execFileAsync(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, CROWDPULSE_LOG_PROGRESS: 'off', ...env },
+      maxBuffer: 64 << 20,
+      timeout: timeoutMs,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const failed = e as { code: number | null; stdout: string; stderr: string };
@@ -36,7 +45,11 @@ test('#11.6 a dead-letter path that is a directory, or lies under a file, stops 
   mkdirSync(folder);
   for (const path of [folder, '/dev/null/sub/x']) {
     const started = Date.now();
-    const r = await crowdpulse(['run', '--input', FIXTURES, '--db', join(dir, 'x.db'), '--port', '0', '--limit', '10'], { CROWDPULSE_DEAD_LETTER_PATH: path }, 60_000);
+    const r = await crowdpulse(
+      ['run', '--input', FIXTURES, '--db', join(dir, 'x.db'), '--port', '0', '--limit', '10'],
+      { CROWDPULSE_DEAD_LETTER_PATH: path },
+      60_000,
+    );
     assert.equal(r.code, 1, `${path}: ${r.stderr}`);
     assert.ok(Date.now() - started < 30_000, 'exits promptly (it used to hang with the HTTP port open)');
     const lines = errorLines(r.stderr);
@@ -50,13 +63,22 @@ test('#11.5 SIGTERM while InfluxDB is down: run stops within its drain bound and
   const downPort = await freePort();
   const child = spawn(process.execPath, [CLI, 'run', '--input', FIXTURES, '--sink', 'influxdb', '--port', '0', '--progress', 'off'], {
     cwd: ROOT,
-    env: { ...process.env, CROWDPULSE_INFLUXDB_URL: `http://127.0.0.1:${downPort}`, CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead-down.ndjson'), CROWDPULSE_PIPELINE_DRAIN_TIMEOUT_MS: '2000' },
+    env: {
+      ...process.env,
+      CROWDPULSE_INFLUXDB_URL: `http://127.0.0.1:${downPort}`,
+      CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead-down.ndjson'),
+      CROWDPULSE_PIPELINE_DRAIN_TIMEOUT_MS: '2000',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   // Wait until the sink is retrying against the closed port.
   const deadline = Date.now() + 60_000;
@@ -81,9 +103,22 @@ test('#11.13 and #11.8 a missing InfluxDB database: every post dead-lettered, ru
   if (!influx) return;
   await influx.drop();
   const input = join(dir, 'twenty.ndjson');
-  writeFileSync(input, Array.from({ length: 20 }, (_, i) => JSON.stringify({ data: { id: String(1000 + i), text: `post ${i}`, created_at: '2026-11-03T06:00:00.000Z' }, matching_rules: [{ id: '1', tag: 'a' }, { id: '2', tag: 'b' }] })).join('\n') + '\n');
+  writeFileSync(
+    input,
+    Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({
+        data: { id: String(1000 + i), text: `post ${i}`, created_at: '2026-11-03T06:00:00.000Z' },
+        matching_rules: [
+          { id: '1', tag: 'a' },
+          { id: '2', tag: 'b' },
+        ],
+      }),
+    ).join('\n') + '\n',
+  );
   const r = await crowdpulse(['run', '--input', input, '--sink', 'influxdb', '--port', '0'], {
-    CROWDPULSE_INFLUXDB_URL: influx.url, CROWDPULSE_INFLUXDB_BUCKET: `${influx.db}_missing/autogen`, CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead-missing.ndjson'),
+    CROWDPULSE_INFLUXDB_URL: influx.url,
+    CROWDPULSE_INFLUXDB_BUCKET: `${influx.db}_missing/autogen`,
+    CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead-missing.ndjson'),
   });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /lines read\s+20\n/);
@@ -96,7 +131,11 @@ test('#11.6 a store path that cannot be opened (a directory, a path under a file
   const folder = join(dir, 'db-folder');
   mkdirSync(folder);
   for (const db of [folder, '/dev/null/x.db']) {
-    const r = await crowdpulse(['run', '--input', FIXTURES, '--db', db, '--port', '0', '--limit', '10'], { CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead-db.ndjson') }, 60_000);
+    const r = await crowdpulse(
+      ['run', '--input', FIXTURES, '--db', db, '--port', '0', '--limit', '10'],
+      { CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead-db.ndjson') },
+      60_000,
+    );
     assert.equal(r.code, 1, r.stderr);
     const errors = errorLines(r.stderr).filter((l) => / ERROR /.test(l));
     assert.equal(errors.length, 1, r.stderr);

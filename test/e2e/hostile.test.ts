@@ -22,22 +22,37 @@ const input = join(dir, 'hostile.ndjson');
 writeCorpus(input, corpus);
 
 function crowdpulse(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, CROWDPULSE_LOG_PROGRESS: 'off', ...env }, maxBuffer: 64 << 20, timeout: 300_000 });
+  return run(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, CROWDPULSE_LOG_PROGRESS: 'off', ...env },
+    maxBuffer: 64 << 20,
+    timeout: 300_000,
+  });
 }
 
 /** Dead letters of the file sink, by the corpus line they came from (origin "path:line"). */
 export function fileLetters(path: string, source: string): { line: number; code: string; bytes: number; truncated?: { length: number; sha256: string } }[] {
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((text) => {
-    const l = JSON.parse(text) as { origin: string; code: string; original_base64: string; truncated?: { length: number; sha256: string } };
-    assert.ok(l.origin.startsWith(`${source}:`), `origin ${l.origin}`);
-    return { line: Number(l.origin.slice(source.length + 1)), code: l.code, bytes: Buffer.from(l.original_base64, 'base64').length, ...(l.truncated ? { truncated: l.truncated } : {}) };
-  });
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((text) => {
+      const l = JSON.parse(text) as { origin: string; code: string; original_base64: string; truncated?: { length: number; sha256: string } };
+      assert.ok(l.origin.startsWith(`${source}:`), `origin ${l.origin}`);
+      return {
+        line: Number(l.origin.slice(source.length + 1)),
+        code: l.code,
+        bytes: Buffer.from(l.original_base64, 'base64').length,
+        ...(l.truncated ? { truncated: l.truncated } : {}),
+      };
+    });
 }
 
 function sqliteRows(db: string): Set<string> {
   const conn = new Database(db, { readonly: true });
   try {
-    return new Set((conn.prepare('SELECT post_id, topic FROM post_sentiment').all() as { post_id: string; topic: string }[]).map((r) => rowKey(r.post_id, r.topic)));
+    return new Set(
+      (conn.prepare('SELECT post_id, topic FROM post_sentiment').all() as { post_id: string; topic: string }[]).map((r) => rowKey(r.post_id, r.topic)),
+    );
   } finally {
     conn.close();
   }
@@ -65,7 +80,15 @@ test('#11 hostile corpus, embedded with SQLite: every line stored or dead-letter
   const stored = conn.prepare('SELECT CAST(topic AS BLOB) AS topic, CAST(post_id AS BLOB) AS id FROM post_sentiment').all() as { topic: Buffer; id: Buffer }[];
   conn.close();
   const strict = new TextDecoder('utf-8', { fatal: true });
-  const invalid = stored.filter((r) => { try { strict.decode(r.topic); strict.decode(r.id); return false; } catch { return true; } });
+  const invalid = stored.filter((r) => {
+    try {
+      strict.decode(r.topic);
+      strict.decode(r.id);
+      return false;
+    } catch {
+      return true;
+    }
+  });
   assert.equal(invalid.length, 0, `${invalid.length} rows hold invalid UTF-8`);
 
   // #11.12: a full rerun stores the same rows and adds no dead letter.
@@ -82,7 +105,9 @@ test('#11 hostile corpus, embedded with InfluxDB: the same accounting, and the s
   try {
     const deadLetters = join(dir, 'dead-influx.ndjson');
     const r = await crowdpulse(['run', '--input', input, '--sink', 'influxdb', '--port', '0'], {
-      CROWDPULSE_DEAD_LETTER_PATH: deadLetters, CROWDPULSE_INFLUXDB_URL: influx.url, CROWDPULSE_INFLUXDB_BUCKET: influx.bucket,
+      CROWDPULSE_DEAD_LETTER_PATH: deadLetters,
+      CROWDPULSE_INFLUXDB_URL: influx.url,
+      CROWDPULSE_INFLUXDB_BUCKET: influx.bucket,
     });
     assert.match(r.stdout, new RegExp(`lines read\\s+${corpus.length}\\n`));
     const result = await influx.influxql('SELECT "post_id", "topic" FROM "post_sentiment"');

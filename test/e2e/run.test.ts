@@ -11,7 +11,10 @@ const run = promisify(execFile);
 const CLI = join(ROOT, 'bin/crowdpulse.js');
 const FIXTURES = join(ROOT, 'bench/fixtures/posts.ndjson.gz');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'bench/fixtures/posts.manifest.json'), 'utf8')) as {
-  posts: number; rowsPerTopic: Record<string, number>; deadLettersByCode: Record<string, number>; lines: number;
+  posts: number;
+  rowsPerTopic: Record<string, number>;
+  deadLettersByCode: Record<string, number>;
+  lines: number;
 };
 const dir = tempDir('e2e');
 
@@ -31,7 +34,13 @@ function rows(db: string): { topic: string; n: number }[] {
 function snapshot(db: string): string {
   const conn = new Database(db, { readonly: true });
   try {
-    return JSON.stringify(conn.prepare('SELECT post_id, topic, created_at, lang, label, neg, neu, pos, score, model, flags, ingested_at, analyzed_at, stored_at FROM post_sentiment ORDER BY post_id, topic').all());
+    return JSON.stringify(
+      conn
+        .prepare(
+          'SELECT post_id, topic, created_at, lang, label, neg, neu, pos, score, model, flags, ingested_at, analyzed_at, stored_at FROM post_sentiment ORDER BY post_id, topic',
+        )
+        .all(),
+    );
   } finally {
     conn.close();
   }
@@ -50,7 +59,9 @@ test('crowdpulse run stores every bundled post once per topic, dead-letters the 
   for (const topic of Object.keys(manifest.rowsPerTopic)) assert.match(first.stdout, new RegExp(topic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
 
   // Stored rows against the input: counts per topic, no duplicates.
-  const expected = Object.entries(manifest.rowsPerTopic).map(([topic, n]) => ({ topic, n })).sort((a, b) => a.topic.localeCompare(b.topic));
+  const expected = Object.entries(manifest.rowsPerTopic)
+    .map(([topic, n]) => ({ topic, n }))
+    .sort((a, b) => a.topic.localeCompare(b.topic));
   assert.deepEqual(rows(db), expected);
   const conn = new Database(db, { readonly: true });
   const distinct = conn.prepare('SELECT COUNT(DISTINCT post_id) AS n FROM post_sentiment').get() as { n: number };
@@ -62,7 +73,10 @@ test('crowdpulse run stores every bundled post once per topic, dead-letters the 
   assert.equal(models.length, 1);
 
   // Dead letters: exactly the planted lines, by reason, with the original bytes.
-  const letters = readFileSync(deadLetters, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { code: string; origin: string; original_base64: string });
+  const letters = readFileSync(deadLetters, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { code: string; origin: string; original_base64: string });
   const byCode: Record<string, number> = {};
   for (const l of letters) byCode[l.code] = (byCode[l.code] ?? 0) + 1;
   assert.deepEqual(byCode, manifest.deadLettersByCode);
@@ -75,11 +89,14 @@ test('crowdpulse run stores every bundled post once per topic, dead-letters the 
 });
 
 test('a fixture path that does not exist ends with one clear error and a non-zero status', async () => {
-  await assert.rejects(crowdpulse(['run', '--input', join(dir, 'nope.ndjson'), '--db', join(dir, 'x.db'), '--port', '0']), (e: { code: number; stderr: string }) => {
-    assert.notEqual(e.code, 0);
-    assert.match(e.stderr, /replay file .*nope\.ndjson does not exist/);
-    return true;
-  });
+  await assert.rejects(
+    crowdpulse(['run', '--input', join(dir, 'nope.ndjson'), '--db', join(dir, 'x.db'), '--port', '0']),
+    (e: { code: number; stderr: string }) => {
+      assert.notEqual(e.code, 0);
+      assert.match(e.stderr, /replay file .*nope\.ndjson does not exist/);
+      return true;
+    },
+  );
 });
 
 test('an invalid config file ends with one line naming the file, and status 2', async () => {

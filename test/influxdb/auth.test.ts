@@ -14,8 +14,13 @@ import { healthy, influxScript, scoredPost } from './server.js';
 const PORT = Number(process.env.CROWDPULSE_TEST_INFLUXDB_AUTH_PORT ?? 18106);
 const PASSWORD = 'cp-test-secret';
 const ENV = {
-  INFLUXDB_PORT: String(PORT), INFLUXDB_RPC_PORT: String(PORT + 2), INFLUXDB_SERVICE_DIR: `${ROOT}.services/influxdb-auth-test`,
-  INFLUXDB_DB: 'authtest', INFLUXDB_AUTH: 'true', INFLUXDB_ADMIN_USER: 'crowdpulse', INFLUXDB_ADMIN_PASSWORD: PASSWORD,
+  INFLUXDB_PORT: String(PORT),
+  INFLUXDB_RPC_PORT: String(PORT + 2),
+  INFLUXDB_SERVICE_DIR: `${ROOT}.services/influxdb-auth-test`,
+  INFLUXDB_DB: 'authtest',
+  INFLUXDB_AUTH: 'true',
+  INFLUXDB_ADMIN_USER: 'crowdpulse',
+  INFLUXDB_ADMIN_PASSWORD: PASSWORD,
 };
 const URL = `http://127.0.0.1:${PORT}`;
 
@@ -48,7 +53,10 @@ test('auth on: "user:password" token writes and queries; a wrong one dead-letter
   assert.equal(dead.letters.length, posts.length, 'no further dead letters');
   const query = new InfluxQuery(good);
   t.after(() => query.close());
-  assert.deepEqual((await query.topics()).map((s) => [s.topic, s.count]), [['markets', 50]]);
+  assert.deepEqual(
+    (await query.topics()).map((s) => [s.topic, s.count]),
+    [['markets', 50]],
+  );
   const denied = new InfluxQuery({ ...good, token: '' });
   t.after(() => denied.close());
   await assert.rejects(denied.topics(), /401|authoriz/i);

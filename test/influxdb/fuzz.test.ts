@@ -18,7 +18,45 @@ import { scoredPost, testDatabase } from './server.js';
 /** Seeded, so a failure reproduces (seed printed in the assertion message). */
 const prng = mulberry32;
 
-const PIECES = [',', ' ', '=', '"', "'", '\\', '\n', '\r', '\t', '\\n', '\\ ', '\\,', '\\=', '\\"', '%', '%2C', '%%', '#', '${x}', 'é', 'ß', '漢字', '😀', '👩‍👩‍👧', '\u0000', '\u007f', '\u0085', '\u2028', '\u00a0', '\ufeff', 'a', 'topic', '-', '_', '.', '/', ':'];
+const PIECES = [
+  ',',
+  ' ',
+  '=',
+  '"',
+  "'",
+  '\\',
+  '\n',
+  '\r',
+  '\t',
+  '\\n',
+  '\\ ',
+  '\\,',
+  '\\=',
+  '\\"',
+  '%',
+  '%2C',
+  '%%',
+  '#',
+  '${x}',
+  'é',
+  'ß',
+  '漢字',
+  '😀',
+  '👩‍👩‍👧',
+  '\u0000',
+  '\u007f',
+  '\u0085',
+  '\u2028',
+  '\u00a0',
+  '\ufeff',
+  'a',
+  'topic',
+  '-',
+  '_',
+  '.',
+  '/',
+  ':',
+];
 
 function adversarial(random: () => number, maxPieces: number): string {
   let s = '';
@@ -42,12 +80,38 @@ test(`adversarial tag values round-trip exactly (seed ${SEED})`, async (t) => {
   if (!db) return;
   t.after(() => db.drop());
   const random = prng(SEED);
-  const fixed = ['', ' ', ',', '=', '\\', '\\\\', 'a\\', '\n', 'a\nb', 'line1\r\nline2', ' lead', 'trail ', 'a=b,c d', '"quoted"', '%', '%41', '#comment', 'x\u0000y', '😀 emoji, ok'];
+  const fixed = [
+    '',
+    ' ',
+    ',',
+    '=',
+    '\\',
+    '\\\\',
+    'a\\',
+    '\n',
+    'a\nb',
+    'line1\r\nline2',
+    ' lead',
+    'trail ',
+    'a=b,c d',
+    '"quoted"',
+    '%',
+    '%41',
+    '#comment',
+    'x\u0000y',
+    '😀 emoji, ok',
+  ];
   const posts: ScoredPost[] = [];
   for (let i = 0; i < 400; i++) {
     const nTopics = 1 + Math.floor(random() * 3);
     const topics = Array.from({ length: nTopics }, (_, k) => (i < fixed.length && k === 0 ? (fixed[i] as string) : adversarial(random, 6)));
-    posts.push(scoredPost(T0 + i * 1000, i, { topics, lang: i % 4 === 0 ? adversarial(random, 3) : 'en', model: i % 7 === 0 ? `m${adversarial(random, 4)}` : 'model@1' }));
+    posts.push(
+      scoredPost(T0 + i * 1000, i, {
+        topics,
+        lang: i % 4 === 0 ? adversarial(random, 3) : 'en',
+        model: i % 7 === 0 ? `m${adversarial(random, 4)}` : 'model@1',
+      }),
+    );
   }
   // A topic of 40 KB of adversarial text (larger once escaped) fits InfluxDB's 64 KiB series key; one of 64 KiB cannot.
   const big = long(random, 40_000);
@@ -77,7 +141,14 @@ test(`adversarial tag values round-trip exactly (seed ${SEED})`, async (t) => {
   const got = new Set<string>();
   const rows = series[0]?.values ?? [];
   for (const v of rows) {
-    got.add(JSON.stringify([v[col('post_id')], decodeTagValue(v[col('topic')] as string | null), decodeTagValue(v[col('lang')] as string | null), decodeTagValue(v[col('model')] as string | null)]));
+    got.add(
+      JSON.stringify([
+        v[col('post_id')],
+        decodeTagValue(v[col('topic')] as string | null),
+        decodeTagValue(v[col('lang')] as string | null),
+        decodeTagValue(v[col('model')] as string | null),
+      ]),
+    );
   }
   assert.equal(rows.length, expected.size, `points stored (seed ${SEED})`);
   const missing = [...expected].filter((e) => !got.has(e));
@@ -87,7 +158,13 @@ test(`adversarial tag values round-trip exactly (seed ${SEED})`, async (t) => {
   const measurements = await db.influxql('SHOW MEASUREMENTS');
   assert.deepEqual(measurements.results[0]?.series?.[0]?.values, [['post_sentiment']]);
   const fields = await db.influxql('SHOW FIELD KEYS');
-  assert.deepEqual(fields.results[0]?.series?.[0]?.values.map((v) => v.join(':')).sort(), ['neg:float', 'neu:float', 'pos:float', 'post_id:string', 'score:float']);
+  assert.deepEqual(fields.results[0]?.series?.[0]?.values.map((v) => v.join(':')).sort(), [
+    'neg:float',
+    'neu:float',
+    'pos:float',
+    'post_id:string',
+    'score:float',
+  ]);
   const tags = await db.influxql('SHOW TAG KEYS');
   assert.deepEqual(tags.results[0]?.series?.[0]?.values.map((v) => v[0]).sort(), ['label', 'lang', 'model', 'slot', 'topic']);
 
@@ -113,7 +190,8 @@ test(`adversarial measurement names and string fields round-trip exactly (seed $
   t.after(() => db.drop());
   const random = prng(SEED + 1);
   // Names the config refuses: line protocol cannot carry them.
-  for (const bad of ['a\nb', '#comment', 'trailing\\', '\\', 'tab\there']) assert.throws(() => influxdbSection.parse({ measurement: bad }), `measurement ${JSON.stringify(bad)} must be refused`);
+  for (const bad of ['a\nb', '#comment', 'trailing\\', '\\', 'tab\there'])
+    assert.throws(() => influxdbSection.parse({ measurement: bad }), `measurement ${JSON.stringify(bad)} must be refused`);
   const names = new Set<string>(['a,b', 'a b', 'a=b', 'a\\ b', 'a\\,b', 'a\\\\,b', '"q"', 'ünï cødé 😀', '%41', 'x\\y']);
   while (names.size < 40) {
     const name = adversarial(random, 5);

@@ -50,9 +50,13 @@ test('#11.3 InfluxQuery topics({ limit, order }) matches SqliteQuery over 4,000 
     await sqlite.close();
   });
 
-  const key = (s: { topic: string; count: number; firstAt: string | undefined; lastAt: string | undefined }): string => `${s.topic.slice(0, 20)}/${s.topic.length} ${s.count} ${s.firstAt} ${s.lastAt}`;
+  const key = (s: { topic: string; count: number; firstAt: string | undefined; lastAt: string | undefined }): string =>
+    `${s.topic.slice(0, 20)}/${s.topic.length} ${s.count} ${s.firstAt} ${s.lastAt}`;
   const requests: TopicsRequest[] = [
-    { limit: 51 }, { order: 'newest', limit: 3 }, { order: 'oldest', limit: 1 }, { limit: 3, topics: ['p7-tag3', LONG_TOPIC, 'nope'] },
+    { limit: 51 },
+    { order: 'newest', limit: 3 },
+    { order: 'oldest', limit: 1 },
+    { limit: 3, topics: ['p7-tag3', LONG_TOPIC, 'nope'] },
   ];
   for (const request of requests) {
     assert.deepEqual((await influx.topics(request)).map(key), (await sqlite.topics(request)).map(key), JSON.stringify(request).slice(0, 120));
@@ -63,10 +67,23 @@ test('#11.3 InfluxQuery topics({ limit, order }) matches SqliteQuery over 4,000 
   const view = await sentimentView(influx, { window: 'all', points: 60, top: 8 });
   assert.equal(view.summaries.length, MAX_SUMMARIES);
   assert.equal(view.moreTopics, true);
-  assert.deepEqual(view.series.slice(0, 2).map((s) => s.topic), ['popular', LONG_TOPIC]);
+  assert.deepEqual(
+    view.series.slice(0, 2).map((s) => s.topic),
+    ['popular', LONG_TOPIC],
+  );
   const text = formatSummary({
-    linesRead: 20, postsStored: 20, deadLetters: new Map(), unfinished: 0, interrupted: undefined, seconds: 1, modelId: 'test',
-    topics: all, topicsError: undefined, store: 'influxdb', deadLetterPath: 'dl', metricsUrl: undefined,
+    linesRead: 20,
+    postsStored: 20,
+    deadLetters: new Map(),
+    unfinished: 0,
+    interrupted: undefined,
+    seconds: 1,
+    modelId: 'test',
+    topics: all,
+    topicsError: undefined,
+    store: 'influxdb',
+    deadLetterPath: 'dl',
+    metricsUrl: undefined,
   });
   assert.ok(text.length < 20_000, `${text.length} characters`);
   assert.ok(text.includes(`… and ${all.length - 50} more topics`));

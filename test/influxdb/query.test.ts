@@ -31,7 +31,10 @@ function corpus(): ScoredPost[] {
 const close = (a: number, b: number): boolean => Math.abs(a - b) < 1e-9;
 
 function sameBuckets(actual: SentimentBucket[], expected: SentimentBucket[]): void {
-  assert.deepEqual(actual.map((b) => [b.topic, b.bucketStart, b.count]), expected.map((b) => [b.topic, b.bucketStart, b.count]));
+  assert.deepEqual(
+    actual.map((b) => [b.topic, b.bucketStart, b.count]),
+    expected.map((b) => [b.topic, b.bucketStart, b.count]),
+  );
   actual.forEach((b, i) => {
     const e = expected[i] as SentimentBucket;
     assert.ok(close(b.meanScore, e.meanScore), `mean ${b.meanScore} vs ${e.meanScore}`);
@@ -40,7 +43,10 @@ function sameBuckets(actual: SentimentBucket[], expected: SentimentBucket[]): vo
 }
 
 function sameTopics(actual: TopicSummary[], expected: TopicSummary[]): void {
-  assert.deepEqual(actual.map((s) => [s.topic, s.count, s.firstAt, s.lastAt]), expected.map((s) => [s.topic, s.count, s.firstAt, s.lastAt]));
+  assert.deepEqual(
+    actual.map((s) => [s.topic, s.count, s.firstAt, s.lastAt]),
+    expected.map((s) => [s.topic, s.count, s.firstAt, s.lastAt]),
+  );
   actual.forEach((s, i) => {
     const e = expected[i] as TopicSummary;
     assert.ok(close(s.meanScore, e.meanScore));

@@ -68,7 +68,9 @@ test('replaying the same posts overwrites their points, whatever the batching', 
   if (!db) return;
   t.after(() => db.drop());
   const topics = [['markets'], ['markets', 'climate'], ['sport', 'climate', 'markets']];
-  const posts = Array.from({ length: 1500 }, (_, i) => scoredPost(SECOND + Math.floor(i / 7) * 3, i % 4096, { topics: topics[i % 3] as string[], lang: i % 5 === 0 ? 'de' : 'en' }));
+  const posts = Array.from({ length: 1500 }, (_, i) =>
+    scoredPost(SECOND + Math.floor(i / 7) * 3, i % 4096, { topics: topics[i % 3] as string[], lang: i % 5 === 0 ? 'de' : 'en' }),
+  );
   const expected = posts.reduce((n, p) => n + p.topics.length, 0);
   const dead = new MemoryDeadLetters();
   const first = buildInfluxSink(db.config({ batchSize: 500 }), dead);
@@ -92,7 +94,10 @@ test('a point the server refuses is isolated by bisection and dead-lettered; the
   t.after(() => db.drop());
   // A string "score" in a later shard (7-day shard groups) makes float scores there a field type conflict.
   const later = SECOND + 30 * 86_400_000;
-  const conflict = await fetch(`${db.url}/api/v2/write?org=-&bucket=${db.bucket}&precision=ms`, { method: 'POST', body: `post_sentiment,topic=other score="text" ${later}` });
+  const conflict = await fetch(`${db.url}/api/v2/write?org=-&bucket=${db.bucket}&precision=ms`, {
+    method: 'POST',
+    body: `post_sentiment,topic=other score="text" ${later}`,
+  });
   assert.equal(conflict.status, 204);
   const good = Array.from({ length: 99 }, (_, i) => scoredPost(SECOND + i, i));
   const bad = scoredPost(later + 5, 77);

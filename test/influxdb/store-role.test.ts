@@ -32,16 +32,28 @@ test('crowdpulse store --sink influxdb (two replicas) stores every scored post o
   await ensureTopics(kafka, crowdpulseTopics(kafka));
   const producer = await KafkaProducer.connect(kafka, 'test');
   const t0 = Date.UTC(2026, 10, 26, 7);
-  const posts: ScoredPost[] = Array.from({ length: POSTS }, (_, i) => scoredPost(t0 + i * 3, i % 4096, { topics: i % 2 === 0 ? ['markets', 'climate'] : ['sport'] }));
+  const posts: ScoredPost[] = Array.from({ length: POSTS }, (_, i) =>
+    scoredPost(t0 + i * 3, i % 4096, { topics: i % 2 === 0 ? ['markets', 'climate'] : ['sport'] }),
+  );
   const toKafka = new KafkaSink(producer, kafka.scoredTopic, scoredPostCodec(kafka.encoding), true);
   await toKafka.write(posts);
   await toKafka.close();
 
   const dir = tempDir('influx-store-role');
-  const env = { ...process.env, ...kafkaEnv(kafka), CROWDPULSE_INFLUXDB_URL: db.url, CROWDPULSE_INFLUXDB_BUCKET: db.bucket, CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead.ndjson') };
+  const env = {
+    ...process.env,
+    ...kafkaEnv(kafka),
+    CROWDPULSE_INFLUXDB_URL: db.url,
+    CROWDPULSE_INFLUXDB_BUCKET: db.bucket,
+    CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead.ndjson'),
+  };
   const replicas: { child: ChildProcess; exit: Promise<number | null>; stderr: string[] }[] = [];
   for (let r = 0; r < 2; r++) {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/crowdpulse.js'), 'store', '--sink', 'influxdb', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bin/crowdpulse.js'), 'store', '--sink', 'influxdb', '--port', '0'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const stderr: string[] = [];
     child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
     replicas.push({ child, stderr, exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))) });

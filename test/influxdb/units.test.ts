@@ -29,7 +29,7 @@ test('snowflakes of one millisecond get distinct (slot, time): every 13th of the
   assert.equal(seen.size, new Set(lows).size);
 });
 
-test('point time is a pure function of the post (replays overwrite) and stays in created_at\'s second', () => {
+test("point time is a pure function of the post (replays overwrite) and stays in created_at's second", () => {
   const ms = Date.UTC(2026, 5, 1, 12, 30, 15, 999);
   const a = pointTime(snowflake(ms, 4_000_123), ms - 999);
   assert.deepEqual(a, pointTime(snowflake(ms, 4_000_123), ms - 999));
@@ -69,20 +69,59 @@ test('Retry-After is seconds (or an HTTP date), not milliseconds', () => {
 
 test('backoff: exponential with jitter, capped; Retry-After replaces it (capped, +≤10 %)', () => {
   const o = { initialMs: 100, maxDelayMs: 5000, retryAfterMaxMs: 60_000 };
-  assert.equal(backoffDelay(1, undefined, o, () => 0), 50);
-  assert.equal(backoffDelay(1, undefined, o, () => 0.999_999), 100);
-  assert.equal(backoffDelay(4, undefined, o, () => 0), 400);
-  assert.equal(backoffDelay(40, undefined, o, () => 0), 2500);
-  assert.equal(backoffDelay(1, 3000, o, () => 0), 3000);
-  assert.equal(backoffDelay(1, 3000, o, () => 1), 3300);
-  assert.equal(backoffDelay(1, 3_600_000, o, () => 0), 60_000);
+  assert.equal(
+    backoffDelay(1, undefined, o, () => 0),
+    50,
+  );
+  assert.equal(
+    backoffDelay(1, undefined, o, () => 0.999_999),
+    100,
+  );
+  assert.equal(
+    backoffDelay(4, undefined, o, () => 0),
+    400,
+  );
+  assert.equal(
+    backoffDelay(40, undefined, o, () => 0),
+    2500,
+  );
+  assert.equal(
+    backoffDelay(1, 3000, o, () => 0),
+    3000,
+  );
+  assert.equal(
+    backoffDelay(1, 3000, o, () => 1),
+    3300,
+  );
+  assert.equal(
+    backoffDelay(1, 3_600_000, o, () => 0),
+    60_000,
+  );
 });
 
 test('a post that cannot become a point is reported, never skipped silently', () => {
-  const post = { id: '1790000000000000001', createdAt: '2026-11-26T09:00:00.000Z', topics: [] as string[], lang: 'en', label: 'neutral' as const, probs: { neg: 0, neu: 1, pos: 0 }, score: 0, model: 'm', flags: [], ingestedAt: 0, analyzedAt: 0 };
-  const encoded = encodePosts([post, { ...post, topics: ['a', 'a', 'b'] }, { ...post, createdAt: 'yesterday', topics: ['a'] }, { ...post, topics: ['a'], score: Number.NaN }], 'm');
+  const post = {
+    id: '1790000000000000001',
+    createdAt: '2026-11-26T09:00:00.000Z',
+    topics: [] as string[],
+    lang: 'en',
+    label: 'neutral' as const,
+    probs: { neg: 0, neu: 1, pos: 0 },
+    score: 0,
+    model: 'm',
+    flags: [],
+    ingestedAt: 0,
+    analyzedAt: 0,
+  };
+  const encoded = encodePosts(
+    [post, { ...post, topics: ['a', 'a', 'b'] }, { ...post, createdAt: 'yesterday', topics: ['a'] }, { ...post, topics: ['a'], score: Number.NaN }],
+    'm',
+  );
   assert.equal(encoded.points, 2);
-  assert.deepEqual(encoded.rejected.map((r) => r.index), [0, 2, 3]);
+  assert.deepEqual(
+    encoded.rejected.map((r) => r.index),
+    [0, 2, 3],
+  );
 });
 
 test('closing the sink while the server is unreachable rejects the pending writes (not durable), it does not hang', async () => {
@@ -90,8 +129,23 @@ test('closing the sink while the server is unreachable rejects the pending write
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve())); // nothing listens there now
-  const sink = buildInfluxSink(influxdbSection.parse({ url: `http://127.0.0.1:${port}`, maxBufferPoints: 1, maxInFlight: 1, retryInitialMs: 20 }), new MemoryDeadLetters());
-  const post = { id: '1790000000000000001', createdAt: '2026-11-26T09:00:00.000Z', topics: ['a'], lang: 'en', label: 'neutral' as const, probs: { neg: 0, neu: 1, pos: 0 }, score: 0, model: 'm', flags: [], ingestedAt: 0, analyzedAt: 0 };
+  const sink = buildInfluxSink(
+    influxdbSection.parse({ url: `http://127.0.0.1:${port}`, maxBufferPoints: 1, maxInFlight: 1, retryInitialMs: 20 }),
+    new MemoryDeadLetters(),
+  );
+  const post = {
+    id: '1790000000000000001',
+    createdAt: '2026-11-26T09:00:00.000Z',
+    topics: ['a'],
+    lang: 'en',
+    label: 'neutral' as const,
+    probs: { neg: 0, neu: 1, pos: 0 },
+    score: 0,
+    model: 'm',
+    flags: [],
+    ingestedAt: 0,
+    analyzedAt: 0,
+  };
   const first = sink.write([post]);
   const second = sink.write([{ ...post, id: '1790000000000000002' }]); // waits for buffer room
   await new Promise((r) => setTimeout(r, 200));

@@ -8,7 +8,19 @@ import { makePosts } from './posts.js';
 const scored = (i: number): ScoredPost => {
   const probs = { neg: 0.1 + i / 1000, neu: 0.3, pos: 0.6 - i / 1000 };
   const [p] = makePosts(1, i);
-  return { id: p!.id, createdAt: p!.createdAt, topics: p!.topics, lang: p!.lang, label: labelOf(probs), probs, score: scoreOf(probs), model: 'm1', flags: i % 2 ? ['non_english'] : [], ingestedAt: p!.ingestedAt, analyzedAt: p!.ingestedAt + 7 };
+  return {
+    id: p!.id,
+    createdAt: p!.createdAt,
+    topics: p!.topics,
+    lang: p!.lang,
+    label: labelOf(probs),
+    probs,
+    score: scoreOf(probs),
+    model: 'm1',
+    flags: i % 2 ? ['non_english'] : [],
+    ingestedAt: p!.ingestedAt,
+    analyzedAt: p!.ingestedAt + 7,
+  };
 };
 
 describe('Kafka wire codec', () => {

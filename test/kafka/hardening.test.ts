@@ -47,7 +47,11 @@ const start = (...args: Parameters<typeof startRole>): RoleProcess => {
 };
 
 /** A valid post whose text is about `bytes` long (repetitive: it compresses to almost nothing). */
-const hugePost = (id: string, bytes: number): Post => ({ ...makePosts(1, 999)[0]!, id, text: 'lorem ipsum dolor sit amet '.repeat(Math.ceil(bytes / 27)).slice(0, bytes) });
+const hugePost = (id: string, bytes: number): Post => ({
+  ...makePosts(1, 999)[0]!,
+  id,
+  text: 'lorem ipsum dolor sit amet '.repeat(Math.ceil(bytes / 27)).slice(0, bytes),
+});
 
 describe('#11 hostile-input and fault hardening, Kafka side (real broker)', { skip }, () => {
   after(async () => {
@@ -77,7 +81,10 @@ describe('#11 hostile-input and fault hardening, Kafka side (real broker)', { sk
 
     const ingest = start('oversized-ingest', ['ingest', '--input', file], roleEnv(config, join(dir, 'unused.db')), dir);
     assert.equal(await ingest.exited, 0, `ingest exits 0 (log ${ingest.log})`);
-    assert.match(ingest.stdout(), new RegExp(`^ingest: 300 posts produced to ${config.rawTopic.replace('.', '\\.')}, 2 dead letters \\(oversized: 2\\), [\\d.]+ s\\n$`));
+    assert.match(
+      ingest.stdout(),
+      new RegExp(`^ingest: 300 posts produced to ${config.rawTopic.replace('.', '\\.')}, 2 dead letters \\(oversized: 2\\), [\\d.]+ s\\n$`),
+    );
 
     assert.equal((await readTopic(config.rawTopic, 300)).length, 300);
     assert.equal(await topicMessageCount(config.rawTopic, config.partitions), 300, 'the raw topic holds the 300 ordinary posts, nothing else');
@@ -117,7 +124,10 @@ describe('#11 hostile-input and fault hardening, Kafka side (real broker)', { sk
     const tiny = { maxMessageBytes: 300, deadLetterSnippetBytes: 64 };
     const small = new MemoryDeadLetters();
     const longer = makePosts(5, 100).map((p) => ({ ...p, text: `${p.text} ${'y'.repeat(400)}` }));
-    await new KafkaSink(producer, config.rawTopic, postCodec('avro'), false, { deadLetters: small, stage: 'analyze', limits: tiny }).write([...makePosts(10, 50), ...longer]);
+    await new KafkaSink(producer, config.rawTopic, postCodec('avro'), false, { deadLetters: small, stage: 'analyze', limits: tiny }).write([
+      ...makePosts(10, 50),
+      ...longer,
+    ]);
     assert.deepEqual(small.letters.map((x) => x.origin).sort(), longer.map((p) => `post:${p.id}`).sort());
     assert.ok(small.letters.every((x) => x.code === 'oversized' && x.stage === 'analyze' && x.original.length === 64 && (x.truncated?.length ?? 0) > 300));
     assert.equal(await topicMessageCount(config.rawTopic, config.partitions), 30);
@@ -192,7 +202,10 @@ describe('#11 hostile-input and fault hardening, Kafka side (real broker)', { sk
     const byKey = new Map<string, number>();
     for (const m of got) byKey.set(String(m.key), (byKey.get(String(m.key)) ?? 0) + 1);
     assert.equal(byKey.size, 4, 'four distinct letters, four keys');
-    assert.ok([...byKey.values()].every((n) => n === 2), 'each key once per run');
+    assert.ok(
+      [...byKey.values()].every((n) => n === 2),
+      'each key once per run',
+    );
     for (const m of got) assert.match(String(m.key), /^[0-9a-f]{64}$/);
 
     // The id: (stage, origin, code, SHA-256 of the whole original); time and wording do not count.
@@ -202,7 +215,11 @@ describe('#11 hostile-input and fault hardening, Kafka side (real broker)', { sk
     assert.notEqual(deadLetterKey({ ...l, stage: 'analyze' }), deadLetterKey(l));
     assert.notEqual(deadLetterKey({ ...l, code: 'invalid_shape' }), deadLetterKey(l));
     assert.notEqual(deadLetterKey({ ...l, original: Buffer.from('{"id":1') }), deadLetterKey(l));
-    assert.equal(deadLetterKey(deadLetter('ingest', 'invalid_json', 'x', '{"id":')), deadLetterKey(deadLetter('ingest', 'invalid_json', 'y', '{"id":')), 'no origin: still stable');
+    assert.equal(
+      deadLetterKey(deadLetter('ingest', 'invalid_json', 'x', '{"id":')),
+      deadLetterKey(deadLetter('ingest', 'invalid_json', 'y', '{"id":')),
+      'no origin: still stable',
+    );
     // An oversized message has the same key whether its source or the dead-letter sink truncated it.
     const bySource = oversizedDeadLetter('ingest', oversizedOf(big, 4096), MiB, 'posts.ndjson:12');
     assert.equal(deadLetterKey(boundedDeadLetter(second[3]!, DEFAULT_LIMITS)), deadLetterKey(bySource));
@@ -243,7 +260,15 @@ describe('#11 hostile-input and fault hardening, Kafka side (real broker)', { sk
 
   it('#11 every process exits 0 with its summary: analyze and store print one line after SIGTERM', async () => {
     assert.equal(formatDeadLetters(new Map()), '0 dead letters');
-    assert.equal(formatDeadLetters(new Map([['oversized', 2], ['invalid_json', 1]])), '3 dead letters (invalid_json: 1, oversized: 2)');
+    assert.equal(
+      formatDeadLetters(
+        new Map([
+          ['oversized', 2],
+          ['invalid_json', 1],
+        ]),
+      ),
+      '3 dead letters (invalid_json: 1, oversized: 2)',
+    );
     const config = testKafkaConfig({ partitions: 2 });
     const db = join(dir, 'summaries.db');
     const env = roleEnv(config, db);
@@ -254,7 +279,10 @@ describe('#11 hostile-input and fault hardening, Kafka side (real broker)', { sk
     const analyze = start('sum-analyze', ['analyze'], env, dir);
     const ingest = start('sum-ingest', ['ingest', '--input', file], env, dir);
     assert.equal(await ingest.exited, 0, `ingest exits 0 (log ${ingest.log})`);
-    assert.match(ingest.stdout(), new RegExp(`^ingest: 40 posts produced to ${config.rawTopic.replace('.', '\\.')}, 1 dead letters \\(invalid_json: 1\\), [\\d.]+ s\\n$`));
+    assert.match(
+      ingest.stdout(),
+      new RegExp(`^ingest: 40 posts produced to ${config.rawTopic.replace('.', '\\.')}, 1 dead letters \\(invalid_json: 1\\), [\\d.]+ s\\n$`),
+    );
     await waitFor('40 rows stored', () => storedRows(db).rows === 40, 120_000);
 
     analyze.kill('SIGTERM');

@@ -25,6 +25,18 @@ export function streamLine(id: string, text: string, tag = 'topic'): string {
 export function makeScoredPosts(n: number, start = 0): ScoredPost[] {
   return makePosts(n, start).map((p, i) => {
     const probs = { neg: 0.1 + (i % 100) / 1000, neu: 0.3, pos: 0.6 - (i % 100) / 1000 };
-    return { id: p.id, createdAt: p.createdAt, topics: p.topics, lang: p.lang, label: labelOf(probs), probs, score: scoreOf(probs), model: 'm1', flags: [], ingestedAt: p.ingestedAt, analyzedAt: p.ingestedAt + 7 };
+    return {
+      id: p.id,
+      createdAt: p.createdAt,
+      topics: p.topics,
+      lang: p.lang,
+      label: labelOf(probs),
+      probs,
+      score: scoreOf(probs),
+      model: 'm1',
+      flags: [],
+      ingestedAt: p.ingestedAt,
+      analyzedAt: p.ingestedAt + 7,
+    };
   });
 }

@@ -8,9 +8,7 @@ import { DEAD_LETTER_HEADERS } from '../../src/sinks/kafka/kafka-dead-letter-sin
 import { tempDir } from '../helpers.js';
 import { brokerDown, brokerUp, deleteTestTopics, readTopic, testKafkaConfig } from './broker.js';
 import { makePosts } from './posts.js';
-import {
-  FIXTURE, assertExactlyStored, expectedPairs, metric, roleEnv, sleep, startRole, stopAll, storedRows, waitFor, type RoleProcess,
-} from './roles.js';
+import { FIXTURE, assertExactlyStored, expectedPairs, metric, roleEnv, sleep, startRole, stopAll, storedRows, waitFor, type RoleProcess } from './roles.js';
 
 const skip = await brokerUp();
 if (skip) console.log(`# skipping Kafka role tests: ${skip}`);
@@ -42,7 +40,11 @@ describe('crowdpulse ingest | analyze | store as separate processes over Kafka (
     const env = roleEnv(config, db);
     const store = start('e2e-store', ['store'], env, dir);
     const analyze = start('e2e-analyze', ['analyze'], env, dir);
-    await waitFor('analyze ready (/readyz: model, group joined, broker up)', async () => (await fetch(`${await analyze.url}/readyz`).catch(() => undefined))?.status === 200, 60_000);
+    await waitFor(
+      'analyze ready (/readyz: model, group joined, broker up)',
+      async () => (await fetch(`${await analyze.url}/readyz`).catch(() => undefined))?.status === 200,
+      60_000,
+    );
 
     const ingest = start('e2e-ingest', ['ingest', '--input', FIXTURE, '--limit', String(LINES)], env, dir);
     assert.equal(await ingest.exited, 0, `ingest exits 0 at the end of the replay (log ${ingest.log})`);
@@ -69,8 +71,18 @@ describe('crowdpulse ingest | analyze | store as separate processes over Kafka (
     // Dead letters: the fixture's planted bad lines (from ingest) and the three poisoned messages (from analyze).
     const letters = await readTopic(config.deadLetterTopic, 5);
     const byStage = (stage: string) => letters.filter((m) => headerValue(m.headers, DEAD_LETTER_HEADERS.stage) === stage);
-    assert.deepEqual(byStage('ingest').map((m) => headerValue(m.headers, DEAD_LETTER_HEADERS.code)).sort(), ['invalid_json', 'invalid_shape']);
-    assert.deepEqual(byStage('analyze').map((m) => headerValue(m.headers, DEAD_LETTER_HEADERS.code)).sort(), ['decode_failed', 'unknown_version', 'unknown_version']);
+    assert.deepEqual(
+      byStage('ingest')
+        .map((m) => headerValue(m.headers, DEAD_LETTER_HEADERS.code))
+        .sort(),
+      ['invalid_json', 'invalid_shape'],
+    );
+    assert.deepEqual(
+      byStage('analyze')
+        .map((m) => headerValue(m.headers, DEAD_LETTER_HEADERS.code))
+        .sort(),
+      ['decode_failed', 'unknown_version', 'unknown_version'],
+    );
     assert.ok(byStage('analyze').every((m) => (headerValue(m.headers, DEAD_LETTER_HEADERS.origin) ?? '').startsWith(`kafka:${config.rawTopic}/`)));
 
     // SIGTERM: each role drains, commits, leaves its group and exits 0 within the bound.
@@ -140,7 +152,11 @@ describe('crowdpulse ingest | analyze | store as separate processes over Kafka (
     const a = start('rep-analyze-a', ['analyze'], env, dir);
     await waitFor('replica A holds all 6 partitions', async () => (await assigned(a)) === 6, 60_000);
     const b = start('rep-analyze-b', ['analyze'], env, dir);
-    await waitFor('both replicas hold partitions', async () => (await assigned(a)) > 0 && (await assigned(b)) > 0 && (await assigned(a)) + (await assigned(b)) === 6, 60_000);
+    await waitFor(
+      'both replicas hold partitions',
+      async () => (await assigned(a)) > 0 && (await assigned(b)) > 0 && (await assigned(a)) + (await assigned(b)) === 6,
+      60_000,
+    );
 
     const ingest = start('rep-ingest', ['ingest', '--input', FIXTURE, '--limit', String(LINES), '--mode', 'rate', '--rate', '600'], env, dir);
     const expected = expectedPairs(LINES);

@@ -60,10 +60,12 @@ export function startRole(name: string, args: readonly string[], env: Record<str
     out.write(chunk);
     stdout += chunk.toString('utf8');
   });
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => {
-    out.end();
-    resolve(code ?? signal ?? 'unknown');
-  }));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => {
+      out.end();
+      resolve(code ?? signal ?? 'unknown');
+    }),
+  );
   return { name, child, log, url, exited, stdout: () => stdout, kill: (signal) => child.kill(signal) };
 }
 
@@ -119,7 +121,9 @@ export async function assertExactlyStored(db: string, expected: Set<string>, tim
   const missing = [...expected].filter((p) => !pairs.has(p));
   const extra = [...pairs].filter((p) => !expected.has(p));
   if (rows !== pairs.size || missing.length > 0 || extra.length > 0) {
-    throw new Error(`store differs from input: ${rows} rows, ${pairs.size} distinct, ${missing.length} missing (e.g. ${missing.slice(0, 3).join(', ')}), ${extra.length} unexpected`);
+    throw new Error(
+      `store differs from input: ${rows} rows, ${pairs.size} distinct, ${missing.length} missing (e.g. ${missing.slice(0, 3).join(', ')}), ${extra.length} unexpected`,
+    );
   }
 }
 
@@ -130,10 +134,15 @@ export async function metric(url: string, name: string, labels: Record<string, s
     if (!line.startsWith(name)) continue;
     const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries((m[2] ?? '').split(',').filter(Boolean).map((kv): [string, string] => {
-      const [k = '', v = ''] = kv.split('=');
-      return [k, v.replace(/^"|"$/g, '')];
-    }));
+    const have = Object.fromEntries(
+      (m[2] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((kv): [string, string] => {
+          const [k = '', v = ''] = kv.split('=');
+          return [k, v.replace(/^"|"$/g, '')];
+        }),
+    );
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
   }
   return undefined;
@@ -141,11 +150,13 @@ export async function metric(url: string, name: string, labels: Record<string, s
 
 /** Stops every role still running (SIGKILL after a grace period), for test cleanup. */
 export async function stopAll(roles: readonly RoleProcess[], graceMs = 20000): Promise<void> {
-  await Promise.all(roles.map(async (r) => {
-    if (r.child.exitCode !== null || r.child.signalCode !== null) return;
-    r.kill('SIGTERM');
-    const timer = setTimeout(() => r.kill('SIGKILL'), graceMs);
-    await r.exited;
-    clearTimeout(timer);
-  }));
+  await Promise.all(
+    roles.map(async (r) => {
+      if (r.child.exitCode !== null || r.child.signalCode !== null) return;
+      r.kill('SIGTERM');
+      const timer = setTimeout(() => r.kill('SIGKILL'), graceMs);
+      await r.exited;
+      clearTimeout(timer);
+    }),
+  );
 }

@@ -25,7 +25,17 @@ async function setup(overrides: Partial<KafkaConfig> = {}): Promise<{ config: Ka
 
 const opened: KafkaSource<Post>[] = [];
 async function source(config: KafkaConfig, deadLetters = new MemoryDeadLetters()): Promise<KafkaSource<Post>> {
-  return track(await KafkaSource.connect({ config, role: 'test', group: config.analyzeGroup, topic: config.rawTopic, codec: postCodec('avro'), deadLetters, stage: 'analyze' }));
+  return track(
+    await KafkaSource.connect({
+      config,
+      role: 'test',
+      group: config.analyzeGroup,
+      topic: config.rawTopic,
+      codec: postCodec('avro'),
+      deadLetters,
+      stage: 'analyze',
+    }),
+  );
 }
 function track(s: KafkaSource<Post>): KafkaSource<Post> {
   opened.push(s);
@@ -94,7 +104,10 @@ describe('Kafka transport (real broker)', { skip }, () => {
     const batches = await take(src.batches(new AbortController().signal)[Symbol.asyncIterator](), posts.length);
     const got = batches.flatMap((b) => b.items);
     assert.equal(new Set(got.map((p) => p.id)).size, posts.length);
-    assert.deepEqual([...got].sort((a, b) => a.id.localeCompare(b.id)), [...posts].sort((a, b) => a.id.localeCompare(b.id)));
+    assert.deepEqual(
+      [...got].sort((a, b) => a.id.localeCompare(b.id)),
+      [...posts].sort((a, b) => a.id.localeCompare(b.id)),
+    );
     assert.ok(src.assignment.length === config.partitions);
     for (const b of batches) b.ack();
     await src.close();
@@ -115,8 +128,14 @@ describe('Kafka transport (real broker)', { skip }, () => {
     await first.close();
 
     const second = await source(config);
-    const again = (await take(second.batches(new AbortController().signal)[Symbol.asyncIterator](), 100 - acked.length)).flatMap((b) => b.items.map((p) => p.id));
-    assert.deepEqual(again, posts.map((p) => p.id).filter((id) => !acked.includes(id)), 'everything from the first un-acked message on is delivered again, in order');
+    const again = (await take(second.batches(new AbortController().signal)[Symbol.asyncIterator](), 100 - acked.length)).flatMap((b) =>
+      b.items.map((p) => p.id),
+    );
+    assert.deepEqual(
+      again,
+      posts.map((p) => p.id).filter((id) => !acked.includes(id)),
+      'everything from the first un-acked message on is delivered again, in order',
+    );
     await second.close();
   });
 
@@ -128,7 +147,10 @@ describe('Kafka transport (real broker)', { skip }, () => {
     const src = await source(config);
     const it = src.batches(new AbortController().signal)[Symbol.asyncIterator]();
     const held = await take(it, 50);
-    assert.equal(src.inFlight, held.reduce((n, b) => n + b.items.length, 0));
+    assert.equal(
+      src.inFlight,
+      held.reduce((n, b) => n + b.items.length, 0),
+    );
     const pending = it.next();
     const early = await Promise.race([pending.then(() => 'more'), new Promise((r) => setTimeout(() => r('blocked'), 1500))]);
     assert.equal(early, 'blocked', 'no more batches while 50 messages are un-acked');
@@ -163,12 +185,21 @@ describe('Kafka transport (real broker)', { skip }, () => {
       { topic: config.rawTopic, key: 'future', value: enc(good[1]!).value, headers: [{ [SCHEMA_HEADER]: 'post.v9' }, { [ENCODING_HEADER]: 'avro' }] },
       { topic: config.rawTopic, key: 'no-header', value: Buffer.from('{"id":"1"}'), headers: [] },
     ];
-    await producer.send([...good.slice(0, 10).map((p) => ({ topic: config.rawTopic, key: p.id, ...enc(p) })), ...poison, ...good.slice(10).map((p) => ({ topic: config.rawTopic, key: p.id, ...enc(p) }))]);
+    await producer.send([
+      ...good.slice(0, 10).map((p) => ({ topic: config.rawTopic, key: p.id, ...enc(p) })),
+      ...poison,
+      ...good.slice(10).map((p) => ({ topic: config.rawTopic, key: p.id, ...enc(p) })),
+    ]);
 
     const deadLetters = new KafkaDeadLetterSink(producer, config.deadLetterTopic);
-    const src = track(await KafkaSource.connect({ config, role: 'test', group: config.analyzeGroup, topic: config.rawTopic, codec, deadLetters, stage: 'analyze' }));
+    const src = track(
+      await KafkaSource.connect({ config, role: 'test', group: config.analyzeGroup, topic: config.rawTopic, codec, deadLetters, stage: 'analyze' }),
+    );
     const batches = await take(src.batches(new AbortController().signal)[Symbol.asyncIterator](), 20);
-    assert.deepEqual(batches.flatMap((b) => b.items.map((p) => p.id)), good.map((p) => p.id));
+    assert.deepEqual(
+      batches.flatMap((b) => b.items.map((p) => p.id)),
+      good.map((p) => p.id),
+    );
     for (const b of batches) b.ack();
     await src.close();
 

@@ -28,10 +28,16 @@ test('crowdpulse eval FILE --json equals the model run directly; the text report
   const session = await ort.InferenceSession.create(join(modelDir, manifest.onnx), { intraOpNumThreads: 1 });
   const probs = (await session.run((await createEncoder(manifest, modelDir)).encode(posts))).probs!.data as Float32Array;
   await session.release();
-  const expected = score(labels, posts.map((_, i) => argmax3(probs, i * 3)));
+  const expected = score(
+    labels,
+    posts.map((_, i) => argmax3(probs, i * 3)),
+  );
 
   const cli = (args: string[]): { status: number | null; stdout: string; stderr: string } =>
-    spawnSync(process.execPath, [join(ROOT, 'bin/crowdpulse.js'), 'eval', file, '--model', 'fast', '--threads', '1', ...args], { encoding: 'utf8', timeout: 100_000 });
+    spawnSync(process.execPath, [join(ROOT, 'bin/crowdpulse.js'), 'eval', file, '--model', 'fast', '--threads', '1', ...args], {
+      encoding: 'utf8',
+      timeout: 100_000,
+    });
   const json = cli(['--json']);
   assert.equal(json.status, 0, json.stderr);
   const got = JSON.parse(json.stdout.trim().split('\n').at(-1)!) as { macroRecall: number; confusion: number[][]; model: string; n: number };

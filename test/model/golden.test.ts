@@ -52,13 +52,22 @@ for (const tier of ['fast', 'accurate']) {
     for (let i = 0; i < posts.length; i++) {
       const one = await probsOf(tier, [posts[i]!]);
       for (let k = 0; k < 3; k++) {
-        assert.ok(Math.abs(one[k]! - expected[i]![k]!) < TOLERANCE, `${tier} post ${i} ${JSON.stringify(posts[i])} class ${k}: ${one[k]} vs golden ${expected[i]![k]}`);
-        assert.ok(Math.abs(batched[i * 3 + k]! - one[k]!) < BATCH_DRIFT[tier]!, `${tier} post ${i}: batching changed the output (${batched[i * 3 + k]} vs ${one[k]})`);
+        assert.ok(
+          Math.abs(one[k]! - expected[i]![k]!) < TOLERANCE,
+          `${tier} post ${i} ${JSON.stringify(posts[i])} class ${k}: ${one[k]} vs golden ${expected[i]![k]}`,
+        );
+        assert.ok(
+          Math.abs(batched[i * 3 + k]! - one[k]!) < BATCH_DRIFT[tier]!,
+          `${tier} post ${i}: batching changed the output (${batched[i * 3 + k]} vs ${one[k]})`,
+        );
       }
       const sum = one[0]! + one[1]! + one[2]!;
       assert.ok(Math.abs(sum - 1) < 1e-4, `probabilities sum to ${sum}`);
     }
-    const obvious = await probsOf(tier, OBVIOUS.map(([t]) => t));
+    const obvious = await probsOf(
+      tier,
+      OBVIOUS.map(([t]) => t),
+    );
     OBVIOUS.forEach(([text, label], i) => {
       const row = Array.from(obvious.subarray(i * 3, i * 3 + 3));
       assert.equal(MODEL_LABELS[row.indexOf(Math.max(...row))], label, `${tier}: ${JSON.stringify(text)} → ${row.map((x) => x.toFixed(3)).join(' ')}`);

@@ -24,7 +24,7 @@ test('hashed-ngrams v1: ids are in 1..buckets, capped at maxFeatures, determinis
   assert.throws(() => new HashedNgrams(1000, 16), /power of two/);
 });
 
-test('hashed-ngrams encoder: flat feeds — every post\'s ids in turn, their rows, and counts', () => {
+test("hashed-ngrams encoder: flat feeds — every post's ids in turn, their rows, and counts", () => {
   const enc = new HashedNgramsEncoder(buckets, 1024);
   const f = new HashedNgrams(buckets, 1024);
   const texts = ['good', '', 'a much longer post about nothing much'];
@@ -38,9 +38,15 @@ test('hashed-ngrams encoder: flat feeds — every post\'s ids in turn, their row
   const want = texts.map((t) => f.features(normalize(t)));
   assert.deepEqual(Array.from(ids.data as Int32Array), want.flat());
   assert.deepEqual(rows.dims, [want.flat().length, 1]);
-  assert.deepEqual(Array.from(rows.data as BigInt64Array, Number), want.flatMap((w, i) => w.map(() => i)));
+  assert.deepEqual(
+    Array.from(rows.data as BigInt64Array, Number),
+    want.flatMap((w, i) => w.map(() => i)),
+  );
   assert.deepEqual(counts.dims, [3, 1]);
-  assert.deepEqual(Array.from(counts.data as Float32Array), want.map((w) => w.length));
+  assert.deepEqual(
+    Array.from(counts.data as Float32Array),
+    want.map((w) => w.length),
+  );
 });
 
 test('hashed-ngrams encoder: a batch with no features at all still has one (the zero row) and counts 0', () => {
@@ -50,13 +56,19 @@ test('hashed-ngrams encoder: a batch with no features at all still has one (the 
 });
 
 const py = python('');
-test('hashed-ngrams v1: TS equals Python (run now) on ≥ 2,000 real tweets', {
-  skip: needs(py !== undefined, 'python3', 'install Python 3') || needs(hasData(), '../shared/data', 'put the labelled data beside the repo or set CROWDPULSE_DATA'),
-}, () => {
-  const texts = realPosts();
-  const ref = pythonReference<number[]>(py!, ['features', String(buckets)], texts);
-  const f = new HashedNgrams(buckets, 1024);
-  const got = texts.map((t) => f.features(normalize(t)));
-  const i = firstDiff(got, ref);
-  assert.equal(i, -1, i >= 0 ? `text ${i} ${JSON.stringify(texts[i])} differs` : '');
-});
+test(
+  'hashed-ngrams v1: TS equals Python (run now) on ≥ 2,000 real tweets',
+  {
+    skip:
+      needs(py !== undefined, 'python3', 'install Python 3') ||
+      needs(hasData(), '../shared/data', 'put the labelled data beside the repo or set CROWDPULSE_DATA'),
+  },
+  () => {
+    const texts = realPosts();
+    const ref = pythonReference<number[]>(py!, ['features', String(buckets)], texts);
+    const f = new HashedNgrams(buckets, 1024);
+    const got = texts.map((t) => f.features(normalize(t)));
+    const i = firstDiff(got, ref);
+    assert.equal(i, -1, i >= 0 ? `text ${i} ${JSON.stringify(texts[i])} differs` : '');
+  },
+);

@@ -32,7 +32,10 @@ test('label mapping: sentiment140 0/2/4, sanders words with irrelevant dropped, 
   assert.deepEqual(a.labels, [2, 0, 1]);
   assert.deepEqual(a.texts, ['good, really', 'bad', 'say "hi"']);
   const sanders = join(dir, 'full-corpus.csv');
-  writeFileSync(sanders, '"Topic","Sentiment","TweetId","TweetDate","TweetText"\n"x","irrelevant","1","d","t1"\n"x","negative","2","d","t2"\n"x","positive","3","d","t3"\n');
+  writeFileSync(
+    sanders,
+    '"Topic","Sentiment","TweetId","TweetDate","TweetText"\n"x","irrelevant","1","d","t1"\n"x","negative","2","d","t2"\n"x","positive","3","d","t3"\n',
+  );
   const b = readLabelled(sanders);
   assert.deepEqual(b.labels, [0, 2]);
   assert.equal(b.dropped, 1);
@@ -44,12 +47,19 @@ test('label mapping: sentiment140 0/2/4, sanders words with irrelevant dropped, 
   assert.deepEqual([-2, -0.6, -0.5, 0, 0.5, 0.51, 3].map(vaderRatingToLabel), [0, 0, 1, 1, 1, 2, 2]);
   assert.equal(detectFormat('/x/tweets_GroundTruth.txt'), 'vader-tweets');
   assert.throws(() => detectFormat('/x/unknown.csv'), /--format/);
-  assert.deepEqual(parseCsv('a,b\r\n"c\r\nd",e\r\n'), [['a', 'b'], ['c\r\nd', 'e']]);
+  assert.deepEqual(parseCsv('a,b\r\n"c\r\nd",e\r\n'), [
+    ['a', 'b'],
+    ['c\r\nd', 'e'],
+  ]);
 });
 
 test('metrics: macro-recall, accuracy, confusion, argmax', () => {
   const s = score([0, 0, 1, 1, 2, 2], [0, 1, 1, 1, 2, 0]);
-  assert.deepEqual(s.confusion, [[1, 1, 0], [0, 2, 0], [1, 0, 1]]);
+  assert.deepEqual(s.confusion, [
+    [1, 1, 0],
+    [0, 2, 0],
+    [1, 0, 1],
+  ]);
   assert.deepEqual(s.recall, [0.5, 1, 0.5]);
   assert.equal(s.macroRecall, 2 / 3);
   assert.equal(s.accuracy, 4 / 6);

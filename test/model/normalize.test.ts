@@ -24,13 +24,19 @@ test('normalize v1: TS output equals the committed Python output on the syntheti
 });
 
 const py = python('');
-test('normalize v1: TS equals Python (run now) on the synthetic posts and ≥ 2,000 real tweets', {
-  skip: needs(py !== undefined, 'python3', 'install Python 3') || needs(hasData(), '../shared/data', 'put the labelled data beside the repo or set CROWDPULSE_DATA'),
-}, () => {
-  const texts = [...syntheticPosts(), ...realPosts()];
-  assert.ok(texts.length >= 2000);
-  const ref = pythonReference<string>(py!, ['normalize'], texts);
-  const got = texts.map(normalize);
-  const i = firstDiff(got, ref);
-  assert.equal(i, -1, i >= 0 ? `text ${i} ${JSON.stringify(texts[i])}: TS ${JSON.stringify(got[i])} vs Python ${JSON.stringify(ref[i])}` : '');
-});
+test(
+  'normalize v1: TS equals Python (run now) on the synthetic posts and ≥ 2,000 real tweets',
+  {
+    skip:
+      needs(py !== undefined, 'python3', 'install Python 3') ||
+      needs(hasData(), '../shared/data', 'put the labelled data beside the repo or set CROWDPULSE_DATA'),
+  },
+  () => {
+    const texts = [...syntheticPosts(), ...realPosts()];
+    assert.ok(texts.length >= 2000);
+    const ref = pythonReference<string>(py!, ['normalize'], texts);
+    const got = texts.map(normalize);
+    const i = firstDiff(got, ref);
+    assert.equal(i, -1, i >= 0 ? `text ${i} ${JSON.stringify(texts[i])}: TS ${JSON.stringify(got[i])} vs Python ${JSON.stringify(ref[i])}` : '');
+  },
+);

@@ -7,8 +7,12 @@ import { MODELS_ROOT, loadManifest, resolveModelDir } from '../../src/model/regi
 import { tempDir } from '../helpers.js';
 
 const good = {
-  id: 'test-fast', tier: 'fast', labels: ['negative', 'neutral', 'positive'], onnx: 'model.onnx',
-  encoder: { kind: 'hashed-ngrams', version: 'v1', buckets: 1024, maxFeatures: 64 }, normalization: 'v1',
+  id: 'test-fast',
+  tier: 'fast',
+  labels: ['negative', 'neutral', 'positive'],
+  onnx: 'model.onnx',
+  encoder: { kind: 'hashed-ngrams', version: 'v1', buckets: 1024, maxFeatures: 64 },
+  normalization: 'v1',
   serving: { maxBatch: 512, lengthSortedChunk: 0 },
 };
 
@@ -37,9 +41,18 @@ test('resolveModelDir: tier names map to models/<tier>, a directory path is take
 });
 
 test('resolveModelDir: an unknown spec or a directory without model.json is CP_MODEL_NOT_FOUND', () => {
-  assert.throws(() => resolveModelDir('nope-not-a-dir'), (e: unknown) => e instanceof ModelError && e.code === 'CP_MODEL_NOT_FOUND' && /model\.json/.test(e.message));
-  assert.throws(() => resolveModelDir(tempDir('empty')), (e: unknown) => e instanceof ModelError && e.code === 'CP_MODEL_NOT_FOUND');
-  assert.throws(() => resolveModelDir(' '), (e: unknown) => e instanceof ModelError && e.code === 'CP_MODEL_NOT_FOUND');
+  assert.throws(
+    () => resolveModelDir('nope-not-a-dir'),
+    (e: unknown) => e instanceof ModelError && e.code === 'CP_MODEL_NOT_FOUND' && /model\.json/.test(e.message),
+  );
+  assert.throws(
+    () => resolveModelDir(tempDir('empty')),
+    (e: unknown) => e instanceof ModelError && e.code === 'CP_MODEL_NOT_FOUND',
+  );
+  assert.throws(
+    () => resolveModelDir(' '),
+    (e: unknown) => e instanceof ModelError && e.code === 'CP_MODEL_NOT_FOUND',
+  );
 });
 
 test('loadManifest: the committed tiers are valid', async () => {
@@ -70,6 +83,10 @@ test('loadManifest: wrong label order, unknown encoder, bad buckets, unknown nor
 
 test('loadManifest: a missing ONNX or tokenizer file is CP_MODEL_FILE_MISSING', async () => {
   await rejects(modelDir(good, []), 'CP_MODEL_FILE_MISSING', /model\.onnx/);
-  const wp = { ...good, tier: 'accurate', encoder: { kind: 'wordpiece', tokenizer: 'tokenizer.json', tokenizerConfig: 'tokenizer_config.json', maxLength: 64 } };
+  const wp = {
+    ...good,
+    tier: 'accurate',
+    encoder: { kind: 'wordpiece', tokenizer: 'tokenizer.json', tokenizerConfig: 'tokenizer_config.json', maxLength: 64 },
+  };
   await rejects(modelDir(wp, ['model.onnx', 'tokenizer_config.json']), 'CP_MODEL_FILE_MISSING', /tokenizer\.json/);
 });

@@ -48,7 +48,9 @@ export function python(module: string): string | undefined {
 /** Runs models/training/parity_cli.py on texts; one JSON value per text. */
 export function pythonReference<T>(py: string, args: string[], texts: readonly string[]): T[] {
   const r = spawnSync(py, [join(ROOT, 'models/training/parity_cli.py'), ...args], {
-    input: texts.map((t) => JSON.stringify(t)).join('\n') + '\n', maxBuffer: 1 << 28, encoding: 'utf8',
+    input: texts.map((t) => JSON.stringify(t)).join('\n') + '\n',
+    maxBuffer: 1 << 28,
+    encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`parity_cli.py ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   const lines = r.stdout.split('\n').filter(Boolean);

@@ -27,15 +27,20 @@ test('wordpiece: [CLS] … [SEP], truncated to maxLength with [SEP] kept', () =>
 });
 
 const py = python('tokenizers');
-test('wordpiece: TS ids equal Python tokenizers (run now) on ≥ 2,000 real tweets', {
-  skip: needs(py !== undefined, 'Python with `tokenizers`', 'run bash models/training/setup-parity-venv.sh')
-    || needs(hasData(), '../shared/data', 'put the labelled data beside the repo or set CROWDPULSE_DATA'),
-}, () => {
-  const texts = realPosts();
-  assert.ok(texts.length >= 2000);
-  const ref = pythonReference<number[]>(py!, ['wordpiece', join(DIR, 'tokenizer.json'), String(maxLength)], texts);
-  const wp = wordpiece();
-  const got = texts.map((t) => wp.ids(normalize(t)));
-  const i = firstDiff(got, ref);
-  assert.equal(i, -1, i >= 0 ? `text ${i} ${JSON.stringify(texts[i])}: TS ${got[i]!.join(',')} vs Python ${ref[i]!.join(',')}` : '');
-});
+test(
+  'wordpiece: TS ids equal Python tokenizers (run now) on ≥ 2,000 real tweets',
+  {
+    skip:
+      needs(py !== undefined, 'Python with `tokenizers`', 'run bash models/training/setup-parity-venv.sh') ||
+      needs(hasData(), '../shared/data', 'put the labelled data beside the repo or set CROWDPULSE_DATA'),
+  },
+  () => {
+    const texts = realPosts();
+    assert.ok(texts.length >= 2000);
+    const ref = pythonReference<number[]>(py!, ['wordpiece', join(DIR, 'tokenizer.json'), String(maxLength)], texts);
+    const wp = wordpiece();
+    const got = texts.map((t) => wp.ids(normalize(t)));
+    const i = firstDiff(got, ref);
+    assert.equal(i, -1, i >= 0 ? `text ${i} ${JSON.stringify(texts[i])}: TS ${got[i]!.join(',')} vs Python ${ref[i]!.join(',')}` : '');
+  },
+);

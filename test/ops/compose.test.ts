@@ -25,13 +25,20 @@ interface Service {
   volumes?: string[];
   read_only?: boolean;
 }
-const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+};
 const crowdpulseServices = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
 
 function withoutDraft4Ids(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutDraft4Ids);
   if (node === null || typeof node !== 'object') return node;
-  return Object.fromEntries(Object.entries(node).filter(([k, v]) => !(k === 'id' && typeof v === 'string')).map(([k, v]) => [k, withoutDraft4Ids(v)]));
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k, v]) => !(k === 'id' && typeof v === 'string'))
+      .map(([k, v]) => [k, withoutDraft4Ids(v)]),
+  );
 }
 
 test('docker-compose.yml is valid against the Compose Specification JSON schema', () => {
@@ -86,7 +93,9 @@ test('compose: Kafka, InfluxDB 1.8, Prometheus, Grafana and the three roles; ref
 
 test('deploy/prometheus/prometheus.yml passes promtool check config and scrapes every role on its HTTP port', (t) => {
   const file = join(ROOT, 'deploy/prometheus/prometheus.yml');
-  const config = parse(readFileSync(file, 'utf8')) as { scrape_configs: { job_name: string; static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; port: number }[] }[] };
+  const config = parse(readFileSync(file, 'utf8')) as {
+    scrape_configs: { job_name: string; static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; port: number }[] }[];
+  };
   const targets = config.scrape_configs.flatMap((j) => [
     ...(j.static_configs ?? []).flatMap((s) => s.targets),
     ...(j.dns_sd_configs ?? []).flatMap((d) => d.names.map((n) => `${n}:${d.port}`)),

@@ -27,28 +27,58 @@ test('Dockerfile: multi-stage on one supported Node LTS; native modules installe
   const runs = all(build, 'RUN');
   const install = runs.find((r) => /^npm ci\b/.test(r));
   assert.ok(install, 'the build stage runs npm ci');
-  assert.ok(ciRun.split('\n').some((l) => l.trim() === install), `CI (.ci/run) runs the same "${install}"`);
-  assert.equal(all(runtime, 'RUN').some((r) => /npm (ci|install)/.test(r)), false, 'nothing is compiled in the runtime stage');
-  assert.ok(all(runtime, 'COPY').some((c) => c.startsWith('--from=build /app')), 'the runtime takes the built tree from the build stage');
+  assert.ok(
+    ciRun.split('\n').some((l) => l.trim() === install),
+    `CI (.ci/run) runs the same "${install}"`,
+  );
+  assert.equal(
+    all(runtime, 'RUN').some((r) => /npm (ci|install)/.test(r)),
+    false,
+    'nothing is compiled in the runtime stage',
+  );
+  assert.ok(
+    all(runtime, 'COPY').some((c) => c.startsWith('--from=build /app')),
+    'the runtime takes the built tree from the build stage',
+  );
   // onnxruntime-node's postinstall (GPU downloads) stays denied: npm 11 (Node 24) honours allowScripts.
   assert.equal(pkg.allowScripts['onnxruntime-node'], false);
-  assert.ok(Number(major) >= 24 || all(build, 'ENV').some((e) => e.includes('ONNXRUNTIME_NODE_INSTALL=skip')), 'npm 10 (Node 22) ignores allowScripts: then ONNXRUNTIME_NODE_INSTALL=skip');
+  assert.ok(
+    Number(major) >= 24 || all(build, 'ENV').some((e) => e.includes('ONNXRUNTIME_NODE_INSTALL=skip')),
+    'npm 10 (Node 22) ignores allowScripts: then ONNXRUNTIME_NODE_INSTALL=skip',
+  );
 });
 
 test('Dockerfile: what the roles load at run time is copied and not excluded by .dockerignore', (t) => {
-  const copies = all(build, 'COPY').map((c) => c.split(' ').slice(0, -1)).flat().filter((s) => !s.startsWith('--'));
+  const copies = all(build, 'COPY')
+    .map((c) => c.split(' ').slice(0, -1))
+    .flat()
+    .filter((s) => !s.startsWith('--'));
   for (const source of copies) assert.ok(existsSync(join(ROOT, source)), `COPY source ${source} exists`);
-  const needed = ['package.json', 'package-lock.json', 'tsconfig.json', pkg.bin.crowdpulse!, 'src/cli.ts', 'workers/sentiment.worker.ts', 'bench/fixtures/posts.ndjson.gz'];
+  const needed = [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    pkg.bin.crowdpulse!,
+    'src/cli.ts',
+    'workers/sentiment.worker.ts',
+    'bench/fixtures/posts.ndjson.gz',
+  ];
   for (const path of needed) {
     assert.ok(existsSync(join(ROOT, path)), `${path} exists`);
     assert.equal(dockerIgnored(ignore, path), false, `${path} reaches the build context`);
-    assert.ok(copies.some((c) => path === c || path.startsWith(c.replace(/\/?$/, '/')) || (c.endsWith('/') && path.startsWith(c))), `${path} is copied`);
+    assert.ok(
+      copies.some((c) => path === c || path.startsWith(c.replace(/\/?$/, '/')) || (c.endsWith('/') && path.startsWith(c))),
+      `${path} is copied`,
+    );
   }
   for (const path of ['node_modules/x', '.git/HEAD', 'models/.venv/bin/python', 'models/training/train_fast.py', 'test/ops/k8s.test.ts', 'bench/micro/x.ts']) {
     assert.equal(dockerIgnored(ignore, path), true, `${path} stays out of the build context`);
   }
   assert.ok(copies.includes('models/'), 'the models are inside the image');
-  assert.ok(all(build, 'RUN').some((r) => r.includes('test -f models/fast/model.json')), 'the build fails without the default model');
+  assert.ok(
+    all(build, 'RUN').some((r) => r.includes('test -f models/fast/model.json')),
+    'the build fails without the default model',
+  );
   if (!need(t, haveFastModel(), 'models/fast/model.json', 'train the fast model (models/training/train_fast.py)')) return;
   assert.equal(dockerIgnored(ignore, 'models/fast/model.json'), false, 'the fast model reaches the build context');
 });
@@ -64,7 +94,10 @@ test('Dockerfile: non-root, ENTRYPOINT crowdpulse with the role as argument, set
   const env: Record<string, string> = {};
   for (const e of all(runtime, 'ENV')) for (const m of e.matchAll(/(\w+)=(\S+)/g)) env[m[1]!] = m[2]!;
   const known = new Set(configKeys().map((k) => k.env));
-  assert.deepEqual(Object.keys(env).filter((k) => k.startsWith('CROWDPULSE_') && !known.has(k)), []);
+  assert.deepEqual(
+    Object.keys(env).filter((k) => k.startsWith('CROWDPULSE_') && !known.has(k)),
+    [],
+  );
   const loaded = loadConfig({ env });
   assert.ok(loaded.ok, loaded.ok ? '' : loaded.error.message);
   assert.equal(loaded.value.http.host, '0.0.0.0');
@@ -83,6 +116,10 @@ test('Dockerfile: the HEALTHCHECK command passes against a live /healthz and fai
   } finally {
     await server.close();
   }
-  const down = spawnSync(process.execPath, exec.slice(1), { env: { ...process.env, CROWDPULSE_HTTP_PORT: String(await freePort()) }, encoding: 'utf8', timeout: 10_000 });
+  const down = spawnSync(process.execPath, exec.slice(1), {
+    env: { ...process.env, CROWDPULSE_HTTP_PORT: String(await freePort()) },
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   assert.equal(down.status, 1);
 });

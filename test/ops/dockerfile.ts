@@ -56,7 +56,22 @@ export function dockerIgnored(patterns: readonly string[], path: string): boolea
     if (line === '' || line.startsWith('#')) continue;
     const negate = line.startsWith('!');
     const pattern = (negate ? line.slice(1) : line).replace(/^\/+/, '').replace(/\/+$/, '');
-    const regex = new RegExp('^' + pattern.split('/').map((part) => (part === '**' ? '.*' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'))).join('/').replace(/\.\*\//g, '(.*/)?') + '(/.*)?$');
+    const regex = new RegExp(
+      '^' +
+        pattern
+          .split('/')
+          .map((part) =>
+            part === '**'
+              ? '.*'
+              : part
+                  .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                  .replace(/\*/g, '[^/]*')
+                  .replace(/\?/g, '[^/]'),
+          )
+          .join('/')
+          .replace(/\.\*\//g, '(.*/)?') +
+        '(/.*)?$',
+    );
     if (regex.test(path)) ignored = !negate;
   }
   return ignored;

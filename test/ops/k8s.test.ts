@@ -34,7 +34,9 @@ function render(t: Parameters<typeof need>[0], target: string): K8sObject[] | un
  * manifest without it fails its test with a TypeError, as it would with any other typing.
  */
 type Labels = Record<string, string>;
-interface Probe { httpGet: { path: string; port: string | number } }
+interface Probe {
+  httpGet: { path: string; port: string | number };
+}
 interface Container {
   name: string;
   image: string;
@@ -53,13 +55,15 @@ interface PodSpec {
   containers: Container[];
   volumes?: { name: string; configMap?: { name: string } }[];
 }
-type Workload = K8sObject & { spec: {
-  replicas?: number;
-  strategy: { type: string };
-  selector: { matchLabels: Labels };
-  template: { metadata: { labels?: Labels }; spec: PodSpec };
-  volumeClaimTemplates?: { metadata: { name: string } }[];
-} };
+type Workload = K8sObject & {
+  spec: {
+    replicas?: number;
+    strategy: { type: string };
+    selector: { matchLabels: Labels };
+    template: { metadata: { labels?: Labels }; spec: PodSpec };
+    volumeClaimTemplates?: { metadata: { name: string } }[];
+  };
+};
 interface Kinds {
   Deployment: Workload;
   StatefulSet: Workload;
@@ -76,11 +80,12 @@ interface Kinds {
 }
 
 const byKind = <K extends keyof Kinds>(objects: K8sObject[], kind: K): Kinds[K][] => objects.filter((o) => o.kind === kind) as Kinds[K][];
-const named = <K extends keyof Kinds>(objects: K8sObject[], kind: K, name: string): Kinds[K] | undefined => byKind(objects, kind).find((o) => o.metadata.name === name || o.metadata.name.startsWith(`${name}-`));
-const matches = (selector: Labels, labels: Labels | undefined): boolean =>
-  Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+const named = <K extends keyof Kinds>(objects: K8sObject[], kind: K, name: string): Kinds[K] | undefined =>
+  byKind(objects, kind).find((o) => o.metadata.name === name || o.metadata.name.startsWith(`${name}-`));
+const matches = (selector: Labels, labels: Labels | undefined): boolean => Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 const workloads = (objects: K8sObject[]): Workload[] => objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet') as Workload[];
-const crowdpulseDeployments = (objects: K8sObject[]): Workload[] => byKind(objects, 'Deployment').filter((d) => d.metadata.labels?.['app.kubernetes.io/name'] === 'crowdpulse');
+const crowdpulseDeployments = (objects: K8sObject[]): Workload[] =>
+  byKind(objects, 'Deployment').filter((d) => d.metadata.labels?.['app.kubernetes.io/name'] === 'crowdpulse');
 const component = (o: K8sObject): string => o.metadata.labels?.['app.kubernetes.io/component'] ?? '';
 
 for (const target of TARGETS) {
@@ -121,7 +126,11 @@ for (const target of TARGETS) {
         }
         assert.ok(c.livenessProbe?.httpGet && c.readinessProbe?.httpGet, `${where}/${c.name}: liveness and readiness probes`);
         const mounted = new Set((c.volumeMounts ?? []).map((m: { name: string }) => m.name));
-        for (const m of mounted) assert.ok(pod.volumes?.some((v: { name: string }) => v.name === m) || w.spec.volumeClaimTemplates?.some((v) => v.metadata.name === m), `${where}: volume ${m} defined`);
+        for (const m of mounted)
+          assert.ok(
+            pod.volumes?.some((v: { name: string }) => v.name === m) || w.spec.volumeClaimTemplates?.some((v) => v.metadata.name === m),
+            `${where}: volume ${m} defined`,
+          );
       }
     }
     for (const d of deployments) {
@@ -167,7 +176,11 @@ for (const target of TARGETS) {
       }
       for (const v of pod.volumes ?? []) {
         const ref = v.configMap;
-        if (ref) assert.ok(configMaps.some((m) => m.metadata.name === ref.name), `${d.metadata.name}: ConfigMap volume ${ref.name} is rendered`);
+        if (ref)
+          assert.ok(
+            configMaps.some((m) => m.metadata.name === ref.name),
+            `${d.metadata.name}: ConfigMap volume ${ref.name} is rendered`,
+          );
       }
       const unknown = Object.keys(env).filter((k) => k.startsWith('CROWDPULSE_') && !KNOWN_ENV.has(k));
       assert.deepEqual(unknown, [], `${d.metadata.name}: environment names crowdpulse does not read`);
@@ -179,7 +192,10 @@ for (const target of TARGETS) {
         assert.equal(loaded.value.sink.kind, 'influxdb');
         const url = new URL(loaded.value.influxdb.url);
         const service = named(objects, 'Service', url.hostname);
-        assert.ok(service?.spec.ports.some((p: { port: number }) => p.port === Number(url.port)), `InfluxDB URL ${url.href} is a rendered Service port`);
+        assert.ok(
+          service?.spec.ports.some((p: { port: number }) => p.port === Number(url.port)),
+          `InfluxDB URL ${url.href} is a rendered Service port`,
+        );
       }
       // Kafka bootstrap = the Strimzi cluster's bootstrap Service and plain listener.
       const kafka: Kinds['Kafka'] = byKind(objects, 'Kafka')[0]!;
@@ -191,11 +207,19 @@ for (const target of TARGETS) {
   test(`k8s/${target}: Services, scraping, autoscaling and disruption budgets fit the workloads; Kafka (Strimzi, KRaft) fits the consumers`, (t) => {
     const objects = render(t, target);
     if (!objects) return;
-    const pods = workloads(objects).map((w) => ({ w, labels: w.spec.template.metadata.labels as Record<string, string>, containers: w.spec.template.spec.containers }));
+    const pods = workloads(objects).map((w) => ({
+      w,
+      labels: w.spec.template.metadata.labels as Record<string, string>,
+      containers: w.spec.template.spec.containers,
+    }));
     for (const s of byKind(objects, 'Service')) {
       const backing = pods.filter((p) => matches(s.spec.selector, p.labels));
       assert.equal(backing.length, 1, `Service ${s.metadata.name} selects one workload`);
-      for (const port of s.spec.ports) assert.ok(backing[0]!.containers.some((c) => c.ports?.some((p) => p.name === port.targetPort)), `Service ${s.metadata.name}: targetPort ${port.targetPort} is a container port`);
+      for (const port of s.spec.ports)
+        assert.ok(
+          backing[0]!.containers.some((c) => c.ports?.some((p) => p.name === port.targetPort)),
+          `Service ${s.metadata.name}: targetPort ${port.targetPort} is a container port`,
+        );
       if (s.metadata.labels?.['app.kubernetes.io/name'] === 'crowdpulse') {
         assert.equal(s.metadata.annotations?.['prometheus.io/scrape'], 'true', `${s.metadata.name}: prometheus.io/scrape`);
         assert.equal(s.metadata.annotations?.['prometheus.io/path'], '/metrics');
@@ -211,7 +235,11 @@ for (const target of TARGETS) {
       const target = pods.find((p) => matches(pdb.spec.selector.matchLabels, p.labels));
       assert.ok(target, `PDB ${pdb.metadata.name} selects a workload`);
       const replicas = target.w.spec.replicas ?? 1;
-      if (pdb.spec.minAvailable !== undefined) assert.ok(pdb.spec.minAvailable < replicas, `PDB ${pdb.metadata.name}: minAvailable ${pdb.spec.minAvailable} < ${replicas} replicas, or a node drain blocks`);
+      if (pdb.spec.minAvailable !== undefined)
+        assert.ok(
+          pdb.spec.minAvailable < replicas,
+          `PDB ${pdb.metadata.name}: minAvailable ${pdb.spec.minAvailable} < ${replicas} replicas, or a node drain blocks`,
+        );
     }
 
     // Autoscaling of analyze: an HPA (CPU) or a KEDA ScaledObject on the analyze group's lag.

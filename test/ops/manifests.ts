@@ -2,7 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
 
 /** A rendered Kubernetes object: the fields every object has; the tests type the rest by kind. */
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: unknown };
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [k: string]: unknown;
+};
 
 export const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 
@@ -14,10 +19,12 @@ export function haveKubectl(): boolean {
 export function kustomize(dir: string): K8sObject[] {
   const r = spawnSync(KUBECTL, ['kustomize', dir], { encoding: 'utf8', maxBuffer: 32 << 20 });
   if (r.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${r.stderr || r.error?.message}`);
-  return parseAllDocuments(r.stdout).map((d) => {
-    if (d.errors.length > 0) throw new Error(`rendered YAML of ${dir} does not parse: ${d.errors[0]?.message}`);
-    return d.toJS() as K8sObject;
-  }).filter((o) => o !== null);
+  return parseAllDocuments(r.stdout)
+    .map((d) => {
+      if (d.errors.length > 0) throw new Error(`rendered YAML of ${dir} does not parse: ${d.errors[0]?.message}`);
+      return d.toJS() as K8sObject;
+    })
+    .filter((o) => o !== null);
 }
 
 /** Model classes that validate an object against its published schema, by apiVersion. */
@@ -41,7 +48,7 @@ export const STRUCTURALLY_CHECKED = new Set(['kafka.strimzi.io/v1beta2']);
 export async function schemaErrors(object: K8sObject): Promise<string | undefined> {
   const path = MODEL_MODULES[object.apiVersion];
   if (!path) return `no schema known for ${object.apiVersion} ${object.kind}`;
-  const module = await import(path) as Record<string, unknown>;
+  const module = (await import(path)) as Record<string, unknown>;
   const Model = module[object.kind] as (new (data: unknown) => { validate(): void }) | undefined;
   if (!Model) return `${path} has no model for kind ${object.kind}`;
   try {

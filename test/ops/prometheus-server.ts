@@ -28,14 +28,24 @@ export async function startPrometheus(dir: string, targets: readonly string[], i
   if (!binary) throw new Error('prometheus not found: bash scripts/prometheus.sh install');
   const port = await freePort();
   const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, stringify({
-    global: { scrape_interval: `${intervalSeconds}s`, evaluation_interval: `${intervalSeconds}s`, scrape_timeout: `${intervalSeconds}s` },
-    scrape_configs: [{ job_name: 'crowdpulse', metrics_path: '/metrics', static_configs: [{ targets: [...targets] }] }],
-  }));
-  const child: ChildProcess = spawn(binary, [
-    `--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn', '--storage.tsdb.retention.time=1h',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(
+    config,
+    stringify({
+      global: { scrape_interval: `${intervalSeconds}s`, evaluation_interval: `${intervalSeconds}s`, scrape_timeout: `${intervalSeconds}s` },
+      scrape_configs: [{ job_name: 'crowdpulse', metrics_path: '/metrics', static_configs: [{ targets: [...targets] }] }],
+    }),
+  );
+  const child: ChildProcess = spawn(
+    binary,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+      '--storage.tsdb.retention.time=1h',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   child.stderr?.on('data', (b: Buffer) => {
     log += b.toString('utf8');
@@ -50,24 +60,29 @@ export async function startPrometheus(dir: string, targets: readonly string[], i
     clearTimeout(timer);
   };
   try {
-    await eventually('Prometheus to be ready', async () => {
-      if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}): ${log.slice(-1000)}`);
-      const res = await fetch(`${url}/-/ready`);
-      return res.ok ? true : undefined;
-    }, 30_000);
+    await eventually(
+      'Prometheus to be ready',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}): ${log.slice(-1000)}`);
+        const res = await fetch(`${url}/-/ready`);
+        return res.ok ? true : undefined;
+      },
+      30_000,
+    );
   } catch (e) {
     await stop();
     throw e;
   }
   const api = async <T>(path: string): Promise<T> => {
     const res = await fetch(`${url}${path}`);
-    const body = await res.json() as { status: string; data: T; error?: string };
+    const body = (await res.json()) as { status: string; data: T; error?: string };
     if (body.status !== 'success') throw new Error(`Prometheus ${path}: ${body.error ?? res.status}`);
     return body.data;
   };
   return {
     url,
-    query: async (expr) => (await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
+    query: async (expr) =>
+      (await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
     targets: async () => (await api<{ activeTargets: { scrapeUrl: string; health: string; lastError: string }[] }>('/api/v1/targets')).activeTargets,
     stop,
   };

@@ -20,19 +20,30 @@ test('a real Prometheus scrapes two crowdpulse processes and reads their through
   const rates = [150, 100];
   const ports = await Promise.all(rates.map(() => freePort()));
   const env = { CROWDPULSE_REPLAY_BATCH_SIZE: '16', CROWDPULSE_LOG_PROGRESS: 'off' };
-  const roles = rates.map((rate, i) => new CrowdpulseProcess([
-    'run', '--input', FIXTURES, '--mode', 'rate', '--rate', String(rate), '--threads', '1',
-    '--db', join(dir, `run${i}.db`), '--port', String(ports[i]),
-  ], { ...env, CROWDPULSE_DEAD_LETTER_PATH: join(dir, `dead${i}.ndjson`) }));
+  const roles = rates.map(
+    (rate, i) =>
+      new CrowdpulseProcess(
+        ['run', '--input', FIXTURES, '--mode', 'rate', '--rate', String(rate), '--threads', '1', '--db', join(dir, `run${i}.db`), '--port', String(ports[i])],
+        { ...env, CROWDPULSE_DEAD_LETTER_PATH: join(dir, `dead${i}.ndjson`) },
+      ),
+  );
   let prometheus: PrometheusServer | undefined;
   try {
-    await Promise.all(ports.map((port) => eventually(`crowdpulse on :${port} ready`, async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 90_000)));
+    await Promise.all(
+      ports.map((port) =>
+        eventually(`crowdpulse on :${port} ready`, async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 90_000),
+      ),
+    );
 
     // The exposition lints clean and carries the inference workers' own metrics, merged.
-    const exposition = await eventually('worker metrics on /metrics', async () => {
-      const text = await (await fetch(`http://127.0.0.1:${ports[0]}/metrics`)).text();
-      return text.includes('crowdpulse_worker_posts_total{') ? text : undefined;
-    }, 30_000);
+    const exposition = await eventually(
+      'worker metrics on /metrics',
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${ports[0]}/metrics`)).text();
+        return text.includes('crowdpulse_worker_posts_total{') ? text : undefined;
+      },
+      30_000,
+    );
     const lint = promtoolCheckMetrics(exposition);
     const problems = lint.problems.split('\n').filter((l) => l !== '' && !PROM_CLIENT_DEFAULT_NAMES.test(l));
     assert.deepEqual(problems, [], `promtool check metrics:\n${lint.problems}`);
@@ -40,22 +51,34 @@ test('a real Prometheus scrapes two crowdpulse processes and reads their through
     assert.deepEqual(samples.errors, []);
     assert.ok(samples.samples.some((s) => s.name === 'crowdpulse_worker_inference_seconds_count' && s.labels.phase === 'model' && s.value > 0));
 
-    prometheus = await startPrometheus(dir, ports.map((p) => `127.0.0.1:${p}`), 1);
+    prometheus = await startPrometheus(
+      dir,
+      ports.map((p) => `127.0.0.1:${p}`),
+      1,
+    );
     const server = prometheus;
-    const targets = await eventually('both targets up', async () => {
-      const list = await server.targets();
-      return list.length === 2 && list.every((x) => x.health === 'up') ? list : undefined;
-    }, 30_000);
+    const targets = await eventually(
+      'both targets up',
+      async () => {
+        const list = await server.targets();
+        return list.length === 2 && list.every((x) => x.health === 'up') ? list : undefined;
+      },
+      30_000,
+    );
     assert.equal(targets.length, 2);
 
     // Throughput per process, as Prometheus computes it from the scraped counters.
     const WINDOW = '10s';
-    const measured = await eventually('a full rate window per target', async () => {
-      const result = await server.query(`sum by (instance) (rate(crowdpulse_posts_total{stage="store",direction="out"}[${WINDOW}]))`);
-      const up = await server.query('count_over_time(up{job="crowdpulse"}[1m])');
-      // Wait for more than one window of samples from each target.
-      return result.length === 2 && up.every((u) => Number(u.value[1]) >= 14) ? result : undefined;
-    }, 60_000);
+    const measured = await eventually(
+      'a full rate window per target',
+      async () => {
+        const result = await server.query(`sum by (instance) (rate(crowdpulse_posts_total{stage="store",direction="out"}[${WINDOW}]))`);
+        const up = await server.query('count_over_time(up{job="crowdpulse"}[1m])');
+        // Wait for more than one window of samples from each target.
+        return result.length === 2 && up.every((u) => Number(u.value[1]) >= 14) ? result : undefined;
+      },
+      60_000,
+    );
     for (const [i, port] of ports.entries()) {
       const series = measured.find((r) => r.metric.instance === `127.0.0.1:${port}`);
       assert.ok(series, `a rate for 127.0.0.1:${port}`);

@@ -29,12 +29,16 @@ test('metrics that worker threads record appear merged on the main registry, per
   const workers = await Promise.all([startWorker([10, 20, 30]), startWorker([5])]);
   const ids = workers.map((w) => w.id);
   try {
-    const samples = await eventually('both workers\' snapshots', async () => {
-      const parsed = parsePrometheusText(await registry.metrics());
-      assert.deepEqual(parsed.errors, []);
-      const posts = parsed.samples.filter((s) => s.name === 'crowdpulse_worker_posts_total' && ids.includes(s.labels.worker ?? ''));
-      return posts.length === 2 ? parsed.samples : undefined;
-    }, 10_000);
+    const samples = await eventually(
+      "both workers' snapshots",
+      async () => {
+        const parsed = parsePrometheusText(await registry.metrics());
+        assert.deepEqual(parsed.errors, []);
+        const posts = parsed.samples.filter((s) => s.name === 'crowdpulse_worker_posts_total' && ids.includes(s.labels.worker ?? ''));
+        return posts.length === 2 ? parsed.samples : undefined;
+      },
+      10_000,
+    );
     const of = (name: string, labels: Record<string, string>): number | undefined =>
       samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
     assert.equal(of('crowdpulse_worker_posts_total', { worker: ids[0]! }), 60);

@@ -7,7 +7,9 @@ test('push waits while the queue is full and resumes when an item is taken', asy
   await q.push(1);
   await q.push(2);
   let third = false;
-  const pending = q.push(3).then(() => { third = true; });
+  const pending = q.push(3).then(() => {
+    third = true;
+  });
   await new Promise((r) => setImmediate(r));
   assert.equal(third, false, 'third push must wait');
   assert.equal(await q.shift(), 1);
@@ -20,7 +22,9 @@ test('weights count items, not entries; an oversize entry enters only an empty q
   const q = new BoundedQueue<number[]>('w', 10, (b) => b.length);
   await q.push([1, 2, 3, 4, 5, 6]);
   let admitted = false;
-  const p = q.push([1, 2, 3, 4, 5]).then(() => { admitted = true; });
+  const p = q.push([1, 2, 3, 4, 5]).then(() => {
+    admitted = true;
+  });
   await new Promise((r) => setImmediate(r));
   assert.equal(admitted, false);
   q.tryShift();

@@ -35,7 +35,10 @@ test('splits a large batch; its ack fires only when every part is acked, in any 
   q.close();
   const r = new Rebatcher(q, { maxItems: 3, maxWaitMs: 0 });
   const parts = [await r.next(), await r.next(), await r.next()];
-  assert.deepEqual(parts.map((p) => p?.items), [[1, 2, 3], [4, 5, 6], [7]]);
+  assert.deepEqual(
+    parts.map((p) => p?.items),
+    [[1, 2, 3], [4, 5, 6], [7]],
+  );
   parts[2]?.ack();
   parts[0]?.ack();
   assert.deepEqual(acked, []);

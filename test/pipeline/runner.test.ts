@@ -7,12 +7,22 @@ import { runPipeline } from '../../src/pipeline/runner.js';
 /** A source that produces `total` numbers in batches of `size`, as fast as the pipeline pulls them. */
 function counterSource(total: number, size: number, payloadBytes = 0): Source<{ n: number; payload: string }> & { produced: number; acked: number } {
   const state = {
-    name: 'counter', produced: 0, acked: 0,
+    name: 'counter',
+    produced: 0,
+    acked: 0,
     async *batches(signal: AbortSignal): AsyncGenerator<Batch<{ n: number; payload: string }>> {
       while (state.produced < total && !signal.aborted) {
-        const items = Array.from({ length: Math.min(size, total - state.produced) }, (_, i) => ({ n: state.produced + i, payload: 'x'.repeat(payloadBytes) + String(state.produced + i) }));
+        const items = Array.from({ length: Math.min(size, total - state.produced) }, (_, i) => ({
+          n: state.produced + i,
+          payload: 'x'.repeat(payloadBytes) + String(state.produced + i),
+        }));
         state.produced += items.length;
-        yield { items, ack: () => { state.acked += items.length; } };
+        yield {
+          items,
+          ack: () => {
+            state.acked += items.length;
+          },
+        };
       }
     },
     async close() {},
@@ -40,10 +50,17 @@ test('every item reaches the sink once and every batch is acked after the sink w
     },
     async close() {},
   };
-  const p = runPipeline({ source, transforms: [{ transform: double, options: { concurrency: 3, batching: { maxItems: 50, maxWaitMs: 1 }, queueCapacity: 100 } }], sink: { sink, options: { concurrency: 1, queueCapacity: 100 } } });
+  const p = runPipeline({
+    source,
+    transforms: [{ transform: double, options: { concurrency: 3, batching: { maxItems: 50, maxWaitMs: 1 }, queueCapacity: 100 } }],
+    sink: { sink, options: { concurrency: 1, queueCapacity: 100 } },
+  });
   await p.done;
   assert.equal(seen.length, 1000);
-  assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i * 2));
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    Array.from({ length: 1000 }, (_, i) => i * 2),
+  );
   assert.equal(source.acked, 1000);
   assert.equal(ackedBeforeWrite, false);
 });
@@ -63,13 +80,19 @@ test('a slow sink slows the source: queue depths stay within capacity and the he
     async close() {},
   };
   const capacity = 1000;
-  const p = runPipeline({ source, transforms: [{ transform: double, options: { concurrency: 2, queueCapacity: capacity } }], sink: { sink, options: { concurrency: 1, queueCapacity: capacity } } });
+  const p = runPipeline({
+    source,
+    transforms: [{ transform: double, options: { concurrency: 2, queueCapacity: capacity } }],
+    sink: { sink, options: { concurrency: 1, queueCapacity: capacity } },
+  });
   global.gc?.();
   const heapStart = process.memoryUsage().heapUsed;
   let heapMax = heapStart;
   let maxAhead = 0;
   const timer = setInterval(() => {
-    p.queues.forEach((q, i) => { maxDepths[i] = Math.max(maxDepths[i] ?? 0, q.depth); });
+    p.queues.forEach((q, i) => {
+      maxDepths[i] = Math.max(maxDepths[i] ?? 0, q.depth);
+    });
     heapMax = Math.max(heapMax, process.memoryUsage().heapUsed);
     maxAhead = Math.max(maxAhead, source.produced - written);
   }, 2);
@@ -103,8 +126,19 @@ test('a failing sink stops the pipeline with the stage named, and the failed bat
 test('stop() ends reading; everything already read is still written and acked', async () => {
   const source = counterSource(1_000_000, 10);
   let written = 0;
-  const sink: Sink<unknown> = { name: 's', async write(items) { written += items.length; await sleep(1); }, async close() {} };
-  const p = runPipeline({ source, transforms: [{ transform: double, options: { concurrency: 1, queueCapacity: 50 } }], sink: { sink, options: { concurrency: 1, queueCapacity: 50 } } });
+  const sink: Sink<unknown> = {
+    name: 's',
+    async write(items) {
+      written += items.length;
+      await sleep(1);
+    },
+    async close() {},
+  };
+  const p = runPipeline({
+    source,
+    transforms: [{ transform: double, options: { concurrency: 1, queueCapacity: 50 } }],
+    sink: { sink, options: { concurrency: 1, queueCapacity: 50 } },
+  });
   await sleep(30);
   p.stop();
   await p.done;

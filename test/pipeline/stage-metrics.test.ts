@@ -31,7 +31,11 @@ async function value(name: string, labels: Record<string, string> = {}): Promise
   if (!metric) return 0;
   const { values } = await metric.get();
   return values
-    .filter((v) => (name.endsWith('_total') || (v as { metricName?: string }).metricName?.endsWith('_count')) && Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+    .filter(
+      (v) =>
+        (name.endsWith('_total') || (v as { metricName?: string }).metricName?.endsWith('_count')) &&
+        Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want),
+    )
     .reduce((sum, v) => sum + v.value, 0);
 }
 

@@ -25,8 +25,17 @@ const dbPath = join(dir, 'many.db');
 
 function post(i: number, topics: string[]): ScoredPost {
   return {
-    id: String(1000 + i), createdAt: new Date(Date.UTC(2026, 10, 3, 10, 0, i)).toISOString(), topics, lang: 'en', label: 'positive',
-    probs: { neg: 0.1, neu: 0.2, pos: 0.7 }, score: 0.6, model: 'test', flags: [], ingestedAt: 1, analyzedAt: 2,
+    id: String(1000 + i),
+    createdAt: new Date(Date.UTC(2026, 10, 3, 10, 0, i)).toISOString(),
+    topics,
+    lang: 'en',
+    label: 'positive',
+    probs: { neg: 0.1, neu: 0.2, pos: 0.7 },
+    score: 0.6,
+    model: 'test',
+    flags: [],
+    ingestedAt: 1,
+    analyzedAt: 2,
   };
 }
 
@@ -46,8 +55,19 @@ const built = (async () => {
 })();
 
 const summaryOf = (topics: RunSummary['topics'], topicCount?: number): RunSummary => ({
-  linesRead: POSTS, postsStored: POSTS, deadLetters: new Map(), unfinished: 0, interrupted: undefined, seconds: 1, modelId: 'test',
-  topics, ...(topicCount === undefined ? {} : { topicCount }), topicsError: undefined, store: dbPath, deadLetterPath: join(dir, 'dl.ndjson'), metricsUrl: undefined,
+  linesRead: POSTS,
+  postsStored: POSTS,
+  deadLetters: new Map(),
+  unfinished: 0,
+  interrupted: undefined,
+  seconds: 1,
+  modelId: 'test',
+  topics,
+  ...(topicCount === undefined ? {} : { topicCount }),
+  topicsError: undefined,
+  store: dbPath,
+  deadLetterPath: join(dir, 'dl.ndjson'),
+  metricsUrl: undefined,
 });
 
 test('#11.3 formatSummary over 200,000 topics and a 600,000-character tag: top 50, cut names, "… and N more topics", bounded', async () => {
@@ -65,7 +85,10 @@ test('#11.3 formatSummary over 200,000 topics and a 600,000-character tag: top 5
     assert.ok(text.includes(`… and ${topicCount - SUMMARY_TABLE_TOPICS} more topics`), text);
     // The store cut the list (what the run reads): the same table, the count from the caller.
     const top = await query.topics({ limit: SUMMARY_TABLE_TOPICS });
-    assert.deepEqual(top.map((t) => t.topic), all.slice(0, SUMMARY_TABLE_TOPICS).map((t) => t.topic));
+    assert.deepEqual(
+      top.map((t) => t.topic),
+      all.slice(0, SUMMARY_TABLE_TOPICS).map((t) => t.topic),
+    );
     assert.equal(formatSummary(summaryOf(top, topicCount)), text);
     // Unsorted input: still the busiest.
     assert.equal(formatSummary(summaryOf(all.slice().reverse())), text);
@@ -76,7 +99,12 @@ test('#11.3 formatSummary over 200,000 topics and a 600,000-character tag: top 5
 
 test('#11.3 formatSummary of one post with 1,000 rules and a 600,000-character tag (was "Invalid string length")', () => {
   const topic = (name: string): RunSummary['topics'][number] => ({
-    topic: name, count: 1, meanScore: 0.6, shares: { negative: 0, neutral: 0, positive: 1 }, firstAt: undefined, lastAt: undefined,
+    topic: name,
+    count: 1,
+    meanScore: 0.6,
+    shares: { negative: 0, neutral: 0, positive: 1 },
+    firstAt: undefined,
+    lastAt: undefined,
   });
   const topics = [topic(HUGE_TOPIC), ...Array.from({ length: 999 }, (_, i) => topic(`rule-${i}`))];
   const text = formatSummary(summaryOf(topics));
@@ -96,15 +124,28 @@ test('#11.3 the sentiment view and /dashboard/api/sentiment answer 200 over 200,
     assert.equal(view.moreTopics, true);
     assert.deepEqual(view.series.map((s) => s.topic).slice(0, 2), ['popular', HUGE_TOPIC]);
     assert.equal(view.series.length, 8);
-    assert.equal(view.series[0]!.points.reduce((n, p) => n + p.count, 0), POSTS);
+    assert.equal(
+      view.series[0]!.points.reduce((n, p) => n + p.count, 0),
+      POSTS,
+    );
     assert.equal(view.dataEnd, new Date(Date.UTC(2026, 10, 3, 10, 0, POSTS - 1)).toISOString());
     // A topic outside the top summaries is still charted when asked for by name.
     const named = await sentimentView(query, { window: 'all', points: 60, top: 8, topics: ['p199-tag998', 'no-such-topic'] });
-    assert.deepEqual(named.series.map((s) => [s.topic, s.points.length]), [['p199-tag998', 1]]);
+    assert.deepEqual(
+      named.series.map((s) => [s.topic, s.points.length]),
+      [['p199-tag998', 1]],
+    );
   } finally {
     await query.close();
   }
-  const server = await startTelemetryServer('127.0.0.1', 0, dashboardRoutes(lazyQuery(() => ok(new SqliteQuery(dbPath))), { registry: new Registry() }));
+  const server = await startTelemetryServer(
+    '127.0.0.1',
+    0,
+    dashboardRoutes(
+      lazyQuery(() => ok(new SqliteQuery(dbPath))),
+      { registry: new Registry() },
+    ),
+  );
   try {
     for (const params of ['window=all', 'window=3600&top=50', 'window=all&topics=popular,p3-tag7']) {
       const res = await fetch(`${server.url}/dashboard/api/sentiment?${params}`);

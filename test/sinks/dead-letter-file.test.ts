@@ -27,14 +27,21 @@ test('#11.12 dead letters are idempotent per source position: reruns, and a reru
     await writeAll(path, letters(3));
   }
   await writeAll(path, [...letters(8), ...letters(2, 9)]);
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const parsed = lines.filter((l) => !l.startsWith('{"key":"half-writ')).map((l) => JSON.parse(l) as { key: string; origin: string });
   assert.equal(parsed.length, 10, 'ten distinct letters, each once');
   assert.equal(new Set(parsed.map((l) => l.key)).size, 10);
   assert.equal(lines.length - parsed.length, 3, 'the cut lines stay on lines of their own');
   // The same position with other content is another letter (a different file under the same name).
   await writeAll(path, [deadLetter('ingest', 'invalid_json', 'not JSON', 'other bytes', 'in.ndjson:1')]);
-  assert.equal(readFileSync(path, 'utf8').split('\n').filter((l) => l.startsWith('{"key":"') && !l.startsWith('{"key":"half')).length, 11);
+  assert.equal(
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{"key":"') && !l.startsWith('{"key":"half')).length,
+    11,
+  );
 });
 
 test('#11.6 a dead-letter path that cannot be appended to is refused at open with one line naming the setting', async () => {

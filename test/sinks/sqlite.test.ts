@@ -9,9 +9,17 @@ import { tempDir } from '../helpers.js';
 
 const dir = tempDir('sqlite');
 const scored = (id: string, topics: string[], createdAt: string, score: number, label: ScoredPost['label']): ScoredPost => ({
-  id, topics, createdAt, lang: 'en', label,
+  id,
+  topics,
+  createdAt,
+  lang: 'en',
+  label,
   probs: { neg: score < 0 ? -score : 0, neu: 1 - Math.abs(score), pos: score > 0 ? score : 0 },
-  score, model: 'test-model', flags: [], ingestedAt: 1, analyzedAt: 2,
+  score,
+  model: 'test-model',
+  flags: [],
+  ingestedAt: 1,
+  analyzedAt: 2,
 });
 
 const posts = [
@@ -61,16 +69,25 @@ test('the query interface aggregates per topic and per time bucket', async () =>
   await store.close();
   const query = new SqliteQuery(path);
   const topics = await query.topics();
-  assert.deepEqual(topics.map((t) => [t.topic, t.count]), [['a', 2], ['b', 2]]);
+  assert.deepEqual(
+    topics.map((t) => [t.topic, t.count]),
+    [
+      ['a', 2],
+      ['b', 2],
+    ],
+  );
   const a = topics.find((t) => t.topic === 'a');
   assert.ok(a && Math.abs(a.meanScore - 0.1) < 1e-9);
   assert.deepEqual(a?.shares, { negative: 0.5, neutral: 0, positive: 0.5 });
   const buckets = await query.buckets({ bucketSeconds: 60 });
-  assert.deepEqual(buckets.map((b) => [b.topic, b.bucketStart, b.count]), [
-    ['a', '2026-11-03T06:00:00.000Z', 2],
-    ['b', '2026-11-03T06:00:00.000Z', 1],
-    ['b', '2026-11-03T06:01:00.000Z', 1],
-  ]);
+  assert.deepEqual(
+    buckets.map((b) => [b.topic, b.bucketStart, b.count]),
+    [
+      ['a', '2026-11-03T06:00:00.000Z', 2],
+      ['b', '2026-11-03T06:00:00.000Z', 1],
+      ['b', '2026-11-03T06:01:00.000Z', 1],
+    ],
+  );
   const onlyB = await query.buckets({ bucketSeconds: 60, topics: ['b'], from: new Date('2026-11-03T06:01:00Z') });
   assert.equal(onlyB.length, 1);
   const integrity = await query.integrity();

@@ -8,17 +8,19 @@ import { MemoryDeadLetters, ROOT, tempDir } from '../helpers.js';
 const dir = tempDir('governed');
 
 test('replay.governed caps the replay with the X post budget: the source never emits past the cap', async () => {
-  const config = loadConfig({ env: {
-    CROWDPULSE_REPLAY_PATH: join(ROOT, 'bench/fixtures/posts.ndjson.gz'),
-    CROWDPULSE_REPLAY_GOVERNED: 'true',
-    CROWDPULSE_REPLAY_BATCH_SIZE: '10',
-    CROWDPULSE_X_MONTHLY_CAP: '200',
-    CROWDPULSE_X_RESERVE: '0',
-    // A burst of two batches: without it, the even line of a 200-post month holds fewer than one
-    // batch of 10 during the first 33 hours of a 31-day period, and this test failed on those days.
-    CROWDPULSE_X_BURST: '20',
-    CROWDPULSE_X_STATE_PATH: join(dir, 'governor.json'),
-  } });
+  const config = loadConfig({
+    env: {
+      CROWDPULSE_REPLAY_PATH: join(ROOT, 'bench/fixtures/posts.ndjson.gz'),
+      CROWDPULSE_REPLAY_GOVERNED: 'true',
+      CROWDPULSE_REPLAY_BATCH_SIZE: '10',
+      CROWDPULSE_X_MONTHLY_CAP: '200',
+      CROWDPULSE_X_RESERVE: '0',
+      // A burst of two batches: without it, the even line of a 200-post month holds fewer than one
+      // batch of 10 during the first 33 hours of a 31-day period, and this test failed on those days.
+      CROWDPULSE_X_BURST: '20',
+      CROWDPULSE_X_STATE_PATH: join(dir, 'governor.json'),
+    },
+  });
   assert.ok(config.ok);
   const source = buildSource(config.value, new MemoryDeadLetters());
   assert.ok(source.ok, source.ok ? '' : source.error.message);
@@ -34,7 +36,9 @@ test('replay.governed caps the replay with the X post budget: the source never e
 });
 
 test('replay.governed without a post budget is refused with the key to set', () => {
-  const config = loadConfig({ env: { CROWDPULSE_REPLAY_GOVERNED: '1', CROWDPULSE_X_MONTHLY_CAP: '0', CROWDPULSE_REPLAY_PATH: join(ROOT, 'bench/fixtures/posts.ndjson.gz') } });
+  const config = loadConfig({
+    env: { CROWDPULSE_REPLAY_GOVERNED: '1', CROWDPULSE_X_MONTHLY_CAP: '0', CROWDPULSE_REPLAY_PATH: join(ROOT, 'bench/fixtures/posts.ndjson.gz') },
+  });
   assert.ok(config.ok);
   const source = buildSource(config.value, new MemoryDeadLetters());
   assert.ok(!source.ok);

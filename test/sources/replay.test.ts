@@ -8,7 +8,8 @@ import { ReplaySource } from '../../src/sources/replay/replay-source.js';
 import { MemoryDeadLetters, ROOT, tempDir } from '../helpers.js';
 
 const dir = tempDir('replay');
-const line = (id: number, created: string): string => JSON.stringify({ data: { id: String(id), text: `post ${id}`, created_at: created }, matching_rules: [{ id: '1', tag: 't' }] });
+const line = (id: number, created: string): string =>
+  JSON.stringify({ data: { id: String(id), text: `post ${id}`, created_at: created }, matching_rules: [{ id: '1', tag: 't' }] });
 
 async function drain(source: ReplaySource): Promise<Post[]> {
   const posts: Post[] = [];
@@ -32,7 +33,10 @@ test('reads plain and gzip files alike, CRLF or LF, skipping blank keep-alive li
     const source = ReplaySource.open({ ...options, path }, dl);
     assert.ok(source.ok);
     const posts = await drain(source.value);
-    assert.deepEqual(posts.map((p) => p.id), ['1', '2', '3']);
+    assert.deepEqual(
+      posts.map((p) => p.id),
+      ['1', '2', '3'],
+    );
     assert.equal(dl.letters.length, 0);
   }
 });
@@ -40,13 +44,25 @@ test('reads plain and gzip files alike, CRLF or LF, skipping blank keep-alive li
 test('bad lines go to dead letters with file:line, the original bytes and the reason; the replay goes on', async () => {
   const bad = Buffer.concat([Buffer.from('{"data":{"id":"9","text":"x'), Buffer.from([0xff]), Buffer.from('"}}')]);
   const path = join(dir, 'bad.ndjson');
-  writeFileSync(path, Buffer.concat([Buffer.from(line(1, '2026-11-03T06:00:00Z') + '\n{oops\n'), bad, Buffer.from('\n' + line(2, '2026-11-03T06:00:01Z') + '\n')]));
+  writeFileSync(
+    path,
+    Buffer.concat([Buffer.from(line(1, '2026-11-03T06:00:00Z') + '\n{oops\n'), bad, Buffer.from('\n' + line(2, '2026-11-03T06:00:01Z') + '\n')]),
+  );
   const dl = new MemoryDeadLetters();
   const source = ReplaySource.open({ ...options, path }, dl);
   assert.ok(source.ok);
   const posts = await drain(source.value);
-  assert.deepEqual(posts.map((p) => p.id), ['1', '2']);
-  assert.deepEqual(dl.letters.map((l) => [l.code, l.origin]), [['invalid_json', `${path}:2`], ['invalid_utf8', `${path}:3`]]);
+  assert.deepEqual(
+    posts.map((p) => p.id),
+    ['1', '2'],
+  );
+  assert.deepEqual(
+    dl.letters.map((l) => [l.code, l.origin]),
+    [
+      ['invalid_json', `${path}:2`],
+      ['invalid_utf8', `${path}:3`],
+    ],
+  );
   assert.deepEqual(Buffer.from(dl.letters[1]?.original ?? []), bad);
 });
 
@@ -88,7 +104,12 @@ test('recorded mode follows created_at gaps divided by the speed factor', async 
 });
 
 test('the bundled fixtures match their manifest', async () => {
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'bench/fixtures/posts.manifest.json'), 'utf8')) as { lines: number; planted: unknown[]; posts: number; duplicateLines: number };
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'bench/fixtures/posts.manifest.json'), 'utf8')) as {
+    lines: number;
+    planted: unknown[];
+    posts: number;
+    duplicateLines: number;
+  };
   const dl = new MemoryDeadLetters();
   const source = ReplaySource.open({ ...options, path: join(ROOT, 'bench/fixtures/posts.ndjson.gz'), batchSize: 1024 }, dl);
   assert.ok(source.ok);

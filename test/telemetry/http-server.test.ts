@@ -8,11 +8,13 @@ test('/metrics, /healthz and /readyz on one port; readiness follows the register
   clearReadiness();
   let modelLoaded = false;
   registerReadiness('model', () => modelLoaded);
-  const server = await startTelemetryServer('127.0.0.1', 0, [(req, res) => {
-    if (req.url !== '/extra') return false;
-    res.end('mounted');
-    return true;
-  }]);
+  const server = await startTelemetryServer('127.0.0.1', 0, [
+    (req, res) => {
+      if (req.url !== '/extra') return false;
+      res.end('mounted');
+      return true;
+    },
+  ]);
   try {
     postsTotal.inc({ stage: 'store', direction: 'out' }, 3);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();

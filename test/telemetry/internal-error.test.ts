@@ -4,16 +4,18 @@ import { startTelemetryServer } from '../../src/telemetry/http-server.js';
 
 test('#11.10 an unexpected error in a route answers a generic 500 (no message, path or stack) and is logged', async () => {
   const secretish = `ENOENT: no such file or directory, open '${process.cwd()}/src/secret-token-abc123'`;
-  const server = await startTelemetryServer('127.0.0.1', 0, [(req) => {
-    if (req.url?.startsWith('/boom')) throw new Error(secretish);
-    return false;
-  }]);
+  const server = await startTelemetryServer('127.0.0.1', 0, [
+    (req) => {
+      if (req.url?.startsWith('/boom')) throw new Error(secretish);
+      return false;
+    },
+  ]);
   const logged: string[] = [];
   const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
+  process.stderr.write = (chunk: string | Uint8Array) => {
     logged.push(String(chunk));
     return true;
-  });
+  };
   try {
     const res = await fetch(`${server.url}/boom?token=hunter2`);
     const body = await res.text();

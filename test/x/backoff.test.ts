@@ -13,7 +13,10 @@ describe("X's documented reconnect backoff", () => {
   });
   it('http: exponential from 5 s up to 320 s', () => {
     const b = new ReconnectBackoff();
-    assert.deepEqual(Array.from({ length: 9 }, () => b.next('http', 0)), [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 320_000, 320_000]);
+    assert.deepEqual(
+      Array.from({ length: 9 }, () => b.next('http', 0)),
+      [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 320_000, 320_000],
+    );
   });
   it('429: exponential from 60 s, never before x-rate-limit-reset', () => {
     const b = new ReconnectBackoff();

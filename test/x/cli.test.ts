@@ -31,7 +31,10 @@ describe('crowdpulse rules: credentials errors are one line and a non-zero exit'
     const r = await crowdpulse(['rules', 'list'], { CROWDPULSE_X_API_URL: emu.url });
     assert.equal(r.code, 1);
     assert.deepEqual(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, /^\S+ ERROR \[crowdpulse\] X credentials: no bearer token; set CROWDPULSE_X_BEARER_TOKEN or X_BEARER_TOKEN.* \(CP_X_CREDENTIALS\)$/m);
+    assert.match(
+      r.stderr,
+      /^\S+ ERROR \[crowdpulse\] X credentials: no bearer token; set CROWDPULSE_X_BEARER_TOKEN or X_BEARER_TOKEN.* \(CP_X_CREDENTIALS\)$/m,
+    );
   });
 
   it('rejected token (never echoed)', async () => {

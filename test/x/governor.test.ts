@@ -59,7 +59,9 @@ describe('post-budget governor', () => {
     const g = PostBudgetGovernor.open({ cap: 31 * 24, resetDay: 1, burst: 2, clock }); // one post an hour
     await g.admit(2);
     let admitted = false;
-    const p = g.admit(1).then(() => { admitted = true; });
+    const p = g.admit(1).then(() => {
+      admitted = true;
+    });
     await clock.waitForSleep();
     assert.equal(admitted, false);
     await clock.advance(3_600_000);
@@ -101,15 +103,33 @@ describe('post-budget governor', () => {
     // 20 posts/s: the posts in flight when the source cuts the connection stay well under the reserve even on a loaded machine.
     const emu = await startEmulator({ clock, usageCap: cap, rate: 20 });
     try {
-      assert.ok((await syncRules(clientFor(emu), [{ value: 'bitcoin', tag: 'crypto' }, { value: '#ai OR lovely', tag: 'misc' }])).ok);
+      assert.ok(
+        (
+          await syncRules(clientFor(emu), [
+            { value: 'bitcoin', tag: 'crypto' },
+            { value: '#ai OR lovely', tag: 'misc' },
+          ])
+        ).ok,
+      );
       const governor = PostBudgetGovernor.open({ cap, resetDay: 1, burst: 8, reserve: 10, clock });
       const source = new XStreamSource({
-        client: clientFor(emu), clock, deadLetters: new MemoryDeadLetters(), governor,
-        tweetFields: ['lang'], lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 }, keepAliveTimeoutMs: 40 * DAY, batchSize: 4, batchWaitMs: 5, bufferCapacity: 100, usageCheckMs: 1,
+        client: clientFor(emu),
+        clock,
+        deadLetters: new MemoryDeadLetters(),
+        governor,
+        tweetFields: ['lang'],
+        lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 },
+        keepAliveTimeoutMs: 40 * DAY,
+        batchSize: 4,
+        batchWaitMs: 5,
+        bufferCapacity: 100,
+        usageCheckMs: 1,
       });
       const ac = new AbortController();
       let received = 0;
-      const done = (async () => { for await (const b of source.batches(ac.signal)) received += b.items.length; })();
+      const done = (async () => {
+        for await (const b of source.batches(ac.signal)) received += b.items.length;
+      })();
       let maxUsage = 0;
       let budgetStops = 0;
       while (clock.now() < FEB - DAY) {

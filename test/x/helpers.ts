@@ -24,7 +24,9 @@ export function syntheticPosts(n = TEXTS.length): RecordedPost[] {
   const out: RecordedPost[] = [];
   for (let i = 0; i < n; i++) {
     const [text, lang, extra] = TEXTS[i % TEXTS.length]!;
-    const line = JSON.stringify({ data: { id: String(1_000_000 + i), text, lang, created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), ...extra } });
+    const line = JSON.stringify({
+      data: { id: String(1_000_000 + i), text, lang, created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), ...extra },
+    });
     out.push(parseRecorded(line)!);
   }
   return out;

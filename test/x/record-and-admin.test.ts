@@ -17,7 +17,14 @@ describe('record → replay, and the rules admin endpoint', () => {
   let emu: XEmulator;
   before(async () => {
     emu = await startEmulator();
-    assert.ok((await syncRules(clientFor(emu), [{ value: 'bitcoin', tag: 'crypto' }, { value: '#ai OR lovely', tag: 'misc' }])).ok);
+    assert.ok(
+      (
+        await syncRules(clientFor(emu), [
+          { value: 'bitcoin', tag: 'crypto' },
+          { value: '#ai OR lovely', tag: 'misc' },
+        ])
+      ).ok,
+    );
   });
   after(async () => {
     await emu.close();
@@ -26,10 +33,25 @@ describe('record → replay, and the rules admin endpoint', () => {
   it('record saves the raw stream (gzip) and the replay source plays it back, malformed line dead-lettered', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'cp-rec-')), 'live.ndjson.gz');
     emu.inject({ kind: 'malformed' });
-    const count = await recordStream({ client: clientFor(emu), clock: systemClock, tweetFields: ['created_at', 'lang'], lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 }, keepAliveTimeoutMs: 20_000, usageCheckMs: 0, out, limit: 12 }, new AbortController().signal);
+    const count = await recordStream(
+      {
+        client: clientFor(emu),
+        clock: systemClock,
+        tweetFields: ['created_at', 'lang'],
+        lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 },
+        keepAliveTimeoutMs: 20_000,
+        usageCheckMs: 0,
+        out,
+        limit: 12,
+      },
+      new AbortController().signal,
+    );
     assert.equal(count, 12);
     const dead = new MemoryDeadLetters();
-    const replay = ReplaySource.open({ path: out, mode: 'max', rate: 1, speed: 1, batchSize: 100, limit: 0, lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 } }, dead);
+    const replay = ReplaySource.open(
+      { path: out, mode: 'max', rate: 1, speed: 1, batchSize: 100, limit: 0, lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 } },
+      dead,
+    );
     assert.ok(replay.ok);
     const posts: Post[] = [];
     for await (const b of replay.value.batches(new AbortController().signal)) posts.push(...b.items);
@@ -51,7 +73,11 @@ describe('record → replay, and the rules admin endpoint', () => {
       await server.close();
     });
     const call = (method: string, body?: unknown, auth = `Bearer ${token}`) =>
-      fetch(`${server.url}${RULES_ADMIN_PATH}`, { method, headers: { authorization: auth, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      fetch(`${server.url}${RULES_ADMIN_PATH}`, {
+        method,
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
 
     it('is off without a configured token', () => {
       assert.equal(rulesAdminRoute(clientFor(emu), undefined), undefined);
@@ -67,9 +93,17 @@ describe('record → replay, and the rules admin endpoint', () => {
       assert.equal(bad.status, 422);
       const added = await call('POST', { add: [{ value: 'weather', tag: 'weather' }] });
       assert.equal(added.status, 201);
-      const synced = await call('PUT', { rules: [{ value: 'bitcoin', tag: 'crypto' }, { value: 'weather', tag: 'weather' }] });
+      const synced = await call('PUT', {
+        rules: [
+          { value: 'bitcoin', tag: 'crypto' },
+          { value: 'weather', tag: 'weather' },
+        ],
+      });
       assert.equal(synced.status, 200);
-      assert.deepEqual(((await synced.json()) as { removed: { tag: string }[] }).removed.map((r) => r.tag), ['misc']);
+      assert.deepEqual(
+        ((await synced.json()) as { removed: { tag: string }[] }).removed.map((r) => r.tag),
+        ['misc'],
+      );
       const live = await listRules(clientFor(emu));
       assert.deepEqual(live.map((r) => r.tag).sort(), ['crypto', 'weather']);
       const all = await call('POST', { delete: live.map((r) => r.id) });

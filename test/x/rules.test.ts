@@ -37,7 +37,10 @@ describe('rules as code against the emulator (real twitter-api-v2 client)', () =
     assert.ok(second.ok, second.ok ? '' : second.error.message);
     assert.deepEqual(second.value.diff.add.map((r) => r.tag).sort(), ['bitcoin', 'mood']);
     assert.deepEqual(second.value.diff.remove.map((r) => r.tag).sort(), ['crypto', 'weather']);
-    assert.deepEqual(second.value.diff.keep.map((r) => r.id), [aiId]);
+    assert.deepEqual(
+      second.value.diff.keep.map((r) => r.id),
+      [aiId],
+    );
     const live2 = await listRules(client);
     assert.deepEqual(live2.map((r) => r.tag).sort(), ['ai', 'bitcoin', 'mood']);
     assert.equal(live2.find((r) => r.tag === 'ai')!.id, aiId, 'an unchanged rule keeps its id');
@@ -80,7 +83,10 @@ describe('rules as code against the emulator (real twitter-api-v2 client)', () =
   });
 
   it('a wrong bearer token is a 401 in X format', async () => {
-    await assert.rejects(listRules(clientFor(emu, 'wrong')), (e: unknown) => e instanceof ApiResponseError && e.code === 401 && (e.data as { title: string }).title === 'Unauthorized');
+    await assert.rejects(
+      listRules(clientFor(emu, 'wrong')),
+      (e: unknown) => e instanceof ApiResponseError && e.code === 401 && (e.data as { title: string }).title === 'Unauthorized',
+    );
   });
 
   it('REST calls wait for their endpoint window (x-rate-limit-remaining 0) instead of drawing a 429', async () => {
@@ -93,7 +99,9 @@ describe('rules as code against the emulator (real twitter-api-v2 client)', () =
       await listRules(client);
       assert.equal(limits.get('GET /2/tweets/search/stream/rules')?.remaining, 0);
       let done = false;
-      const third = listRules(client).then(() => { done = true; });
+      const third = listRules(client).then(() => {
+        done = true;
+      });
       const wait = await clock.waitForSleep();
       assert.ok(wait > 14 * 60_000 && wait <= 15 * 60_000, `waits for the window reset (${wait} ms)`);
       assert.equal(done, false);
@@ -112,7 +120,22 @@ describe('rules as code against the emulator (real twitter-api-v2 client)', () =
   it('rules file validation: shape and duplicate values', () => {
     assert.ok(validateRulesDocument({ rules: [{ value: 'a', tag: 'x' }] }, 'f').ok);
     assert.match(String((validateRulesDocument({ rules: [{ value: 'a' }] }, 'f') as { error: Error }).error?.message), /rules\.0\.tag/);
-    assert.match(String((validateRulesDocument({ rules: [{ value: 'a', tag: 'x' }, { value: 'a', tag: 'y' }] }, 'f') as { error: Error }).error?.message), /repeats the value/);
+    assert.match(
+      String(
+        (
+          validateRulesDocument(
+            {
+              rules: [
+                { value: 'a', tag: 'x' },
+                { value: 'a', tag: 'y' },
+              ],
+            },
+            'f',
+          ) as { error: Error }
+        ).error?.message,
+      ),
+      /repeats the value/,
+    );
     const d = diffRules([{ value: 'a', tag: 'x' }], [{ id: '1', value: 'a', tag: 'old' }]);
     assert.equal(d.add.length, 1);
     assert.equal(d.remove.length, 1);

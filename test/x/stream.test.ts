@@ -36,7 +36,9 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function start(opts: { token?: string; emu?: Parameters<typeof startEmulator>[0]; keepAliveTimeoutMs?: number; rules?: boolean; batchSize?: number } = {}): Promise<Running> {
+async function start(
+  opts: { token?: string; emu?: Parameters<typeof startEmulator>[0]; keepAliveTimeoutMs?: number; rules?: boolean; batchSize?: number } = {},
+): Promise<Running> {
   const clock = new ManualClock();
   const emu = await startEmulator({ clock, ...opts.emu });
   if (opts.rules !== false) {
@@ -49,7 +51,8 @@ async function start(opts: { token?: string; emu?: Parameters<typeof startEmulat
     clock,
     deadLetters: dead,
     tweetFields: ['created_at', 'lang', 'entities', 'referenced_tweets'],
-    lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 }, keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 20_000,
+    lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 },
+    keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? 20_000,
     batchSize: opts.batchSize ?? 4,
     batchWaitMs: 10,
     bufferCapacity: 1000,
@@ -65,7 +68,12 @@ async function start(opts: { token?: string; emu?: Parameters<typeof startEmulat
   })();
   done.catch(() => undefined);
   const r: Running = {
-    emu, clock, source, posts, dead, done,
+    emu,
+    clock,
+    source,
+    posts,
+    dead,
+    done,
     stop: async () => {
       ac.abort();
       await done.catch(() => undefined);
@@ -90,9 +98,15 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
   });
 
   it('#11.1 #11.9 an oversized message on the stream is dead-lettered (first bytes, length, sha256) and the stream goes on', async () => {
-    const huge = parseRecorded(JSON.stringify({ data: { id: '1999999', text: `bitcoin ${'to the moon '.repeat(200_000)}`, lang: 'en', created_at: '2026-01-01T00:00:30.000Z' } }))!;
+    const huge = parseRecorded(
+      JSON.stringify({ data: { id: '1999999', text: `bitcoin ${'to the moon '.repeat(200_000)}`, lang: 'en', created_at: '2026-01-01T00:00:30.000Z' } }),
+    )!;
     const r = await start({ emu: { posts: [...syntheticPosts(4), huge, ...syntheticPosts(9).slice(4)] } });
-    await until(() => r.dead.letters.length >= 1 && r.posts.some((p) => p.text === '#ai and bitcoin together'), 10_000, 'the oversized message and the posts after it');
+    await until(
+      () => r.dead.letters.length >= 1 && r.posts.some((p) => p.text === '#ai and bitcoin together'),
+      10_000,
+      'the oversized message and the posts after it',
+    );
     const letter = r.dead.letters[0]!;
     assert.equal(letter.code, 'oversized');
     assert.equal(letter.origin, 'x-stream');
@@ -107,7 +121,10 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
     r.emu.inject({ kind: 'drip', ms: 200, bytes: 5, intervalMs: 1 });
     await until(() => r.posts.length >= 12, 5000, 'posts over gzip');
     assert.ok(r.posts.some((p) => p.text === '#ai and bitcoin together'));
-    assert.ok(r.posts.some((p) => p.text === 'bitcoin 🚀 très bien, ça monte — 比特币'), 'multi-byte characters split across 5-byte chunks survive');
+    assert.ok(
+      r.posts.some((p) => p.text === 'bitcoin 🚀 très bien, ça monte — 比特币'),
+      'multi-byte characters split across 5-byte chunks survive',
+    );
     assert.equal(r.emu.stats.gzipStreams, 1);
     assert.equal(r.dead.letters.length, 0);
   });
@@ -118,8 +135,16 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
     try {
       assert.ok((await syncRules(clientFor(emu), RULES)).ok);
       const source = new XStreamSource({
-        client: clientFor(emu), clock, deadLetters: new MemoryDeadLetters(), tweetFields: [],
-        lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 }, keepAliveTimeoutMs: 20_000, batchSize: 4, batchWaitMs: 5, bufferCapacity: 16, usageCheckMs: 0,
+        client: clientFor(emu),
+        clock,
+        deadLetters: new MemoryDeadLetters(),
+        tweetFields: [],
+        lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 },
+        keepAliveTimeoutMs: 20_000,
+        batchSize: 4,
+        batchWaitMs: 5,
+        bufferCapacity: 16,
+        usageCheckMs: 0,
       });
       const ac = new AbortController();
       const it: AsyncIterator<Batch<Post>, undefined> = source.batches(ac.signal)[Symbol.asyncIterator]();
@@ -135,7 +160,9 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
       const until = Date.now() + 300;
       while (Date.now() < until) for (const p of (await it.next()).value!.items) ids.push(Number(p.id));
       ac.abort();
-      while (!(await it.next()).done) { /* drain */ }
+      while (!(await it.next()).done) {
+        /* drain */
+      }
       assert.ok(ids.length > 100, `kept streaming after the pause (${ids.length})`);
       const n = 9; // every synthetic post matches one of RULES: ids cycle through 1000000..1000008 with no gap
       for (let i = 1; i < ids.length; i++) assert.equal((ids[i]! - ids[i - 1]! + n) % n, 1, `no post dropped between ${ids[i - 1]} and ${ids[i]}`);
@@ -186,10 +213,22 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
     const clock = new ManualClock();
     const source = new XStreamSource({
       client: createXClient({ bearerToken: TOKEN, apiUrl: 'http://127.0.0.1:9' }),
-      clock, deadLetters: new MemoryDeadLetters(), tweetFields: [], lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 }, keepAliveTimeoutMs: 20_000, batchSize: 4, batchWaitMs: 10, bufferCapacity: 100, usageCheckMs: 0,
+      clock,
+      deadLetters: new MemoryDeadLetters(),
+      tweetFields: [],
+      lineLimits: { maxLineBytes: 1 << 20, keepBytes: 4096 },
+      keepAliveTimeoutMs: 20_000,
+      batchSize: 4,
+      batchWaitMs: 10,
+      bufferCapacity: 100,
+      usageCheckMs: 0,
     });
     const ac = new AbortController();
-    const done = (async () => { for await (const _ of source.batches(ac.signal)) { /* none expected */ } })();
+    const done = (async () => {
+      for await (const _ of source.batches(ac.signal)) {
+        /* none expected */
+      }
+    })();
     const seen: number[] = [];
     for (let i = 0; i < 4; i++) {
       const ms = await clock.waitForSleep();
@@ -267,12 +306,18 @@ describe('X stream source against the emulator (real twitter-api-v2 client, simu
     assert.equal(errorPayload!.code, 'stream_error_payload');
     assert.match(errorPayload!.reason, /operational-disconnect/);
     assert.equal(r.emu.stats.streamConnects, 1, 'no reconnect was needed');
-    assert.ok(r.posts.every((p) => p.topics.length > 0 && /^\d+$/.test(p.id)), 'dripped posts reassembled across chunks');
+    assert.ok(
+      r.posts.every((p) => p.topics.length > 0 && /^\d+$/.test(p.id)),
+      'dripped posts reassembled across chunks',
+    );
   });
 
   it('a rejected bearer token stops the source with one credentials error, no retries', async () => {
     const r = await start({ token: 'wrong-token' });
-    await assert.rejects(r.done, (e: unknown) => e instanceof CredentialError && /rejected \(HTTP 401/.test((e as Error).message) && !(e as Error).message.includes('wrong-token'));
+    await assert.rejects(
+      r.done,
+      (e: unknown) => e instanceof CredentialError && /rejected \(HTTP 401/.test((e as Error).message) && !(e as Error).message.includes('wrong-token'),
+    );
     assert.equal(r.emu.stats.streamRejected.unauthorized, 1);
   });
 });

@@ -32,7 +32,9 @@ describe('source.kind = x from configuration', () => {
     assert.equal(built.value.adminRoute, undefined, 'no admin token configured → no admin endpoint');
     const ac = new AbortController();
     const posts: Post[] = [];
-    const done = (async () => { for await (const b of built.value.source.batches(ac.signal)) posts.push(...b.items); })();
+    const done = (async () => {
+      for await (const b of built.value.source.batches(ac.signal)) posts.push(...b.items);
+    })();
     try {
       await until(() => posts.length >= 6, 5000, 'posts');
       assert.deepEqual((await listRules(clientFor(emu))).map((r) => r.tag).sort(), ['ai', 'crypto']);

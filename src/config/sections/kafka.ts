@@ -5,54 +5,56 @@ import { flag, nonNegativeInt, positiveInt } from '../types.js';
  * Kafka transport between the roles (ingest → raw topic → analyze → scored topic → store).
  * Defaults match `scripts/kafka.sh up` (single local broker); point `brokers` at your own cluster.
  */
-export const kafkaSection = z.object({
-  /** Bootstrap servers, comma-separated host:port. */
-  brokers: z.string().min(1).default('127.0.0.1:19092'),
-  clientId: z.string().min(1).default('crowdpulse'),
-  /** PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. */
-  securityProtocol: z.enum(['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl']).default('plaintext'),
-  saslMechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']).default('PLAIN'),
-  saslUsername: z.string().default(''),
-  saslPassword: z.string().default(''),
-  /** Topic names: ingest → analyze, analyze → store, and refused messages of every role. */
-  rawTopic: z.string().min(1).default('crowdpulse.posts.raw'),
-  scoredTopic: z.string().min(1).default('crowdpulse.posts.scored'),
-  deadLetterTopic: z.string().min(1).default('crowdpulse.dead-letters'),
-  /** Create the topics at start (admin API) when missing. Partitions ≥ the analyze replicas you expect. */
-  createTopics: flag.default(true),
-  partitions: positiveInt.default(6),
-  replicationFactor: positiveInt.default(1),
-  /** Consumer groups: analyze replicas share one, store replicas another. */
-  analyzeGroup: z.string().min(1).default('crowdpulse-analyze'),
-  storeGroup: z.string().min(1).default('crowdpulse-store'),
-  /** Wire encoding of new messages (both are always decodable): measured in the README design notes. */
-  encoding: z.enum(['avro', 'json']).default('avro'),
-  /** zstd only when librdkafka was built with it (libzstd-dev before the node-rdkafka build). */
-  compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('lz4'),
-  lingerMs: nonNegativeInt.default(5),
-  /** A message not acknowledged by the broker within this time is a delivery error (message.timeout.ms). */
-  deliveryTimeoutMs: positiveInt.default(120000),
-  /** Batches a producing sink (ingest, analyze) has at the broker at once. */
-  produceConcurrency: positiveInt.default(4),
-  /** Rounds of re-producing messages whose delivery failed before the sink gives up. */
-  deliveryRetries: nonNegativeInt.default(3),
-  /** Messages per consumed batch, and the longest wait to fill one. */
-  consumeBatchSize: positiveInt.default(256),
-  consumeWaitMs: positiveInt.default(50),
-  /** Un-acked messages a consumer may hold before it pauses its partitions (resumes at half). */
-  maxInFlight: positiveInt.default(4096),
-  commitIntervalMs: positiveInt.default(500),
-  /** A consumer that stops heartbeating loses its partitions after this (broker minimum 6000). */
-  sessionTimeoutMs: positiveInt.default(10000),
-  /** On SIGTERM: longest wait for in-flight batches before committing what is acked and leaving. */
-  drainTimeoutMs: positiveInt.default(15000),
-  statsIntervalMs: positiveInt.default(2000),
-  /**
-   * topic.metadata.refresh.interval.ms of every client: how often topic metadata is fetched again.
-   * A consumer subscribed to a topic that does not exist yet picks it up at the next refresh
-   * (librdkafka's own default is 300000, five minutes of a store or analyze that reads nothing).
-   */
-  metadataRefreshMs: positiveInt.default(5000),
-}).prefault({});
+export const kafkaSection = z
+  .object({
+    /** Bootstrap servers, comma-separated host:port. */
+    brokers: z.string().min(1).default('127.0.0.1:19092'),
+    clientId: z.string().min(1).default('crowdpulse'),
+    /** PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. */
+    securityProtocol: z.enum(['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl']).default('plaintext'),
+    saslMechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']).default('PLAIN'),
+    saslUsername: z.string().default(''),
+    saslPassword: z.string().default(''),
+    /** Topic names: ingest → analyze, analyze → store, and refused messages of every role. */
+    rawTopic: z.string().min(1).default('crowdpulse.posts.raw'),
+    scoredTopic: z.string().min(1).default('crowdpulse.posts.scored'),
+    deadLetterTopic: z.string().min(1).default('crowdpulse.dead-letters'),
+    /** Create the topics at start (admin API) when missing. Partitions ≥ the analyze replicas you expect. */
+    createTopics: flag.default(true),
+    partitions: positiveInt.default(6),
+    replicationFactor: positiveInt.default(1),
+    /** Consumer groups: analyze replicas share one, store replicas another. */
+    analyzeGroup: z.string().min(1).default('crowdpulse-analyze'),
+    storeGroup: z.string().min(1).default('crowdpulse-store'),
+    /** Wire encoding of new messages (both are always decodable): measured in the README design notes. */
+    encoding: z.enum(['avro', 'json']).default('avro'),
+    /** zstd only when librdkafka was built with it (libzstd-dev before the node-rdkafka build). */
+    compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('lz4'),
+    lingerMs: nonNegativeInt.default(5),
+    /** A message not acknowledged by the broker within this time is a delivery error (message.timeout.ms). */
+    deliveryTimeoutMs: positiveInt.default(120000),
+    /** Batches a producing sink (ingest, analyze) has at the broker at once. */
+    produceConcurrency: positiveInt.default(4),
+    /** Rounds of re-producing messages whose delivery failed before the sink gives up. */
+    deliveryRetries: nonNegativeInt.default(3),
+    /** Messages per consumed batch, and the longest wait to fill one. */
+    consumeBatchSize: positiveInt.default(256),
+    consumeWaitMs: positiveInt.default(50),
+    /** Un-acked messages a consumer may hold before it pauses its partitions (resumes at half). */
+    maxInFlight: positiveInt.default(4096),
+    commitIntervalMs: positiveInt.default(500),
+    /** A consumer that stops heartbeating loses its partitions after this (broker minimum 6000). */
+    sessionTimeoutMs: positiveInt.default(10000),
+    /** On SIGTERM: longest wait for in-flight batches before committing what is acked and leaving. */
+    drainTimeoutMs: positiveInt.default(15000),
+    statsIntervalMs: positiveInt.default(2000),
+    /**
+     * topic.metadata.refresh.interval.ms of every client: how often topic metadata is fetched again.
+     * A consumer subscribed to a topic that does not exist yet picks it up at the next refresh
+     * (librdkafka's own default is 300000, five minutes of a store or analyze that reads nothing).
+     */
+    metadataRefreshMs: positiveInt.default(5000),
+  })
+  .prefault({});
 
 export type KafkaConfig = z.infer<typeof kafkaSection>;

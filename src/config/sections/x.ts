@@ -7,34 +7,36 @@ import { flag, httpUrl, nonNegativeInt, positiveInt } from '../types.js';
  * CROWDPULSE_X_BEARER_TOKEN / X_BEARER_TOKEN or `bearerTokenFile`; the admin token from
  * CROWDPULSE_X_ADMIN_TOKEN or `adminTokenFile`.
  */
-export const xSection = z.object({
-  /** https://api.x.com, or an emulator's URL (crowdpulse emulate). */
-  apiUrl: httpUrl.default('https://api.x.com'),
-  bearerTokenFile: z.string().default(''),
-  /** YAML file of {value, tag} rules synced by `crowdpulse rules sync` (and at start when syncRulesOnStart). */
-  rulesFile: z.string().default('rules.yaml'),
-  syncRulesOnStart: flag.default(false),
-  /** Comma-separated tweet.fields requested on the stream. */
-  tweetFields: z.string().default('created_at,lang,author_id,referenced_tweets,entities'),
-  /** No byte (post or keep-alive) for this long → the connection is considered stalled and replaced. X sends keep-alives every 20 s. */
-  keepAliveTimeoutMs: positiveInt.default(30_000),
-  /** Posts a batch handed to the pipeline holds at most, and how long a partial batch may wait. */
-  batchSize: positiveInt.default(64),
-  batchWaitMs: positiveInt.default(200),
-  /** Post budget per billing period (X Basic: 10,000; Pro: 1,000,000). 0 = no governor. */
-  monthlyCap: nonNegativeInt.default(10_000),
-  /** Day of month (UTC) the cap resets; X reports it as cap_reset_day. */
-  capResetDay: z.coerce.number().int().min(1).max(31).default(1),
-  /** Posts the budget line allows ahead of an even spread (0 = an hour of the even rate). */
-  burst: nonNegativeInt.default(0),
-  /** Posts kept back from the cap for messages already in flight when the connection is cut. */
-  reserve: nonNegativeInt.default(50),
-  /** Reconcile the count with GET /2/usage/tweets (every usageCheckMinutes; 0 = never). */
-  usageCheckMinutes: nonNegativeInt.default(15),
-  /** The governor's persisted count (atomic JSON writes). */
-  statePath: z.string().min(1).default('data/x-governor.json'),
-  /** Bearer token file protecting the rules admin endpoint; empty and no CROWDPULSE_X_ADMIN_TOKEN → endpoint off. */
-  adminTokenFile: z.string().default(''),
-}).prefault({});
+export const xSection = z
+  .object({
+    /** https://api.x.com, or an emulator's URL (crowdpulse emulate). */
+    apiUrl: httpUrl.default('https://api.x.com'),
+    bearerTokenFile: z.string().default(''),
+    /** YAML file of {value, tag} rules synced by `crowdpulse rules sync` (and at start when syncRulesOnStart). */
+    rulesFile: z.string().default('rules.yaml'),
+    syncRulesOnStart: flag.default(false),
+    /** Comma-separated tweet.fields requested on the stream. */
+    tweetFields: z.string().default('created_at,lang,author_id,referenced_tweets,entities'),
+    /** No byte (post or keep-alive) for this long → the connection is considered stalled and replaced. X sends keep-alives every 20 s. */
+    keepAliveTimeoutMs: positiveInt.default(30_000),
+    /** Posts a batch handed to the pipeline holds at most, and how long a partial batch may wait. */
+    batchSize: positiveInt.default(64),
+    batchWaitMs: positiveInt.default(200),
+    /** Post budget per billing period (X Basic: 10,000; Pro: 1,000,000). 0 = no governor. */
+    monthlyCap: nonNegativeInt.default(10_000),
+    /** Day of month (UTC) the cap resets; X reports it as cap_reset_day. */
+    capResetDay: z.coerce.number().int().min(1).max(31).default(1),
+    /** Posts the budget line allows ahead of an even spread (0 = an hour of the even rate). */
+    burst: nonNegativeInt.default(0),
+    /** Posts kept back from the cap for messages already in flight when the connection is cut. */
+    reserve: nonNegativeInt.default(50),
+    /** Reconcile the count with GET /2/usage/tweets (every usageCheckMinutes; 0 = never). */
+    usageCheckMinutes: nonNegativeInt.default(15),
+    /** The governor's persisted count (atomic JSON writes). */
+    statePath: z.string().min(1).default('data/x-governor.json'),
+    /** Bearer token file protecting the rules admin endpoint; empty and no CROWDPULSE_X_ADMIN_TOKEN → endpoint off. */
+    adminTokenFile: z.string().default(''),
+  })
+  .prefault({});
 
 export type XConfig = z.infer<typeof xSection>;

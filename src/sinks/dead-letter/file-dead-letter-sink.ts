@@ -1,4 +1,16 @@
-import { closeSync, createReadStream, createWriteStream, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync, type WriteStream } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+  writeSync,
+  type WriteStream,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { deadLetterKey, err, ok, type DeadLetter, type Result } from '../../contract/index.js';
@@ -36,7 +48,11 @@ export class FileDeadLetterSink implements DeadLetterSink {
   #failure: Error | undefined;
   #count = 0;
 
-  private constructor(readonly path: string, out: WriteStream, keys: Set<string>) {
+  private constructor(
+    readonly path: string,
+    out: WriteStream,
+    keys: Set<string>,
+  ) {
     this.#out = out;
     this.#keys = keys;
     // A write error (disk full, file removed under us) fails the next write instead of crashing the process.
@@ -141,7 +157,16 @@ async function keysIn(path: string): Promise<Set<string>> {
     }
     if (typeof line.key === 'string') keys.add(line.key);
     else if (typeof line.stage === 'string' && typeof line.code === 'string' && typeof line.original_base64 === 'string') {
-      keys.add(deadLetterKey({ stage: line.stage as DeadLetter['stage'], code: line.code as DeadLetter['code'], origin: line.origin, original: Buffer.from(line.original_base64, 'base64'), reason: '', at: 0 }));
+      keys.add(
+        deadLetterKey({
+          stage: line.stage as DeadLetter['stage'],
+          code: line.code as DeadLetter['code'],
+          origin: line.origin,
+          original: Buffer.from(line.original_base64, 'base64'),
+          reason: '',
+          at: 0,
+        }),
+      );
     }
   }
   return keys;

@@ -50,7 +50,10 @@ export class PoolEncoder implements BatchEncoder {
   readonly kind = 'pool';
   readonly #pool: Piscina<LineProtocolTask, LineProtocolResult>;
 
-  constructor(private readonly o: EncoderOptions, threads: number) {
+  constructor(
+    private readonly o: EncoderOptions,
+    threads: number,
+  ) {
     const n = threads > 0 ? threads : availableParallelism();
     this.#pool = new Piscina<LineProtocolTask, LineProtocolResult>({
       filename: WORKER,

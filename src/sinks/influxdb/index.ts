@@ -11,7 +11,6 @@ import { endpointOf, InfluxHttp } from './transport.js';
 export { InfluxSink } from './sink.js';
 export { endpointOf, InfluxHttp } from './transport.js';
 
-
 /** sink.kind = influxdb: 1.8 (v2-compatible API), 2.x or Cloud; several store replicas may share it. */
 export const influxStoreKind: StoreKind<InfluxdbConfig> = {
   section: (config) => config.influxdb,

@@ -115,7 +115,8 @@ export function pointTime(id: string, createdAtMs: number): PointTime {
 const ID = /^\d{1,19}$/;
 
 /** Float field values use JS's shortest round-trip form (line protocol accepts exponents). */
-const finite = (p: ScoredPost): boolean => Number.isFinite(p.score) && Number.isFinite(p.probs.neg) && Number.isFinite(p.probs.neu) && Number.isFinite(p.probs.pos);
+const finite = (p: ScoredPost): boolean =>
+  Number.isFinite(p.score) && Number.isFinite(p.probs.neg) && Number.isFinite(p.probs.neu) && Number.isFinite(p.probs.pos);
 
 export interface EncodedPoints {
   /** Lines joined by '\n', one per (post, topic) that can be stored. */

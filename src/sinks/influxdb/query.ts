@@ -95,7 +95,13 @@ data |> sum() |> yield(name: "sum")`);
     }
     return [...acc.values()]
       .sort((x, y) => (x.topic < y.topic ? -1 : x.topic > y.topic ? 1 : x.bucket - y.bucket))
-      .map(({ topic, bucket, a }) => ({ topic, bucketStart: new Date(bucket).toISOString(), count: a.count, meanScore: a.count === 0 ? 0 : a.sum / a.count, shares: sharesOf(a) }));
+      .map(({ topic, bucket, a }) => ({
+        topic,
+        bucketStart: new Date(bucket).toISOString(),
+        count: a.count,
+        meanScore: a.count === 0 ? 0 : a.sum / a.count,
+        shares: sharesOf(a),
+      }));
   }
 
   async topics(request?: TopicsRequest): Promise<TopicSummary[]> {

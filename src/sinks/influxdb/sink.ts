@@ -160,7 +160,10 @@ export class InfluxSink implements Sink<ScoredPost> {
     let sendable: readonly ScoredPost[] = posts;
     if (encoded.rejected.length > 0) {
       const bad = new Set(encoded.rejected.map((r) => r.index));
-      await this.#deadLetter(encoded.rejected.map((r) => ({ post: posts[r.index] as ScoredPost, reason: r.reason })), 'unencodable');
+      await this.#deadLetter(
+        encoded.rejected.map((r) => ({ post: posts[r.index] as ScoredPost, reason: r.reason })),
+        'unencodable',
+      );
       sendable = posts.filter((_, i) => !bad.has(i));
     }
     if (encoded.points === 0) return;
@@ -204,14 +207,20 @@ export class InfluxSink implements Sink<ScoredPost> {
       if (decision.action === 'dead-letter') {
         end({ outcome: 'dead_letter' });
         log.error('InfluxDB refuses writes; dead-lettering the batch', { reason: decision.reason, posts: posts.length });
-        await this.#deadLetter(posts.map((post) => ({ post, reason: `InfluxDB refused the write: ${decision.reason}` })), 'unauthorized');
+        await this.#deadLetter(
+          posts.map((post) => ({ post, reason: `InfluxDB refused the write: ${decision.reason}` })),
+          'unauthorized',
+        );
         return;
       }
       end({ outcome: 'retry' });
       influxRetries.inc({ reason: outcome.kind === 'network' ? 'network' : `http_${outcome.status}` });
       const delay = backoffDelay(attempt, decision.retryAfterMs, this.o);
       if (this.o.retryMaxTimeMs > 0 && Date.now() + delay - started > this.o.retryMaxTimeMs) {
-        await this.#deadLetter(posts.map((post) => ({ post, reason: `gave up after ${attempt} attempts in ${Date.now() - started} ms: ${decision.reason}` })), 'gave_up');
+        await this.#deadLetter(
+          posts.map((post) => ({ post, reason: `gave up after ${attempt} attempts in ${Date.now() - started} ms: ${decision.reason}` })),
+          'gave_up',
+        );
         return;
       }
       if (this.#outageSince === undefined) {

@@ -59,7 +59,10 @@ export class InfluxHttp {
   readonly #base: URL;
   readonly #auth: Record<string, string>;
 
-  constructor(readonly endpoint: InfluxEndpoint, connections = 4) {
+  constructor(
+    readonly endpoint: InfluxEndpoint,
+    connections = 4,
+  ) {
     this.#base = new URL(endpoint.url.endsWith('/') ? endpoint.url : endpoint.url + '/');
     this.#agent = new Agent({ connections, keepAliveTimeout: 10_000, connect: { timeout: Math.min(10_000, endpoint.requestTimeoutMs) } });
     this.#auth = endpoint.token ? { authorization: `Token ${endpoint.token}` } : {};
@@ -153,7 +156,14 @@ class UndiciTransport implements Transport {
       const retryAfter = parseRetryAfter(res.headers['retry-after']);
       const contentType = res.headers['content-type'];
       // HttpError takes Retry-After as a string of milliseconds: hand it the seconds converted.
-      throw new HttpError(res.statusCode, undefined, text, retryAfter === undefined ? undefined : String(retryAfter), Array.isArray(contentType) ? contentType[0] : contentType, errorMessage(res.statusCode, text));
+      throw new HttpError(
+        res.statusCode,
+        undefined,
+        text,
+        retryAfter === undefined ? undefined : String(retryAfter),
+        Array.isArray(contentType) ? contentType[0] : contentType,
+        errorMessage(res.statusCode, text),
+      );
     }
     return res;
   }
@@ -179,7 +189,6 @@ class UndiciTransport implements Transport {
     for await (const chunk of res.body as Readable) yield chunk as Uint8Array;
   }
 }
-
 
 /** The server, bucket and credentials of the influxdb config section, as the transport takes them. */
 export function endpointOf(c: InfluxdbConfig): ConstructorParameters<typeof InfluxHttp>[0] {

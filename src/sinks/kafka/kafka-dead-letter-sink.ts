@@ -64,7 +64,12 @@ export function deadLetterRecord(topic: string, letter: DeadLetter): OutgoingMes
 export class KafkaDeadLetterSink implements DeadLetterSink {
   readonly #limits: Limits;
 
-  constructor(private readonly producer: KafkaProducer, private readonly topic: string, private readonly ownsProducer = false, limits?: Limits) {
+  constructor(
+    private readonly producer: KafkaProducer,
+    private readonly topic: string,
+    private readonly ownsProducer = false,
+    limits?: Limits,
+  ) {
     this.#limits = limits ?? producer.limits;
   }
 

@@ -61,12 +61,21 @@ export class KafkaSink<T extends { readonly id: string }> implements Sink<T> {
     // Both at once; the batch is durable when both are.
     const [refused] = await Promise.all([this.producer.deliver(messages), this.#deadLetter(letters)]);
     if (refused.length > 0) {
-      log.warn('records refused as too large by librdkafka or the broker: dead-lettered', { topic: this.topic, count: refused.length, error: refused[0]?.error.message });
-      await this.#deadLetter(refused.map((r) => {
-        const letter = this.#oversized(r.message, deadLetterSnippetBytes);
-        const sha256 = letter.truncated?.sha256 ?? '';
-        return { ...letter, reason: `record of ${recordBytes(r.message)} bytes (value sha256 ${sha256}) refused by the producer or broker: ${r.error.message} (code ${r.error.code})` };
-      }));
+      log.warn('records refused as too large by librdkafka or the broker: dead-lettered', {
+        topic: this.topic,
+        count: refused.length,
+        error: refused[0]?.error.message,
+      });
+      await this.#deadLetter(
+        refused.map((r) => {
+          const letter = this.#oversized(r.message, deadLetterSnippetBytes);
+          const sha256 = letter.truncated?.sha256 ?? '';
+          return {
+            ...letter,
+            reason: `record of ${recordBytes(r.message)} bytes (value sha256 ${sha256}) refused by the producer or broker: ${r.error.message} (code ${r.error.code})`,
+          };
+        }),
+      );
     }
   }
 
@@ -77,7 +86,10 @@ export class KafkaSink<T extends { readonly id: string }> implements Sink<T> {
   async #deadLetter(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
     if (!this.#deadLetters) {
-      throw new CrowdpulseError('CP_KAFKA_RECORD_TOO_LARGE', `${letters.length} record(s) for ${this.topic} larger than limits.maxMessageBytes = ${this.#limits.maxMessageBytes} and no dead-letter sink: ${letters[0]?.reason}`);
+      throw new CrowdpulseError(
+        'CP_KAFKA_RECORD_TOO_LARGE',
+        `${letters.length} record(s) for ${this.topic} larger than limits.maxMessageBytes = ${this.#limits.maxMessageBytes} and no dead-letter sink: ${letters[0]?.reason}`,
+      );
     }
     await this.#deadLetters.write(letters);
   }

@@ -12,7 +12,13 @@ export const sqliteStoreKind: StoreKind<SqliteConfig> = {
     try {
       return ok(new SqliteStore(section.path));
     } catch (e) {
-      return err(new CrowdpulseError('CP_STORE_OPEN', `sqlite.path = ${JSON.stringify(section.path)} (--db, CROWDPULSE_SQLITE_PATH): cannot open the store: ${(e as Error).message}`, { cause: e }));
+      return err(
+        new CrowdpulseError(
+          'CP_STORE_OPEN',
+          `sqlite.path = ${JSON.stringify(section.path)} (--db, CROWDPULSE_SQLITE_PATH): cannot open the store: ${(e as Error).message}`,
+          { cause: e },
+        ),
+      );
     }
   },
   query: (section) => ok(new SqliteQuery(section.path)),

@@ -61,10 +61,12 @@ export class SqliteQuery implements SentimentQuery {
   async buckets(range: TimeRange & { readonly bucketSeconds: number }): Promise<SentimentBucket[]> {
     const width = Math.max(1, Math.round(range.bucketSeconds * 1000));
     const where = this.#where(range);
-    const rows = this.#db.prepare(
-      `SELECT topic, (created_at / ${width}) * ${width} AS bucket, ${AGGREGATES}
+    const rows = this.#db
+      .prepare(
+        `SELECT topic, (created_at / ${width}) * ${width} AS bucket, ${AGGREGATES}
        FROM post_sentiment ${where.sql} GROUP BY topic, bucket ORDER BY topic, bucket`,
-    ).all(...where.params) as AggregateRow[];
+      )
+      .all(...where.params) as AggregateRow[];
     return rows.map((row) => ({
       topic: row.topic,
       bucketStart: new Date(row.bucket ?? 0).toISOString(),
@@ -83,12 +85,14 @@ export class SqliteQuery implements SentimentQuery {
     // top-N sort compares every row with the last kept one and reads that row in full each time, so
     // one kept 600,000-character topic made a LIMIT 1 over 200,000 topics take 10 s instead of 0.5 s.
     // (SQLite never flattens a subquery with a LIMIT into an outer query with a LIMIT.)
-    const rows = this.#db.prepare(
-      `SELECT * FROM (
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM (
          SELECT topic, ${AGGREGATES}, MIN(created_at) AS first_at, MAX(created_at) AS last_at
          FROM post_sentiment ${where.sql} GROUP BY topic ORDER BY ${orderBy} LIMIT -1
        ) LIMIT ?`,
-    ).all(...where.params, limit) as AggregateRow[];
+      )
+      .all(...where.params, limit) as AggregateRow[];
     return rows.map((row) => ({
       topic: row.topic,
       count: row.n,
@@ -103,7 +107,9 @@ export class SqliteQuery implements SentimentQuery {
     const perTopic = this.#db.prepare('SELECT topic, COUNT(*) AS n FROM post_sentiment GROUP BY topic').all() as { topic: string; n: number }[];
     const distinct = this.#db.prepare('SELECT COUNT(DISTINCT post_id) AS n FROM post_sentiment').get() as { n: number };
     // The primary key forbids duplicates; counted anyway so that a schema change cannot hide them.
-    const dup = this.#db.prepare('SELECT COUNT(*) AS n FROM (SELECT post_id, topic FROM post_sentiment GROUP BY post_id, topic HAVING COUNT(*) > 1)').get() as { n: number };
+    const dup = this.#db.prepare('SELECT COUNT(*) AS n FROM (SELECT post_id, topic FROM post_sentiment GROUP BY post_id, topic HAVING COUNT(*) > 1)').get() as {
+      n: number;
+    };
     return { rowsPerTopic: new Map(perTopic.map((r) => [r.topic, r.n])), distinctPosts: distinct.n, duplicateKeys: dup.n };
   }
 

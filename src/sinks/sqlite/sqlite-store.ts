@@ -30,9 +30,20 @@ export class SqliteStore implements Sink<ScoredPost> {
         const createdAt = Date.parse(post.createdAt);
         for (const topic of post.topics) {
           this.#upsert.run({
-            postId: post.id, topic, createdAt, lang: post.lang, label: post.label,
-            neg: post.probs.neg, neu: post.probs.neu, pos: post.probs.pos, score: post.score,
-            model: post.model, flags, ingestedAt: post.ingestedAt, analyzedAt: post.analyzedAt, storedAt,
+            postId: post.id,
+            topic,
+            createdAt,
+            lang: post.lang,
+            label: post.label,
+            neg: post.probs.neg,
+            neu: post.probs.neu,
+            pos: post.probs.pos,
+            score: post.score,
+            model: post.model,
+            flags,
+            ingestedAt: post.ingestedAt,
+            analyzedAt: post.analyzedAt,
+            storedAt,
           });
         }
       }

@@ -3,12 +3,18 @@ import { deadLetter, type DeadLetter, type Stage } from '../../contract/index.js
 import type { Batch, DeadLetterSink, Source } from '../../pipeline/component.js';
 import { consumerSettings } from '../../kafka/client-config.js';
 import type { WireCodec } from '../../kafka/codec.js';
-import {
-  assignedPartitions, commitsTotal, consumedTotal, consumerLag, inFlightMessages, pausedPartitions, rebalances,
-} from '../../kafka/metrics.js';
+import { assignedPartitions, commitsTotal, consumedTotal, consumerLag, inFlightMessages, pausedPartitions, rebalances } from '../../kafka/metrics.js';
 import { PartitionTracker } from '../../kafka/offset-tracker.js';
 import { connectClient } from '../../kafka/producer.js';
-import { ERR, KafkaConsumer, type LibrdKafkaError, type Message, type RdConsumer, type TopicPartition, type TopicPartitionOffset } from '../../kafka/rdkafka.js';
+import {
+  ERR,
+  KafkaConsumer,
+  type LibrdKafkaError,
+  type Message,
+  type RdConsumer,
+  type TopicPartition,
+  type TopicPartitionOffset,
+} from '../../kafka/rdkafka.js';
 import { parseStats } from '../../kafka/stats.js';
 import { logger } from '../../telemetry/log.js';
 
@@ -122,7 +128,12 @@ export class KafkaSource<T> implements Source<T> {
       if (m.offset <= tracker.lastTracked) {
         // The fetch position went back (a reset or re-assignment): start a new generation, so that
         // acks of the earlier one cannot move the commit point past messages read again now.
-        log.warn('offset went backwards; tracking the partition afresh', { topic: m.topic, partition: m.partition, offset: m.offset, last: tracker.lastTracked });
+        log.warn('offset went backwards; tracking the partition afresh', {
+          topic: m.topic,
+          partition: m.partition,
+          offset: m.offset,
+          last: tracker.lastTracked,
+        });
         tracker = new PartitionTracker(m.topic, m.partition);
         this.#trackers.set(keyOf(m.topic, m.partition), tracker);
       }
@@ -164,7 +175,11 @@ export class KafkaSource<T> implements Source<T> {
         if (e) {
           // A subscribed topic that does not exist yet: not fatal, the consumer joins once it is
           // created (seen at the next metadata refresh, kafka.metadataRefreshMs).
-          if (e.code === ERR.ERR_UNKNOWN_TOPIC_OR_PART) this.#logError(`topic ${this.options.topic} does not exist (yet); waiting for it (metadata refreshed every ${this.options.config.metadataRefreshMs} ms)`, e);
+          if (e.code === ERR.ERR_UNKNOWN_TOPIC_OR_PART)
+            this.#logError(
+              `topic ${this.options.topic} does not exist (yet); waiting for it (metadata refreshed every ${this.options.config.metadataRefreshMs} ms)`,
+              e,
+            );
           else this.#logError('consume failed', e);
           setTimeout(() => resolve([]), 200);
           return;

@@ -31,7 +31,10 @@ export class ReplaySource implements Source<Post> {
   readonly stage = 'ingest' as const;
   #linesRead = 0;
 
-  private constructor(private readonly options: ReplayOptions, private readonly deadLetters: DeadLetterSink) {}
+  private constructor(
+    private readonly options: ReplayOptions,
+    private readonly deadLetters: DeadLetterSink,
+  ) {}
 
   /** Refuses a path that does not exist or is not a file, with a message that names it. */
   static open(options: ReplayOptions, deadLetters: DeadLetterSink): Result<ReplaySource, Error> {

@@ -67,7 +67,12 @@ export async function followStream(opts: FollowerOptions, hooks: FollowerHooks, 
       const need = first ? 1 : governor.resumeThreshold();
       if (governor.headroom() < need) {
         const s = governor.snapshot();
-        log.info('post budget ahead of its line; stream paused', { consumed: s.consumed, usable: s.usable, headroom: s.headroom, resumeInMs: governor.msUntilHeadroom(need) });
+        log.info('post budget ahead of its line; stream paused', {
+          consumed: s.consumed,
+          usable: s.usable,
+          headroom: s.headroom,
+          resumeInMs: governor.msUntilHeadroom(need),
+        });
         try {
           await governor.waitForHeadroom(need, signal);
         } catch {

@@ -28,7 +28,14 @@ export interface XIngest {
 /** A governor from the x section (undefined when monthlyCap = 0). Throws on a corrupt state file. */
 export function buildGovernor(x: XConfig, clock: Clock = systemClock): PostBudgetGovernor | undefined {
   if (x.monthlyCap === 0) return undefined;
-  return PostBudgetGovernor.open({ cap: x.monthlyCap, resetDay: x.capResetDay, burst: x.burst, reserve: Math.min(x.reserve, x.monthlyCap - 1), statePath: x.statePath, clock });
+  return PostBudgetGovernor.open({
+    cap: x.monthlyCap,
+    resetDay: x.capResetDay,
+    burst: x.burst,
+    reserve: Math.min(x.reserve, x.monthlyCap - 1),
+    statePath: x.statePath,
+    clock,
+  });
 }
 
 /** A twitter-api-v2 client from the x section and the environment; the error is the one line to print. */
@@ -45,7 +52,12 @@ export function buildXClient(x: XConfig, env: NodeJS.ProcessEnv = process.env, c
 /** The config an X stream source reads. */
 export type XSourceSection = Pick<Config, 'x' | 'limits' | 'pipeline'>;
 
-export function buildXIngest(config: XSourceSection, deadLetters: DeadLetterSink, env: NodeJS.ProcessEnv = process.env, readiness: BuildContext['readiness'] = () => undefined): Result<XIngest, Error> {
+export function buildXIngest(
+  config: XSourceSection,
+  deadLetters: DeadLetterSink,
+  env: NodeJS.ProcessEnv = process.env,
+  readiness: BuildContext['readiness'] = () => undefined,
+): Result<XIngest, Error> {
   const x = config.x;
   const client = buildXClient(x, env);
   if (!client.ok) return client;
@@ -64,7 +76,10 @@ export function buildXIngest(config: XSourceSection, deadLetters: DeadLetterSink
     clock: systemClock,
     deadLetters,
     ...(governor ? { governor } : {}),
-    tweetFields: x.tweetFields.split(',').map((f: string) => f.trim()).filter(Boolean),
+    tweetFields: x.tweetFields
+      .split(',')
+      .map((f: string) => f.trim())
+      .filter(Boolean),
     keepAliveTimeoutMs: x.keepAliveTimeoutMs,
     lineLimits: framerLimits(config.limits),
     batchSize: x.batchSize,

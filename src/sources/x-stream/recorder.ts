@@ -32,21 +32,27 @@ export async function recordStream(opts: RecordOptions, signal: AbortSignal): Pr
   let resume: (() => void) | undefined;
   out.on('drain', () => resume?.());
   try {
-    await followStream(opts, {
-      onMessage: (frame) => {
-        if (ac.signal.aborted) return;
-        if (frame.kind === 'oversized') {
-          // Cannot be kept whole: say so (the live source dead-letters it the same way).
-          log.warn('message over limits.maxMessageBytes not recorded', { bytes: frame.message.length, sha256: frame.message.sha256 });
-          return;
-        }
-        out.write(Buffer.concat([frame.bytes, Buffer.from('\n')]));
-        count++;
-        if (opts.limit > 0 && count >= opts.limit) ac.abort();
+    await followStream(
+      opts,
+      {
+        onMessage: (frame) => {
+          if (ac.signal.aborted) return;
+          if (frame.kind === 'oversized') {
+            // Cannot be kept whole: say so (the live source dead-letters it the same way).
+            log.warn('message over limits.maxMessageBytes not recorded', { bytes: frame.message.length, sha256: frame.message.sha256 });
+            return;
+          }
+          out.write(Buffer.concat([frame.bytes, Buffer.from('\n')]));
+          count++;
+          if (opts.limit > 0 && count >= opts.limit) ac.abort();
+        },
+        hasRoom: () => out.writableLength < out.writableHighWaterMark,
+        setResume: (r) => {
+          resume = r;
+        },
       },
-      hasRoom: () => out.writableLength < out.writableHighWaterMark,
-      setResume: (r) => { resume = r; },
-    }, ac.signal);
+      ac.signal,
+    );
   } finally {
     signal.removeEventListener('abort', onAbort);
     opts.governor?.flush();

@@ -58,7 +58,8 @@ export function classifyConnectError(e: unknown): Omit<SessionEnd, 'frames' | 'm
     return withReset({ cause: 'http', detail, status });
   }
   if (e instanceof ApiRequestError) return { cause: 'network', detail: `request failed: ${(e.requestError as Error | undefined)?.message ?? e.message}` };
-  if (e instanceof ApiPartialResponseError) return { cause: 'network', detail: `response cut: ${(e.responseError as Error | undefined)?.message ?? e.message}` };
+  if (e instanceof ApiPartialResponseError)
+    return { cause: 'network', detail: `response cut: ${(e.responseError as Error | undefined)?.message ?? e.message}` };
   return { cause: 'network', detail: (e as Error | undefined)?.message ?? String(e) };
 }
 
@@ -82,7 +83,10 @@ export async function runSession(opts: SessionOptions, hooks: SessionHooks): Pro
   const res = (stream as unknown as { res?: Readable }).res;
   if (!res || typeof res.on !== 'function') {
     stream.destroy();
-    throw new CrowdpulseError('CP_INTERNAL', 'twitter-api-v2 internals changed: TweetStream.res is not a readable stream; crowdpulse needs a compatible version (1.29)');
+    throw new CrowdpulseError(
+      'CP_INTERNAL',
+      'twitter-api-v2 internals changed: TweetStream.res is not a readable stream; crowdpulse needs a compatible version (1.29)',
+    );
   }
   res.removeAllListeners('data');
 

@@ -80,13 +80,26 @@ export class XStreamSource implements Source<Post> {
     const hooks = {
       onMessage: (frame: Frame, at: number) => this.onMessage(frame, at),
       hasRoom: () => this.buffer.length + this.letters.length < this.opts.bufferCapacity,
-      setResume: (r: (() => void) | undefined) => { this.resume = r; },
-      onConnectionChange: (c: boolean) => { this.connected = c; },
+      setResume: (r: (() => void) | undefined) => {
+        this.resume = r;
+      },
+      onConnectionChange: (c: boolean) => {
+        this.connected = c;
+      },
     };
-    const loop = this.syncStartupRules().then(() => followStream(this.opts, hooks, signal, this.history)).then(
-      () => { this.finished = true; this.notify(); },
-      (e: unknown) => { this.failure = e as Error; this.finished = true; this.notify(); },
-    );
+    const loop = this.syncStartupRules()
+      .then(() => followStream(this.opts, hooks, signal, this.history))
+      .then(
+        () => {
+          this.finished = true;
+          this.notify();
+        },
+        (e: unknown) => {
+          this.failure = e as Error;
+          this.finished = true;
+          this.notify();
+        },
+      );
     try {
       for (;;) {
         if (this.letters.length > 0) {
@@ -122,7 +135,8 @@ export class XStreamSource implements Source<Post> {
     try {
       r = await syncRules(this.opts.client, this.opts.startupRules);
     } catch (e) {
-      if (e instanceof ApiResponseError && (e.code === 401 || e.code === 403)) throw rejectedTokenError(e.code, (e.data as { detail?: string } | undefined)?.detail);
+      if (e instanceof ApiResponseError && (e.code === 401 || e.code === 403))
+        throw rejectedTokenError(e.code, (e.data as { detail?: string } | undefined)?.detail);
       throw new RulesError(`syncing the stream rules failed: ${(e as Error).message}`, { cause: e });
     }
     if (!r.ok) throw r.error;
@@ -148,8 +162,17 @@ export class XStreamSource implements Source<Post> {
 
   private waitFor(ms: number | undefined): Promise<void> {
     return new Promise<void>((resolve) => {
-      const t = ms === undefined ? undefined : setTimeout(() => { this.wake = undefined; resolve(); }, ms);
-      this.wake = () => { if (t) clearTimeout(t); resolve(); };
+      const t =
+        ms === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.wake = undefined;
+              resolve();
+            }, ms);
+      this.wake = () => {
+        if (t) clearTimeout(t);
+        resolve();
+      };
     });
   }
 

@@ -1,7 +1,4 @@
-import {
-  FLAG_NON_ENGLISH, LABELS, UNKNOWN_LANG, deadLetter, labelOf, scoreOf,
-  type Post, type Probabilities, type ScoredPost,
-} from '../../contract/index.js';
+import { FLAG_NON_ENGLISH, LABELS, UNKNOWN_LANG, deadLetter, labelOf, scoreOf, type Post, type Probabilities, type ScoredPost } from '../../contract/index.js';
 import type { Batch, DeadLetterSink, Transform } from '../../pipeline/component.js';
 import { logger } from '../../telemetry/log.js';
 import { inferenceSeconds } from '../../telemetry/metrics.js';
@@ -30,7 +27,11 @@ export class SentimentTransform implements Transform<Post, ScoredPost> {
   readonly stage = 'analyze' as const;
   readonly #columns: { neg: number; neu: number; pos: number };
 
-  constructor(private readonly pool: SentimentPool, private readonly options: SentimentTransformOptions, private readonly deadLetters: DeadLetterSink) {
+  constructor(
+    private readonly pool: SentimentPool,
+    private readonly options: SentimentTransformOptions,
+    private readonly deadLetters: DeadLetterSink,
+  ) {
     const column = (label: (typeof LABELS)[number]): number => {
       const i = options.labels.indexOf(label);
       if (i < 0) throw new ModelError('CP_MODEL_MANIFEST_INVALID', `model ${options.modelId} has no "${label}" output (labels: ${options.labels.join(', ')})`);
@@ -64,10 +65,17 @@ export class SentimentTransform implements Transform<Post, ScoredPost> {
       };
       const english = this.options.languages.includes(post.lang) || post.lang === UNKNOWN_LANG;
       return {
-        id: post.id, createdAt: post.createdAt, topics: post.topics, lang: post.lang,
-        label: labelOf(p), probs: p, score: scoreOf(p), model: this.options.modelId,
+        id: post.id,
+        createdAt: post.createdAt,
+        topics: post.topics,
+        lang: post.lang,
+        label: labelOf(p),
+        probs: p,
+        score: scoreOf(p),
+        model: this.options.modelId,
         flags: english ? [] : [FLAG_NON_ENGLISH],
-        ingestedAt: post.ingestedAt, analyzedAt,
+        ingestedAt: post.ingestedAt,
+        analyzedAt,
       };
     });
     return { items: scored, ack: batch.ack };

@@ -4,7 +4,11 @@ import { publishWorkerMetrics, type WorkerMetricDefinition } from '../../telemet
 
 /** Metrics each inference worker keeps about itself (merged into the role's registry by the pool). */
 export const SENTIMENT_WORKER_METRICS: readonly WorkerMetricDefinition[] = [
-  { name: 'crowdpulse_worker_inference_seconds', help: 'Time of one batch inside an inference worker, by phase (encode = tokenization, model = onnxruntime) and worker thread.', type: 'histogram' },
+  {
+    name: 'crowdpulse_worker_inference_seconds',
+    help: 'Time of one batch inside an inference worker, by phase (encode = tokenization, model = onnxruntime) and worker thread.',
+    type: 'histogram',
+  },
   { name: 'crowdpulse_worker_posts_total', help: 'Posts scored by each inference worker thread.', type: 'counter' },
 ];
 
@@ -15,7 +19,13 @@ export function sentimentWorkerMetrics(): { record(posts: number, encodeSeconds:
   const registry = new Registry();
   const worker = String(threadId);
   const [secondsDef, postsDef] = SENTIMENT_WORKER_METRICS as [WorkerMetricDefinition, WorkerMetricDefinition];
-  const seconds = new Histogram({ name: secondsDef.name, help: secondsDef.help, labelNames: ['phase', 'worker'] as const, buckets: BUCKETS, registers: [registry] });
+  const seconds = new Histogram({
+    name: secondsDef.name,
+    help: secondsDef.help,
+    labelNames: ['phase', 'worker'] as const,
+    buckets: BUCKETS,
+    registers: [registry],
+  });
   const posts = new Counter({ name: postsDef.name, help: postsDef.help, labelNames: ['worker'] as const, registers: [registry] });
   const publisher = publishWorkerMetrics(registry);
   return {
