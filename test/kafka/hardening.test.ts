@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { KafkaConfig } from '../../src/config/sections/kafka.js';
@@ -293,10 +293,15 @@ describe('#11 hostile-input and fault hardening, Kafka side (real broker)', { sk
     assert.match(store.stdout(), /^store: 40 posts stored in SQLite .*summaries\.db \(table post_sentiment\), 0 dead letters, [\d.]+ s\n$/);
   });
 
-  it('#11 a role that fails exits 1 with one error line', async () => {
+  it("#11 a role refused at start exits with its code's status (CP_USAGE: 2), one error line and no summary", async () => {
     const config = testKafkaConfig();
     const store = start('fail-store', ['store'], roleEnv(config, join(dir, 'x.db'), { CROWDPULSE_SINK_KIND: 'kafka' }), dir);
-    assert.equal(await store.exited, 1);
+    assert.equal(await store.exited, 2);
     assert.equal(store.stdout(), '', 'no summary on failure');
+    const errors = readFileSync(store.log, 'utf8')
+      .split('\n')
+      .filter((l) => / ERROR /.test(l));
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0] ?? '', /\(CP_USAGE\)$/);
   });
 });
