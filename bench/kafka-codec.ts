@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { postFromStreamLine, scoreOf, labelOf, type Post, type ScoredPost } from '../src/contract/index.js';
+import { postFromStreamLine, type Post, type ScoredPost, scoredPostOf } from '../src/contract/index.js';
 import { postCodec, scoredPostCodec, type Encoding, type WireCodec } from '../src/kafka/codec.js';
 
 const N = Number(process.env.BENCH_POSTS ?? 5000);
@@ -88,19 +88,7 @@ function score(posts: Post[]): ScoredPost[] {
       neg = (1 - pos) * 0.6,
       neu = 1 - pos - neg;
     const probs = { neg, neu, pos };
-    return {
-      id: p.id,
-      createdAt: p.createdAt,
-      topics: p.topics,
-      lang: p.lang,
-      label: labelOf(probs),
-      probs,
-      score: scoreOf(probs),
-      model: 'fast-ngram-v1',
-      flags: [],
-      ingestedAt: p.ingestedAt,
-      analyzedAt: p.ingestedAt + 40,
-    };
+    return scoredPostOf(p, probs, { model: 'fast-ngram-v1', flags: [], analyzedAt: p.ingestedAt + 40 });
   });
 }
 

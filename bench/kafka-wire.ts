@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { kafkaSection } from '../src/config/sections/kafka.js';
-import { labelOf, postFromStreamLine, scoreOf, type Post, type ScoredPost } from '../src/contract/index.js';
+import { postFromStreamLine, type Post, type ScoredPost, scoredPostOf } from '../src/contract/index.js';
 import { ensureTopics } from '../src/kafka/admin.js';
 import { postCodec, scoredPostCodec, type Encoding, type WireCodec } from '../src/kafka/codec.js';
 import { KafkaProducer } from '../src/kafka/producer.js';
@@ -32,19 +32,7 @@ const scored: ScoredPost[] = posts.map((p, i) => {
   const a = ((i * 7919) % 1000) / 1000,
     b = (1 - a) * (((i * 31) % 100) / 100);
   const probs = { neg: b, neu: 1 - a - b, pos: a };
-  return {
-    id: p.id,
-    createdAt: p.createdAt,
-    topics: p.topics,
-    lang: p.lang,
-    label: labelOf(probs),
-    probs,
-    score: scoreOf(probs),
-    model: 'fast-ngram-v1',
-    flags: [],
-    ingestedAt: p.ingestedAt,
-    analyzedAt: p.ingestedAt + 40,
-  };
+  return scoredPostOf(p, probs, { model: 'fast-ngram-v1', flags: [], analyzedAt: p.ingestedAt + 40 });
 });
 
 function segmentBytes(topic: string): number {

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { labelOf, postFromStreamBytes, scoreOf, type Post, type ScoredPost } from '../../src/contract/index.js';
+import { postFromStreamBytes, type Post, type ScoredPost, scoredPostOf } from '../../src/contract/index.js';
 import { REPO } from '../lib/child.js';
 import { readFixtureLines } from '../lib/expected.js';
 
@@ -50,19 +50,7 @@ const scored: ScoredPost[] = posts.map((p) => {
   const a = ((h >>> 0) % 1000) / 1000;
   const b = (1 - a) * (((h >>> 10) % 1000) / 1000);
   const probs = { neg: b, neu: 1 - a - b, pos: a };
-  return {
-    id: p.id,
-    createdAt: p.createdAt,
-    topics: p.topics,
-    lang: p.lang,
-    label: labelOf(probs),
-    probs,
-    score: scoreOf(probs),
-    model: 'bench',
-    flags: [],
-    ingestedAt: p.ingestedAt,
-    analyzedAt: p.ingestedAt + 3,
-  };
+  return scoredPostOf(p, probs, { model: 'bench', flags: [], analyzedAt: p.ingestedAt + 3 });
 });
 
 const result: Record<string, unknown> = { posts: posts.length };

@@ -44,6 +44,27 @@ export function labelOf(p: Probabilities): Label {
 
 export const scoreOf = (p: Probabilities): number => Math.max(-1, Math.min(1, p.pos - p.neg));
 
+/** The scored form of a post: label and score follow from the probabilities, the post's own fields carry over. */
+export function scoredPostOf(
+  post: Pick<ScoredPost, 'id' | 'createdAt' | 'topics' | 'lang' | 'ingestedAt'>,
+  probs: Probabilities,
+  scoring: { readonly model: string; readonly flags: readonly string[]; readonly analyzedAt: number },
+): ScoredPost {
+  return {
+    id: post.id,
+    createdAt: post.createdAt,
+    topics: post.topics,
+    lang: post.lang,
+    label: labelOf(probs),
+    probs,
+    score: scoreOf(probs),
+    model: scoring.model,
+    flags: [...scoring.flags],
+    ingestedAt: post.ingestedAt,
+    analyzedAt: scoring.analyzedAt,
+  };
+}
+
 export function validateScoredPost(value: unknown): Result<ScoredPost, Rejection> {
   const parsed = scoredPostSchema.safeParse(value);
   if (parsed.success) return checkScoredPost(parsed.data);

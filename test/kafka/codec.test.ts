@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { labelOf, scoreOf, type ScoredPost } from '../../src/contract/index.js';
+import { type ScoredPost, scoredPostOf } from '../../src/contract/index.js';
 import { ENCODING_HEADER, SCHEMA_HEADER, headerValue, postCodec, scoredPostCodec } from '../../src/kafka/codec.js';
 import type { MessageHeader } from '../../src/kafka/rdkafka.js';
 import { makePosts } from './posts.js';
@@ -8,19 +8,7 @@ import { makePosts } from './posts.js';
 const scored = (i: number): ScoredPost => {
   const probs = { neg: 0.1 + i / 1000, neu: 0.3, pos: 0.6 - i / 1000 };
   const [p] = makePosts(1, i);
-  return {
-    id: p!.id,
-    createdAt: p!.createdAt,
-    topics: p!.topics,
-    lang: p!.lang,
-    label: labelOf(probs),
-    probs,
-    score: scoreOf(probs),
-    model: 'm1',
-    flags: i % 2 ? ['non_english'] : [],
-    ingestedAt: p!.ingestedAt,
-    analyzedAt: p!.ingestedAt + 7,
-  };
+  return scoredPostOf(p!, probs, { model: 'm1', flags: i % 2 ? ['non_english'] : [], analyzedAt: p!.ingestedAt + 7 });
 };
 
 describe('Kafka wire codec', () => {

@@ -1,4 +1,4 @@
-import { labelOf, scoreOf, type Post, type ScoredPost } from '../../src/contract/index.js';
+import { type Post, type ScoredPost, scoredPostOf } from '../../src/contract/index.js';
 
 /** Distinct valid posts (contract v1) for transport tests. */
 export function makePosts(n: number, start = 0): Post[] {
@@ -25,18 +25,6 @@ export function streamLine(id: string, text: string, tag = 'topic'): string {
 export function makeScoredPosts(n: number, start = 0): ScoredPost[] {
   return makePosts(n, start).map((p, i) => {
     const probs = { neg: 0.1 + (i % 100) / 1000, neu: 0.3, pos: 0.6 - (i % 100) / 1000 };
-    return {
-      id: p.id,
-      createdAt: p.createdAt,
-      topics: p.topics,
-      lang: p.lang,
-      label: labelOf(probs),
-      probs,
-      score: scoreOf(probs),
-      model: 'm1',
-      flags: [],
-      ingestedAt: p.ingestedAt,
-      analyzedAt: p.ingestedAt + 7,
-    };
+    return scoredPostOf(p, probs, { model: 'm1', flags: [], analyzedAt: p.ingestedAt + 7 });
   });
 }

@@ -1,4 +1,4 @@
-import { FLAG_NON_ENGLISH, LABELS, UNKNOWN_LANG, deadLetter, labelOf, scoreOf, type Post, type Probabilities, type ScoredPost } from '../../contract/index.js';
+import { FLAG_NON_ENGLISH, LABELS, UNKNOWN_LANG, deadLetter, type Post, type Probabilities, type ScoredPost, scoredPostOf } from '../../contract/index.js';
 import type { Batch, DeadLetterSink, Transform } from '../../pipeline/component.js';
 import { logger } from '../../telemetry/log.js';
 import { inferenceSeconds } from '../../telemetry/metrics.js';
@@ -64,19 +64,7 @@ export class SentimentTransform implements Transform<Post, ScoredPost> {
         pos: unit(probs[row + this.#columns.pos]),
       };
       const english = this.options.languages.includes(post.lang) || post.lang === UNKNOWN_LANG;
-      return {
-        id: post.id,
-        createdAt: post.createdAt,
-        topics: post.topics,
-        lang: post.lang,
-        label: labelOf(p),
-        probs: p,
-        score: scoreOf(p),
-        model: this.options.modelId,
-        flags: english ? [] : [FLAG_NON_ENGLISH],
-        ingestedAt: post.ingestedAt,
-        analyzedAt,
-      };
+      return scoredPostOf(post, p, { model: this.options.modelId, flags: english ? [] : [FLAG_NON_ENGLISH], analyzedAt });
     });
     return { items: scored, ack: batch.ack };
   }
