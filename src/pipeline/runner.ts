@@ -17,8 +17,8 @@ export interface PipelineSpec {
   readonly source: Source<unknown>;
   readonly transforms: readonly { readonly transform: Transform<unknown, unknown>; readonly options: StageOptions }[];
   readonly sink: { readonly sink: Sink<unknown>; readonly options: StageOptions };
-  /** Called after each batch is durable and acked, with its item count. */
-  readonly onStored?: (items: readonly unknown[]) => void;
+  /** Called after each batch is durable and acked, with its items and how many of them the sink made durable (the rest it dead-lettered). */
+  readonly onStored?: (items: readonly unknown[], durable: number) => void;
   /** Letters the sink wrote so far: those items were in its batches but are not durable downstream. */
   readonly sinkDeadLetters?: { readonly count: number };
 }
@@ -137,7 +137,7 @@ export function runPipeline(spec: PipelineSpec): RunningPipeline {
         observeEndToEnd(batch.items);
       }
       batch.ack();
-      spec.onStored?.(batch.items);
+      spec.onStored?.(batch.items, durable);
     }),
   );
 

@@ -76,20 +76,18 @@ export async function runRole<S>(definition: RoleDefinition<S>): Promise<S> {
     const http = closer.add('http', await startRoleHttp(definition.role, definition.config, definition.routes), (h) => h?.close() ?? Promise.resolve());
     const wiring = await definition.wire(closer);
 
-    let acked = 0;
+    let delivered = 0;
     let stopped = false;
     const started = performance.now();
     const running = runPipeline({
       ...wiring.pipeline,
       ...(wiring.sinkDeadLetters ? { sinkDeadLetters: wiring.sinkDeadLetters } : {}),
-      onStored: (items) => {
-        acked += items.length;
+      onStored: (_items, durable) => {
+        delivered += durable;
       },
     });
     registerReadiness('pipeline', () => true);
-    const delivered = (): number => acked - (wiring.sinkDeadLetters?.count ?? 0);
-    const tick = (): void =>
-      wiring.onTick?.({ delivered: delivered(), deadLetters: wiring.deadLetters.total, queueDepths: running.queues.map((q) => q.depth) });
+    const tick = (): void => wiring.onTick?.({ delivered, deadLetters: wiring.deadLetters.total, queueDepths: running.queues.map((q) => q.depth) });
     const stopWatching = watchQueues(running.queues, tick);
     const stopSignals = onShutdownSignal(() => {
       stopped = true;
@@ -107,9 +105,9 @@ export async function runRole<S>(definition: RoleDefinition<S>): Promise<S> {
     }
     const seconds = (performance.now() - started) / 1000;
     await closer.closeAll();
-    log.info(`${definition.role} finished`, { delivered: delivered(), deadLetters: wiring.deadLetters.total, seconds: seconds.toFixed(1) });
+    log.info(`${definition.role} finished`, { delivered, deadLetters: wiring.deadLetters.total, seconds: seconds.toFixed(1) });
     return await definition.summarize({
-      delivered: delivered(),
+      delivered,
       deadLetters: wiring.deadLetters,
       messagesRead: wiring.pipeline.source.messagesRead,
       seconds,

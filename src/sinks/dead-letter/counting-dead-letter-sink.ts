@@ -5,7 +5,6 @@ import { deadLettersTotal } from '../../telemetry/metrics.js';
 /** Wraps a dead-letter sink: counts every letter written (metric crowdpulse_dead_letters_total, and per code for the run summary). */
 export class CountingDeadLetterSink implements DeadLetterSink {
   readonly byCode = new Map<string, number>();
-  readonly byStage = new Map<string, number>();
   constructor(private readonly inner: DeadLetterSink) {}
 
   get total(): number {
@@ -18,7 +17,6 @@ export class CountingDeadLetterSink implements DeadLetterSink {
     await this.inner.write(letters);
     for (const l of letters) {
       this.byCode.set(l.code, (this.byCode.get(l.code) ?? 0) + 1);
-      this.byStage.set(l.stage, (this.byStage.get(l.stage) ?? 0) + 1);
       deadLettersTotal.inc({ stage: l.stage, code: l.code });
     }
   }
