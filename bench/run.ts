@@ -21,6 +21,7 @@
  *   --sustained-repeats R [=repeats]   --micro-repeats R [=repeats]
  *   --sustained-source S [first of --source]
  *   --baseline-posts N [=posts]  posts for the side-by-side analysers
+ *   --origin-posts N [400]       posts for the origin's PyTorch roberta-base (about 15 posts/s here)
  *   --profile / --no-profile     CPU-profile the bottleneck when a goal is missed [on]
  *   --profile-all                CPU-profile one run of every throughput configuration
  *   --warm-up N [2000]           one uncounted run of N posts per configuration first (0 = none)
@@ -78,6 +79,7 @@ function options(argv: string[]): BenchOptions {
       'micro-repeats': { type: 'string' },
       'sustained-source': { type: 'string' },
       'baseline-posts': { type: 'string' },
+      'origin-posts': { type: 'string', default: '400' },
       profile: { type: 'boolean', default: true },
       'no-profile': { type: 'boolean', default: false },
       'profile-all': { type: 'boolean', default: false },
@@ -127,6 +129,7 @@ function options(argv: string[]): BenchOptions {
       ? (list(values['sustained-source']).map((s) => (s === 'auto' ? (emulatorBuilt ? 'x-emulator' : 'replay') : s)) as ('replay' | 'x-emulator')[])
       : ([...new Set(sources)].slice(0, 1) as ('replay' | 'x-emulator')[]),
     baselinePosts: values['baseline-posts'] ? Number(values['baseline-posts']) : Number(values.posts),
+    originPosts: Number(values['origin-posts']),
     fixture: values.fixture,
     outDir: values.out,
     profile: values.profile && !values['no-profile'],
@@ -181,6 +184,39 @@ function goals(r: BenchResults): Goal[] {
       });
     }
   }
+  // The pipeline must cost less than the model: ratios to the analyze stage alone, the naive loop and embedded.
+  const pct = (x: number): string => `${Math.round(x * 100)} %`;
+  for (const tier of [...new Set(r.topologies.map((t) => t.tier))]) {
+    const embedded = (find('embedded', tier, 'replay') ?? find('embedded', tier, sources[0] ?? 'replay'))?.figures.postsPerSecond?.median;
+    const analyser = (name: string): number | undefined => r.sideBySide.find((s) => s.tier === tier && s.analyser === name)?.postsPerSecond?.median;
+    const stage = analyser('analyze-stage');
+    const naive = analyser('per-post');
+    if (embedded !== undefined && stage !== undefined)
+      out.push({
+        goal: `embedded end to end vs its analyze stage alone, ${tier} tier`,
+        target: '≥ 60 %',
+        measured: `${pct(embedded / stage)} (${Math.round(embedded)} vs ${Math.round(stage)} posts/s)`,
+        met: embedded / stage >= 0.6,
+      });
+    if (embedded !== undefined && naive !== undefined)
+      out.push({
+        goal: `embedded end to end vs the naive loop (one unbatched ONNX call per post, main thread), ${tier} tier`,
+        target: '≥ 2×',
+        measured: `${(embedded / naive).toFixed(2)}× (${Math.round(embedded)} vs ${Math.round(naive)} posts/s)`,
+        met: embedded / naive >= 2,
+      });
+    for (const source of sources) {
+      const e = find('embedded', tier, source)?.figures.postsPerSecond?.median;
+      const k = find('kafka', tier, source)?.figures.postsPerSecond?.median;
+      if (e !== undefined && k !== undefined)
+        out.push({
+          goal: `Kafka + InfluxDB vs embedded, ${tier} tier${label(source)}`,
+          target: '≥ 60 %',
+          measured: `${pct(k / e)} (${Math.round(k)} vs ${Math.round(e)} posts/s)`,
+          met: k / e >= 0.6,
+        });
+    }
+  }
   for (const s of r.sustained.filter((x) => x.rateLabel === 'half' && !x.skipped)) {
     const p99 = s.figures.latencyP99Ms?.median;
     out.push({
@@ -230,7 +266,7 @@ async function main(): Promise<void> {
     (o.tiers.length * (o.topologies.includes('embedded') ? 1 : 0) + o.tiers.length * (o.topologies.includes('kafka') ? o.kafkaStores.length : 0));
   const steps =
     (o.sections.has('throughput') ? plansPerTopology * (o.repeats + (o.warmUpPosts > 0 ? 1 : 0)) : 0) +
-    (o.sections.has('side-by-side') ? (2 * o.tiers.length + 1) * o.repeats : 0) +
+    (o.sections.has('side-by-side') ? (2 * o.tiers.length + 2) * o.repeats + 1 : 0) +
     (o.sections.has('sustained') ? (plansPerTopology / o.sources.length) * o.sustainedSources.length * o.rates.length * o.sustainedRepeats : 0) +
     (o.sections.has('micro') ? (o.tiers.length + 1 + (wantKafka ? 1 : 0)) * o.microRepeats : 0);
   const progress = new BenchProgress(steps);

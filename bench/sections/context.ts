@@ -21,6 +21,8 @@ export interface BenchOptions {
   readonly microRepeats: number;
   readonly sustainedSources: readonly SourceKind[];
   readonly baselinePosts: number;
+  /** Posts for the origin analyser (PyTorch roberta-base, ~15 posts/s here). */
+  readonly originPosts: number;
   readonly fixture: string;
   readonly outDir: string;
   readonly profile: boolean;

@@ -4,7 +4,9 @@
  * lexicon, each in its own process; crowdpulse's embedded throughput (full pipeline: ingest,
  * analyze, store) divided by theirs (analysis only).
  */
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { lastJsonLine, REPO, runChild, usageFileIn } from '../lib/child.js';
 import type { SideBySide, TopologyResult } from '../lib/results.js';
 import { spread, type Spread } from '../lib/stats.js';
@@ -20,6 +22,7 @@ interface AnalyserOutput {
 const PER_POST = 'descendant way: onnxruntime session.run per post, unbatched, 1 thread, main thread, same encoder';
 const VADER = 'VADER lexicon (npm vader-sentiment), one post at a time, main thread';
 const POOL = 'crowdpulse analyze stage alone: SentimentTransform on its Piscina pool (a worker per core, tier-default batch), no source, no store';
+const ORIGIN = "origin system's analysis: roberta-base sequence classifier (random weights) in PyTorch fp32, one post per call (bench/origin/roberta.py)";
 
 async function measure(
   ctx: BenchContext,
@@ -98,8 +101,26 @@ export async function sideBySide(ctx: BenchContext, embedded: readonly TopologyR
     ctx.results.sideBySide = out;
     ctx.save();
   }
+  const origin = await measureOrigin(ctx);
+  for (const tier of ctx.options.tiers) out.push(row(tier, 'origin', ORIGIN, origin, ctx.options.originPosts));
+  ctx.results.sideBySide = out;
+  ctx.save();
   const vaderPosts = Math.min(ctx.options.baselinePosts, ctx.options.posts);
   const vader = await measure(ctx, 'vader', 'bench/side-by-side/vader.ts', [], vaderPosts);
   for (const tier of ctx.options.tiers) out.push(row(tier, 'vader', VADER, vader, vaderPosts));
   return out;
+}
+
+/** Installs the origin analyser's Python environment (scripts/origin-venv.sh), then measures it. */
+async function measureOrigin(ctx: BenchContext): Promise<{ pps?: Spread; extra?: Record<string, unknown>; error?: string }> {
+  const step = ctx.progress.step('origin: installing its Python environment (scripts/origin-venv.sh)', 1);
+  try {
+    await promisify(execFile)('bash', [join(REPO, 'scripts/origin-venv.sh'), 'install'], { maxBuffer: 16 << 20, timeout: 30 * 60_000 });
+    step.done('ready');
+  } catch (e) {
+    const error = `scripts/origin-venv.sh install failed: ${((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split('\n').slice(-3).join(' | ')}`;
+    step.done(`FAILED: ${error}`);
+    return { error };
+  }
+  return measure(ctx, 'origin', 'bench/side-by-side/origin.ts', [], ctx.options.originPosts);
 }
