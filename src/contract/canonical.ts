@@ -23,14 +23,17 @@ export const CONTRACT_LIMITS = {
 
 /** Post ids are int64 snowflakes: decimal, 1–19 digits, at most 2^63 − 1. */
 const INT64_MAX = 9223372036854775807n;
+const INT64_MAX_DIGITS = INT64_MAX.toString();
+const POST_ID = /^\d{1,19}$/;
 
 /**
  * The canonical form of a post id: its decimal value without leading zeros, so that "42" and
  * "0000000000000000042" are the same post everywhere (they are the same number to X).
  */
 export function canonicalPostId(id: string): Result<string, Rejection> {
-  if (!/^\d{1,19}$/.test(id))
-    return err(rejection('invalid_shape', `data.id: must be a decimal post id of 1-19 digits, got ${JSON.stringify(id.slice(0, 40))}`));
+  if (!POST_ID.test(id)) return err(rejection('invalid_shape', `data.id: must be a decimal post id of 1-19 digits, got ${JSON.stringify(id.slice(0, 40))}`));
+  // The common case without BigInt: no leading zero, and below 2^63 − 1 by length or by digits.
+  if ((id[0] !== '0' || id.length === 1) && (id.length < 19 || id <= INT64_MAX_DIGITS)) return ok(id);
   const value = BigInt(id);
   if (value > INT64_MAX) return err(rejection('invalid_shape', `data.id: ${id} exceeds the largest post id (2^63 - 1)`));
   return ok(value.toString());
@@ -46,6 +49,21 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
  * another), holds control characters, or is longer than the limit.
  */
 export function canonicalTopic(tag: string): Result<string, Rejection> {
+  // A stream has few distinct tags (one per rule): remember the verdicts, in a bounded map.
+  const known = topicVerdicts.get(tag);
+  if (known) return known;
+  const verdict = checkTopic(tag);
+  if (tag.length <= CONTRACT_LIMITS.maxTopicLength) {
+    if (topicVerdicts.size >= TOPIC_VERDICTS_KEPT) topicVerdicts.clear();
+    topicVerdicts.set(tag, verdict);
+  }
+  return verdict;
+}
+
+const TOPIC_VERDICTS_KEPT = 4096;
+const topicVerdicts = new Map<string, Result<string, Rejection>>();
+
+function checkTopic(tag: string): Result<string, Rejection> {
   if (tag.length > CONTRACT_LIMITS.maxTopicLength * 4) return err(topicTooLong(tag));
   if (!tag.isWellFormed())
     return err(rejection('invalid_topic', `topic ${JSON.stringify(tag.slice(0, 40).toWellFormed())}… holds a lone surrogate (not valid Unicode)`));
@@ -99,6 +117,16 @@ export function checkCreatedAt(createdAtMs: number, ingestedAt: number): Result<
   return ok(createdAtMs);
 }
 
+/** An instant as Date.prototype.toISOString writes it for years 1000–9999 (UTC, milliseconds). */
+const ISO_UTC_MS = /^[1-9]\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * Whether toISOString would give back the same string for an instant Date.parse accepted: it
+ * normalises Feb 30 to Mar 2 and 24:00 to the next day, so days above 28 and hour 24 are
+ * formatted again (Date.parse already refused other out-of-range fields).
+ */
+const isCanonicalInstant = (s: string): boolean => ISO_UTC_MS.test(s) && Number(s.slice(8, 10)) <= 28 && Number(s.slice(11, 13)) <= 23;
+
 /** The fields every stage keys or bounds a post by, in their canonical form. */
 export interface CanonicalKeys {
   readonly id: string;
@@ -127,7 +155,9 @@ export function canonicalKeys(post: {
   if (!lang.ok) return lang;
   const createdAt = checkCreatedAt(Date.parse(post.createdAt), post.ingestedAt);
   if (!createdAt.ok) return createdAt;
-  return ok({ id: id.value, topics: topics.value, lang: lang.value, createdAt: new Date(createdAt.value).toISOString() });
+  // Already in the canonical form (what X sends): keep the string instead of formatting it again.
+  const iso = isCanonicalInstant(post.createdAt) ? post.createdAt : new Date(createdAt.value).toISOString();
+  return ok({ id: id.value, topics: topics.value, lang: lang.value, createdAt: iso });
 }
 
 /**

@@ -31,8 +31,9 @@ export function postFromStreamBytes(bytes: Uint8Array, receivedAt: number): Resu
   return postFromStreamLine(text.value, receivedAt);
 }
 
-export function postFromStreamLine(line: string, receivedAt: number): Result<Post, Rejection> {
-  const raw = parseRawPost(line);
+/** `fastPath` false validates by the schema alone (see parseRawPost). */
+export function postFromStreamLine(line: string, receivedAt: number, fastPath = true): Result<Post, Rejection> {
+  const raw = parseRawPost(line, fastPath);
   if (!raw.ok) return raw;
   const { data, matching_rules } = raw.value;
   return canonicalPost({
