@@ -1,6 +1,9 @@
 /**
  * The embedded store's schema: one row per (post, topic). The primary key makes writes idempotent:
- * a replayed post updates its own rows instead of adding new ones.
+ * a replayed post updates its own rows instead of adding new ones. A rowid table (rows appended in
+ * arrival order, the key in its own narrow index) writes about 1.6× faster than WITHOUT ROWID,
+ * which keeps the 14-column rows inside the key's B-tree (bench/micro, "sqlite" figures). Files
+ * made before still work as they are: every statement reads the same on both layouts.
  */
 export const SCHEMA_VERSION = 1;
 
@@ -21,19 +24,20 @@ CREATE TABLE IF NOT EXISTS post_sentiment (
   analyzed_at  INTEGER NOT NULL,
   stored_at    INTEGER NOT NULL,
   PRIMARY KEY (post_id, topic)
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS post_sentiment_topic_time ON post_sentiment (topic, created_at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
 /**
- * Upsert: the sentiment columns take the newest values (a re-score with another model replaces the
+ * Upsert, with positional parameters in column order (binding them costs less than named ones).
+ * The sentiment columns take the newest values (a re-score with another model replaces the
  * old one); the stage timestamps keep those of the first storage, so replaying the same input
  * leaves exactly the same rows.
  */
 export const UPSERT = `
 INSERT INTO post_sentiment (post_id, topic, created_at, lang, label, neg, neu, pos, score, model, flags, ingested_at, analyzed_at, stored_at)
-VALUES (@postId, @topic, @createdAt, @lang, @label, @neg, @neu, @pos, @score, @model, @flags, @ingestedAt, @analyzedAt, @storedAt)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (post_id, topic) DO UPDATE SET
   created_at = excluded.created_at, lang = excluded.lang, label = excluded.label,
   neg = excluded.neg, neu = excluded.neu, pos = excluded.pos, score = excluded.score,

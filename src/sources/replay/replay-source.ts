@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { deadLetter, err, ok, oversizedDeadLetter, postFromStreamBytes, type DeadLetter, type Post, type Result } from '../../contract/index.js';
 import type { FramerLimits } from '../line-framer.js';
 import type { Batch, DeadLetterSink, Source } from '../../pipeline/component.js';
-import { readNdjsonLines } from './ndjson-lines.js';
+import { readNdjsonChunks } from './ndjson-lines.js';
 import { fixedRate, recordedPace, unpaced, type Pacer } from './pacer.js';
 import { CrowdpulseError } from '../../errors.js';
 
@@ -78,21 +78,21 @@ export class ReplaySource implements Source<Post> {
       return { items, ack: () => undefined };
     };
 
-    for await (const line of readNdjsonLines(path, this.options.lineLimits, signal)) {
-      if (signal.aborted) break;
-      if (limit > 0 && this.#linesRead >= limit) break;
-      this.#linesRead += 1;
-      const origin = `${path}:${line.lineNo}`;
-      if (line.kind === 'oversized') {
-        letters.push(oversizedDeadLetter('ingest', line.message, this.options.lineLimits.maxLineBytes, origin));
-      } else {
-        const post = postFromStreamBytes(line.bytes, now());
-        if (post.ok) posts.push(post.value);
-        else letters.push(deadLetter('ingest', post.error.code, post.error.reason, Buffer.from(line.bytes), origin));
-      }
-      if (posts.length >= batchSize || letters.length >= batchSize) {
-        const batch = await flush();
-        if (batch) yield batch;
+    reading: for await (const lines of readNdjsonChunks(path, this.options.lineLimits, signal)) {
+      for (const line of lines) {
+        if (signal.aborted || (limit > 0 && this.#linesRead >= limit)) break reading;
+        this.#linesRead += 1;
+        if (line.kind === 'oversized') {
+          letters.push(oversizedDeadLetter('ingest', line.message, this.options.lineLimits.maxLineBytes, `${path}:${line.lineNo}`));
+        } else {
+          const post = postFromStreamBytes(line.bytes, now());
+          if (post.ok) posts.push(post.value);
+          else letters.push(deadLetter('ingest', post.error.code, post.error.reason, Buffer.from(line.bytes), `${path}:${line.lineNo}`));
+        }
+        if (posts.length >= batchSize || letters.length >= batchSize) {
+          const batch = await flush();
+          if (batch) yield batch;
+        }
       }
     }
     const last = await flush();
