@@ -3,6 +3,7 @@ import { canonicalKeys, canonicalText } from './canonical.js';
 import { decodeUtf8, parseRawPost, topicsOf } from './raw-post.js';
 import { err, ok, type Result } from './result.js';
 import type { Rejection } from './rejection.js';
+import { isIsoDateTime, isNonNegativeSafeInt, isPostIdDigits, isRecord, isStringArray } from './fast-checks.js';
 
 /**
  * A post as crowdpulse carries it after ingest: what the analyze stage needs, nothing more.
@@ -56,9 +57,29 @@ export function canonicalPost(post: Post): Result<Post, Rejection> {
   return keys.ok ? ok({ ...post, ...keys.value, text: canonicalText(post.text) }) : keys;
 }
 
-export function validatePost(value: unknown): Result<Post, Rejection> {
+/** A decoded post (analyze and store read them from Kafka); `fastPath` false checks by the schema alone. */
+export function validatePost(value: unknown, fastPath = true): Result<Post, Rejection> {
+  if (fastPath && isPlainPost(value)) {
+    const { id, text, createdAt, lang, topics, ingestedAt } = value;
+    return canonicalPost({ id, text, createdAt, lang, topics, ingestedAt });
+  }
   const parsed = postSchema.safeParse(value);
   if (parsed.success) return canonicalPost(parsed.data);
   const issue = parsed.error.issues[0];
   return err({ code: 'invalid_shape', reason: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` });
+}
+
+/** What postSchema accepts for certain, checked by hand (see fast-checks.ts); the rest goes through the schema. */
+function isPlainPost(v: unknown): v is Post {
+  return (
+    isRecord(v) &&
+    isPostIdDigits(v.id) &&
+    typeof v.text === 'string' &&
+    v.text.length > 0 &&
+    isIsoDateTime(v.createdAt) &&
+    typeof v.lang === 'string' &&
+    isStringArray(v.topics) &&
+    v.topics.length > 0 &&
+    isNonNegativeSafeInt(v.ingestedAt)
+  );
 }

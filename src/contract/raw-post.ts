@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { err, ok, type Result } from './result.js';
 import { rejection, type Rejection } from './rejection.js';
+import { isIsoDateTime, isOptionalString, isPostIdDigits, isRecord } from './fast-checks.js';
 
 /**
  * One X API v2 filtered-stream message (`GET /2/tweets/search/stream`):
@@ -52,39 +53,32 @@ export function decodeUtf8(bytes: Uint8Array): Result<string, Rejection> {
   }
 }
 
-const isoDateTime = z.iso.datetime({ offset: true });
-const optionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * The common case, checked by hand: a message that `rawPostSchema` accepts for certain (the checks
  * are the schema's, field by field). Anything this does not recognise goes through the schema,
  * which accepts or refuses it with its reason; the fast path never accepts what the schema would
- * refuse (test/contract/raw-post-fast-path.test.ts compares both on every class of input).
+ * refuse (test/contract/fast-path.test.ts compares both on every class of input).
  */
 function isPlainRawPost(json: unknown): json is RawPost {
-  if (!isObject(json)) return false;
+  if (!isRecord(json)) return false;
   const data = json.data;
-  if (!isObject(data) || typeof data.id !== 'string' || typeof data.text !== 'string') return false;
-  if (data.id.length === 0 || data.id.length > 19 || !DIGITS.test(data.id)) return false;
-  if (data.created_at !== undefined && !(typeof data.created_at === 'string' && isoDateTime.safeParse(data.created_at).success)) return false;
+  if (!isRecord(data) || !isPostIdDigits(data.id) || typeof data.text !== 'string') return false;
+  if (data.created_at !== undefined && !isIsoDateTime(data.created_at)) return false;
   if (data.lang !== undefined && !(typeof data.lang === 'string' && data.lang.length <= 35)) return false;
-  if (!optionalString(data.author_id)) return false;
+  if (!isOptionalString(data.author_id)) return false;
   if (data.referenced_tweets !== undefined) {
     if (!Array.isArray(data.referenced_tweets)) return false;
-    for (const ref of data.referenced_tweets as unknown[]) if (!isObject(ref) || typeof ref.type !== 'string' || typeof ref.id !== 'string') return false;
+    for (const ref of data.referenced_tweets as unknown[]) if (!isRecord(ref) || typeof ref.type !== 'string' || typeof ref.id !== 'string') return false;
   }
   const rules = json.matching_rules;
   if (rules !== undefined) {
     if (!Array.isArray(rules)) return false;
     for (const rule of rules as unknown[]) {
-      if (!isObject(rule) || typeof rule.id !== 'string' || !optionalString(rule.tag)) return false;
+      if (!isRecord(rule) || typeof rule.id !== 'string' || !isOptionalString(rule.tag)) return false;
     }
   }
   return true;
 }
-
-const DIGITS = /^\d+$/;
 
 /** Parse and validate one stream line (already UTF-8 text); `fastPath` false checks by the schema alone. */
 export function parseRawPost(line: string, fastPath = true): Result<RawPost, Rejection> {

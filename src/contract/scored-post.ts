@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { err, ok, type Result } from './result.js';
 import type { Rejection } from './rejection.js';
 import { canonicalKeys } from './canonical.js';
+import { isIsoDateTime, isNonNegativeSafeInt, isNumberIn, isPostIdDigits, isRecord, isStringArray } from './fast-checks.js';
 
 export const LABELS = ['negative', 'neutral', 'positive'] as const;
 export type Label = (typeof LABELS)[number];
@@ -65,7 +66,24 @@ export function scoredPostOf(
   };
 }
 
-export function validateScoredPost(value: unknown): Result<ScoredPost, Rejection> {
+/** A decoded scored post (the store reads them from Kafka); `fastPath` false checks by the schema alone. */
+export function validateScoredPost(value: unknown, fastPath = true): Result<ScoredPost, Rejection> {
+  if (fastPath && isPlainScoredPost(value)) {
+    const { id, createdAt, topics, lang, label, probs, score, model, flags, ingestedAt, analyzedAt } = value;
+    return checkScoredPost({
+      id,
+      createdAt,
+      topics,
+      lang,
+      label,
+      probs: { neg: probs.neg, neu: probs.neu, pos: probs.pos },
+      score,
+      model,
+      flags,
+      ingestedAt,
+      analyzedAt,
+    });
+  }
   const parsed = scoredPostSchema.safeParse(value);
   if (parsed.success) return checkScoredPost(parsed.data);
   const issue = parsed.error.issues[0];
@@ -76,4 +94,27 @@ export function validateScoredPost(value: unknown): Result<ScoredPost, Rejection
 function checkScoredPost(post: ScoredPost): Result<ScoredPost, Rejection> {
   const keys = canonicalKeys(post);
   return keys.ok ? ok({ ...post, ...keys.value }) : keys;
+}
+
+/** What scoredPostSchema accepts for certain, checked by hand (see fast-checks.ts); the rest goes through the schema. */
+function isPlainScoredPost(v: unknown): v is ScoredPost {
+  if (!isRecord(v) || !isRecord(v.probs)) return false;
+  const { probs } = v;
+  return (
+    isPostIdDigits(v.id) &&
+    isIsoDateTime(v.createdAt) &&
+    isStringArray(v.topics) &&
+    v.topics.length > 0 &&
+    typeof v.lang === 'string' &&
+    (LABELS as readonly unknown[]).includes(v.label) &&
+    isNumberIn(probs.neg, 0, 1) &&
+    isNumberIn(probs.neu, 0, 1) &&
+    isNumberIn(probs.pos, 0, 1) &&
+    isNumberIn(v.score, -1, 1) &&
+    typeof v.model === 'string' &&
+    v.model.length > 0 &&
+    isStringArray(v.flags) &&
+    isNonNegativeSafeInt(v.ingestedAt) &&
+    isNonNegativeSafeInt(v.analyzedAt)
+  );
 }
