@@ -80,7 +80,8 @@ export function consumerSettings(config: KafkaConfig, role: string, group: strin
     'heartbeat.interval.ms': Math.max(500, Math.floor(config.sessionTimeoutMs / 5)),
     // Bounded prefetch: librdkafka's local queue, on top of the pipeline's own maxInFlight bound.
     'queued.max.messages.kbytes': 16384,
-    'fetch.wait.max.ms': 100,
+    'fetch.min.bytes': config.fetchMinBytes,
+    'fetch.wait.max.ms': config.fetchWaitMs,
   };
 }
 
