@@ -1,4 +1,5 @@
 import type { Label } from '../contract/index.js';
+import type { Interval } from '../query/intervals.js';
 import type { SentimentQuery, TopicSummary } from '../query/sentiment-query.js';
 
 /** Bucket widths the dashboard chooses from, seconds (round numbers a reader recognises). */
@@ -27,6 +28,10 @@ export interface SeriesPoint {
   readonly count: number;
   readonly meanScore: number;
   readonly shares: Readonly<Record<Label, number>>;
+  /** How sure the point is (src/query/intervals.ts): the mean's and the shares' 95 % intervals. */
+  readonly meanScoreCi95: Interval | null;
+  readonly sharesCi95: Readonly<Record<Label, Interval>>;
+  readonly tooFewPosts: boolean;
 }
 
 /** Rows of the per-topic table at most: a store may hold 200,000 topics, the page shows the biggest. */
@@ -82,7 +87,16 @@ export async function sentimentView(query: SentimentQuery, request: SentimentVie
   const charted = await chartedTopics(query, range, summaries, request);
   const buckets = charted.length === 0 ? [] : await query.buckets({ ...range, topics: charted, bucketSeconds });
   const pointsByTopic = new Map<string, SeriesPoint[]>(charted.map((topic) => [topic, []]));
-  for (const b of buckets) pointsByTopic.get(b.topic)?.push({ t: b.bucketStart, count: b.count, meanScore: b.meanScore, shares: b.shares });
+  for (const b of buckets)
+    pointsByTopic.get(b.topic)?.push({
+      t: b.bucketStart,
+      count: b.count,
+      meanScore: b.meanScore,
+      shares: b.shares,
+      meanScoreCi95: b.meanScoreCi95,
+      sharesCi95: b.sharesCi95,
+      tooFewPosts: b.tooFewPosts,
+    });
   return {
     dataEnd: new Date(dataEnd).toISOString(),
     from: range.from.toISOString(),

@@ -1,7 +1,8 @@
 import type { Label } from '../contract/index.js';
+import type { Uncertainty } from './intervals.js';
 
-/** Per-topic sentiment in one time bucket. */
-export interface SentimentBucket {
+/** Per-topic sentiment in one time bucket, with how sure it is (src/query/intervals.ts). */
+export interface SentimentBucket extends Uncertainty {
   readonly topic: string;
   /** Bucket start, ISO 8601 UTC. */
   readonly bucketStart: string;
@@ -12,8 +13,8 @@ export interface SentimentBucket {
   readonly shares: Readonly<Record<Label, number>>;
 }
 
-/** Totals per topic over a time range. */
-export interface TopicSummary {
+/** Totals per topic over a time range, with how sure they are. */
+export interface TopicSummary extends Uncertainty {
   readonly topic: string;
   readonly count: number;
   readonly meanScore: number;
@@ -28,6 +29,8 @@ export interface TimeRange {
   /** Exclusive end; none = up to now and beyond. */
   readonly to?: Date;
   readonly topics?: readonly string[];
+  /** Buckets and summaries of fewer posts are marked tooFewPosts; default DEFAULT_MIN_POSTS (30). */
+  readonly minPosts?: number;
 }
 
 /** Which topics topics() lists first: most posts, newest last post, or oldest first post. Ties go by topic. */

@@ -62,7 +62,17 @@ test('the sentiment API buckets what the store holds, ending at the newest post'
       bucketSeconds: number;
       dataEnd: string;
       summaries: { topic: string; count: number }[];
-      series: { topic: string; points: { t: string; count: number; meanScore: number }[] }[];
+      series: {
+        topic: string;
+        points: {
+          t: string;
+          count: number;
+          meanScore: number;
+          meanScoreCi95: [number, number] | null;
+          tooFewPosts: boolean;
+          sharesCi95: Record<string, [number, number]>;
+        }[];
+      }[];
     };
     assert.equal(view.dataEnd, '2026-11-03T10:01:59.000Z');
     assert.equal(view.bucketSeconds, 60);
@@ -84,6 +94,12 @@ test('the sentiment API buckets what the store holds, ending at the newest post'
       ],
     );
     assert.ok(Math.abs(a.points[0]!.meanScore - (0.85 - 0.6) / 2) < 1e-12);
+    // #13: every point says how sure it is; two posts give a (wide) interval, one post none.
+    const [two, one] = a.points as [(typeof a.points)[number], (typeof a.points)[number]];
+    assert.ok(two.meanScoreCi95 && two.meanScoreCi95[0] <= two.meanScore && two.meanScore <= two.meanScoreCi95[1]);
+    assert.equal(one.meanScoreCi95, null);
+    assert.ok(two.tooFewPosts && one.tooFewPosts, 'buckets of 1–2 posts are below the default minimum');
+    assert.deepEqual(Object.keys(two.sharesCi95).sort(), ['negative', 'neutral', 'positive']);
     const only = (await (await fetch(`${server.url}/dashboard/api/sentiment?window=all&topics=b`)).json()) as { series: { topic: string }[] };
     assert.deepEqual(
       only.series.map((s) => s.topic),

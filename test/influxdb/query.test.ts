@@ -1,6 +1,7 @@
 /**
  * InfluxQuery (Flux) answers exactly what the embedded store's SqliteQuery answers for the same
- * posts: buckets, per-topic summaries, integrity, with time ranges and topic filters.
+ * posts: buckets, per-topic summaries (with their intervals and too-few-posts marks), integrity,
+ * with time ranges and topic filters.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -29,6 +30,16 @@ function corpus(): ScoredPost[] {
 }
 
 const close = (a: number, b: number): boolean => Math.abs(a - b) < 1e-9;
+const closeInterval = (a: readonly [number, number] | null, b: readonly [number, number] | null): boolean =>
+  a === null || b === null ? a === b : close(a[0], b[0]) && close(a[1], b[1]);
+
+/** The uncertainty fields (#13): the same from both stores, to rounding. */
+function sameUncertainty(a: SentimentBucket | TopicSummary, e: SentimentBucket | TopicSummary, what: string): void {
+  assert.ok(close(a.scoreStdDev, e.scoreStdDev), `${what}: stddev ${a.scoreStdDev} vs ${e.scoreStdDev}`);
+  assert.ok(closeInterval(a.meanScoreCi95, e.meanScoreCi95), `${what}: mean interval ${String(a.meanScoreCi95)} vs ${String(e.meanScoreCi95)}`);
+  for (const l of LABELS) assert.ok(closeInterval(a.sharesCi95[l], e.sharesCi95[l]), `${what}: ${l} share interval`);
+  assert.equal(a.tooFewPosts, e.tooFewPosts, `${what}: tooFewPosts`);
+}
 
 function sameBuckets(actual: SentimentBucket[], expected: SentimentBucket[]): void {
   assert.deepEqual(
@@ -39,6 +50,7 @@ function sameBuckets(actual: SentimentBucket[], expected: SentimentBucket[]): vo
     const e = expected[i] as SentimentBucket;
     assert.ok(close(b.meanScore, e.meanScore), `mean ${b.meanScore} vs ${e.meanScore}`);
     for (const l of LABELS) assert.ok(close(b.shares[l], e.shares[l]));
+    sameUncertainty(b, e, `${b.topic} @ ${b.bucketStart}`);
   });
 }
 
@@ -51,6 +63,7 @@ function sameTopics(actual: TopicSummary[], expected: TopicSummary[]): void {
     const e = expected[i] as TopicSummary;
     assert.ok(close(s.meanScore, e.meanScore));
     for (const l of LABELS) assert.ok(close(s.shares[l], e.shares[l]));
+    sameUncertainty(s, e, s.topic);
   });
 }
 
@@ -80,6 +93,10 @@ test('InfluxQuery matches SqliteQuery on the same posts', async (t) => {
   sameBuckets(await influx.buckets({ ...range, bucketSeconds: 60 }), await sqlite.buckets({ ...range, bucketSeconds: 60 }));
   sameTopics(await influx.topics(), await sqlite.topics());
   sameTopics(await influx.topics(range), await sqlite.topics(range));
+  // A minimum that some buckets meet and some do not: both stores mark the same ones.
+  const strict = await sqlite.buckets({ bucketSeconds: 60, minPosts: 160 });
+  assert.ok(strict.some((b) => b.tooFewPosts) && strict.some((b) => !b.tooFewPosts), 'the minimum splits the buckets');
+  sameBuckets(await influx.buckets({ bucketSeconds: 60, minPosts: 160 }), strict);
 
   const [a, b] = [await influx.integrity(), await sqlite.integrity()];
   assert.deepEqual(a.rowsPerTopic, b.rowsPerTopic);

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { uncertaintyOf } from '../../src/query/intervals.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -103,6 +104,7 @@ test('#11.3 formatSummary of one post with 1,000 rules and a 600,000-character t
     count: 1,
     meanScore: 0.6,
     shares: { negative: 0, neutral: 0, positive: 1 },
+    ...uncertaintyOf({ n: 1, sum: 0.6, sumOfSquares: 0.36, byLabel: { negative: 0, neutral: 0, positive: 1 } }),
     firstAt: undefined,
     lastAt: undefined,
   });

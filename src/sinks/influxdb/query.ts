@@ -2,8 +2,8 @@
  * SentimentQuery over InfluxDB, in Flux (/api/v2/query: InfluxDB 1.8 with flux-enabled, 2.x, Cloud),
  * through @influxdata/influxdb-client's QueryApi on our undici transport.
  *
- * Aggregation happens in the server per (topic, label[, window]): count() and sum() of the score
- * field; this module folds labels into shares and means. Values interpolated into Flux go through
+ * Aggregation happens in the server per (topic, label[, window]): count(), sum() and the sum of
+ * squares of the score field; this module folds labels into shares, means and their intervals. Values interpolated into Flux go through
  * the client's `flux` template (strings quoted and escaped, so a hostile topic cannot inject Flux).
  */
 import { InfluxDB, flux, fluxExpression, type ParameterizedQuery, type QueryApi } from '@influxdata/influxdb-client';
@@ -11,6 +11,7 @@ import { LABELS, type Label } from '../../contract/index.js';
 import type { InfluxdbConfig } from '../../config/sections/influxdb.js';
 import { decodeTagValue, storedTagValue } from './line-protocol.js';
 import { endpointOf, InfluxHttp } from './transport.js';
+import { uncertaintyOf } from '../../query/intervals.js';
 import type { SentimentBucket, SentimentQuery, TimeRange, TopicOrder, TopicsRequest, TopicSummary } from '../../query/sentiment-query.js';
 
 const EPOCH = new Date(0);
@@ -20,9 +21,14 @@ const END_OF_TIME = new Date('2262-04-11T00:00:00Z');
 interface Acc {
   count: number;
   sum: number;
+  sumOfSquares: number;
   byLabel: Record<Label, number>;
 }
-const newAcc = (): Acc => ({ count: 0, sum: 0, byLabel: { negative: 0, neutral: 0, positive: 0 } });
+const newAcc = (): Acc => ({ count: 0, sum: 0, sumOfSquares: 0, byLabel: { negative: 0, neutral: 0, positive: 0 } });
+const uncertainty = (a: Acc, minPosts: number | undefined) =>
+  uncertaintyOf({ n: a.count, sum: a.sum, sumOfSquares: a.sumOfSquares, byLabel: a.byLabel }, minPosts);
+/** Σ score² per table, beside count() and sum(): with them the mean's interval is computed here. */
+const SUM_OF_SQUARES = 'map(fn: (r) => ({ r with _value: r._value * r._value })) |> sum() |> yield(name: "sumsq")';
 const sharesOf = (a: Acc): Record<Label, number> => ({
   negative: a.count === 0 ? 0 : a.byLabel.negative / a.count,
   neutral: a.count === 0 ? 0 : a.byLabel.neutral / a.count,
@@ -83,7 +89,8 @@ export class InfluxQuery implements SentimentQuery {
   |> group(columns: ["topic", "label"])
   |> window(every: ${every})
 data |> count() |> yield(name: "count")
-data |> sum() |> yield(name: "sum")`);
+data |> sum() |> yield(name: "sum")
+data |> ${fluxExpression(SUM_OF_SQUARES)}`);
     const acc = new Map<string, { topic: string; bucket: number; a: Acc }>();
     for (const r of rows) {
       const topic = decodeTagValue(r.topic as string | undefined);
@@ -101,6 +108,7 @@ data |> sum() |> yield(name: "sum")`);
         count: a.count,
         meanScore: a.count === 0 ? 0 : a.sum / a.count,
         shares: sharesOf(a),
+        ...uncertainty(a, range.minPosts),
       }));
   }
 
@@ -108,6 +116,7 @@ data |> sum() |> yield(name: "sum")`);
     const rows = this.#eachRow(flux`data = ${this.#base('score', request)}
 data |> group(columns: ["topic", "label"]) |> count() |> yield(name: "count")
 data |> group(columns: ["topic", "label"]) |> sum() |> yield(name: "sum")
+data |> group(columns: ["topic", "label"]) |> ${fluxExpression(SUM_OF_SQUARES)}
 data |> first() |> yield(name: "first")
 data |> last() |> yield(name: "last")`);
     const acc = new Map<string, { a: Acc; first?: number; last?: number }>();
@@ -129,6 +138,7 @@ data |> last() |> yield(name: "last")`);
       count: a.count,
       meanScore: a.count === 0 ? 0 : a.sum / a.count,
       shares: sharesOf(a),
+      ...uncertainty(a, request?.minPosts),
       firstAt: first === undefined ? undefined : isoMs(new Date(first).toISOString()),
       lastAt: last === undefined ? undefined : isoMs(new Date(last).toISOString()),
     }));
@@ -169,5 +179,7 @@ function add(a: Acc, r: Row): void {
     if (isLabel(label)) a.byLabel[label] += v;
   } else if (r.result === 'sum') {
     a.sum += v;
+  } else if (r.result === 'sumsq') {
+    a.sumOfSquares += v;
   }
 }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Label } from '../../contract/index.js';
+import { uncertaintyOf } from '../../query/intervals.js';
 import type { SentimentBucket, SentimentQuery, TimeRange, TopicOrder, TopicsRequest, TopicSummary } from '../../query/sentiment-query.js';
 
 interface AggregateRow {
@@ -10,6 +11,8 @@ interface AggregateRow {
   n_neg: number;
   n_neu: number;
   n_pos: number;
+  sum_score: number;
+  sum_sq: number;
   first_at?: number | null;
   last_at?: number | null;
 }
@@ -27,8 +30,15 @@ const TOPIC_ORDER: ReadonlyMap<TopicOrder, string> = new Map([
   ['oldest', 'first_at ASC, topic'],
 ]);
 
-const AGGREGATES = `COUNT(*) AS n, AVG(score) AS mean_score,
+const AGGREGATES = `COUNT(*) AS n, AVG(score) AS mean_score, TOTAL(score) AS sum_score, TOTAL(score * score) AS sum_sq,
   SUM(label = 'negative') AS n_neg, SUM(label = 'neutral') AS n_neu, SUM(label = 'positive') AS n_pos`;
+
+/** The aggregate's uncertainty from its sufficient statistics (the same code for every store). */
+const uncertainty = (row: AggregateRow, minPosts: number | undefined) =>
+  uncertaintyOf(
+    { n: row.n, sum: row.sum_score, sumOfSquares: row.sum_sq, byLabel: { negative: row.n_neg, neutral: row.n_neu, positive: row.n_pos } },
+    minPosts,
+  );
 
 /** SentimentQuery over the embedded store, on its own read-only connection (WAL lets it read while the pipeline writes). */
 export class SqliteQuery implements SentimentQuery {
@@ -73,6 +83,7 @@ export class SqliteQuery implements SentimentQuery {
       count: row.n,
       meanScore: row.mean_score,
       shares: shares(row),
+      ...uncertainty(row, range.minPosts),
     }));
   }
 
@@ -98,6 +109,7 @@ export class SqliteQuery implements SentimentQuery {
       count: row.n,
       meanScore: row.mean_score,
       shares: shares(row),
+      ...uncertainty(row, request?.minPosts),
       firstAt: row.first_at == null ? undefined : new Date(row.first_at).toISOString(),
       lastAt: row.last_at == null ? undefined : new Date(row.last_at).toISOString(),
     }));
