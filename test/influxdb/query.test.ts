@@ -16,7 +16,11 @@ import type { SentimentBucket, TopicSummary } from '../../src/query/sentiment-qu
 import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
-import { MemoryDeadLetters, tempDir } from '../helpers.js';
+import { MemoryDeadLetters, ROOT, tempDir } from '../helpers.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
 import { scoredPost, testDatabase } from './server.js';
 
 const T0 = Date.UTC(2026, 10, 26, 9, 0, 0);
@@ -94,9 +98,40 @@ test('InfluxQuery matches SqliteQuery on the same posts', async (t) => {
   sameTopics(await influx.topics(), await sqlite.topics());
   sameTopics(await influx.topics(range), await sqlite.topics(range));
   // A minimum that some buckets meet and some do not: both stores mark the same ones.
-  const strict = await sqlite.buckets({ bucketSeconds: 60, minPosts: 160 });
+  const counts = (await sqlite.buckets({ bucketSeconds: 60 })).map((b) => b.count).sort((x, y) => x - y);
+  const median = counts[Math.floor(counts.length / 2)] as number;
+  const strict = await sqlite.buckets({ bucketSeconds: 60, minPosts: median });
   assert.ok(strict.some((b) => b.tooFewPosts) && strict.some((b) => !b.tooFewPosts), 'the minimum splits the buckets');
-  sameBuckets(await influx.buckets({ bucketSeconds: 60, minPosts: 160 }), strict);
+  sameBuckets(await influx.buckets({ bucketSeconds: 60, minPosts: median }), strict);
+
+  // #13: `crowdpulse query` prints the same buckets, intervals included, from either store.
+  const cli = async (args: string[]): Promise<SentimentBucket[]> => {
+    const { stdout } = await exec(
+      process.execPath,
+      [
+        join(ROOT, 'bin/crowdpulse.js'),
+        'query',
+        '--from',
+        new Date(T0).toISOString(),
+        '--to',
+        new Date(T0 + 1_200_000).toISOString(),
+        '--bucket',
+        '2m',
+        '--format',
+        'json',
+        ...args,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, CROWDPULSE_INFLUXDB_URL: db.url, CROWDPULSE_INFLUXDB_BUCKET: db.bucket, CROWDPULSE_LOG_LEVEL: 'warn' },
+        maxBuffer: 16 << 20,
+      },
+    );
+    return (JSON.parse(stdout) as { buckets: SentimentBucket[] }).buckets;
+  };
+  const fromInflux = await cli(['--sink', 'influxdb']);
+  assert.ok(fromInflux.length >= 40);
+  sameBuckets(fromInflux, await cli(['--sink', 'sqlite', '--db', path]));
 
   const [a, b] = [await influx.integrity(), await sqlite.integrity()];
   assert.deepEqual(a.rowsPerTopic, b.rowsPerTopic);

@@ -1,0 +1,92 @@
+import { Command } from 'commander';
+import { chooseBucketSeconds } from '../dashboard/sentiment-view.js';
+import { CrowdpulseError } from '../errors.js';
+import { DEFAULT_MIN_POSTS } from '../query/intervals.js';
+import { parseDuration, resolveRange } from '../query/range.js';
+import { buildQuery } from '../roles/components.js';
+import { addConfigFlags, configFrom, FLAG } from './config-options.js';
+import { formatQueryResult, QUERY_FORMATS, type QueryFormat } from './query-output.js';
+
+const FLAGS = [FLAG.sink, FLAG.db];
+/** Buckets per topic when --bucket is not given: the smallest round width that fits the range. */
+const DEFAULT_POINTS = 60;
+
+const usage = (message: string): CrowdpulseError<'CP_USAGE'> => new CrowdpulseError('CP_USAGE', message);
+const splitTopics = (value: string, previous: string[]): string[] => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean),
+];
+
+interface QueryOptions {
+  readonly from?: string;
+  readonly to?: string;
+  readonly last?: string;
+  readonly at?: string;
+  readonly bucket?: string;
+  readonly topics: string[];
+  readonly minPosts: string;
+  readonly format: string;
+}
+
+/** `crowdpulse query`: per-topic sentiment with its uncertainty over a time range, from the configured store. */
+export function queryCommand(): Command {
+  const command = new Command('query')
+    .description('per-topic sentiment over a time range, with 95 % intervals, as a table, JSON or CSV (SQLite or InfluxDB)')
+    .option('--from <time>', 'start, inclusive: ISO 8601 with a zone (2026-11-03T06:00:00Z), a date, or now')
+    .option('--to <time>', 'end, exclusive (default now with --from)')
+    .option('--last <duration>', 'the range ending at --at: 90s, 15m, 6h, 7d (default 24h)')
+    .option('--at <time>', 'anchor of --last (default now; never the newest stored post)')
+    .option('--bucket <duration>', `bucket width (default: the smallest round width giving at most ${DEFAULT_POINTS} buckets)`)
+    .option('--topics <list>', 'only these topics, comma-separated (repeatable)', splitTopics, [])
+    .option('--min-posts <n>', 'buckets with fewer posts are marked as too few', String(DEFAULT_MIN_POSTS))
+    .option('--format <format>', `output: ${QUERY_FORMATS.join(' | ')}`, 'table');
+  addConfigFlags(command, FLAGS);
+  command.action(async () => {
+    const config = configFrom(command, FLAGS);
+    const options = command.opts<QueryOptions>();
+    if (!(QUERY_FORMATS as readonly string[]).includes(options.format))
+      throw usage(`--format must be one of ${QUERY_FORMATS.join(', ')}, got "${options.format}"`);
+    const minPosts = Number(options.minPosts);
+    if (!Number.isInteger(minPosts) || minPosts < 0) throw usage(`--min-posts must be a whole number >= 0, got "${options.minPosts}"`);
+    const range = resolveRange(options, Date.now());
+    if (!range.ok) throw usage(range.error);
+    let bucketSeconds: number;
+    if (options.bucket === undefined) bucketSeconds = chooseBucketSeconds((range.value.to - range.value.from) / 1000, DEFAULT_POINTS);
+    else {
+      const width = parseDuration(options.bucket);
+      if (!width.ok) throw usage(`--bucket: ${width.error}`);
+      bucketSeconds = width.value / 1000;
+    }
+    let built: ReturnType<typeof buildQuery>;
+    try {
+      built = buildQuery(config);
+    } catch (e) {
+      throw new CrowdpulseError(
+        'CP_STORE_OPEN',
+        `cannot read the store (${config.sink.kind}${config.sink.kind === 'sqlite' ? ` ${config.sqlite.path}` : ''}): ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
+    }
+    if (!built.ok) throw built.error;
+    const query = built.value;
+    try {
+      const buckets = await query.buckets({
+        from: new Date(range.value.from),
+        to: new Date(range.value.to),
+        bucketSeconds,
+        minPosts,
+        ...(options.topics.length > 0 ? { topics: options.topics } : {}),
+      });
+      const result = { from: new Date(range.value.from).toISOString(), to: new Date(range.value.to).toISOString(), bucketSeconds, minPosts, buckets };
+      process.stdout.write(formatQueryResult(result, options.format as QueryFormat));
+    } finally {
+      await query.close();
+    }
+  });
+  return command;
+}
