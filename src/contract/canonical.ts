@@ -24,14 +24,16 @@ export const CONTRACT_LIMITS = {
 /** Post ids are int64 snowflakes: decimal, 1–19 digits, at most 2^63 − 1. */
 const INT64_MAX = 9223372036854775807n;
 const INT64_MAX_DIGITS = INT64_MAX.toString();
-const POST_ID = /^\d{1,19}$/;
+/** A post id's shape on the wire: 1–19 decimal digits (every schema and check uses this one). */
+export const POST_ID_DIGITS = /^\d{1,19}$/;
 
 /**
  * The canonical form of a post id: its decimal value without leading zeros, so that "42" and
  * "0000000000000000042" are the same post everywhere (they are the same number to X).
  */
 export function canonicalPostId(id: string): Result<string, Rejection> {
-  if (!POST_ID.test(id)) return err(rejection('invalid_shape', `data.id: must be a decimal post id of 1-19 digits, got ${JSON.stringify(id.slice(0, 40))}`));
+  if (!POST_ID_DIGITS.test(id))
+    return err(rejection('invalid_shape', `data.id: must be a decimal post id of 1-19 digits, got ${JSON.stringify(id.slice(0, 40))}`));
   // The common case without BigInt: no leading zero, and below 2^63 − 1 by length or by digits.
   if ((id[0] !== '0' || id.length === 1) && (id.length < 19 || id <= INT64_MAX_DIGITS)) return ok(id);
   const value = BigInt(id);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { POST_ID_DIGITS } from './canonical.js';
 
 /**
  * The checks the contract's fast paths make by hand: each one accepts only values that the
@@ -12,9 +13,8 @@ export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v =
 /** z.iso.datetime({ offset: true }) */
 export const isIsoDateTime = (v: unknown): v is string => typeof v === 'string' && isoDateTime.safeParse(v).success;
 
-/** z.string().regex(/^\d{1,19}$/) */
-export const isPostIdDigits = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 19 && DIGITS.test(v);
-const DIGITS = /^\d+$/;
+/** z.string().regex(POST_ID_DIGITS) */
+export const isPostIdDigits = (v: unknown): v is string => typeof v === 'string' && POST_ID_DIGITS.test(v);
 
 export const isOptionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalKeys, canonicalText } from './canonical.js';
+import { canonicalKeys, canonicalText, POST_ID_DIGITS } from './canonical.js';
 import { decodeUtf8, parseRawPost, topicsOf } from './raw-post.js';
 import { err, ok, type Result } from './result.js';
 import type { Rejection } from './rejection.js';
@@ -10,7 +10,7 @@ import { isIsoDateTime, isNonNegativeSafeInt, isPostIdDigits, isRecord, isString
  * Version 1 of the wire contract between ingest and analyze.
  */
 export const postSchema = z.object({
-  id: z.string().regex(/^\d{1,19}$/),
+  id: z.string().regex(POST_ID_DIGITS),
   text: z.string().min(1),
   createdAt: z.iso.datetime({ offset: true }),
   lang: z.string(),

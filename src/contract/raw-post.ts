@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { err, ok, type Result } from './result.js';
 import { rejection, type Rejection } from './rejection.js';
+import { POST_ID_DIGITS } from './canonical.js';
 import { isIsoDateTime, isOptionalString, isPostIdDigits, isRecord } from './fast-checks.js';
 
 /**
@@ -16,7 +17,7 @@ export const matchingRuleSchema = z.object({
 export const rawPostSchema = z
   .object({
     data: z.looseObject({
-      id: z.string().regex(/^\d{1,19}$/, 'must be a decimal post id of 1-19 digits'),
+      id: z.string().regex(POST_ID_DIGITS, 'must be a decimal post id of 1-19 digits'),
       text: z.string(),
       created_at: z.iso.datetime({ offset: true }).optional(),
       lang: z.string().max(35).optional(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { err, ok, type Result } from './result.js';
 import type { Rejection } from './rejection.js';
-import { canonicalKeys } from './canonical.js';
+import { canonicalKeys, POST_ID_DIGITS } from './canonical.js';
 import { isIsoDateTime, isNonNegativeSafeInt, isNumberIn, isPostIdDigits, isRecord, isStringArray } from './fast-checks.js';
 
 export const LABELS = ['negative', 'neutral', 'positive'] as const;
@@ -19,7 +19,7 @@ export type Probabilities = z.infer<typeof probabilitiesSchema>;
  * `score` = P(pos) − P(neg) ∈ [-1, 1]. Stage timestamps are epoch milliseconds.
  */
 export const scoredPostSchema = z.object({
-  id: z.string().regex(/^\d{1,19}$/),
+  id: z.string().regex(POST_ID_DIGITS),
   createdAt: z.iso.datetime({ offset: true }),
   topics: z.array(z.string()).min(1),
   lang: z.string(),

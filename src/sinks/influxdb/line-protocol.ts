@@ -13,6 +13,7 @@
  *   An empty value is sent as no tag, and read back as ''.
  * - string fields: '\' and '"' are backslash-escaped; newlines are legal inside the quotes.
  */
+import { POST_ID_DIGITS } from '../../contract/canonical.js';
 import type { ScoredPost } from '../../contract/index.js';
 
 /** Characters a tag value cannot carry raw: '%' (our escape), '\' and C0/C1 controls incl. DEL. */
@@ -112,8 +113,6 @@ export function pointTime(id: string, createdAtMs: number): PointTime {
   return { ns, slot };
 }
 
-const ID = /^\d{1,19}$/;
-
 /** Float field values use JS's shortest round-trip form (line protocol accepts exponents). */
 const finite = (p: ScoredPost): boolean =>
   Number.isFinite(p.score) && Number.isFinite(p.probs.neg) && Number.isFinite(p.probs.neu) && Number.isFinite(p.probs.pos);
@@ -138,7 +137,7 @@ export function encodePosts(posts: readonly ScoredPost[], measurement: string): 
   for (let i = 0; i < posts.length; i++) {
     const p = posts[i] as ScoredPost;
     const createdAtMs = Date.parse(p.createdAt);
-    if (!Number.isFinite(createdAtMs) || !ID.test(p.id)) {
+    if (!Number.isFinite(createdAtMs) || !POST_ID_DIGITS.test(p.id)) {
       rejected.push({ index: i, reason: `unusable id or createdAt (id=${p.id.slice(0, 40)}, createdAt=${p.createdAt.slice(0, 40)})` });
       continue;
     }
