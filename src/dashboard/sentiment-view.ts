@@ -1,5 +1,5 @@
 import type { Label } from '../contract/index.js';
-import type { Interval } from '../query/intervals.js';
+import type { Uncertainty } from '../query/intervals.js';
 import type { SentimentQuery, TopicSummary } from '../query/sentiment-query.js';
 
 /** Bucket widths the dashboard chooses from, seconds (round numbers a reader recognises). */
@@ -22,16 +22,13 @@ export interface SentimentViewRequest {
   readonly top: number;
 }
 
-export interface SeriesPoint {
+/** One bucket as charted, with how sure it is (the mean's and the shares' 95 % intervals, src/query/intervals.ts). */
+export interface SeriesPoint extends Pick<Uncertainty, 'meanScoreCi95' | 'sharesCi95' | 'tooFewPosts'> {
   /** Bucket start, ISO 8601 UTC. */
   readonly t: string;
   readonly count: number;
   readonly meanScore: number;
   readonly shares: Readonly<Record<Label, number>>;
-  /** How sure the point is (src/query/intervals.ts): the mean's and the shares' 95 % intervals. */
-  readonly meanScoreCi95: Interval | null;
-  readonly sharesCi95: Readonly<Record<Label, Interval>>;
-  readonly tooFewPosts: boolean;
 }
 
 /** Rows of the per-topic table at most: a store may hold 200,000 topics, the page shows the biggest. */
