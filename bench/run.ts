@@ -21,7 +21,7 @@
  *   --sustained-repeats R [=repeats]   --micro-repeats R [=repeats]
  *   --sustained-source S [first of --source]
  *   --baseline-posts N [=posts]  posts for the side-by-side analysers
- *   --origin-posts N [400]       posts for the origin's PyTorch roberta-base (about 15 posts/s here)
+ *   --origin-posts N [400]       posts for the origin's PyTorch roberta-base (9–17 posts/s measured on this machine kind)
  *   --profile / --no-profile     CPU-profile the bottleneck when a goal is missed [on]
  *   --profile-all                CPU-profile one run of every throughput configuration
  *   --warm-up N [2000]           one uncounted run of N posts per configuration first (0 = none)

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runChild, REPO } from './child.js';
 import { expectedFor, manifestPathOf, type Expected } from './expected.js';
+import type { Post } from '../../src/contract/index.js';
 
 export const BUNDLED = 'bench/fixtures/posts.ndjson.gz';
 
@@ -25,6 +26,12 @@ export async function fixtureFor(posts: number, preferred: string): Promise<stri
     });
   }
   return out;
+}
+
+/** Posts for measuring the analyze stage alone: the given texts, with ids, one topic and one timestamp. */
+export function postsOfTexts(texts: readonly string[]): Post[] {
+  const now = Date.now();
+  return texts.map((text, i) => ({ id: String(1_000_000 + i), text, createdAt: new Date(now).toISOString(), lang: 'en', topics: ['bench'], ingestedAt: now }));
 }
 
 const cache = new Map<string, Expected>();

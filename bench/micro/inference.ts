@@ -19,6 +19,7 @@ import type { Post } from '../../src/contract/index.js';
 import { configSchema } from '../../src/config/schema.js';
 import { buildSentimentTransform } from '../../src/roles/components.js';
 import { REPO } from '../lib/child.js';
+import { postsOfTexts } from '../lib/fixtures.js';
 import { expectedFor } from '../lib/expected.js';
 import { countMacs, macsOfBatch, opsOfBatch } from '../lib/onnx-macs.js';
 
@@ -146,15 +147,7 @@ for (const workers of threadCounts) {
     },
     close: async () => undefined,
   });
-  const now = Date.now();
-  const posts: Post[] = texts.map((text, i) => ({
-    id: String(1_000_000 + i),
-    text,
-    createdAt: new Date(now).toISOString(),
-    lang: 'en',
-    topics: ['bench'],
-    ingestedAt: now,
-  }));
+  const posts = postsOfTexts(texts);
   const groups = chunks(posts, stage.maxBatch);
   const r = await timed(texts.length, async () => {
     let next = 0;

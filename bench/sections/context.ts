@@ -21,7 +21,7 @@ export interface BenchOptions {
   readonly microRepeats: number;
   readonly sustainedSources: readonly SourceKind[];
   readonly baselinePosts: number;
-  /** Posts for the origin analyser (PyTorch roberta-base, ~15 posts/s here). */
+  /** Posts for the origin analyser (PyTorch roberta-base, 9–17 posts/s measured on this machine kind). */
   readonly originPosts: number;
   readonly fixture: string;
   readonly outDir: string;

@@ -24,13 +24,10 @@ const VADER = 'VADER lexicon (npm vader-sentiment), one post at a time, main thr
 const POOL = 'crowdpulse analyze stage alone: SentimentTransform on its Piscina pool (a worker per core, tier-default batch), no source, no store';
 const ORIGIN = "origin system's analysis: roberta-base sequence classifier (random weights) in PyTorch fp32, one post per call (bench/origin/roberta.py)";
 
-async function measure(
-  ctx: BenchContext,
-  label: string,
-  script: string,
-  args: readonly string[],
-  posts: number,
-): Promise<{ pps?: Spread; extra?: Record<string, unknown>; error?: string }> {
+/** One analyser's figure over the repeats, or why there is none. */
+type Measured = { pps?: Spread; extra?: Record<string, unknown>; error?: string };
+
+async function measure(ctx: BenchContext, label: string, script: string, args: readonly string[], posts: number): Promise<Measured> {
   const samples: number[] = [];
   let extra: Record<string, unknown> | undefined;
   let error: string | undefined;
@@ -71,13 +68,7 @@ export async function sideBySide(ctx: BenchContext, embedded: readonly TopologyR
     const runs = embedded.filter((t) => t.topology === 'embedded' && t.tier === tier && !t.skipped);
     return (runs.find((t) => t.source === 'replay') ?? runs[0])?.figures.postsPerSecond?.median;
   };
-  const row = (
-    tier: string,
-    analyser: string,
-    description: string,
-    m: { pps?: Spread; extra?: Record<string, unknown>; error?: string },
-    posts: number,
-  ): SideBySide => {
+  const row = (tier: string, analyser: string, description: string, m: Measured, posts: number): SideBySide => {
     const cp = crowdpulse(tier);
     return {
       tier,
@@ -112,7 +103,7 @@ export async function sideBySide(ctx: BenchContext, embedded: readonly TopologyR
 }
 
 /** Installs the origin analyser's Python environment (scripts/origin-venv.sh), then measures it. */
-async function measureOrigin(ctx: BenchContext): Promise<{ pps?: Spread; extra?: Record<string, unknown>; error?: string }> {
+async function measureOrigin(ctx: BenchContext): Promise<Measured> {
   const step = ctx.progress.step('origin: installing its Python environment (scripts/origin-venv.sh)', 1);
   try {
     await promisify(execFile)('bash', [join(REPO, 'scripts/origin-venv.sh'), 'install'], { maxBuffer: 16 << 20, timeout: 30 * 60_000 });

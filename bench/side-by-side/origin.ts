@@ -5,8 +5,7 @@
  *   node --import tsx bench/side-by-side/origin.ts --posts 400
  * Prints {posts, seconds, postsPerSecond, extra} as JSON (the Python script's own output).
  */
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -8,6 +8,7 @@
 import type { DeadLetter, Post } from '../../src/contract/index.js';
 import { configSchema } from '../../src/config/schema.js';
 import { buildSentimentTransform } from '../../src/roles/components.js';
+import { postsOfTexts } from '../lib/fixtures.js';
 import { analyserArgs, printResult, progressPrinter } from './common.js';
 
 const { texts, model } = analyserArgs();
@@ -19,15 +20,7 @@ const stage = await buildSentimentTransform(config, {
   },
   close: async () => undefined,
 });
-const now = Date.now();
-const posts: Post[] = texts.map((text, i) => ({
-  id: String(1_000_000 + i),
-  text,
-  createdAt: new Date(now).toISOString(),
-  lang: 'en',
-  topics: ['bench'],
-  ingestedAt: now,
-}));
+const posts = postsOfTexts(texts);
 const batches: Post[][] = [];
 for (let i = 0; i < posts.length; i += stage.maxBatch) batches.push(posts.slice(i, i + stage.maxBatch));
 const progress = progressPrinter();
