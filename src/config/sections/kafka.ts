@@ -31,9 +31,10 @@ export const kafkaSection = z
     /** zstd only when librdkafka was built with it (libzstd-dev before the node-rdkafka build). */
     compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('lz4'),
     /**
-     * How long the producer gathers records into one batch per partition (linger.ms). 20 ms: with
-     * 5 ms, a fast-tier run sent batches of ~4 records per partition, and the broker and the three
-     * roles spent ~30 % more CPU on requests (bench/results, "Where the time went").
+     * How long the producer gathers records into one batch per partition (linger.ms). 20 ms: at
+     * 4,000 posts/s over 6 partitions, 5 ms makes batches of about 4 records. With 5 ms and
+     * fetch.min.bytes 1, the broker spent 4.6–6.5 CPU-s per fast-tier bench run, against 3.2–4.2 s
+     * with these settings (bench/results/where-the-time-went.md).
      */
     lingerMs: nonNegativeInt.default(20),
     /** A message not acknowledged by the broker within this time is a delivery error (message.timeout.ms). */

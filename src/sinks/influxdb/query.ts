@@ -3,8 +3,9 @@
  * through @influxdata/influxdb-client's QueryApi on our undici transport.
  *
  * Aggregation happens in the server per (topic, label[, window]): count(), sum() and the sum of
- * squares of the score field; this module folds labels into shares, means and their intervals. Values interpolated into Flux go through
- * the client's `flux` template (strings quoted and escaped, so a hostile topic cannot inject Flux).
+ * squares of the score field; this module folds labels into shares, means and their intervals.
+ * Values interpolated into Flux go through the client's `flux` template (strings quoted and
+ * escaped, so a hostile topic cannot inject Flux).
  */
 import { InfluxDB, flux, fluxExpression, type ParameterizedQuery, type QueryApi } from '@influxdata/influxdb-client';
 import { LABELS, type Label } from '../../contract/index.js';

@@ -1,9 +1,11 @@
 /**
  * The embedded store's schema: one row per (post, topic). The primary key makes writes idempotent:
- * a replayed post updates its own rows instead of adding new ones. A rowid table (rows appended in
- * arrival order, the key in its own narrow index) writes about 1.6× faster than WITHOUT ROWID,
- * which keeps the 14-column rows inside the key's B-tree (bench/micro, "sqlite" figures). Files
- * made before still work as they are: every statement reads the same on both layouts.
+ * a replayed post updates its own rows instead of adding new ones. A rowid table appends rows in
+ * arrival order and keeps the key in its own narrow index. WITHOUT ROWID keeps the 14-column rows
+ * inside the key's B-tree; with post ids arriving out of order it wrote 27 µs per row against 16
+ * here, and with ids in order the two were alike, 8.0 vs 8.1 µs (a better-sqlite3 micro on 30,000
+ * and 100,000 rows). Files made before still work as they are: every statement reads the same on
+ * both layouts.
  */
 export const SCHEMA_VERSION = 1;
 
