@@ -1,8 +1,9 @@
 import { LABELS } from '../contract/index.js';
 import type { SentimentBucket } from '../query/sentiment-query.js';
+import type { Filters } from '../query/filters.js';
 
 /** What `crowdpulse query` prints, whatever the format. */
-export interface QueryResult {
+export interface QueryResult extends Filters {
   readonly from: string;
   readonly to: string;
   readonly bucketSeconds: number;
@@ -23,6 +24,7 @@ const CSV_HEADER = [
   'topic',
   'bucket_start',
   'n',
+  'opinions',
   'mean_score',
   'mean_score_ci95_lo',
   'mean_score_ci95_hi',
@@ -51,6 +53,7 @@ function csv(buckets: readonly SentimentBucket[]): string {
         csvField(b.topic),
         b.bucketStart,
         String(b.count),
+        String(b.opinions),
         num(b.meanScore),
         num(b.meanScoreCi95?.[0]),
         num(b.meanScoreCi95?.[1]),
@@ -69,15 +72,17 @@ const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 const signed = (x: number): string => (x >= 0 ? `+${x.toFixed(3)}` : x.toFixed(3));
 
 function table(result: QueryResult): string {
-  const head = `${result.from} .. ${result.to}, buckets of ${result.bucketSeconds} s; * = fewer than ${result.minPosts} posts (too few to read a trend into)\n`;
+  const mode = `${result.amplification ?? 'weighted'} amplification${result.authorCap === undefined ? '' : `, at most ${result.authorCap} posts per author`}${result.langs === undefined ? '' : `, langs ${result.langs.join(',')}`}`;
+  const head = `${result.from} .. ${result.to}, buckets of ${result.bucketSeconds} s, ${mode}; * = fewer than ${result.minPosts} opinions (too few to read a trend into)\n`;
   if (result.buckets.length === 0) return `${head}no posts in this range\n`;
-  const rows = [['topic', 'bucket start', 'n', 'mean score [95% CI]', 'neg', 'neu', 'pos', '']];
+  const rows = [['topic', 'bucket start', 'n', 'opinions', 'mean score [95% CI]', 'neg', 'neu', 'pos', '']];
   for (const b of result.buckets) {
     const ci = b.meanScoreCi95 ? ` [${signed(b.meanScoreCi95[0])}, ${signed(b.meanScoreCi95[1])}]` : ' [n < 2]';
     rows.push([
       shown(b.topic),
       b.bucketStart,
       String(b.count),
+      String(b.opinions),
       `${signed(b.meanScore)}${ci}`,
       pct(b.shares.negative),
       pct(b.shares.neutral),
@@ -88,7 +93,7 @@ function table(result: QueryResult): string {
   const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
   const line = (r: string[]): string =>
     r
-      .map((cell, c) => (c >= 2 && c <= 6 ? cell.padStart(widths[c] as number) : cell.padEnd(widths[c] as number)))
+      .map((cell, c) => (c >= 2 && c <= 7 ? cell.padStart(widths[c] as number) : cell.padEnd(widths[c] as number)))
       .join('  ')
       .trimEnd();
   return `${head}${rows.map(line).join('\n')}\n`;

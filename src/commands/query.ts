@@ -3,6 +3,8 @@ import { chooseBucketSeconds } from '../dashboard/sentiment-view.js';
 import { CrowdpulseError } from '../errors.js';
 import { DEFAULT_MIN_POSTS } from '../query/intervals.js';
 import { parseDuration, resolveRange } from '../query/range.js';
+import { AMPLIFICATION_MODES, DEFAULT_AMPLIFICATION } from '../query/amplification.js';
+import { parseFilters } from '../query/filters.js';
 import { buildQuery } from '../roles/components.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
 import { formatQueryResult, QUERY_FORMATS, type QueryFormat } from './query-output.js';
@@ -29,6 +31,9 @@ interface QueryOptions {
   readonly topics: string[];
   readonly minPosts: string;
   readonly format: string;
+  readonly langs?: string;
+  readonly amplification: string;
+  readonly authorCap?: string;
 }
 
 /** `crowdpulse query`: per-topic sentiment with its uncertainty over a time range, from the configured store. */
@@ -41,7 +46,14 @@ export function queryCommand(): Command {
     .option('--at <time>', 'anchor of --last (default now; never the newest stored post)')
     .option('--bucket <duration>', `bucket width (default: the smallest round width giving at most ${DEFAULT_POINTS} buckets)`)
     .option('--topics <list>', 'only these topics, comma-separated (repeatable)', splitTopics, [])
-    .option('--min-posts <n>', 'buckets with fewer posts are marked as too few', String(DEFAULT_MIN_POSTS))
+    .option('--min-posts <n>', 'buckets with fewer opinions are marked as too few', String(DEFAULT_MIN_POSTS))
+    .option('--langs <list>', 'only posts in these languages, comma-separated (en,es,und)')
+    .option(
+      '--amplification <mode>',
+      `how retweets count: ${AMPLIFICATION_MODES.join(' | ')} (weighted: as weight on the post they retweet, not as opinions)`,
+      DEFAULT_AMPLIFICATION,
+    )
+    .option('--author-cap <n>', 'count at most n posts of one author per topic and bucket (the earliest; default none)')
     .option('--format <format>', `output: ${QUERY_FORMATS.join(' | ')}`, 'table');
   addConfigFlags(command, FLAGS);
   command.action(async () => {
@@ -51,6 +63,8 @@ export function queryCommand(): Command {
       throw usage(`--format must be one of ${QUERY_FORMATS.join(', ')}, got "${options.format}"`);
     const minPosts = Number(options.minPosts);
     if (!Number.isInteger(minPosts) || minPosts < 0) throw usage(`--min-posts must be a whole number >= 0, got "${options.minPosts}"`);
+    const filters = parseFilters({ langs: options.langs, amplification: options.amplification, authorCap: options.authorCap });
+    if (!filters.ok) throw usage(`--${filters.error.replace(/^author cap/, 'author-cap')}`);
     const range = resolveRange(options, Date.now());
     if (!range.ok) throw usage(range.error);
     let bucketSeconds: number;
@@ -80,9 +94,17 @@ export function queryCommand(): Command {
         to: new Date(range.value.to),
         bucketSeconds,
         minPosts,
+        ...filters.value,
         ...(options.topics.length > 0 ? { topics: options.topics } : {}),
       });
-      const result = { from: new Date(range.value.from).toISOString(), to: new Date(range.value.to).toISOString(), bucketSeconds, minPosts, buckets };
+      const result = {
+        from: new Date(range.value.from).toISOString(),
+        to: new Date(range.value.to).toISOString(),
+        bucketSeconds,
+        minPosts,
+        ...filters.value,
+        buckets,
+      };
       process.stdout.write(formatQueryResult(result, options.format as QueryFormat));
     } finally {
       await query.close();

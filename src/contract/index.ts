@@ -3,6 +3,7 @@ export * from './result.js';
 export * from './rejection.js';
 export * from './canonical.js';
 export * from './raw-post.js';
+export * from './amplification.js';
 export * from './post.js';
 export * from './scored-post.js';
 export * from './dead-letter.js';

@@ -4,6 +4,7 @@ import { decodeUtf8, parseRawPost, topicsOf } from './raw-post.js';
 import { err, ok, type Result } from './result.js';
 import type { Rejection } from './rejection.js';
 import { isIsoDateTime, isNonNegativeSafeInt, isPostIdDigits, isRecord, isStringArray } from './fast-checks.js';
+import { amplificationFields, amplificationOf, canonicalAmplification, isPlainAmplification, withAmplification } from './amplification.js';
 
 /**
  * A post as crowdpulse carries it after ingest: what the analyze stage needs, nothing more.
@@ -16,6 +17,7 @@ export const postSchema = z.object({
   lang: z.string(),
   topics: z.array(z.string()).min(1),
   ingestedAt: z.number().int().nonnegative(),
+  ...amplificationFields,
 });
 export type Post = z.infer<typeof postSchema>;
 
@@ -37,31 +39,37 @@ export function postFromStreamLine(line: string, receivedAt: number, fastPath = 
   const raw = parseRawPost(line, fastPath);
   if (!raw.ok) return raw;
   const { data, matching_rules } = raw.value;
-  return canonicalPost({
-    id: data.id,
-    text: data.text,
-    createdAt: data.created_at ?? new Date(receivedAt).toISOString(),
-    lang: data.lang ?? UNKNOWN_LANG,
-    topics: topicsOf(matching_rules),
-    ingestedAt: receivedAt,
-  });
+  return canonicalPost(
+    withAmplification(
+      {
+        id: data.id,
+        text: data.text,
+        createdAt: data.created_at ?? new Date(receivedAt).toISOString(),
+        lang: data.lang ?? UNKNOWN_LANG,
+        topics: topicsOf(matching_rules),
+        ingestedAt: receivedAt,
+      },
+      amplificationOf(data),
+    ),
+  );
 }
 
 /**
  * The one canonical form of a post, applied at ingest and checked again by every later stage:
  * id without leading zeros (int64), NFC topics within their bounds, well-formed text, a language
- * code, and created_at within its bounds (as an ISO instant in UTC).
+ * code, created_at within its bounds (as an ISO instant in UTC), and canonical author and reference ids.
  */
 export function canonicalPost(post: Post): Result<Post, Rejection> {
   const keys = canonicalKeys(post);
-  return keys.ok ? ok({ ...post, ...keys.value, text: canonicalText(post.text) }) : keys;
+  if (!keys.ok) return keys;
+  const { id, topics, lang, createdAt } = keys.value;
+  return ok(withAmplification({ id, text: canonicalText(post.text), createdAt, lang, topics, ingestedAt: post.ingestedAt }, canonicalAmplification(post)));
 }
 
 /** A decoded post (analyze and store read them from Kafka); `fastPath` false checks by the schema alone. */
 export function validatePost(value: unknown, fastPath = true): Result<Post, Rejection> {
   if (fastPath && isPlainPost(value)) {
-    const { id, text, createdAt, lang, topics, ingestedAt } = value;
-    return canonicalPost({ id, text, createdAt, lang, topics, ingestedAt });
+    return canonicalPost(value);
   }
   const parsed = postSchema.safeParse(value);
   if (parsed.success) return canonicalPost(parsed.data);
@@ -80,6 +88,7 @@ function isPlainPost(v: unknown): v is Post {
     typeof v.lang === 'string' &&
     isStringArray(v.topics) &&
     v.topics.length > 0 &&
-    isNonNegativeSafeInt(v.ingestedAt)
+    isNonNegativeSafeInt(v.ingestedAt) &&
+    isPlainAmplification(v)
   );
 }

@@ -3,6 +3,7 @@ import { err, ok, type Result } from './result.js';
 import type { Rejection } from './rejection.js';
 import { canonicalKeys, POST_ID_DIGITS } from './canonical.js';
 import { isIsoDateTime, isNonNegativeSafeInt, isNumberIn, isPostIdDigits, isRecord, isStringArray } from './fast-checks.js';
+import { amplificationFields, canonicalAmplification, isPlainAmplification, withAmplification, type Amplification } from './amplification.js';
 
 export const LABELS = ['negative', 'neutral', 'positive'] as const;
 export type Label = (typeof LABELS)[number];
@@ -30,6 +31,7 @@ export const scoredPostSchema = z.object({
   flags: z.array(z.string()),
   ingestedAt: z.number().int().nonnegative(),
   analyzedAt: z.number().int().nonnegative(),
+  ...amplificationFields,
 });
 export type ScoredPost = z.infer<typeof scoredPostSchema>;
 
@@ -47,11 +49,11 @@ export const scoreOf = (p: Probabilities): number => Math.max(-1, Math.min(1, p.
 
 /** The scored form of a post: label and score follow from the probabilities, the post's own fields carry over. */
 export function scoredPostOf(
-  post: Pick<ScoredPost, 'id' | 'createdAt' | 'topics' | 'lang' | 'ingestedAt'>,
+  post: Pick<ScoredPost, 'id' | 'createdAt' | 'topics' | 'lang' | 'ingestedAt'> & Amplification,
   probs: Probabilities,
   scoring: { readonly model: string; readonly flags: readonly string[]; readonly analyzedAt: number },
 ): ScoredPost {
-  return {
+  const scored: ScoredPost = {
     id: post.id,
     createdAt: post.createdAt,
     topics: post.topics,
@@ -64,25 +66,31 @@ export function scoredPostOf(
     ingestedAt: post.ingestedAt,
     analyzedAt: scoring.analyzedAt,
   };
+  return withAmplification(scored, post);
 }
 
 /** A decoded scored post (the store reads them from Kafka); `fastPath` false checks by the schema alone. */
 export function validateScoredPost(value: unknown, fastPath = true): Result<ScoredPost, Rejection> {
   if (fastPath && isPlainScoredPost(value)) {
     const { id, createdAt, topics, lang, label, probs, score, model, flags, ingestedAt, analyzedAt } = value;
-    return checkScoredPost({
-      id,
-      createdAt,
-      topics,
-      lang,
-      label,
-      probs: { neg: probs.neg, neu: probs.neu, pos: probs.pos },
-      score,
-      model,
-      flags,
-      ingestedAt,
-      analyzedAt,
-    });
+    return checkScoredPost(
+      withAmplification(
+        {
+          id,
+          createdAt,
+          topics,
+          lang,
+          label,
+          probs: { neg: probs.neg, neu: probs.neu, pos: probs.pos },
+          score,
+          model,
+          flags,
+          ingestedAt,
+          analyzedAt,
+        },
+        value,
+      ),
+    );
   }
   const parsed = scoredPostSchema.safeParse(value);
   if (parsed.success) return checkScoredPost(parsed.data);
@@ -93,7 +101,10 @@ export function validateScoredPost(value: unknown, fastPath = true): Result<Scor
 /** The contract's bounds, checked on a decoded scored post exactly as ingest applied them to the post. */
 function checkScoredPost(post: ScoredPost): Result<ScoredPost, Rejection> {
   const keys = canonicalKeys(post);
-  return keys.ok ? ok({ ...post, ...keys.value }) : keys;
+  if (!keys.ok) return keys;
+  const { authorId, refKind, refId, ...rest } = post;
+  if (authorId === undefined && refKind === undefined && refId === undefined) return ok({ ...rest, ...keys.value });
+  return ok(withAmplification({ ...rest, ...keys.value }, canonicalAmplification({ authorId, refKind, refId })));
 }
 
 /** What scoredPostSchema accepts for certain, checked by hand (see fast-checks.ts); the rest goes through the schema. */
@@ -115,6 +126,7 @@ function isPlainScoredPost(v: unknown): v is ScoredPost {
     v.model.length > 0 &&
     isStringArray(v.flags) &&
     isNonNegativeSafeInt(v.ingestedAt) &&
-    isNonNegativeSafeInt(v.analyzedAt)
+    isNonNegativeSafeInt(v.analyzedAt) &&
+    isPlainAmplification(v)
   );
 }

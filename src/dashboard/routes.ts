@@ -7,6 +7,7 @@ import { registry as sharedRegistry } from '../telemetry/metrics.js';
 import { healthFromSamples, type SampleSource } from './health.js';
 import type { RuleView } from './rules-file.js';
 import { parsePrometheusText, samplesOfRegistry, type Sample } from './samples.js';
+import { parseFilters } from '../query/filters.js';
 import { sentimentView } from './sentiment-view.js';
 import { staticFile } from './static-files.js';
 import { StoreNotReadyError } from './lazy-query.js';
@@ -81,7 +82,18 @@ export function dashboardRoutes(query: SentimentQuery, extras: DashboardExtras =
           .split(',')
           .map((t) => t.trim())
           .filter((t) => t !== '');
+        const filters = parseFilters({
+          langs: params.get('langs') ?? undefined,
+          amplification: params.get('amplification') ?? undefined,
+          authorCap: params.get('authorCap') ?? undefined,
+        });
+        if (!filters.ok) throw new BadRequest(filters.error);
+        const atRaw = params.get('at');
+        const at = atRaw === null || atRaw === '' || atRaw === 'now' ? Date.now() : Date.parse(atRaw);
+        if (!Number.isFinite(at)) throw new BadRequest(`at must be an ISO 8601 time or now, got "${atRaw?.slice(0, 40)}"`);
         const view = await sentimentView(query, {
+          ...filters.value,
+          at,
           window,
           points: intParam(params, 'points', 60, 1, 1000),
           top: intParam(params, 'top', 8, 1, 50),

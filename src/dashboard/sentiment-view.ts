@@ -1,6 +1,7 @@
 import type { Label } from '../contract/index.js';
 import type { Uncertainty } from '../query/intervals.js';
 import type { SentimentQuery, TopicSummary } from '../query/sentiment-query.js';
+import type { Filters } from '../query/filters.js';
 
 /** Bucket widths the dashboard chooses from, seconds (round numbers a reader recognises). */
 export const BUCKET_WIDTHS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800] as const;
@@ -12,9 +13,11 @@ export function chooseBucketSeconds(spanSeconds: number, maxPoints: number): num
   return Math.ceil(spanSeconds / points);
 }
 
-export interface SentimentViewRequest {
-  /** Seconds of data to show, ending at the newest stored post; 'all' = everything stored. */
+export interface SentimentViewRequest extends Filters {
+  /** Seconds of data to show, ending at `at`; 'all' = everything stored. */
   readonly window: number | 'all';
+  /** End of a numeric window, epoch ms: the clock (now) unless a time is asked for, never the newest post. */
+  readonly at?: number;
   /** Most buckets per topic. */
   readonly points: number;
   /** Topics to chart; none = the `top` topics by volume in the window. */
@@ -27,6 +30,7 @@ export interface SeriesPoint extends Pick<Uncertainty, 'meanScoreCi95' | 'shares
   /** Bucket start, ISO 8601 UTC. */
   readonly t: string;
   readonly count: number;
+  readonly opinions: number;
   readonly meanScore: number;
   readonly shares: Readonly<Record<Label, number>>;
 }
@@ -56,8 +60,8 @@ const EMPTY_VIEW: SentimentView = { dataEnd: null, from: null, to: null, bucketS
 const timeOf = (iso: string | undefined): number => (iso === undefined ? NaN : Date.parse(iso));
 
 /**
- * What the dashboard shows, read through the store's query interface: the range ends at the newest
- * stored post (so a replay of old posts is shown as well as a live stream), bucketed to at most
+ * What the dashboard shows, read through the store's query interface: a window ends at `at` (the
+ * clock, or a time asked for: a replay of old posts is seen with window=all or at=), bucketed to at most
  * `points` buckets. Every read returns a bounded list (the newest and the oldest topic, the top
  * topics, the charted topics' buckets): however many topics the store holds (it still aggregates
  * them all), the view and its JSON stay small, and no array of every topic is ever built here.
@@ -75,9 +79,15 @@ export async function sentimentView(query: SentimentQuery, request: SentimentVie
   const spanMs = request.window === 'all' ? dataEnd - dataStart + 1 : request.window * 1000;
   const bucketSeconds = chooseBucketSeconds(spanMs / 1000, request.points);
   const width = bucketSeconds * 1000;
-  const to = (Math.floor(dataEnd / width) + 1) * width;
+  const end = request.window === 'all' ? dataEnd : (request.at ?? Date.now());
+  const to = (Math.floor(end / width) + 1) * width;
   const from = request.window === 'all' ? Math.floor(dataStart / width) * width : Math.max(0, to - Math.ceil(spanMs / width) * width);
-  const range = { from: new Date(from), to: new Date(to) };
+  const filters: Filters = {
+    ...(request.amplification === undefined ? {} : { amplification: request.amplification }),
+    ...(request.langs === undefined ? {} : { langs: request.langs }),
+    ...(request.authorCap === undefined ? {} : { authorCap: request.authorCap }),
+  };
+  const range = { from: new Date(from), to: new Date(to), ...filters };
   // One more than shown: tells whether there are more, without counting them all.
   const listed = await query.topics({ ...range, limit: MAX_SUMMARIES + 1 });
   const summaries = listed.slice(0, MAX_SUMMARIES);
@@ -88,6 +98,7 @@ export async function sentimentView(query: SentimentQuery, request: SentimentVie
     pointsByTopic.get(b.topic)?.push({
       t: b.bucketStart,
       count: b.count,
+      opinions: b.opinions,
       meanScore: b.meanScore,
       shares: b.shares,
       meanScoreCi95: b.meanScoreCi95,
@@ -108,7 +119,7 @@ export async function sentimentView(query: SentimentQuery, request: SentimentVie
 /** The topics asked for that have posts in the range (first MAX_CHARTED, in the order asked), or the `top` by volume. */
 async function chartedTopics(
   query: SentimentQuery,
-  range: { from: Date; to: Date },
+  range: { from: Date; to: Date } & Filters,
   summaries: readonly TopicSummary[],
   request: SentimentViewRequest,
 ): Promise<string[]> {

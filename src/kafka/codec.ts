@@ -4,7 +4,7 @@ import type { MessageHeader } from './rdkafka.js';
 
 /**
  * Wire format of the Kafka topics. Every message carries two headers:
- *   cp-schema   = "<name>.v<version>"  (post.v1, scored.v1): the contract version of the value
+ *   cp-schema   = "<name>.v<version>"  (post.v2, scored.v2; v1 still decodes): the contract version of the value
  *   cp-encoding = "avro" | "json"
  * Decoding accepts every known (schema, encoding) pair, so producers can switch encoding while
  * consumers run; an unknown pair or undecodable bytes is a Rejection (→ dead-letter topic).
@@ -29,6 +29,24 @@ const postV1 = avro.Type.forSchema({
     { name: 'topics', type: { type: 'array', items: 'string' } },
     { name: 'ingestedAt', type: 'long' },
   ],
+});
+
+/**
+ * Version 2 of both records adds the amplification fields (src/contract/amplification.ts), each
+ * nullable with a null default: a v1 reader's schema resolves against them, and v1 messages still
+ * decode here by their own header.
+ */
+const amplificationAvroFields: avro.schema.RecordType['fields'] = [
+  { name: 'authorId', type: ['null', 'string'], default: null },
+  { name: 'refKind', type: ['null', { type: 'enum', name: 'RefKind', symbols: ['retweeted', 'quoted', 'replied_to'] }], default: null },
+  { name: 'refId', type: ['null', 'string'], default: null },
+];
+
+const postV2 = avro.Type.forSchema({
+  type: 'record',
+  name: 'Post',
+  namespace: 'crowdpulse.v2',
+  fields: [...(postV1.schema() as avro.schema.RecordType).fields, ...amplificationAvroFields],
 });
 
 const scoredV1 = avro.Type.forSchema({
@@ -62,6 +80,20 @@ const scoredV1 = avro.Type.forSchema({
   ],
 });
 
+const scoredV2 = avro.Type.forSchema({
+  type: 'record',
+  name: 'ScoredPost',
+  namespace: 'crowdpulse.v2',
+  fields: [...(scoredV1.schema() as avro.schema.RecordType).fields, ...amplificationAvroFields],
+});
+
+/** Avro's null for an absent optional field, and back. */
+const AMPLIFICATION_KEYS = ['authorId', 'refKind', 'refId'] as const;
+const packOptional = (value: Record<string, unknown>): Record<string, unknown> => {
+  for (const key of AMPLIFICATION_KEYS) if (value[key] === undefined) value[key] = null;
+  return value;
+};
+
 const packDate = (iso: string): number | string => {
   const ms = Date.parse(iso);
   return Number.isFinite(ms) && new Date(ms).toISOString() === iso ? ms : iso;
@@ -76,9 +108,11 @@ interface SchemaEntry<T> {
 
 const POST_SCHEMAS: Record<string, SchemaEntry<Post>> = {
   'post.v1': { id: 'post.v1', avro: postV1, validate: validatePost },
+  'post.v2': { id: 'post.v2', avro: postV2, validate: validatePost },
 };
 const SCORED_SCHEMAS: Record<string, SchemaEntry<ScoredPost>> = {
   'scored.v1': { id: 'scored.v1', avro: scoredV1, validate: validateScoredPost },
+  'scored.v2': { id: 'scored.v2', avro: scoredV2, validate: validateScoredPost },
 };
 
 export interface Encoded {
@@ -109,7 +143,10 @@ function codec<T extends { createdAt: string }>(schemas: Record<string, SchemaEn
     schema: current,
     encoding,
     encode(value: T): Encoded {
-      const bytes = encoding === 'avro' ? entry.avro.toBuffer({ ...value, createdAt: packDate(value.createdAt) }) : Buffer.from(JSON.stringify(value), 'utf8');
+      const bytes =
+        encoding === 'avro'
+          ? entry.avro.toBuffer(packOptional({ ...value, createdAt: packDate(value.createdAt) }))
+          : Buffer.from(JSON.stringify(value), 'utf8');
       return { value: bytes, headers };
     },
     decode(value, msgHeaders) {
@@ -133,6 +170,7 @@ function codec<T extends { createdAt: string }>(schemas: Record<string, SchemaEn
         const plain = { ...(raw as Record<string, unknown>) };
         plain.createdAt = unpackDate(plain.createdAt);
         if (plain.probs !== null && typeof plain.probs === 'object') plain.probs = { ...(plain.probs as Record<string, unknown>) };
+        for (const key of AMPLIFICATION_KEYS) if (plain[key] === null) delete plain[key];
         raw = plain;
       }
       return known.validate(raw);
@@ -140,5 +178,5 @@ function codec<T extends { createdAt: string }>(schemas: Record<string, SchemaEn
   };
 }
 
-export const postCodec = (encoding: Encoding): WireCodec<Post> => codec(POST_SCHEMAS, 'post.v1', encoding);
-export const scoredPostCodec = (encoding: Encoding): WireCodec<ScoredPost> => codec(SCORED_SCHEMAS, 'scored.v1', encoding);
+export const postCodec = (encoding: Encoding): WireCodec<Post> => codec(POST_SCHEMAS, 'post.v2', encoding);
+export const scoredPostCodec = (encoding: Encoding): WireCodec<ScoredPost> => codec(SCORED_SCHEMAS, 'scored.v2', encoding);

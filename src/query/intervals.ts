@@ -88,3 +88,50 @@ export function uncertaintyOf(stats: ScoreStatistics, minPosts: number = DEFAULT
     tooFewPosts: stats.n < minPosts,
   };
 }
+
+/**
+ * Sums over weighted opinions (src/query/amplification.ts): n opinions, opinion j of weight w_j
+ * (the posts that repeat it) and score s_j. With every weight 1 these are the unweighted sums.
+ */
+export interface WeightedScoreStatistics {
+  /** Independent opinions. */
+  readonly n: number;
+  /** Σ w_j: the posts counted, retweets included. */
+  readonly sumOfWeights: number;
+  /** Σ w_j². */
+  readonly sumOfSquaredWeights: number;
+  /** Σ w_j s_j and Σ w_j s_j². */
+  readonly weightedSum: number;
+  readonly weightedSumOfSquares: number;
+  /** Σ w_j per label. */
+  readonly weightByLabel: Readonly<Record<Label, number>>;
+}
+
+/**
+ * The uncertainty of a weighted mean: reliability-weighted variance, and Kish's effective sample
+ * size n_eff = (Σw)²/Σw² for the t interval (df = ⌊n_eff⌋ − 1) and the Wilson intervals. A post
+ * retweeted 500 times moves the mean by its weight, but narrows the interval no more than one
+ * opinion does. Equal weights give exactly uncertaintyOf's numbers.
+ */
+export function weightedUncertaintyOf(stats: WeightedScoreStatistics, minPosts: number = DEFAULT_MIN_POSTS): Uncertainty {
+  const { n, sumOfWeights: w1, sumOfSquaredWeights: w2 } = stats;
+  if (n === 0 || w1 <= 0 || w2 <= 0) return uncertaintyOf({ n: 0, sum: 0, sumOfSquares: 0, byLabel: { negative: 0, neutral: 0, positive: 0 } }, minPosts);
+  if (w1 === n && w2 === n)
+    return uncertaintyOf({ n, sum: stats.weightedSum, sumOfSquares: stats.weightedSumOfSquares, byLabel: stats.weightByLabel }, minPosts);
+  const nEff = (w1 * w1) / w2;
+  const mean = stats.weightedSum / w1;
+  const biased = stats.weightedSumOfSquares / w1 - mean * mean;
+  const denominator = w1 * w1 - w2;
+  const variance = n >= 2 && denominator > 0 && biased > 0 ? (biased * w1 * w1) / denominator : 0;
+  const sd = Math.sqrt(variance);
+  let meanScoreCi95: Interval | null = null;
+  if (n >= 2 && nEff >= 2) {
+    const half = (tQuantile975(Math.floor(nEff) - 1) * sd) / Math.sqrt(nEff);
+    meanScoreCi95 = [Math.max(-1, mean - half), Math.min(1, mean + half)];
+  }
+  const sharesCi95 = Object.fromEntries(LABELS.map((label) => [label, wilsonInterval((stats.weightByLabel[label] / w1) * nEff, nEff)])) as Record<
+    Label,
+    Interval
+  >;
+  return { scoreStdDev: sd, meanScoreCi95, sharesCi95, tooFewPosts: n < minPosts };
+}

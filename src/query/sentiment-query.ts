@@ -1,15 +1,19 @@
 import type { Label } from '../contract/index.js';
 import type { Uncertainty } from './intervals.js';
+import type { AmplificationMode } from './amplification.js';
 
 /** Per-topic sentiment in one time bucket, with how sure it is (src/query/intervals.ts). */
 export interface SentimentBucket extends Uncertainty {
   readonly topic: string;
   /** Bucket start, ISO 8601 UTC. */
   readonly bucketStart: string;
+  /** Posts counted, retweets included (after the author cap). */
   readonly count: number;
-  /** Mean of score = P(pos) − P(neg). */
+  /** Independent opinions among them (src/query/amplification.ts): what the intervals and tooFewPosts go by. */
+  readonly opinions: number;
+  /** Mean of score = P(pos) − P(neg), weighted by amplification. */
   readonly meanScore: number;
-  /** Share of posts with each label (sums to 1). */
+  /** Weighted share of posts with each label (sums to 1). */
   readonly shares: Readonly<Record<Label, number>>;
 }
 
@@ -17,6 +21,7 @@ export interface SentimentBucket extends Uncertainty {
 export interface TopicSummary extends Uncertainty {
   readonly topic: string;
   readonly count: number;
+  readonly opinions: number;
   readonly meanScore: number;
   readonly shares: Readonly<Record<Label, number>>;
   readonly firstAt: string | undefined;
@@ -29,7 +34,13 @@ export interface TimeRange {
   /** Exclusive end; none = up to now and beyond. */
   readonly to?: Date;
   readonly topics?: readonly string[];
-  /** Buckets and summaries of fewer posts are marked tooFewPosts; default DEFAULT_MIN_POSTS (30). */
+  /** Only posts in these languages (X's codes: en, es, und); none = every language. */
+  readonly langs?: readonly string[];
+  /** How retweets count; default weighted (src/query/amplification.ts). */
+  readonly amplification?: AmplificationMode;
+  /** Most posts of one author counted per (topic, bucket); none = no cap. */
+  readonly authorCap?: number;
+  /** Buckets and summaries of fewer opinions are marked tooFewPosts; default DEFAULT_MIN_POSTS (30). */
   readonly minPosts?: number;
 }
 

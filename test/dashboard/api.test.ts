@@ -56,7 +56,7 @@ test('the sentiment API buckets what the store holds, ending at the newest post'
   await store.close();
   const server = await serve(db);
   try {
-    const view = (await (await fetch(`${server.url}/dashboard/api/sentiment?window=120&points=2`)).json()) as {
+    const view = (await (await fetch(`${server.url}/dashboard/api/sentiment?window=120&points=2&at=2026-11-03T10:01:59.000Z`)).json()) as {
       from: string;
       to: string;
       bucketSeconds: number;

@@ -26,11 +26,22 @@ import { scoredPost, testDatabase } from './server.js';
 const T0 = Date.UTC(2026, 10, 26, 9, 0, 0);
 const TOPICS = ['markets', 'climate', 'sport, "live"', 'ai'];
 
+/**
+ * Posts of 40 authors (every 11th without one); every 4th a retweet (of a post a few before it, in
+ * or out of its bucket and topic, or of a post not stored), every 9th a quote (#13.3).
+ */
 function corpus(): ScoredPost[] {
-  return Array.from({ length: 3000 }, (_, i) => {
+  const posts: ScoredPost[] = [];
+  for (let i = 0; i < 3000; i++) {
     const topics = i % 5 === 0 ? [TOPICS[i % 4] as string, TOPICS[(i + 1) % 4] as string] : [TOPICS[i % 4] as string];
-    return scoredPost(T0 + i * 397, i % 4096, { topics, lang: i % 3 === 0 ? 'es' : 'en', label: LABELS[(i * 7) % 3] });
-  });
+    const post = scoredPost(T0 + i * 397, i % 4096, { topics, lang: i % 3 === 0 ? 'es' : 'en', label: LABELS[(i * 7) % 3] });
+    const amplified: ScoredPost = i % 11 === 0 ? post : { ...post, authorId: String(1000 + (i % 40)) };
+    const retweeted = i % 8 === 4 ? posts[i - 4] : i % 8 === 0 && i > 0 ? posts[i - 16 > 0 ? i - 16 : 0] : undefined;
+    if (i % 4 === 0 && i % 3 !== 0) posts.push({ ...amplified, refKind: 'retweeted', refId: retweeted?.id ?? String(900000 + i) });
+    else if (i % 9 === 0) posts.push({ ...amplified, refKind: 'quoted', refId: posts[i - 1]?.id ?? '1' });
+    else posts.push(amplified);
+  }
+  return posts;
 }
 
 const close = (a: number, b: number): boolean => Math.abs(a - b) < 1e-9;
@@ -47,8 +58,8 @@ function sameUncertainty(a: SentimentBucket | TopicSummary, e: SentimentBucket |
 
 function sameBuckets(actual: SentimentBucket[], expected: SentimentBucket[]): void {
   assert.deepEqual(
-    actual.map((b) => [b.topic, b.bucketStart, b.count]),
-    expected.map((b) => [b.topic, b.bucketStart, b.count]),
+    actual.map((b) => [b.topic, b.bucketStart, b.count, b.opinions]),
+    expected.map((b) => [b.topic, b.bucketStart, b.count, b.opinions]),
   );
   actual.forEach((b, i) => {
     const e = expected[i] as SentimentBucket;
@@ -60,8 +71,8 @@ function sameBuckets(actual: SentimentBucket[], expected: SentimentBucket[]): vo
 
 function sameTopics(actual: TopicSummary[], expected: TopicSummary[]): void {
   assert.deepEqual(
-    actual.map((s) => [s.topic, s.count, s.firstAt, s.lastAt]),
-    expected.map((s) => [s.topic, s.count, s.firstAt, s.lastAt]),
+    actual.map((s) => [s.topic, s.count, s.opinions, s.firstAt, s.lastAt]),
+    expected.map((s) => [s.topic, s.count, s.opinions, s.firstAt, s.lastAt]),
   );
   actual.forEach((s, i) => {
     const e = expected[i] as TopicSummary;
@@ -97,6 +108,26 @@ test('InfluxQuery matches SqliteQuery on the same posts', async (t) => {
   sameBuckets(await influx.buckets({ ...range, bucketSeconds: 60 }), await sqlite.buckets({ ...range, bucketSeconds: 60 }));
   sameTopics(await influx.topics(), await sqlite.topics());
   sameTopics(await influx.topics(range), await sqlite.topics(range));
+  // #13.3: amplification modes, the author cap and the language filter, alike in both stores.
+  const weighted = await sqlite.buckets({ bucketSeconds: 300 });
+  assert.ok(
+    weighted.some((b) => b.opinions < b.count),
+    'retweets of posts in the same bucket join their original',
+  );
+  for (const variant of [
+    { amplification: 'count' as const },
+    { authorCap: 2 },
+    { amplification: 'count' as const, authorCap: 1 },
+    { langs: ['es'] },
+    { ...range, authorCap: 3, langs: ['en', 'es'] },
+  ]) {
+    sameBuckets(await influx.buckets({ ...variant, bucketSeconds: 300 }), await sqlite.buckets({ ...variant, bucketSeconds: 300 }));
+    sameTopics(await influx.topics(variant), await sqlite.topics(variant));
+  }
+  const counted = await sqlite.buckets({ amplification: 'count', bucketSeconds: 300 });
+  assert.ok(counted.every((b) => b.opinions === b.count));
+  const total = (summaries: TopicSummary[]): number => summaries.reduce((sum, s) => sum + s.count, 0);
+  assert.ok(total(await sqlite.topics({ authorCap: 1 })) < total(await sqlite.topics()), 'the cap drops an author’s extra posts');
   // A minimum that some buckets meet and some do not: both stores mark the same ones.
   const counts = (await sqlite.buckets({ bucketSeconds: 60 })).map((b) => b.count).sort((x, y) => x - y);
   const median = counts[Math.floor(counts.length / 2)] as number;

@@ -1,3 +1,4 @@
+import avro from 'avsc';
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { type ScoredPost, scoredPostOf } from '../../src/contract/index.js';
@@ -20,7 +21,7 @@ describe('Kafka wire codec', () => {
       const pc = postCodec(encoding);
       for (const p of posts) {
         const e = pc.encode(p);
-        assert.equal(headerValue(e.headers, SCHEMA_HEADER), 'post.v1');
+        assert.equal(headerValue(e.headers, SCHEMA_HEADER), 'post.v2');
         assert.equal(headerValue(e.headers, ENCODING_HEADER), encoding);
         // Decoding checks the contract again, whose canonical created_at is the UTC instant.
         assert.deepEqual(pc.decode(e.value, e.headers), { ok: true, value: { ...p, createdAt: new Date(p.createdAt).toISOString() } });
@@ -51,7 +52,7 @@ describe('Kafka wire codec', () => {
     const [p] = makePosts(1);
     const good = codec.encode(p!);
     const code = (r: ReturnType<typeof codec.decode>): string => (r.ok ? 'ok' : r.error.code);
-    assert.equal(code(codec.decode(good.value, [{ [SCHEMA_HEADER]: 'post.v2' }, { [ENCODING_HEADER]: 'avro' }])), 'unknown_version');
+    assert.equal(code(codec.decode(good.value, [{ [SCHEMA_HEADER]: 'post.v9' }, { [ENCODING_HEADER]: 'avro' }])), 'unknown_version');
     assert.equal(code(codec.decode(good.value, [{ [SCHEMA_HEADER]: 'scored.v1' }, { [ENCODING_HEADER]: 'avro' }])), 'unknown_version');
     assert.equal(code(codec.decode(good.value, [{ [SCHEMA_HEADER]: 'post.v1' }, { [ENCODING_HEADER]: 'protobuf' }])), 'unknown_version');
     assert.equal(code(codec.decode(good.value, [])), 'unknown_version');
@@ -66,10 +67,44 @@ describe('Kafka wire codec', () => {
     assert.match(r.ok ? '' : r.error.reason, /id/);
   });
 
+  it('v2 carries author and reference; v1 messages (without them) still decode', () => {
+    const [p] = makePosts(1);
+    const amplified = { ...p!, authorId: '532612', refKind: 'retweeted' as const, refId: '2117496997278646000' };
+    for (const encoding of ['avro', 'json'] as const) {
+      const e = postCodec(encoding).encode(amplified);
+      assert.deepEqual(postCodec(encoding).decode(e.value, e.headers), { ok: true, value: amplified });
+      const plain = postCodec(encoding).encode(p!);
+      assert.deepEqual(postCodec(encoding).decode(plain.value, plain.headers), { ok: true, value: p }, 'absent fields stay absent');
+    }
+    const v1 = postV1Bytes(p!);
+    assert.deepEqual(postCodec('avro').decode(v1, [{ [SCHEMA_HEADER]: 'post.v1' }, { [ENCODING_HEADER]: 'avro' }]), { ok: true, value: p });
+    const s = { ...scored(3), authorId: '7', refKind: 'quoted' as const, refId: '0042' };
+    const es = scoredPostCodec('avro').encode(s);
+    assert.deepEqual(scoredPostCodec('avro').decode(es.value, es.headers), { ok: true, value: { ...s, refId: '42' } }, 'reference ids canonical');
+  });
+
   it('header values arrive as Buffers from the broker and are read as strings', () => {
     const [p] = makePosts(1);
     const e = postCodec('avro').encode(p!);
-    const asBuffers: MessageHeader[] = [{ [SCHEMA_HEADER]: Buffer.from('post.v1') }, { [ENCODING_HEADER]: Buffer.from('avro') }];
+    const asBuffers: MessageHeader[] = [{ [SCHEMA_HEADER]: Buffer.from('post.v2') }, { [ENCODING_HEADER]: Buffer.from('avro') }];
     assert.deepEqual(postCodec('avro').decode(e.value, asBuffers), { ok: true, value: p });
   });
 });
+
+/** A post as a v1 producer (before the amplification fields) wrote it. */
+function postV1Bytes(p: { id: string; text: string; createdAt: string; lang: string; topics: string[]; ingestedAt: number }): Buffer {
+  const v1 = avro.Type.forSchema({
+    type: 'record',
+    name: 'Post',
+    namespace: 'crowdpulse.v1',
+    fields: [
+      { name: 'id', type: 'string' },
+      { name: 'text', type: 'string' },
+      { name: 'createdAt', type: ['long', 'string'] },
+      { name: 'lang', type: 'string' },
+      { name: 'topics', type: { type: 'array', items: 'string' } },
+      { name: 'ingestedAt', type: 'long' },
+    ],
+  });
+  return v1.toBuffer({ ...p, createdAt: Date.parse(p.createdAt) });
+}

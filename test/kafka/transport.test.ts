@@ -96,7 +96,7 @@ describe('Kafka transport (real broker)', { skip }, () => {
     const raw = await readTopic(config.rawTopic, posts.length);
     assert.equal(raw.length, posts.length);
     const first = raw[0]!;
-    assert.equal(headerValue(first.headers, SCHEMA_HEADER), 'post.v1');
+    assert.equal(headerValue(first.headers, SCHEMA_HEADER), 'post.v2');
     assert.equal(headerValue(first.headers, ENCODING_HEADER), 'avro');
     assert.ok(raw.every((m) => posts.some((p) => p.id === String(m.key))));
 

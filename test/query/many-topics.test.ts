@@ -102,6 +102,7 @@ test('#11.3 formatSummary of one post with 1,000 rules and a 600,000-character t
   const topic = (name: string): RunSummary['topics'][number] => ({
     topic: name,
     count: 1,
+    opinions: 1,
     meanScore: 0.6,
     shares: { negative: 0, neutral: 0, positive: 1 },
     ...uncertaintyOf({ n: 1, sum: 0.6, sumOfSquares: 0.36, byLabel: { negative: 0, neutral: 0, positive: 1 } }),
@@ -149,7 +150,7 @@ test('#11.3 the sentiment view and /dashboard/api/sentiment answer 200 over 200,
     ),
   );
   try {
-    for (const params of ['window=all', 'window=3600&top=50', 'window=all&topics=popular,p3-tag7']) {
+    for (const params of ['window=all', 'window=3600&top=50&at=2026-11-03T10:30:00Z', 'window=all&topics=popular,p3-tag7']) {
       const res = await fetch(`${server.url}/dashboard/api/sentiment?${params}`);
       const body = await res.text();
       assert.equal(res.status, 200, `${params}: ${body.slice(0, 200)}`);

@@ -94,7 +94,7 @@ test('csv: one header and one row per bucket, hostile topics quoted and defused;
   const db = await storeWithPosts();
   const args = ['--from', new Date(T0).toISOString(), '--to', new Date(T0 + 3_600_000).toISOString(), '--bucket', '30m'];
   const lines = (await query(db, [...args, '--format', 'csv'])).stdout.trimEnd().split('\n');
-  assert.match(lines[0] as string, /^topic,bucket_start,n,mean_score,mean_score_ci95_lo,mean_score_ci95_hi,score_stddev,share_negative,/);
+  assert.match(lines[0] as string, /^topic,bucket_start,n,opinions,mean_score,mean_score_ci95_lo,mean_score_ci95_hi,score_stddev,share_negative,/);
   assert.equal(lines.length, 1 + 4);
   assert.ok(
     lines.some((l) => l.startsWith(`"'=cmd|""a,b"""`)),

@@ -156,13 +156,21 @@ function drawRules(r) {
   box.replaceChildren(r.rules.length ? table : text('span', 'no rules', 'muted'));
 }
 
+/** Filters the page's own URL passes on to the API (at, langs, amplification, authorCap; see README). */
+function pageFilters() {
+  const own = new URLSearchParams(location.search);
+  const out = {};
+  for (const name of ['at', 'langs', 'amplification', 'authorCap']) if (own.get(name)) out[name] = own.get(name);
+  return out;
+}
+
 let refreshSeconds = 5;
 let timer;
 async function refresh() {
   clearTimeout(timer);
   const status = $('status');
   try {
-    const [view, health] = await Promise.all([getJson('sentiment', { window: $('window').value }), getJson('health')]);
+    const [view, health] = await Promise.all([getJson('sentiment', { ...pageFilters(), window: $('window').value }), getJson('health')]);
     drawSentiment(view);
     drawHealth(health);
     const until = view.dataEnd ? `newest post ${view.dataEnd.replace('T', ' ').slice(0, 19)} UTC` : 'no posts stored yet';

@@ -127,8 +127,10 @@ export interface EncodedPoints {
 
 /**
  * One point per (post, topic):
- *   <measurement>,label=..,lang=..,model=..,slot=..,topic=.. neg=..,neu=..,pos=..,score=..,post_id="<id>" <ns>
- * Tags in key order (what InfluxDB sorts them into anyway).
+ *   <measurement>,label=..,lang=..,model=..,slot=..,topic=.. neg=..,neu=..,pos=..,score=..,post_id="<id>",author_id="<id>|",ref_kind="<kind>|",ref_id="<id>|" <ns>
+ * ('' where a post has none). Tags in key order (what InfluxDB sorts them into anyway). The amplification fields are fields,
+ * not tags: they would multiply the series, and a tag added to old series would store a replayed
+ * post as a second point.
  */
 export function encodePosts(posts: readonly ScoredPost[], measurement: string): EncodedPoints {
   const m = escapeMeasurement(measurement);
@@ -150,7 +152,12 @@ export function encodePosts(posts: readonly ScoredPost[], measurement: string): 
       continue;
     }
     const t = pointTime(p.id, createdAtMs);
-    const fields = ` neg=${p.probs.neg},neu=${p.probs.neu},pos=${p.probs.pos},score=${p.score},post_id="${p.id}" ${t.ns}`;
+    // Ids are decimal digits and ref_kind one of three words (the contract): nothing to escape. All
+    // three are written on every point, '' when absent: the Flux of InfluxDB 1.8 refuses a
+    // query that reads a column some table lacks.
+    const ref = p.refKind === undefined || p.refId === undefined ? '",ref_kind="",ref_id=""' : `",ref_kind="${p.refKind}",ref_id="${p.refId}"`;
+    const amplification = `,author_id="${p.authorId ?? ''}${ref}`;
+    const fields = ` neg=${p.probs.neg},neu=${p.probs.neu},pos=${p.probs.pos},score=${p.score},post_id="${p.id}"${amplification} ${t.ns}`;
     const common = m + tagPair('label', p.label) + tagPair('lang', p.lang) + tagPair('model', p.model) + `,slot=${t.slot}`;
     const before = lines.length;
     let tooLong: string | undefined;

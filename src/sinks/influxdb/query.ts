@@ -8,36 +8,80 @@
  * escaped, so a hostile topic cannot inject Flux).
  */
 import { InfluxDB, flux, fluxExpression, type ParameterizedQuery, type QueryApi } from '@influxdata/influxdb-client';
-import { LABELS, type Label } from '../../contract/index.js';
 import type { InfluxdbConfig } from '../../config/sections/influxdb.js';
 import { decodeTagValue, storedTagValue } from './line-protocol.js';
 import { endpointOf, InfluxHttp } from './transport.js';
-import { uncertaintyOf } from '../../query/intervals.js';
+import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION } from '../../query/amplification.js';
+import type { WeightedScoreStatistics } from '../../query/intervals.js';
 import type { SentimentBucket, SentimentQuery, TimeRange, TopicOrder, TopicsRequest, TopicSummary } from '../../query/sentiment-query.js';
 
 const EPOCH = new Date(0);
 /** Flux's largest time; "no end" must include posts dated in the future (replays). */
 const END_OF_TIME = new Date('2262-04-11T00:00:00Z');
 
-interface Acc {
-  count: number;
-  sum: number;
-  sumOfSquares: number;
-  byLabel: Record<Label, number>;
-}
-const newAcc = (): Acc => ({ count: 0, sum: 0, sumOfSquares: 0, byLabel: { negative: 0, neutral: 0, positive: 0 } });
-const uncertainty = (a: Acc, minPosts: number | undefined) =>
-  uncertaintyOf({ n: a.count, sum: a.sum, sumOfSquares: a.sumOfSquares, byLabel: a.byLabel }, minPosts);
-/** Σ score² per table, beside count() and sum(): with them the mean's interval is computed here. */
-const SUM_OF_SQUARES = 'map(fn: (r) => ({ r with _value: r._value * r._value })) |> sum() |> yield(name: "sumsq")';
-const sharesOf = (a: Acc): Record<Label, number> => ({
-  negative: a.count === 0 ? 0 : a.byLabel.negative / a.count,
-  neutral: a.count === 0 ? 0 : a.byLabel.neutral / a.count,
-  positive: a.count === 0 ? 0 : a.byLabel.positive / a.count,
+/** Σ over opinions, as the Flux below yields them per (topic[, window]): n, sw, sw2, sws, sws2, wneg, wneu, wpos. */
+const statisticsOf = (r: Row): WeightedScoreStatistics => ({
+  n: Number(r.n),
+  sumOfWeights: Number(r.sw),
+  sumOfSquaredWeights: Number(r.sw2),
+  weightedSum: Number(r.sws),
+  weightedSumOfSquares: Number(r.sws2),
+  weightByLabel: { negative: Number(r.wneg), neutral: Number(r.wneu), positive: Number(r.wpos) },
 });
-const isLabel = (s: string): s is Label => (LABELS as readonly string[]).includes(s);
 /** RFC 3339 with up to 9 fraction digits → ISO 8601 with milliseconds. */
 const isoMs = (rfc3339: string): string => new Date(Date.parse(rfc3339)).toISOString();
+
+/**
+ * The fields one post's point carries, pivoted into one row per point. Every point has all of them
+ * ('' when absent, line-protocol.ts). A series written only before they existed (crowdpulse before
+ * store schema 2) makes the query fail with a type error on InfluxDB 1.8's Flux: see the README.
+ */
+const FIELDS = ['score', 'post_id', 'author_id', 'ref_kind', 'ref_id'] as const;
+const PIVOT = `pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`;
+
+/**
+ * Rows → opinions → sums per (topic, _start), the same steps as the SQLite store's SQL
+ * (src/sinks/sqlite/query.ts): an opinion is a post, or in weighted mode a post with the retweets
+ * of it in the same (topic, bucket); weight = its rows; scored and labelled as the original when
+ * it is among them, else as the mean of the retweets.
+ */
+const opinionsToSums = (opinionKey: string): string => `map(fn: (r) => ({ r with
+      opinion: ${opinionKey},
+      original: if r.ref_kind == "retweeted" then 0.0 else 1.0 }))
+  |> group(columns: ["topic", "_start", "opinion"])
+  |> reduce(
+      identity: { w: 0.0, ssum: 0.0, oscore: 0.0, o: 0.0, rneg: 0.0, rneu: 0.0, rpos: 0.0, olabel: "" },
+      fn: (r, accumulator) => ({
+        w: accumulator.w + 1.0,
+        ssum: accumulator.ssum + r.score,
+        oscore: accumulator.oscore + r.original * r.score,
+        o: accumulator.o + r.original,
+        rneg: accumulator.rneg + (if r.label == "negative" then 1.0 else 0.0),
+        rneu: accumulator.rneu + (if r.label == "neutral" then 1.0 else 0.0),
+        rpos: accumulator.rpos + (if r.label == "positive" then 1.0 else 0.0),
+        olabel: if r.original == 1.0 then r.label else accumulator.olabel }))
+  |> map(fn: (r) => ({ r with
+      s: if r.o > 0.0 then r.oscore / r.o else r.ssum / r.w,
+      wneg: if r.olabel == "" then r.rneg else (if r.olabel == "negative" then r.w else 0.0),
+      wneu: if r.olabel == "" then r.rneu else (if r.olabel == "neutral" then r.w else 0.0),
+      wpos: if r.olabel == "" then r.rpos else (if r.olabel == "positive" then r.w else 0.0) }))
+  |> group(columns: ["topic", "_start"])
+  |> reduce(
+      identity: { n: 0.0, sw: 0.0, sw2: 0.0, sws: 0.0, sws2: 0.0, wneg: 0.0, wneu: 0.0, wpos: 0.0 },
+      fn: (r, accumulator) => ({
+        n: accumulator.n + 1.0,
+        sw: accumulator.sw + r.w,
+        sw2: accumulator.sw2 + r.w * r.w,
+        sws: accumulator.sws + r.w * r.s,
+        sws2: accumulator.sws2 + r.w * r.s * r.s,
+        wneg: accumulator.wneg + r.wneg,
+        wneu: accumulator.wneu + r.wneu,
+        wpos: accumulator.wpos + r.wpos }))`;
+
+const OPINION_KEYS = {
+  weighted: 'if r.ref_kind == "retweeted" then r.ref_id else r.post_id',
+  count: 'r.post_id',
+} as const;
 
 type Row = Record<string, unknown>;
 
@@ -59,17 +103,17 @@ export class InfluxQuery implements SentimentQuery {
     this.#api = new InfluxDB({ url: c.url, token: c.token, transport: this.#http.transport() }).getQueryApi(c.org);
   }
 
-  #rows(query: ParameterizedQuery): Promise<Row[]> {
+  #rows(query: string | ParameterizedQuery): Promise<Row[]> {
     return this.#api.collectRows<Row>(query, (values, meta) => meta.toObject(values));
   }
 
   /** Rows one at a time, for answers with a row per topic: a store may hold 200,000 topics. */
-  async *#eachRow(query: ParameterizedQuery): AsyncGenerator<Row> {
+  async *#eachRow(query: string | ParameterizedQuery): AsyncGenerator<Row> {
     for await (const { values, tableMeta } of this.#api.iterateRows(query)) yield tableMeta.toObject(values);
   }
 
-  /** from |> range |> filter(measurement, field[, topics]) for one field. */
-  #base(field: string, range: TimeRange | undefined): ParameterizedQuery {
+  /** from |> range |> filter(measurement, fields[, topics][, langs]). */
+  #base(fields: readonly string[], range: TimeRange | undefined): ParameterizedQuery {
     const topics = range?.topics ?? [];
     let topicFilter = fluxExpression('');
     if (topics.length > 0) {
@@ -77,78 +121,90 @@ export class InfluxQuery implements SentimentQuery {
       const terms = topics.map((t) => (t === '' ? 'not exists r.topic' : flux`r.topic == ${storedTagValue(t)}`.toString()));
       topicFilter = fluxExpression(`|> filter(fn: (r) => ${terms.join(' or ')})`);
     }
+    const langs = range?.langs ?? [];
+    const langFilter =
+      langs.length === 0
+        ? fluxExpression('')
+        : fluxExpression(`|> filter(fn: (r) => ${langs.map((l) => flux`r.lang == ${storedTagValue(l)}`.toString()).join(' or ')})`);
+    const fieldFilter = fluxExpression(fields.map((f) => flux`r._field == ${f}`.toString()).join(' or '));
     return flux`from(bucket: ${this.c.bucket})
   |> range(start: ${range?.from ?? EPOCH}, stop: ${range?.to ?? END_OF_TIME})
-  |> filter(fn: (r) => r._measurement == ${this.c.measurement} and r._field == ${field})
-  ${topicFilter}`;
+  |> filter(fn: (r) => r._measurement == ${this.c.measurement} and (${fieldFilter}))
+  ${topicFilter}
+  ${langFilter}`;
+  }
+
+  /**
+   * One row per point of the range, grouped by topic (and by window when \`everyMs\` is given), with the
+   * author cap applied: an author's earliest \`cap\` posts per group are kept; posts of unknown authors
+   * are never capped.
+   */
+  #rowsOf(range: TimeRange | undefined, everyMs: number | undefined): string {
+    const grouped = `${this.#base(FIELDS, range).toString()}
+  |> ${PIVOT}
+  |> group(columns: ["topic"])
+  ${everyMs === undefined ? '|> map(fn: (r) => ({ r with _start: 0 }))' : `|> window(every: ${everyMs}ms)`}`;
+    const cap = authorCapOf(range?.authorCap);
+    if (cap === undefined) return `rows = ${grouped}`;
+    return `grouped = ${grouped}
+rows = union(tables: [
+  grouped |> filter(fn: (r) => r.author_id == ""),
+  grouped |> filter(fn: (r) => r.author_id != "")
+    |> group(columns: ["topic", "_start", "author_id"]) |> sort(columns: ["_time", "post_id"]) |> limit(n: ${cap})
+    |> group(columns: ["topic", "_start"]),
+])`;
+  }
+
+  #sums(range: TimeRange | undefined): string {
+    return `rows |> ${opinionsToSums(OPINION_KEYS[range?.amplification ?? DEFAULT_AMPLIFICATION])} |> yield(name: "sums")`;
   }
 
   async buckets(range: TimeRange & { readonly bucketSeconds: number }): Promise<SentimentBucket[]> {
     const widthMs = Math.max(1, Math.round(range.bucketSeconds * 1000));
-    const every = fluxExpression(`${widthMs}ms`);
-    const rows = await this.#rows(flux`data = ${this.#base('score', range)}
-  |> group(columns: ["topic", "label"])
-  |> window(every: ${every})
-data |> count() |> yield(name: "count")
-data |> sum() |> yield(name: "sum")
-data |> ${fluxExpression(SUM_OF_SQUARES)}`);
-    const acc = new Map<string, { topic: string; bucket: number; a: Acc }>();
+    const rows = await this.#rows(`${this.#rowsOf(range, widthMs)}\n${this.#sums(range)}`);
+    const out: SentimentBucket[] = [];
     for (const r of rows) {
       const topic = decodeTagValue(r.topic as string | undefined);
       const bucket = Math.floor(Date.parse(String(r._start)) / widthMs) * widthMs;
-      const key = `${bucket}\u0000${topic}`;
-      let entry = acc.get(key);
-      if (!entry) acc.set(key, (entry = { topic, bucket, a: newAcc() }));
-      add(entry.a, r);
+      out.push({ topic, bucketStart: new Date(bucket).toISOString(), ...amplifiedAggregateOf(statisticsOf(r), range.minPosts) });
     }
-    return [...acc.values()]
-      .sort((x, y) => (x.topic < y.topic ? -1 : x.topic > y.topic ? 1 : x.bucket - y.bucket))
-      .map(({ topic, bucket, a }) => ({
-        topic,
-        bucketStart: new Date(bucket).toISOString(),
-        count: a.count,
-        meanScore: a.count === 0 ? 0 : a.sum / a.count,
-        shares: sharesOf(a),
-        ...uncertainty(a, range.minPosts),
-      }));
+    return out.sort((x, y) => compare(x.topic, y.topic) || compare(x.bucketStart, y.bucketStart));
   }
 
   async topics(request?: TopicsRequest): Promise<TopicSummary[]> {
-    const rows = this.#eachRow(flux`data = ${this.#base('score', request)}
-data |> group(columns: ["topic", "label"]) |> count() |> yield(name: "count")
-data |> group(columns: ["topic", "label"]) |> sum() |> yield(name: "sum")
-data |> group(columns: ["topic", "label"]) |> ${fluxExpression(SUM_OF_SQUARES)}
-data |> first() |> yield(name: "first")
-data |> last() |> yield(name: "last")`);
-    const acc = new Map<string, { a: Acc; first?: number; last?: number }>();
+    const rows = this.#eachRow(
+      `${this.#rowsOf(request, undefined)}
+${this.#sums(request)}
+rows |> sort(columns: ["_time"]) |> first(column: "score") |> yield(name: "first")
+rows |> sort(columns: ["_time"]) |> last(column: "score") |> yield(name: "last")`,
+    );
+    const acc = new Map<string, { sums?: Row; first?: number; last?: number }>();
     for await (const r of rows) {
       const topic = decodeTagValue(r.topic as string | undefined);
       let entry = acc.get(topic);
-      if (!entry) acc.set(topic, (entry = { a: newAcc() }));
-      if (r.result === 'first' || r.result === 'last') {
-        // first()/last() run per native series (time-ordered); fold min/max across series here.
-        const t = Date.parse(String(r._time));
-        if (r.result === 'first') entry.first = entry.first === undefined ? t : Math.min(entry.first, t);
-        else entry.last = entry.last === undefined ? t : Math.max(entry.last, t);
-      } else {
-        add(entry.a, r);
-      }
+      if (!entry) acc.set(topic, (entry = {}));
+      // One row per table; the author cap's union leaves two tables per topic: fold min/max across them.
+      const t = Date.parse(String(r._time));
+      if (r.result === 'first') entry.first = entry.first === undefined ? t : Math.min(entry.first, t);
+      else if (r.result === 'last') entry.last = entry.last === undefined ? t : Math.max(entry.last, t);
+      else entry.sums = r;
     }
-    const summaries = Array.from(acc, ([topic, { a, first, last }]): TopicSummary => ({
-      topic,
-      count: a.count,
-      meanScore: a.count === 0 ? 0 : a.sum / a.count,
-      shares: sharesOf(a),
-      ...uncertainty(a, request?.minPosts),
-      firstAt: first === undefined ? undefined : isoMs(new Date(first).toISOString()),
-      lastAt: last === undefined ? undefined : isoMs(new Date(last).toISOString()),
-    }));
+    const summaries: TopicSummary[] = [];
+    for (const [topic, { sums, first, last }] of acc) {
+      if (sums === undefined) continue;
+      summaries.push({
+        topic,
+        ...amplifiedAggregateOf(statisticsOf(sums), request?.minPosts),
+        firstAt: first === undefined ? undefined : isoMs(new Date(first).toISOString()),
+        lastAt: last === undefined ? undefined : isoMs(new Date(last).toISOString()),
+      });
+    }
     summaries.sort(TOPIC_ORDER.get(request?.order ?? 'count') ?? TOPIC_ORDER.get('count'));
     return request?.limit === undefined ? summaries : summaries.slice(0, Math.max(0, Math.floor(request.limit)));
   }
 
   async integrity(): Promise<{ rowsPerTopic: ReadonlyMap<string, number>; distinctPosts: number; duplicateKeys: number }> {
-    const rows = await this.#rows(flux`p = ${this.#base('post_id', undefined)}
+    const rows = await this.#rows(flux`p = ${this.#base(['post_id'], undefined)}
 p |> group(columns: ["topic"]) |> count() |> yield(name: "rows")
 p |> group(columns: ["topic"]) |> distinct() |> count() |> yield(name: "distinct_per_topic")
 p |> group() |> distinct() |> count() |> yield(name: "distinct")`);
@@ -169,18 +225,5 @@ p |> group() |> distinct() |> count() |> yield(name: "distinct")`);
 
   close(): Promise<void> {
     return this.#http.close();
-  }
-}
-
-function add(a: Acc, r: Row): void {
-  const label = String((r.label as string | undefined) ?? '');
-  const v = Number(r._value);
-  if (r.result === 'count') {
-    a.count += v;
-    if (isLabel(label)) a.byLabel[label] += v;
-  } else if (r.result === 'sum') {
-    a.sum += v;
-  } else if (r.result === 'sumsq') {
-    a.sumOfSquares += v;
   }
 }

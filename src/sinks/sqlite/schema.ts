@@ -7,7 +7,7 @@
  * and 100,000 rows). Files made before still work as they are: every statement reads the same on
  * both layouts.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const CREATE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS post_sentiment (
@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS post_sentiment (
   ingested_at  INTEGER NOT NULL,  -- epoch ms, first time stored
   analyzed_at  INTEGER NOT NULL,
   stored_at    INTEGER NOT NULL,
+  author_id    TEXT    NOT NULL DEFAULT '',  -- '' when X sent none
+  ref_kind     TEXT    NOT NULL DEFAULT '',  -- retweeted | quoted | replied_to | '' (an original)
+  ref_id       TEXT    NOT NULL DEFAULT '',  -- the referenced post, '' for an original
   PRIMARY KEY (post_id, topic)
 );
 CREATE INDEX IF NOT EXISTS post_sentiment_topic_time ON post_sentiment (topic, created_at);
@@ -38,10 +41,14 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
  * leaves exactly the same rows.
  */
 export const UPSERT = `
-INSERT INTO post_sentiment (post_id, topic, created_at, lang, label, neg, neu, pos, score, model, flags, ingested_at, analyzed_at, stored_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO post_sentiment (post_id, topic, created_at, lang, label, neg, neu, pos, score, model, flags, ingested_at, analyzed_at, stored_at, author_id, ref_kind, ref_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (post_id, topic) DO UPDATE SET
   created_at = excluded.created_at, lang = excluded.lang, label = excluded.label,
   neg = excluded.neg, neu = excluded.neu, pos = excluded.pos, score = excluded.score,
-  model = excluded.model, flags = excluded.flags
+  model = excluded.model, flags = excluded.flags,
+  author_id = excluded.author_id, ref_kind = excluded.ref_kind, ref_id = excluded.ref_id
 `;
+
+/** Columns schema version 2 added; a version 1 file gets them (with their defaults) when opened for writing. */
+export const ADDED_IN_V2 = ["author_id TEXT NOT NULL DEFAULT ''", "ref_kind TEXT NOT NULL DEFAULT ''", "ref_id TEXT NOT NULL DEFAULT ''"] as const;

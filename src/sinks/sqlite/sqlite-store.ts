@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ScoredPost } from '../../contract/index.js';
 import type { Sink } from '../../pipeline/component.js';
-import { CREATE_SCHEMA, SCHEMA_VERSION, UPSERT } from './schema.js';
+import { ADDED_IN_V2, CREATE_SCHEMA, SCHEMA_VERSION, UPSERT } from './schema.js';
 
 /**
  * The embedded default store: SQLite through better-sqlite3 (synchronous, in-process, no server;
@@ -24,7 +24,7 @@ export class SqliteStore implements Sink<ScoredPost> {
     // 64 MiB of page cache (the default is 2 MiB): the key index stays in memory while batches land.
     this.db.pragma('cache_size = -65536');
     this.db.exec(CREATE_SCHEMA);
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run('schema_version', String(SCHEMA_VERSION));
+    this.#migrate();
     this.#upsert = this.db.prepare(UPSERT);
     this.#writeBatch = this.db.transaction((posts: readonly ScoredPost[], storedAt: number) => {
       for (const post of posts) {
@@ -46,10 +46,27 @@ export class SqliteStore implements Sink<ScoredPost> {
             post.ingestedAt,
             post.analyzedAt,
             storedAt,
+            post.authorId ?? '',
+            post.refKind ?? '',
+            post.refId ?? '',
           );
         }
       }
     });
+  }
+
+  /** A file of schema version 1 gets the columns of version 2 (ALTER TABLE ADD COLUMN keeps its rows). */
+  #migrate(): void {
+    const columns = new Set((this.db.prepare('PRAGMA table_info(post_sentiment)').all() as { name: string }[]).map((c) => c.name));
+    this.db.transaction(() => {
+      for (const column of ADDED_IN_V2) {
+        const name = column.split(' ')[0] as string;
+        if (!columns.has(name)) this.db.exec(`ALTER TABLE post_sentiment ADD COLUMN ${column}`);
+      }
+      this.db
+        .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+        .run('schema_version', String(SCHEMA_VERSION));
+    })();
   }
 
   async write(items: readonly ScoredPost[]): Promise<void> {
