@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { test } from 'node:test';
 import { amplificationOf, postFromStreamLine, type ScoredPost } from '../../src/contract/index.js';
 import { uncertaintyOf, weightedUncertaintyOf, tQuantile975 } from '../../src/query/intervals.js';
@@ -168,4 +169,31 @@ test('the stream’s author and references reach the post; retweet wins over rep
   );
   const plain = postFromStreamLine(line({}), T0);
   assert.ok(plain.ok && !('authorId' in plain.value) && !('refKind' in plain.value));
+});
+
+test('a store file of schema 1 is read as it is and gains the amplification columns when opened for writing', async () => {
+  const path = join(tempDir('schema-v1'), 'store.db');
+  const v1 = new Database(path);
+  v1.exec(`CREATE TABLE post_sentiment (post_id TEXT NOT NULL, topic TEXT NOT NULL, created_at INTEGER NOT NULL, lang TEXT NOT NULL,
+    label TEXT NOT NULL, neg REAL NOT NULL, neu REAL NOT NULL, pos REAL NOT NULL, score REAL NOT NULL, model TEXT NOT NULL,
+    flags TEXT NOT NULL, ingested_at INTEGER NOT NULL, analyzed_at INTEGER NOT NULL, stored_at INTEGER NOT NULL, PRIMARY KEY (post_id, topic));
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '1');`);
+  v1.prepare('INSERT INTO post_sentiment VALUES (?, ?, ?, ?, ?, 0, 0, 1, 1, ?, ?, 0, 0, 0)').run('7', 'markets', T0, 'en', 'positive', 'm', '');
+  v1.close();
+  const before = new SqliteQuery(path);
+  assert.deepEqual(
+    (await before.topics()).map((s) => [s.topic, s.count, s.opinions]),
+    [['markets', 1, 1]],
+  );
+  await before.close();
+  const store = new SqliteStore(path);
+  await store.write([post(2, 9, -0.5, { refKind: 'retweeted', refId: '7', authorId: '3' })]);
+  await store.close();
+  const after = new SqliteQuery(path);
+  const [summary] = await after.topics();
+  await after.close();
+  assert.deepEqual([summary?.count, summary?.opinions], [2, 1], 'the retweet joins the v1 row it retweets');
+  const db = new Database(path, { readonly: true });
+  assert.equal((db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value, '2');
+  db.close();
 });
