@@ -54,6 +54,17 @@ export const ERROR_CODES = {
   CP_STORE_NOT_READY: { exit: 1, retriable: true, meaning: 'the store cannot be read yet (SQLite: the file appears with the first stored post); HTTP 503' },
   CP_STORE_UNAVAILABLE: { exit: 1, retriable: true, meaning: 'the store could not be read (dashboard API: HTTP 503; run summary: no per-topic table)' },
   CP_INFLUXDB_SINK_CLOSED: { exit: 1, retriable: true, meaning: 'the InfluxDB sink was closed while a write was pending' },
+  // Alerts (logged; they never stop the pipeline).
+  CP_ALERT_WEBHOOK_FAILED: {
+    exit: 1,
+    retriable: false,
+    meaning: 'an alert was not delivered to alerts.webhookUrl: refused (3xx, 4xx but 408/429) or still failing after alerts.webhookMaxAttempts',
+  },
+  CP_ALERT_WEBHOOK_DROPPED: {
+    exit: 1,
+    retriable: false,
+    meaning: 'an alert was dropped unsent: the webhook queue (alerts.webhookQueueCapacity) was full, or the notifier was closing or closed',
+  },
   // Kafka.
   CP_KAFKA_CONNECT: { exit: 1, retriable: true, meaning: 'a Kafka client could not connect to kafka.brokers within its timeout' },
   CP_KAFKA_TOPIC: { exit: 1, retriable: false, meaning: 'creating a Kafka topic failed' },

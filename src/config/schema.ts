@@ -14,6 +14,7 @@ import {
 import { kafkaSection } from './sections/kafka.js';
 import { influxdbSection } from './sections/influxdb.js';
 import { xSection } from './sections/x.js';
+import { alertsSection } from './sections/alerts.js';
 
 /**
  * The whole configuration, section by section. Each leaf can be set in a config file (YAML or JSON,
@@ -36,6 +37,7 @@ export const configSchema = z.object({
   kafka: kafkaSection,
   influxdb: influxdbSection,
   x: xSection,
+  alerts: alertsSection,
 });
 
 export type Config = z.infer<typeof configSchema>;

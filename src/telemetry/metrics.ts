@@ -100,3 +100,18 @@ export const ready = new Gauge({
   help: '1 when the process reports ready on /readyz.',
   registers: [registry],
 });
+
+/** Alerts POSTed to alerts.webhookUrl (src/alerts/webhook.ts); its queue is `alerts.webhook` in crowdpulse_queue_depth/_capacity. */
+export const alertWebhookDeliveriesTotal = new Counter({
+  name: 'crowdpulse_alert_webhook_deliveries_total',
+  help: 'Alerts the webhook notifier finished with, by outcome (delivered: a 2xx; failed: refused or out of attempts; dropped: pushed out of the full queue or still unsent at shutdown).',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const alertWebhookAttemptsTotal = new Counter({
+  name: 'crowdpulse_alert_webhook_attempts_total',
+  help: 'Webhook requests sent, by result (ok, http_<status>, timeout, network, aborted at shutdown); attempts beyond the first of an alert are its retries.',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});

@@ -7,6 +7,7 @@ import type { InfluxdbConfig } from '../../config/sections/influxdb.js';
 import { Readable } from 'node:stream';
 import { HttpError, createTextDecoderCombiner, type CommunicationObserver, type SendOptions, type Transport } from '@influxdata/influxdb-client';
 import { Agent, type Dispatcher } from 'undici';
+import { parseRetryAfter } from '../../pipeline/retry-after.js';
 
 export interface InfluxEndpoint {
   readonly url: string;
@@ -22,15 +23,7 @@ export type WriteOutcome =
   | { readonly kind: 'http'; readonly status: number; readonly message: string; readonly retryAfterMs: number | undefined }
   | { readonly kind: 'network'; readonly code: string; readonly message: string };
 
-/** `Retry-After`: delta-seconds or an HTTP date (RFC 9110 §10.2.3) → milliseconds from now. */
-export function parseRetryAfter(value: string | string[] | undefined | null, now = Date.now()): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined || v === null || v.trim() === '') return undefined;
-  const s = v.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
-  const at = Date.parse(s);
-  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
-}
+export { parseRetryAfter };
 
 const MAX_ERROR_BODY = 4096;
 
