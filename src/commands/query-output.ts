@@ -1,14 +1,20 @@
 import { LABELS } from '../contract/index.js';
 import type { SentimentBucket } from '../query/sentiment-query.js';
 import type { Filters } from '../query/filters.js';
+import type { BucketCoverage } from '../query/coverage.js';
 
 /** What `crowdpulse query` prints, whatever the format. */
+/** A bucket as printed: with the share of it the stream covered (null: not recorded, e.g. a replay). */
+export type QueryBucket = SentimentBucket & { readonly coverage: number | null };
+
 export interface QueryResult extends Filters {
   readonly from: string;
   readonly to: string;
   readonly bucketSeconds: number;
   readonly minPosts: number;
-  readonly buckets: readonly SentimentBucket[];
+  readonly buckets: readonly QueryBucket[];
+  /** Every bucket of the range with its coverage, empty ones included; absent past MAX_COVERAGE_BUCKETS. */
+  readonly coverage?: readonly BucketCoverage[];
 }
 
 export const QUERY_FORMATS = ['table', 'json', 'csv'] as const;
@@ -31,6 +37,7 @@ const CSV_HEADER = [
   'score_stddev',
   ...LABELS.flatMap((l) => [`share_${l}`, `share_${l}_ci95_lo`, `share_${l}_ci95_hi`]),
   'too_few_posts',
+  'coverage',
 ];
 
 /**
@@ -45,7 +52,7 @@ function csvField(value: string): string {
 
 const num = (x: number | undefined): string => (x === undefined ? '' : String(x));
 
-function csv(buckets: readonly SentimentBucket[]): string {
+function csv(buckets: readonly QueryBucket[]): string {
   const lines = [CSV_HEADER.join(',')];
   for (const b of buckets) {
     lines.push(
@@ -60,6 +67,7 @@ function csv(buckets: readonly SentimentBucket[]): string {
         num(b.scoreStdDev),
         ...LABELS.flatMap((l) => [num(b.shares[l]), num(b.sharesCi95[l][0]), num(b.sharesCi95[l][1])]),
         b.tooFewPosts ? 'true' : 'false',
+        b.coverage === null ? '' : String(b.coverage),
       ].join(','),
     );
   }
@@ -74,7 +82,15 @@ const signed = (x: number): string => (x >= 0 ? `+${x.toFixed(3)}` : x.toFixed(3
 function table(result: QueryResult): string {
   const mode = `${result.amplification ?? 'weighted'} amplification${result.authorCap === undefined ? '' : `, at most ${result.authorCap} posts per author`}${result.langs === undefined ? '' : `, langs ${result.langs.join(',')}`}`;
   const head = `${result.from} .. ${result.to}, buckets of ${result.bucketSeconds} s, ${mode}; * = fewer than ${result.minPosts} opinions (too few to read a trend into)\n`;
-  if (result.buckets.length === 0) return `${head}no posts in this range\n`;
+  const gaps = (result.coverage ?? []).filter((c) => c.covered !== null && c.covered < 1);
+  const gapLines =
+    gaps.length === 0
+      ? ''
+      : `stream gaps (share of the bucket the stream covered):\n${gaps
+          .slice(0, 50)
+          .map((g) => `  ${g.bucketStart}  ${pct(g.covered ?? 0)}`)
+          .join('\n')}${gaps.length > 50 ? `\n  … and ${gaps.length - 50} more` : ''}\n`;
+  if (result.buckets.length === 0) return `${head}no posts in this range\n${gapLines}`;
   const rows = [['topic', 'bucket start', 'n', 'opinions', 'mean score [95% CI]', 'neg', 'neu', 'pos', '']];
   for (const b of result.buckets) {
     const ci = b.meanScoreCi95 ? ` [${signed(b.meanScoreCi95[0])}, ${signed(b.meanScoreCi95[1])}]` : ' [n < 2]';
@@ -96,5 +112,5 @@ function table(result: QueryResult): string {
       .map((cell, c) => (c >= 2 && c <= 7 ? cell.padStart(widths[c] as number) : cell.padEnd(widths[c] as number)))
       .join('  ')
       .trimEnd();
-  return `${head}${rows.map(line).join('\n')}\n`;
+  return `${head}${rows.map(line).join('\n')}\n${gapLines}`;
 }

@@ -5,6 +5,7 @@ import { DEFAULT_MIN_POSTS } from '../query/intervals.js';
 import { parseDuration, resolveRange } from '../query/range.js';
 import { AMPLIFICATION_MODES, DEFAULT_AMPLIFICATION } from '../query/amplification.js';
 import { parseFilters } from '../query/filters.js';
+import { coveredShare, coverageTimeline } from '../query/coverage.js';
 import { buildQuery } from '../roles/components.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
 import { formatQueryResult, QUERY_FORMATS, type QueryFormat } from './query-output.js';
@@ -97,13 +98,21 @@ export function queryCommand(): Command {
         ...filters.value,
         ...(options.topics.length > 0 ? { topics: options.topics } : {}),
       });
+      const events = await query.coverage({ from: new Date(range.value.from), to: new Date(range.value.to) });
+      const widthMs = Math.max(1, Math.round(bucketSeconds * 1000));
+      const now = Date.now();
+      const timeline = coverageTimeline(events, range.value.from, range.value.to, widthMs, now);
       const result = {
         from: new Date(range.value.from).toISOString(),
         to: new Date(range.value.to).toISOString(),
         bucketSeconds,
         minPosts,
         ...filters.value,
-        buckets,
+        buckets: buckets.map((b) => {
+          const start = Date.parse(b.bucketStart);
+          return { ...b, coverage: coveredShare(events, start, start + widthMs, now) };
+        }),
+        ...(timeline === undefined ? {} : { coverage: timeline }),
       };
       process.stdout.write(formatQueryResult(result, options.format as QueryFormat));
     } finally {

@@ -32,6 +32,7 @@ export function lazyQuery(open: () => Result<SentimentQuery, Error>): SentimentQ
     buckets: (range) => get().buckets(range),
     topics: (range) => get().topics(range),
     integrity: () => get().integrity(),
+    coverage: (range) => get().coverage(range),
     close: async () => {
       await opened?.close();
       opened = undefined;

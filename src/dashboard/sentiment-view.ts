@@ -2,6 +2,7 @@ import type { Label } from '../contract/index.js';
 import type { Uncertainty } from '../query/intervals.js';
 import type { SentimentQuery, TopicSummary } from '../query/sentiment-query.js';
 import type { Filters } from '../query/filters.js';
+import { coverageTimeline } from '../query/coverage.js';
 
 /** Bucket widths the dashboard chooses from, seconds (round numbers a reader recognises). */
 export const BUCKET_WIDTHS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800] as const;
@@ -51,11 +52,13 @@ export interface SentimentView {
   readonly summaries: readonly TopicSummary[];
   /** The range holds more topics than `summaries` lists. */
   readonly moreTopics: boolean;
+  /** Every bucket of the range with the share of it the stream covered (null: not recorded, e.g. a replay). */
+  readonly coverage: readonly { readonly t: string; readonly fraction: number | null }[];
   /** Charted topics, each with its buckets in time order (buckets with no posts are absent). */
   readonly series: readonly { readonly topic: string; readonly points: readonly SeriesPoint[] }[];
 }
 
-const EMPTY_VIEW: SentimentView = { dataEnd: null, from: null, to: null, bucketSeconds: 0, summaries: [], moreTopics: false, series: [] };
+const EMPTY_VIEW: SentimentView = { dataEnd: null, from: null, to: null, bucketSeconds: 0, summaries: [], moreTopics: false, coverage: [], series: [] };
 
 const timeOf = (iso: string | undefined): number => (iso === undefined ? NaN : Date.parse(iso));
 
@@ -105,6 +108,8 @@ export async function sentimentView(query: SentimentQuery, request: SentimentVie
       sharesCi95: b.sharesCi95,
       tooFewPosts: b.tooFewPosts,
     });
+  const events = await query.coverage(range);
+  const coverage = (coverageTimeline(events, from, to, width, Date.now()) ?? []).map((c) => ({ t: c.bucketStart, fraction: c.covered }));
   return {
     dataEnd: new Date(dataEnd).toISOString(),
     from: range.from.toISOString(),
@@ -112,6 +117,7 @@ export async function sentimentView(query: SentimentQuery, request: SentimentVie
     bucketSeconds,
     summaries,
     moreTopics: listed.length > MAX_SUMMARIES,
+    coverage,
     series: charted.map((topic) => ({ topic, points: pointsByTopic.get(topic) ?? [] })),
   };
 }

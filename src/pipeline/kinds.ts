@@ -4,6 +4,7 @@ import type { SentimentQuery } from '../query/sentiment-query.js';
 import type { ReadinessCheck } from '../telemetry/health.js';
 import type { RouteHandler } from '../telemetry/http-server.js';
 import type { DeadLetterSink, Sink, Source } from './component.js';
+import type { CoverageRecorder, CoverageWriter } from './coverage-recorder.js';
 
 /** What a component is built with besides its own config section. */
 export interface BuildContext {
@@ -11,6 +12,8 @@ export interface BuildContext {
   readonly deadLetters: DeadLetterSink;
   /** Adds a check to the role's /readyz (the runner's registry; components keep no global state). */
   readonly readiness: (name: string, check: ReadinessCheck) => void;
+  /** Where a stream source records its coverage (connected, disconnected, paused, capped); none = not recorded. */
+  readonly coverage?: CoverageRecorder;
 }
 
 /**
@@ -22,6 +25,8 @@ export interface StoreKind<S> {
   section(config: Config): S;
   build(section: S, ctx: BuildContext): Result<Sink<ScoredPost>, Error>;
   query(section: S): Result<SentimentQuery, Error>;
+  /** Where coverage events of the stream go in this store (a table or measurement of their own). */
+  coverage(section: S): Result<CoverageWriter, Error>;
   describe(section: S): string;
 }
 

@@ -1,6 +1,7 @@
 import type { Label } from '../contract/index.js';
 import type { Uncertainty } from './intervals.js';
 import type { AmplificationMode } from './amplification.js';
+import type { CoverageEvent } from './coverage.js';
 
 /** Per-topic sentiment in one time bucket, with how sure it is (src/query/intervals.ts). */
 export interface SentimentBucket extends Uncertainty {
@@ -66,6 +67,11 @@ export interface SentimentQuery {
   buckets(range: TimeRange & { readonly bucketSeconds: number }): Promise<SentimentBucket[]>;
   /** One summary per topic, ordered by count (desc) unless `order` says otherwise, at most `limit`. */
   topics(request?: TopicsRequest): Promise<TopicSummary[]>;
+  /**
+   * The stream's coverage events in [from, to), and the last one before `from` (the state the range
+   * starts in), in time order; none when nothing was recorded (a replay).
+   */
+  coverage(range: { readonly from: Date; readonly to: Date }): Promise<CoverageEvent[]>;
   /** Stored (post, topic) pairs per topic, and rows that share a (post, topic) key (must be 0). */
   integrity(): Promise<{ readonly rowsPerTopic: ReadonlyMap<string, number>; readonly distinctPosts: number; readonly duplicateKeys: number }>;
   close(): Promise<void>;

@@ -5,6 +5,8 @@ import { ModelError } from '../model/errors.js';
 import type { DeadLetterSink, Sink, Source } from '../pipeline/component.js';
 import type { BuildContext, SourceKind, StoreKind } from '../pipeline/kinds.js';
 import type { StageOptions } from '../pipeline/runner.js';
+import { BufferedCoverageRecorder, type CoverageRecorder, type CoverageWriter } from '../pipeline/coverage-recorder.js';
+import { logger } from '../telemetry/log.js';
 import { loadManifest, resolveModelDir } from '../model/registry.js';
 import type { SentimentQuery } from '../query/sentiment-query.js';
 import { CountingDeadLetterSink } from '../sinks/dead-letter/counting-dead-letter-sink.js';
@@ -17,6 +19,8 @@ import { registerReadiness } from '../telemetry/health.js';
 import type { RouteHandler } from '../telemetry/http-server.js';
 import { SentimentPool } from '../transforms/sentiment/sentiment-pool.js';
 import { SentimentTransform } from '../transforms/sentiment/sentiment-transform.js';
+
+const log = logger('components');
 
 /**
  * Component kinds by their config value. A role picks from these tables, explicitly: a new store or
@@ -46,12 +50,18 @@ function storeOf(config: Config): Result<BoundStore, Error> {
 interface BoundStore {
   build(ctx: BuildContext): Result<Sink<ScoredPost>, Error>;
   query(): Result<SentimentQuery, Error>;
+  coverage(): Result<CoverageWriter, Error>;
   describe(): string;
 }
 
 function bindStore<S>(kind: StoreKind<S>, config: Config): BoundStore {
   const section = kind.section(config);
-  return { build: (ctx) => kind.build(section, ctx), query: () => kind.query(section), describe: () => kind.describe(section) };
+  return {
+    build: (ctx) => kind.build(section, ctx),
+    query: () => kind.query(section),
+    coverage: () => kind.coverage(section),
+    describe: () => kind.describe(section),
+  };
 }
 
 interface BoundSource {
@@ -78,7 +88,26 @@ export async function buildDeadLetterSink(config: Config): Promise<Result<Counti
 
 export function buildSource(config: Config, deadLetters: DeadLetterSink): Result<Source<Post>, Error> {
   const source = sourceOf(config);
-  return source.ok ? source.value.build(contextOf(deadLetters)) : source;
+  if (!source.ok) return source;
+  const coverage = buildCoverageRecorder(config);
+  if (!coverage.ok) return coverage;
+  return source.value.build({ ...contextOf(deadLetters), ...(coverage.value ? { coverage: coverage.value } : {}) });
+}
+
+/**
+ * The recorder of the stream's coverage events (source.kind = x only: a replay has no stream to be
+ * down), writing to the store x.coverageStore names; undefined when not recorded.
+ */
+function buildCoverageRecorder(config: Config): Result<CoverageRecorder | undefined, Error> {
+  if (config.source.kind !== 'x' || config.x.coverageStore === 'none') return ok(undefined);
+  const kind = config.x.coverageStore === 'sink' ? config.sink.kind : config.x.coverageStore;
+  const bound = Object.hasOwn(STORES, kind) ? STORES[kind] : undefined;
+  if (!bound) {
+    log.warn('stream coverage is not recorded: sink.kind is no store; set x.coverageStore = influxdb or sqlite', { sinkKind: config.sink.kind });
+    return ok(undefined);
+  }
+  const writer = bound(config).coverage();
+  return writer.ok ? ok(new BufferedCoverageRecorder(writer.value)) : writer;
 }
 
 /** Routes the configured source mounts on the role's HTTP port (the X rules admin API, when a token is configured). */

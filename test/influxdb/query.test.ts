@@ -16,6 +16,8 @@ import type { SentimentBucket, TopicSummary } from '../../src/query/sentiment-qu
 import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
+import { SqliteCoverageWriter } from '../../src/sinks/sqlite/coverage.js';
+import { InfluxCoverageWriter } from '../../src/sinks/influxdb/coverage.js';
 import { MemoryDeadLetters, ROOT, tempDir } from '../helpers.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -204,4 +206,46 @@ test('query errors carry Retry-After converted from seconds (the client library 
     assert.match(e.message, /too many queries/);
     return true;
   });
+});
+
+test('#13.4 coverage events read back alike from InfluxDB and SQLite, with the state the range starts in', async (t) => {
+  const db = await testDatabase(t);
+  if (!db) return;
+  t.after(() => db.drop());
+  const events = [
+    { at: T0, state: 'connected' as const, detail: 'connected to the filtered stream' },
+    { at: T0 + 30_000, state: 'connected' as const, detail: 'heartbeat' },
+    { at: T0 + 45_000, state: 'disconnected' as const, detail: 'network: connection error: "aborted", \\ back' },
+    { at: T0 + 45_000, state: 'paused' as const, detail: 'post budget ahead of its line' },
+    { at: T0 + 80_000, state: 'connected' as const, detail: 'connected to the filtered stream' },
+    { at: T0 + 200_000, state: 'stopped' as const, detail: 'ingest closed' },
+  ];
+  const path = join(tempDir('influx-coverage'), 'store.db');
+  const sqliteWriter = new SqliteCoverageWriter(path);
+  await sqliteWriter.write(events);
+  await sqliteWriter.close();
+  const influxWriter = new InfluxCoverageWriter(db.config());
+  await influxWriter.write(events);
+  await influxWriter.close();
+  const influx = new InfluxQuery(db.config());
+  const sqlite = new SqliteQuery(path);
+  t.after(async () => {
+    await influx.close();
+    await sqlite.close();
+  });
+  for (const [from, to] of [
+    [T0 - 1000, T0 + 300_000],
+    [T0 + 50_000, T0 + 100_000],
+    [T0 + 45_000, T0 + 46_000],
+  ] as const) {
+    const range = { from: new Date(from), to: new Date(to) };
+    const [a, b] = [await influx.coverage(range), await sqlite.coverage(range)];
+    assert.deepEqual(a, b, `${new Date(from).toISOString()} .. ${new Date(to).toISOString()}`);
+  }
+  const middle = await sqlite.coverage({ from: new Date(T0 + 50_000), to: new Date(T0 + 100_000) });
+  assert.deepEqual(
+    middle.map((e) => e.state),
+    ['paused', 'connected'],
+    'the range starts paused',
+  );
 });

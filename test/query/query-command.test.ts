@@ -61,7 +61,8 @@ test('crowdpulse query --format json equals the store query for an absolute rang
   const store = new SqliteQuery(db);
   try {
     const expected = await store.buckets({ from: new Date(from), to: new Date(to), bucketSeconds: 600, topics: ['brand:acme'], minPosts: 40 });
-    assert.deepEqual(result.buckets, JSON.parse(JSON.stringify(expected)));
+    // A replay records no coverage: every bucket says so (null), beside what the store answered.
+    assert.deepEqual(result.buckets, JSON.parse(JSON.stringify(expected.map((b) => ({ ...b, coverage: null })))));
   } finally {
     await store.close();
   }

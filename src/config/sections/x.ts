@@ -36,6 +36,12 @@ export const xSection = z
     statePath: z.string().min(1).default('data/x-governor.json'),
     /** Bearer token file protecting the rules admin endpoint; empty and no CROWDPULSE_X_ADMIN_TOKEN → endpoint off. */
     adminTokenFile: z.string().default(''),
+    /**
+     * Where the stream's coverage events go (connected, disconnected, paused, capped; README
+     * "Coverage"): sink = the role's own store (crowdpulse run); influxdb or sqlite = that store's
+     * section (the ingest role, whose sink is Kafka); none = not recorded.
+     */
+    coverageStore: z.enum(['sink', 'influxdb', 'sqlite', 'none']).default('sink'),
   })
   .prefault({});
 

@@ -4,6 +4,7 @@ import { ok } from '../../contract/index.js';
 import type { DeadLetterSink } from '../../pipeline/component.js';
 import type { BuildContext, StoreKind } from '../../pipeline/kinds.js';
 import { InfluxQuery } from './query.js';
+import { InfluxCoverageWriter } from './coverage.js';
 import { buildEncoder } from './encoder.js';
 import { InfluxSink } from './sink.js';
 import { endpointOf, InfluxHttp } from './transport.js';
@@ -16,6 +17,7 @@ export const influxStoreKind: StoreKind<InfluxdbConfig> = {
   section: (config) => config.influxdb,
   build: (section, ctx) => ok(buildInfluxSink(section, ctx.deadLetters, ctx.readiness)),
   query: (section) => ok(new InfluxQuery(section)),
+  coverage: (section) => ok(new InfluxCoverageWriter(section)),
   describe: (section) => `InfluxDB ${section.url} bucket ${section.bucket} (measurement ${section.measurement})`,
 };
 

@@ -13,6 +13,8 @@ import { decodeTagValue, storedTagValue } from './line-protocol.js';
 import { endpointOf, InfluxHttp } from './transport.js';
 import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION } from '../../query/amplification.js';
 import type { WeightedScoreStatistics } from '../../query/intervals.js';
+import { isCoverageState, MAX_COVERAGE_EVENTS, type CoverageEvent } from '../../query/coverage.js';
+import { coverageMeasurement } from './coverage.js';
 import type { SentimentBucket, SentimentQuery, TimeRange, TopicOrder, TopicsRequest, TopicSummary } from '../../query/sentiment-query.js';
 
 const EPOCH = new Date(0);
@@ -201,6 +203,33 @@ rows |> sort(columns: ["_time"]) |> last(column: "score") |> yield(name: "last")
     }
     summaries.sort(TOPIC_ORDER.get(request?.order ?? 'count') ?? TOPIC_ORDER.get('count'));
     return request?.limit === undefined ? summaries : summaries.slice(0, Math.max(0, Math.floor(request.limit)));
+  }
+
+  async coverage(range: { readonly from: Date; readonly to: Date }): Promise<CoverageEvent[]> {
+    const m = coverageMeasurement(this.c);
+    const rows = await this.#rows(flux`before = from(bucket: ${this.c.bucket})
+  |> range(start: ${EPOCH}, stop: ${new Date(range.from.getTime() + 1)})
+  |> filter(fn: (r) => r._measurement == ${m})
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> group()
+  |> sort(columns: ["_time"])
+  |> last(column: "state")
+  |> yield(name: "before")
+from(bucket: ${this.c.bucket})
+  |> range(start: ${new Date(range.from.getTime() + 1)}, stop: ${range.to})
+  |> filter(fn: (r) => r._measurement == ${m})
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> group()
+  |> sort(columns: ["_time"])
+  |> limit(n: ${MAX_COVERAGE_EVENTS})
+  |> yield(name: "within")`);
+    const events: CoverageEvent[] = [];
+    for (const r of rows) {
+      const state = r.state;
+      if (!isCoverageState(state)) continue;
+      events.push({ at: Math.floor(Date.parse(String(r._time))), state, detail: typeof r.detail === 'string' ? r.detail : '' });
+    }
+    return events.sort((a, b) => a.at - b.at);
   }
 
   async integrity(): Promise<{ rowsPerTopic: ReadonlyMap<string, number>; distinctPosts: number; duplicateKeys: number }> {

@@ -3,6 +3,7 @@ import { err, ok } from '../../contract/index.js';
 import { CrowdpulseError } from '../../errors.js';
 import type { StoreKind } from '../../pipeline/kinds.js';
 import { SqliteQuery } from './query.js';
+import { SqliteCoverageWriter } from './coverage.js';
 import { SqliteStore } from './sqlite-store.js';
 
 /** sink.kind = sqlite: the embedded default, one file. */
@@ -22,5 +23,18 @@ export const sqliteStoreKind: StoreKind<SqliteConfig> = {
     }
   },
   query: (section) => ok(new SqliteQuery(section.path)),
+  coverage(section) {
+    try {
+      return ok(new SqliteCoverageWriter(section.path));
+    } catch (e) {
+      return err(
+        new CrowdpulseError(
+          'CP_STORE_OPEN',
+          `sqlite.path = ${JSON.stringify(section.path)}: cannot open the store for coverage events: ${(e as Error).message}`,
+          { cause: e },
+        ),
+      );
+    }
+  },
   describe: (section) => `SQLite ${section.path} (table post_sentiment)`,
 };

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { isCoverageState, MAX_COVERAGE_EVENTS, type CoverageEvent } from '../../query/coverage.js';
 import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION, type AmplificationMode } from '../../query/amplification.js';
 import type { SentimentBucket, SentimentQuery, TimeRange, TopicOrder, TopicsRequest, TopicSummary } from '../../query/sentiment-query.js';
 
@@ -152,6 +153,22 @@ export class SqliteQuery implements SentimentQuery {
       firstAt: row.first_at == null ? undefined : new Date(row.first_at).toISOString(),
       lastAt: row.last_at == null ? undefined : new Date(row.last_at).toISOString(),
     }));
+  }
+
+  async coverage(range: { readonly from: Date; readonly to: Date }): Promise<CoverageEvent[]> {
+    const exists = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stream_coverage'").get();
+    if (!exists) return [];
+    // The last event before the range says what state it starts in.
+    const rows = this.#db
+      .prepare(
+        `SELECT at, state, detail FROM (
+           SELECT * FROM (SELECT rowid AS seq, at, state, detail FROM stream_coverage WHERE at <= ? ORDER BY at DESC, rowid DESC LIMIT 1)
+           UNION ALL
+           SELECT * FROM (SELECT rowid AS seq, at, state, detail FROM stream_coverage WHERE at > ? AND at < ? ORDER BY at, rowid LIMIT ?)
+         ) ORDER BY at, seq`,
+      )
+      .all(range.from.getTime(), range.from.getTime(), range.to.getTime(), MAX_COVERAGE_EVENTS) as { at: number; state: string; detail: string }[];
+    return rows.filter((r): r is CoverageEvent => isCoverageState(r.state));
   }
 
   async integrity(): Promise<{ rowsPerTopic: ReadonlyMap<string, number>; distinctPosts: number; duplicateKeys: number }> {

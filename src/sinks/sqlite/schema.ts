@@ -34,6 +34,16 @@ CREATE INDEX IF NOT EXISTS post_sentiment_topic_time ON post_sentiment (topic, c
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
+/** When the stream was connected, disconnected, paused or capped (src/query/coverage.ts); rows in time order of arrival. */
+export const CREATE_COVERAGE = `
+CREATE TABLE IF NOT EXISTS stream_coverage (
+  at      INTEGER NOT NULL,  -- epoch ms
+  state   TEXT    NOT NULL,
+  detail  TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stream_coverage_at ON stream_coverage (at);
+`;
+
 /**
  * Upsert, with positional parameters in column order (binding them costs less than named ones).
  * The sentiment columns take the newest values (a re-score with another model replaces the

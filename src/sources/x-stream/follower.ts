@@ -9,6 +9,7 @@ import * as m from '../../x/metrics.js';
 import { fetchUsage } from '../../x/usage.js';
 import { runSession, type SessionEnd } from './session.js';
 import { CrowdpulseError } from '../../errors.js';
+import type { CoverageState } from '../../query/coverage.js';
 
 const log = logger('x.stream');
 
@@ -31,6 +32,8 @@ export interface FollowerHooks {
   hasRoom(): boolean;
   setResume(resume: (() => void) | undefined): void;
   onConnectionChange?(connected: boolean): void;
+  /** The stream's state for coverage (src/query/coverage.ts): connected, disconnected, paused, capped. */
+  onCoverage?(state: CoverageState, detail: string): void;
 }
 
 /** One entry of the connection history (logs, tests). */
@@ -73,6 +76,7 @@ export async function followStream(opts: FollowerOptions, hooks: FollowerHooks, 
           headroom: s.headroom,
           resumeInMs: governor.msUntilHeadroom(need),
         });
+        hooks.onCoverage?.('paused', `post budget ahead of its line: ${s.consumed} of ${s.usable} used`);
         try {
           await governor.waitForHeadroom(need, signal);
         } catch {
@@ -95,6 +99,7 @@ export async function followStream(opts: FollowerOptions, hooks: FollowerHooks, 
           m.streamConnected.set(1);
           m.streamBackoffSeconds.set(0);
           hooks.onConnectionChange?.(true);
+          hooks.onCoverage?.('connected', 'connected to the filtered stream');
           log.info('connected to the filtered stream');
         },
         hasRoom: () => hooks.hasRoom(),
@@ -106,6 +111,7 @@ export async function followStream(opts: FollowerOptions, hooks: FollowerHooks, 
     // A connection that delivered messages counts as a success: X's schedules start over.
     if (end.messages > 0) backoff.reset();
     if (end.cause === 'shutdown') break;
+    hooks.onCoverage?.(end.cause === 'usage_cap' ? 'capped' : end.cause === 'budget' ? 'paused' : 'disconnected', `${end.cause}: ${end.detail}`.slice(0, 500));
     m.streamReconnects.inc({ cause: end.cause });
     if (end.fatal) {
       if (end.status === 401 || end.status === 403) throw rejectedTokenError(end.status, end.detail);

@@ -14,6 +14,7 @@ import { readAdminToken, rulesAdminRoute } from '../../x/rules-admin.js';
 import { loadRulesFile } from '../../x/rules.js';
 import { framerLimits } from '../line-framer.js';
 import { XStreamSource } from './x-stream-source.js';
+import type { CoverageRecorder } from '../../pipeline/coverage-recorder.js';
 
 export { XStreamSource } from './x-stream-source.js';
 
@@ -57,6 +58,7 @@ export function buildXIngest(
   deadLetters: DeadLetterSink,
   env: NodeJS.ProcessEnv = process.env,
   readiness: BuildContext['readiness'] = () => undefined,
+  coverage?: CoverageRecorder,
 ): Result<XIngest, Error> {
   const x = config.x;
   const client = buildXClient(x, env);
@@ -87,6 +89,7 @@ export function buildXIngest(
     bufferCapacity: Math.max(x.batchSize * 4, config.pipeline.queueCapacity),
     usageCheckMs: x.usageCheckMinutes * 60_000,
     ...(startupRules?.ok ? { startupRules: startupRules.value } : {}),
+    ...(coverage ? { coverage } : {}),
   });
   readiness('x-stream', () => !source.hasFailed);
   return ok({ source, client: client.value, governor, adminRoute: rulesAdminRoute(client.value, admin.value) });
@@ -99,7 +102,7 @@ export function buildXIngest(
 export const xSourceKind: SourceKind<XSourceSection> = {
   section: (config) => config,
   build(section, ctx) {
-    const built = buildXIngest(section, ctx.deadLetters, process.env, ctx.readiness);
+    const built = buildXIngest(section, ctx.deadLetters, process.env, ctx.readiness, ctx.coverage);
     return built.ok ? ok(built.value.source) : built;
   },
   routes(section) {

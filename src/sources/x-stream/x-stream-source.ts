@@ -9,6 +9,8 @@ import * as m from '../../x/metrics.js';
 import { rejectedTokenError } from '../../x/credentials.js';
 import { RulesError, syncRules, type DesiredRule } from '../../x/rules.js';
 import { followStream, type ConnectionEvent } from './follower.js';
+import type { CoverageRecorder } from '../../pipeline/coverage-recorder.js';
+import type { CoverageState } from '../../query/coverage.js';
 
 const log = logger('x.stream');
 
@@ -28,6 +30,8 @@ export interface XStreamOptions {
   readonly bufferCapacity: number;
   /** How often to reconcile the governor with GET /2/usage/tweets (0 = never). */
   readonly usageCheckMs: number;
+  /** Where the stream's connected/disconnected/paused/capped states go (coverage events in the store). */
+  readonly coverage?: CoverageRecorder;
   /** Rules to sync (by diff) before connecting: x.syncRulesOnStart with the rules file. */
   readonly startupRules?: readonly DesiredRule[];
 }
@@ -86,6 +90,7 @@ export class XStreamSource implements Source<Post> {
       onConnectionChange: (c: boolean) => {
         this.connected = c;
       },
+      onCoverage: (state: CoverageState, detail: string) => this.opts.coverage?.record(state, detail),
     };
     const loop = this.syncStartupRules()
       .then(() => followStream(this.opts, hooks, signal, this.history))
@@ -146,6 +151,7 @@ export class XStreamSource implements Source<Post> {
 
   async close(): Promise<void> {
     this.opts.governor?.flush();
+    await this.opts.coverage?.close();
   }
 
   private take(): Batch<Post> {
