@@ -44,6 +44,9 @@ test('the dashboard shows a replay as the store holds it, updates live, and is s
     const onPage = (await shareRows(page)).reduce((a, r) => a + r.count, 0);
     assert.equal(onPage, stored, 'window=all: the shares table counts every stored row');
     assert.ok(shown.topics.length >= 5 && shown.points > 20, `a 2,000-post replay spans several topics and buckets: ${JSON.stringify(shown)}`);
+    // #13.6: one small chart per topic (checked above), with interval bands and, at 2,000 posts over
+    // a few dozen buckets, buckets of too few posts drawn faded.
+    assert.ok(shown.bands > 0 && shown.faded > 0, `bands and faded buckets drawn: ${JSON.stringify(shown)}`);
     const rules = await page.$$eval('#rules tbody tr', (rs: DomElement[]) => rs.map((r) => r.textContent));
     assert.deepEqual(rules, ['brand:acmeacme OR #acme lang:en', 'crypto(bitcoin OR ethereum) -is:retweet']);
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -82,6 +85,13 @@ test('the dashboard shows a replay as the store holds it, updates live, and is s
     await waitForUpdate(page, updates);
     await assertPageMatchesStore(page, query);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-after-live-replay.png'), fullPage: true });
+
+    // 5. The retweet control asks the API to count each retweet, and the page again matches the store so counted.
+    const counted = page.waitForRequest((r) => new URL(r.url()).searchParams.get('amplification') === 'count');
+    await page.selectOption('#amplification', 'count');
+    await counted;
+    await page.waitForFunction(`document.getElementById('score-chart').dataset.amplification === 'count'`, undefined, { timeout: 15_000 });
+    await assertPageMatchesStore(page, query);
     assert.deepEqual(errors, [], 'no script errors on the page');
   } finally {
     await browser?.close();
