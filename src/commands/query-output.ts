@@ -45,7 +45,7 @@ const CSV_HEADER = [
  * spreadsheet would run as a formula (starting with = + - @, tab or CR) gets a leading ' as OWASP
  * advises, since topics come from whoever wrote the rules.
  */
-function csvField(value: string): string {
+export function csvField(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
@@ -75,9 +75,9 @@ function csv(buckets: readonly QueryBucket[]): string {
 }
 
 const TOPIC_WIDTH = 32;
-const shown = (topic: string): string => (topic.length > TOPIC_WIDTH ? `${topic.slice(0, TOPIC_WIDTH - 1)}…` : topic);
+export const shown = (topic: string): string => (topic.length > TOPIC_WIDTH ? `${topic.slice(0, TOPIC_WIDTH - 1)}…` : topic);
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
-const signed = (x: number): string => (x >= 0 ? `+${x.toFixed(3)}` : x.toFixed(3));
+export const signed = (x: number): string => (x >= 0 ? `+${x.toFixed(3)}` : x.toFixed(3));
 
 function table(result: QueryResult): string {
   const mode = `${result.amplification ?? 'weighted'} amplification${result.authorCap === undefined ? '' : `, at most ${result.authorCap} posts per author`}${result.langs === undefined ? '' : `, langs ${result.langs.join(',')}`}`;

@@ -9,6 +9,7 @@ import { coveredShare, coverageTimeline } from '../query/coverage.js';
 import { buildQuery } from '../roles/components.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
 import { formatQueryResult, QUERY_FORMATS, type QueryFormat } from './query-output.js';
+import { formatShifts } from './shifts-output.js';
 
 const FLAGS = [FLAG.sink, FLAG.db];
 /** Buckets per topic when --bucket is not given: the smallest round width that fits the range. */
@@ -35,6 +36,7 @@ interface QueryOptions {
   readonly langs?: string;
   readonly amplification: string;
   readonly authorCap?: string;
+  readonly shifts?: boolean;
 }
 
 /** `crowdpulse query`: per-topic sentiment with its uncertainty over a time range, from the configured store. */
@@ -54,6 +56,7 @@ export function queryCommand(): Command {
       `how retweets count: ${AMPLIFICATION_MODES.join(' | ')} (weighted: as weight on the post they retweet, not as opinions)`,
       DEFAULT_AMPLIFICATION,
     )
+    .option('--shifts', 'list the detected shifts of the range (topic, time, before/after) instead of the buckets')
     .option('--author-cap <n>', 'count at most n posts of one author per topic and bucket (the earliest; default none)')
     .option('--format <format>', `output: ${QUERY_FORMATS.join(' | ')}`, 'table');
   addConfigFlags(command, FLAGS);
@@ -90,6 +93,17 @@ export function queryCommand(): Command {
     if (!built.ok) throw built.error;
     const query = built.value;
     try {
+      if (options.shifts === true) {
+        const shifts = await query.shifts({
+          from: new Date(range.value.from),
+          to: new Date(range.value.to),
+          ...(options.topics.length > 0 ? { topics: options.topics } : {}),
+        });
+        process.stdout.write(
+          formatShifts({ from: new Date(range.value.from).toISOString(), to: new Date(range.value.to).toISOString(), shifts }, options.format as QueryFormat),
+        );
+        return;
+      }
       const buckets = await query.buckets({
         from: new Date(range.value.from),
         to: new Date(range.value.to),

@@ -33,6 +33,7 @@ export function lazyQuery(open: () => Result<SentimentQuery, Error>): SentimentQ
     topics: (range) => get().topics(range),
     integrity: () => get().integrity(),
     coverage: (range) => get().coverage(range),
+    shifts: (range) => get().shifts(range),
     close: async () => {
       await opened?.close();
       opened = undefined;

@@ -3,6 +3,7 @@ import type { Uncertainty } from '../query/intervals.js';
 import type { SentimentQuery, TopicSummary } from '../query/sentiment-query.js';
 import type { Filters } from '../query/filters.js';
 import { coverageTimeline } from '../query/coverage.js';
+import type { ShiftEvent } from '../query/shift-event.js';
 
 /** Bucket widths the dashboard chooses from, seconds (round numbers a reader recognises). */
 export const BUCKET_WIDTHS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800] as const;
@@ -38,6 +39,8 @@ export interface SeriesPoint extends Pick<Uncertainty, 'meanScoreCi95' | 'shares
 
 /** Rows of the per-topic table at most: a store may hold 200,000 topics, the page shows the biggest. */
 export const MAX_SUMMARIES = 50;
+/** Shifts one view lists at most. */
+export const MAX_VIEW_SHIFTS = 500;
 /** Topics charted at once at most, whether asked for by name or taken by volume. */
 export const MAX_CHARTED = 50;
 
@@ -54,11 +57,23 @@ export interface SentimentView {
   readonly moreTopics: boolean;
   /** Every bucket of the range with the share of it the stream covered (null: not recorded, e.g. a replay). */
   readonly coverage: readonly { readonly t: string; readonly fraction: number | null }[];
+  /** Shifts detected in the range, every topic's (at most MAX_VIEW_SHIFTS, the earliest), by detection time. */
+  readonly shifts: readonly ShiftEvent[];
   /** Charted topics, each with its buckets in time order (buckets with no posts are absent). */
   readonly series: readonly { readonly topic: string; readonly points: readonly SeriesPoint[] }[];
 }
 
-const EMPTY_VIEW: SentimentView = { dataEnd: null, from: null, to: null, bucketSeconds: 0, summaries: [], moreTopics: false, coverage: [], series: [] };
+const EMPTY_VIEW: SentimentView = {
+  dataEnd: null,
+  from: null,
+  to: null,
+  bucketSeconds: 0,
+  summaries: [],
+  moreTopics: false,
+  coverage: [],
+  shifts: [],
+  series: [],
+};
 
 const timeOf = (iso: string | undefined): number => (iso === undefined ? NaN : Date.parse(iso));
 
@@ -109,6 +124,7 @@ export async function sentimentView(query: SentimentQuery, request: SentimentVie
       tooFewPosts: b.tooFewPosts,
     });
   const events = await query.coverage(range);
+  const shifts = await query.shifts({ from: range.from, to: range.to, limit: MAX_VIEW_SHIFTS });
   const coverage = (coverageTimeline(events, from, to, width, Date.now()) ?? []).map((c) => ({ t: c.bucketStart, fraction: c.covered }));
   return {
     dataEnd: new Date(dataEnd).toISOString(),
@@ -118,6 +134,7 @@ export async function sentimentView(query: SentimentQuery, request: SentimentVie
     summaries,
     moreTopics: listed.length > MAX_SUMMARIES,
     coverage,
+    shifts,
     series: charted.map((topic) => ({ topic, points: pointsByTopic.get(topic) ?? [] })),
   };
 }

@@ -5,6 +5,7 @@ import type { ReadinessCheck } from '../telemetry/health.js';
 import type { RouteHandler } from '../telemetry/http-server.js';
 import type { DeadLetterSink, Sink, Source } from './component.js';
 import type { CoverageRecorder, CoverageWriter } from './coverage-recorder.js';
+import type { ShiftWriter } from './shift-writer.js';
 
 /** What a component is built with besides its own config section. */
 export interface BuildContext {
@@ -27,6 +28,8 @@ export interface StoreKind<S> {
   query(section: S): Result<SentimentQuery, Error>;
   /** Where coverage events of the stream go in this store (a table or measurement of their own). */
   coverage(section: S): Result<CoverageWriter, Error>;
+  /** Where detected shifts go in this store. */
+  shifts(section: S): Result<ShiftWriter, Error>;
   describe(section: S): string;
 }
 

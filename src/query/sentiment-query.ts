@@ -2,6 +2,18 @@ import type { Label } from '../contract/index.js';
 import type { Uncertainty } from './intervals.js';
 import type { AmplificationMode } from './amplification.js';
 import type { CoverageEvent } from './coverage.js';
+import type { ShiftEvent } from './shift-event.js';
+
+export interface ShiftRange {
+  readonly from: Date;
+  readonly to: Date;
+  readonly topics?: readonly string[];
+  /** Most shifts returned (the newest are cut); default MAX_SHIFTS. */
+  readonly limit?: number;
+}
+
+/** Shifts one query returns at most. */
+export const MAX_SHIFTS = 10_000;
 
 /** Per-topic sentiment in one time bucket, with how sure it is (src/query/intervals.ts). */
 export interface SentimentBucket extends Uncertainty {
@@ -72,6 +84,8 @@ export interface SentimentQuery {
    * starts in), in time order; none when nothing was recorded (a replay).
    */
   coverage(range: { readonly from: Date; readonly to: Date }): Promise<CoverageEvent[]>;
+  /** Detected shifts with detectedAt in [from, to) (of these topics, when given), by detection time then topic. */
+  shifts(range: ShiftRange): Promise<ShiftEvent[]>;
   /** Stored (post, topic) pairs per topic, and rows that share a (post, topic) key (must be 0). */
   integrity(): Promise<{ readonly rowsPerTopic: ReadonlyMap<string, number>; readonly distinctPosts: number; readonly duplicateKeys: number }>;
   close(): Promise<void>;

@@ -7,6 +7,11 @@ import type { BuildContext, SourceKind, StoreKind } from '../pipeline/kinds.js';
 import type { StageOptions } from '../pipeline/runner.js';
 import { BufferedCoverageRecorder, type CoverageRecorder, type CoverageWriter } from '../pipeline/coverage-recorder.js';
 import { logger } from '../telemetry/log.js';
+import type { ShiftWriter } from '../pipeline/shift-writer.js';
+import type { ShiftEvent } from '../query/shift-event.js';
+import { ShiftDetector } from '../shifts/detector.js';
+import { alertNotifierOf } from '../alerts/webhook.js';
+import { ShiftTapSink } from '../sinks/shift-tap/shift-tap-sink.js';
 import { loadManifest, resolveModelDir } from '../model/registry.js';
 import type { SentimentQuery } from '../query/sentiment-query.js';
 import { CountingDeadLetterSink } from '../sinks/dead-letter/counting-dead-letter-sink.js';
@@ -51,6 +56,7 @@ interface BoundStore {
   build(ctx: BuildContext): Result<Sink<ScoredPost>, Error>;
   query(): Result<SentimentQuery, Error>;
   coverage(): Result<CoverageWriter, Error>;
+  shifts(): Result<ShiftWriter, Error>;
   describe(): string;
 }
 
@@ -60,6 +66,7 @@ function bindStore<S>(kind: StoreKind<S>, config: Config): BoundStore {
     build: (ctx) => kind.build(section, ctx),
     query: () => kind.query(section),
     coverage: () => kind.coverage(section),
+    shifts: () => kind.shifts(section),
     describe: () => kind.describe(section),
   };
 }
@@ -116,9 +123,31 @@ export function buildIngestRoutes(config: Config): Result<RouteHandler[], Error>
   return source.ok ? source.value.routes() : ok([]);
 }
 
+/**
+ * The store sink of sink.kind, with shift detection as alerts.shifts says: in the store stage
+ * (store), instead of storing posts (only), or not at all (off).
+ */
 export function buildSink(config: Config, deadLetters: DeadLetterSink): Result<Sink<ScoredPost>, Error> {
   const store = storeOf(config);
-  return store.ok ? store.value.build(contextOf(deadLetters)) : store;
+  if (!store.ok) return store;
+  const mode = config.alerts.shifts;
+  let inner: Sink<ScoredPost> | undefined;
+  if (mode !== 'only') {
+    const built = store.value.build(contextOf(deadLetters));
+    if (!built.ok || mode === 'off') return built;
+    inner = built.value;
+  }
+  const writer = store.value.shifts();
+  if (!writer.ok) return writer;
+  return ok(
+    new ShiftTapSink(inner, {
+      detector: new ShiftDetector({ maxTopics: config.alerts.shiftMaxTopics }),
+      writer: writer.value,
+      notifier: alertNotifierOf<ShiftEvent>(config.alerts, 'sentiment_shift', (e) => `${e.topic}:${e.kind}:${e.detectedAt}`),
+      latenessMs: config.alerts.shiftLatenessSeconds * 1000,
+      drainMs: config.pipeline.drainTimeoutMs,
+    }),
+  );
 }
 
 /** Where the stored sentiment is, in words, for summaries. */

@@ -115,3 +115,11 @@ export const alertWebhookAttemptsTotal = new Counter({
   labelNames: ['result'] as const,
   registers: [registry],
 });
+
+/** Shifts detected (src/shifts/detector.ts), stored and alerted on; the Prometheus rule CrowdpulseSentimentShift fires on it. */
+export const sentimentShiftsTotal = new Counter({
+  name: 'crowdpulse_sentiment_shifts_total',
+  help: "Significant shifts of a topic's sentiment detected, by topic, direction (up, down) and kind (mean: the mean score; volume: posts per minute).",
+  labelNames: ['topic', 'direction', 'kind'] as const,
+  registers: [registry],
+});

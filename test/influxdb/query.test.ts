@@ -18,6 +18,9 @@ import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
 import { SqliteCoverageWriter } from '../../src/sinks/sqlite/coverage.js';
 import { InfluxCoverageWriter } from '../../src/sinks/influxdb/coverage.js';
+import { InfluxShiftWriter } from '../../src/sinks/influxdb/shifts.js';
+import { SqliteShiftWriter } from '../../src/sinks/sqlite/shifts.js';
+import type { ShiftEvent } from '../../src/query/shift-event.js';
 import { MemoryDeadLetters, ROOT, tempDir } from '../helpers.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -247,5 +250,52 @@ test('#13.4 coverage events read back alike from InfluxDB and SQLite, with the s
     middle.map((e) => e.state),
     ['paused', 'connected'],
     'the range starts paused',
+  );
+});
+
+test('#13.5 stored shifts read back alike from InfluxDB and SQLite; writing one again replaces it', async (t) => {
+  const db = await testDatabase(t);
+  if (!db) return;
+  t.after(() => db.drop());
+  const side = (meanScore: number, n: number) => ({ n, meanScore, meanScoreCi95: [meanScore - 0.1, meanScore + 0.1] as const, postsPerMinute: n / 30 });
+  const shift = (topic: string, minute: number, kind: 'mean' | 'volume', direction: 'up' | 'down'): ShiftEvent => ({
+    topic,
+    kind,
+    direction,
+    detectedAt: new Date(T0 + minute * 60_000).toISOString(),
+    changeAt: new Date(T0 + (minute - 5) * 60_000).toISOString(),
+    before: side(0.4, 300),
+    after: side(direction === 'up' ? 0.7 : -0.1, 60),
+    volumeChange: kind === 'volume' ? Infinity : 1.2,
+    postIds: ['1900000000000000001', '1900000000000000002'],
+  });
+  const events = [
+    shift('markets', 10, 'mean', 'down'),
+    shift('sport, "live"', 10, 'volume', 'up'),
+    shift('markets', 40, 'mean', 'up'),
+    shift('ai', 70, 'mean', 'up'),
+  ];
+  const path = join(tempDir('influx-shifts'), 'store.db');
+  for (const writer of [new SqliteShiftWriter(path), new InfluxShiftWriter(db.config())]) {
+    await writer.write(events);
+    await writer.write([events[0]!]);
+    await writer.close();
+  }
+  const influx = new InfluxQuery(db.config());
+  const sqlite = new SqliteQuery(path);
+  t.after(async () => {
+    await influx.close();
+    await sqlite.close();
+  });
+  const all = { from: new Date(T0), to: new Date(T0 + 3600_000 * 2) };
+  const [a, b] = [await influx.shifts(all), await sqlite.shifts(all)];
+  assert.deepEqual(a, b);
+  assert.equal(b.length, 4, 'the shift written twice is stored once');
+  assert.equal(b.find((e) => e.kind === 'volume')?.volumeChange, Infinity);
+  const some = { from: new Date(T0 + 20 * 60_000), to: new Date(T0 + 3600_000 * 2), topics: ['markets', 'sport, "live"'] };
+  assert.deepEqual(await influx.shifts(some), await sqlite.shifts(some));
+  assert.deepEqual(
+    (await sqlite.shifts(some)).map((e) => [e.topic, e.direction]),
+    [['markets', 'up']],
   );
 });

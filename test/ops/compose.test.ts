@@ -105,3 +105,19 @@ test('deploy/prometheus/prometheus.yml passes promtool check config and scrapes 
   const r = spawnSync('promtool', ['check', 'config', '--syntax-only', file], { encoding: 'utf8' });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
 });
+
+test('#13.5 the alerting rules pass promtool check rules, are loaded by the compose Prometheus, and are the k8s PrometheusRule too', (t) => {
+  const file = join(ROOT, 'deploy/prometheus/alerts.yml');
+  const rules = parse(readFileSync(file, 'utf8')) as { groups: { name: string; rules: { alert: string; expr: string }[] }[] };
+  const k8s = parse(readFileSync(join(ROOT, 'k8s/base/prometheusrule.yaml'), 'utf8')) as { kind: string; spec: typeof rules };
+  assert.equal(k8s.kind, 'PrometheusRule');
+  assert.deepEqual(k8s.spec.groups, rules.groups, 'the same rules for compose and for the Prometheus Operator');
+  const shift = rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'CrowdpulseSentimentShift');
+  assert.match(shift?.expr ?? '', /crowdpulse_sentiment_shifts_total/);
+  const prometheus = parse(readFileSync(join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')) as { rule_files?: string[] };
+  assert.deepEqual(prometheus.rule_files, ['/etc/prometheus/alerts.yml']);
+  assert.match(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), /\.\/deploy\/prometheus\/alerts\.yml:\/etc\/prometheus\/alerts\.yml:ro/);
+  if (!need(t, spawnSync('sh', ['-c', 'command -v promtool']).status === 0, 'promtool', 'bash scripts/prometheus.sh install')) return;
+  const r = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});

@@ -10,7 +10,7 @@ import { haveKubectl, kustomize, schemaErrors, STRUCTURALLY_CHECKED, type K8sObj
 
 const K8S = join(ROOT, 'k8s');
 const TARGETS = ['base', 'overlays/dev', 'overlays/prod'] as const;
-const ROLES = new Set(['ingest', 'analyze', 'store', 'dashboard']);
+const ROLES = new Set(['ingest', 'analyze', 'store', 'shifts', 'dashboard']);
 /** Secrets an operator creates before applying prod (see k8s/overlays/prod/kustomization.yaml). */
 const EXTERNAL_SECRETS: Record<string, readonly string[]> = {
   'crowdpulse-secrets': ['x-bearer-token', 'influxdb-token'],
@@ -135,7 +135,8 @@ for (const target of TARGETS) {
     }
     for (const d of deployments) {
       const c = d.spec.template.spec.containers[0]!;
-      const role = component(d);
+      // The shift detector is the store role detecting only (alerts.shifts = only, a Kafka group of its own).
+      const role = component(d) === 'shifts' ? 'store' : component(d);
       assert.equal(c.args?.[0], role, `${d.metadata.name} runs "crowdpulse ${role}"`);
       assert.ok(existsSync(join(ROOT, 'src/commands', `${role}.ts`)), `crowdpulse has a ${role} command`);
       assert.equal(c.livenessProbe.httpGet.path, '/healthz');
@@ -146,6 +147,16 @@ for (const target of TARGETS) {
     const ingest = deployments.find((d) => component(d) === 'ingest')!;
     assert.equal(ingest.spec.replicas, 1, 'ingest: one replica (X allows one stream connection)');
     assert.equal(ingest.spec.strategy.type, 'Recreate', 'ingest: never two stream connections during a rollout');
+    // #13.5: one detector that sees every post (its own Kafka group); the store replicas detect nothing.
+    const envOf = (d: (typeof deployments)[number]): Record<string, string> =>
+      Object.fromEntries((d.spec.template.spec.containers[0]!.env ?? []).map((e: { name: string; value?: string }) => [e.name, e.value ?? '']));
+    const shifts = deployments.find((d) => component(d) === 'shifts')!;
+    assert.equal(shifts.spec.replicas, 1, 'shifts: one detector, or every shift is reported twice');
+    assert.equal(shifts.spec.strategy.type, 'Recreate');
+    assert.equal(envOf(shifts).CROWDPULSE_ALERTS_SHIFTS, 'only');
+    assert.ok((envOf(shifts).CROWDPULSE_KAFKA_STORE_GROUP ?? '') !== '', 'shifts: a consumer group of its own');
+    assert.equal(envOf(deployments.find((d) => component(d) === 'store')!).CROWDPULSE_ALERTS_SHIFTS, 'off');
+    assert.equal(envOf(ingest).CROWDPULSE_X_COVERAGE_STORE, 'influxdb', 'ingest: coverage events to InfluxDB');
   });
 
   test(`k8s/${target}: configuration and secrets resolve, and every CROWDPULSE_* variable is a real setting that loads`, (t) => {
@@ -188,7 +199,7 @@ for (const target of TARGETS) {
       assert.ok(loaded.ok, `${d.metadata.name}: ${loaded.ok ? '' : loaded.error.message}`);
       assert.equal(loaded.value.http.port, 9464);
       assert.equal(loaded.value.http.host, '0.0.0.0', 'listens beyond loopback so probes and Prometheus reach it');
-      if (component(d) === 'store' || component(d) === 'dashboard') {
+      if (component(d) === 'store' || component(d) === 'shifts' || component(d) === 'dashboard') {
         assert.equal(loaded.value.sink.kind, 'influxdb');
         const url = new URL(loaded.value.influxdb.url);
         const service = named(objects, 'Service', url.hostname);

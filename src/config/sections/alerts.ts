@@ -9,6 +9,17 @@ import { httpUrl, positiveInt } from '../types.js';
 export const alertsSection = z
   .object({
     /**
+     * Where shifts are detected (src/shifts/detector.ts): store = in the store stage, beside its
+     * writes (crowdpulse run; a store role with one replica); only = the store role detects and
+     * stores shifts without storing posts (a deployment of its own, with its own Kafka group, so it
+     * sees every post); off = not detected.
+     */
+    shifts: z.enum(['store', 'only', 'off']).default('store'),
+    /** Posts may arrive this late (event time) and still count: a bucket is tested once the newest post is this far past its end. */
+    shiftLatenessSeconds: positiveInt.default(120),
+    /** Topics followed at once; the least recently seen is dropped (and starts its warm-up again if it returns). */
+    shiftMaxTopics: positiveInt.default(1000),
+    /**
      * http:// or https:// URL the alerts are POSTed to; empty = no webhook. `user:password@` in it
      * is sent as Basic auth. Logs name only the URL's origin (no credentials, path or query).
      */

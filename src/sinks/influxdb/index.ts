@@ -5,6 +5,7 @@ import type { DeadLetterSink } from '../../pipeline/component.js';
 import type { BuildContext, StoreKind } from '../../pipeline/kinds.js';
 import { InfluxQuery } from './query.js';
 import { InfluxCoverageWriter } from './coverage.js';
+import { InfluxShiftWriter } from './shifts.js';
 import { buildEncoder } from './encoder.js';
 import { InfluxSink } from './sink.js';
 import { endpointOf, InfluxHttp } from './transport.js';
@@ -18,6 +19,7 @@ export const influxStoreKind: StoreKind<InfluxdbConfig> = {
   build: (section, ctx) => ok(buildInfluxSink(section, ctx.deadLetters, ctx.readiness)),
   query: (section) => ok(new InfluxQuery(section)),
   coverage: (section) => ok(new InfluxCoverageWriter(section)),
+  shifts: (section) => ok(new InfluxShiftWriter(section)),
   describe: (section) => `InfluxDB ${section.url} bucket ${section.bucket} (measurement ${section.measurement})`,
 };
 

@@ -15,7 +15,19 @@ import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION } from '../../
 import type { WeightedScoreStatistics } from '../../query/intervals.js';
 import { isCoverageState, MAX_COVERAGE_EVENTS, type CoverageEvent } from '../../query/coverage.js';
 import { coverageMeasurement } from './coverage.js';
-import type { SentimentBucket, SentimentQuery, TimeRange, TopicOrder, TopicsRequest, TopicSummary } from '../../query/sentiment-query.js';
+import { shiftsMeasurement } from './shifts.js';
+import { shiftOfJson } from '../../pipeline/shift-writer.js';
+import type { ShiftEvent } from '../../query/shift-event.js';
+import {
+  MAX_SHIFTS,
+  type SentimentBucket,
+  type SentimentQuery,
+  type ShiftRange,
+  type TimeRange,
+  type TopicOrder,
+  type TopicsRequest,
+  type TopicSummary,
+} from '../../query/sentiment-query.js';
 
 const EPOCH = new Date(0);
 /** Flux's largest time; "no end" must include posts dated in the future (replays). */
@@ -230,6 +242,25 @@ from(bucket: ${this.c.bucket})
       events.push({ at: Math.floor(Date.parse(String(r._time))), state, detail: typeof r.detail === 'string' ? r.detail : '' });
     }
     return events.sort((a, b) => a.at - b.at);
+  }
+
+  async shifts(range: ShiftRange): Promise<ShiftEvent[]> {
+    const topics = range.topics ?? [];
+    const topicFilter =
+      topics.length === 0
+        ? fluxExpression('')
+        : fluxExpression(
+            `|> filter(fn: (r) => ${topics.map((t) => (t === '' ? 'not exists r.topic' : flux`r.topic == ${storedTagValue(t)}`.toString())).join(' or ')})`,
+          );
+    const rows = await this.#rows(flux`from(bucket: ${this.c.bucket})
+  |> range(start: ${range.from}, stop: ${range.to})
+  |> filter(fn: (r) => r._measurement == ${shiftsMeasurement(this.c)} and r._field == "event")
+  ${topicFilter}
+  |> group()
+  |> sort(columns: ["_time"])
+  |> limit(n: ${Math.min(range.limit ?? MAX_SHIFTS, MAX_SHIFTS)})`);
+    const events = rows.map((r) => (typeof r._value === 'string' ? shiftOfJson(r._value) : undefined)).filter((e): e is ShiftEvent => e !== undefined);
+    return events.sort((a, b) => compare(a.detectedAt, b.detectedAt) || compare(a.topic, b.topic) || compare(a.kind, b.kind));
   }
 
   async integrity(): Promise<{ rowsPerTopic: ReadonlyMap<string, number>; distinctPosts: number; duplicateKeys: number }> {

@@ -4,6 +4,7 @@ import { CrowdpulseError } from '../../errors.js';
 import type { StoreKind } from '../../pipeline/kinds.js';
 import { SqliteQuery } from './query.js';
 import { SqliteCoverageWriter } from './coverage.js';
+import { SqliteShiftWriter } from './shifts.js';
 import { SqliteStore } from './sqlite-store.js';
 
 /** sink.kind = sqlite: the embedded default, one file. */
@@ -23,6 +24,17 @@ export const sqliteStoreKind: StoreKind<SqliteConfig> = {
     }
   },
   query: (section) => ok(new SqliteQuery(section.path)),
+  shifts(section) {
+    try {
+      return ok(new SqliteShiftWriter(section.path));
+    } catch (e) {
+      return err(
+        new CrowdpulseError('CP_STORE_OPEN', `sqlite.path = ${JSON.stringify(section.path)}: cannot open the store for shifts: ${(e as Error).message}`, {
+          cause: e,
+        }),
+      );
+    }
+  },
   coverage(section) {
     try {
       return ok(new SqliteCoverageWriter(section.path));

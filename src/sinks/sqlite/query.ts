@@ -1,7 +1,18 @@
 import Database from 'better-sqlite3';
+import { shiftOfJson } from '../../pipeline/shift-writer.js';
+import type { ShiftEvent } from '../../query/shift-event.js';
 import { isCoverageState, MAX_COVERAGE_EVENTS, type CoverageEvent } from '../../query/coverage.js';
 import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION, type AmplificationMode } from '../../query/amplification.js';
-import type { SentimentBucket, SentimentQuery, TimeRange, TopicOrder, TopicsRequest, TopicSummary } from '../../query/sentiment-query.js';
+import {
+  MAX_SHIFTS,
+  type SentimentBucket,
+  type SentimentQuery,
+  type ShiftRange,
+  type TimeRange,
+  type TopicOrder,
+  type TopicsRequest,
+  type TopicSummary,
+} from '../../query/sentiment-query.js';
 
 interface AggregateRow {
   topic: string;
@@ -169,6 +180,19 @@ export class SqliteQuery implements SentimentQuery {
       )
       .all(range.from.getTime(), range.from.getTime(), range.to.getTime(), MAX_COVERAGE_EVENTS) as { at: number; state: string; detail: string }[];
     return rows.filter((r): r is CoverageEvent => isCoverageState(r.state));
+  }
+
+  async shifts(range: ShiftRange): Promise<ShiftEvent[]> {
+    const exists = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sentiment_shifts'").get();
+    if (!exists) return [];
+    const topics = range.topics && range.topics.length > 0 ? JSON.stringify(range.topics) : null;
+    const rows = this.#db
+      .prepare(
+        `SELECT event FROM sentiment_shifts WHERE detected_at >= ? AND detected_at < ?
+         AND (? IS NULL OR topic IN (SELECT value FROM json_each(?))) ORDER BY detected_at, topic, kind LIMIT ?`,
+      )
+      .all(range.from.getTime(), range.to.getTime(), topics, topics, Math.min(range.limit ?? MAX_SHIFTS, MAX_SHIFTS)) as { event: string }[];
+    return rows.map((r) => shiftOfJson(r.event)).filter((e): e is ShiftEvent => e !== undefined);
   }
 
   async integrity(): Promise<{ rowsPerTopic: ReadonlyMap<string, number>; distinctPosts: number; duplicateKeys: number }> {

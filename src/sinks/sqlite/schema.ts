@@ -34,6 +34,20 @@ CREATE INDEX IF NOT EXISTS post_sentiment_topic_time ON post_sentiment (topic, c
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
+/** Detected sentiment shifts (src/shifts/detector.ts): one row per (topic, kind, detection time), the event as JSON. */
+export const CREATE_SHIFTS = `
+CREATE TABLE IF NOT EXISTS sentiment_shifts (
+  topic        TEXT    NOT NULL,
+  kind         TEXT    NOT NULL,  -- mean | volume
+  detected_at  INTEGER NOT NULL,  -- epoch ms
+  direction    TEXT    NOT NULL,  -- up | down
+  change_at    INTEGER NOT NULL,
+  event        TEXT    NOT NULL,
+  PRIMARY KEY (topic, kind, detected_at)
+);
+CREATE INDEX IF NOT EXISTS sentiment_shifts_time ON sentiment_shifts (detected_at);
+`;
+
 /** When the stream was connected, disconnected, paused or capped (src/query/coverage.ts); rows in time order of arrival. */
 export const CREATE_COVERAGE = `
 CREATE TABLE IF NOT EXISTS stream_coverage (

@@ -1,0 +1,80 @@
+import type { AlertNotifier } from '../../alerts/webhook.js';
+import type { ScoredPost } from '../../contract/index.js';
+import type { Sink } from '../../pipeline/component.js';
+import type { ShiftWriter } from '../../pipeline/shift-writer.js';
+import type { ShiftEvent } from '../../query/shift-event.js';
+import type { ShiftDetector } from '../../shifts/detector.js';
+import { logger } from '../../telemetry/log.js';
+import { sentimentShiftsTotal } from '../../telemetry/metrics.js';
+
+const log = logger('shifts');
+
+export interface ShiftTapOptions {
+  readonly detector: ShiftDetector;
+  readonly writer: ShiftWriter;
+  readonly notifier: AlertNotifier<ShiftEvent>;
+  /** Event-time slack: buckets are tested once the newest post is this far past their end. */
+  readonly latenessMs: number;
+  /** Longest wait for queued webhook alerts on close. */
+  readonly drainMs: number;
+}
+
+/**
+ * The store stage with shift detection: after `inner` made a batch durable (or, with no inner, at
+ * once: a detection-only deployment), its posts go to the detector, the shifts it finds are
+ * written to the store (before the batch is acked, so a crash replays the batch and the upsert
+ * writes the same shifts again), counted in crowdpulse_sentiment_shifts_total and handed to the
+ * webhook, which never holds the pipeline up. Retweets are left out: they repeat an opinion, they
+ * are not a new one (src/query/amplification.ts). Time is event time: the watermark is the newest
+ * created_at seen less the lateness, so a replay of old posts detects what a live stream would.
+ */
+export class ShiftTapSink implements Sink<ScoredPost> {
+  readonly name: string;
+  readonly stage?: Sink<ScoredPost>['stage'];
+  #newest = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly inner: Sink<ScoredPost> | undefined,
+    private readonly o: ShiftTapOptions,
+  ) {
+    this.name = inner?.name ?? 'shifts';
+    if (inner?.stage !== undefined) this.stage = inner.stage;
+  }
+
+  async write(items: readonly ScoredPost[]): Promise<void> {
+    await this.inner?.write(items);
+    const { detector } = this.o;
+    for (const post of items) {
+      if (post.refKind === 'retweeted') continue;
+      const at = Date.parse(post.createdAt);
+      if (at > this.#newest) this.#newest = at;
+      for (const topic of post.topics) detector.observe(topic, at, post.score, post.id);
+    }
+    if (!Number.isFinite(this.#newest)) return;
+    const shifts = detector.advance(this.#newest - this.o.latenessMs);
+    if (shifts.length === 0) return;
+    await this.o.writer.write(shifts);
+    for (const shift of shifts) {
+      sentimentShiftsTotal.inc({ topic: shift.topic, direction: shift.direction, kind: shift.kind });
+      log.info('sentiment shift', {
+        topic: shift.topic,
+        kind: shift.kind,
+        direction: shift.direction,
+        changeAt: shift.changeAt,
+        before: shift.before.meanScore.toFixed(3),
+        after: shift.after.meanScore.toFixed(3),
+        volumeChange: Number.isFinite(shift.volumeChange) ? shift.volumeChange.toFixed(2) : 'from none',
+      });
+      this.o.notifier.notify(shift);
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.inner?.close();
+    } finally {
+      await this.o.notifier.close(this.o.drainMs);
+      await this.o.writer.close();
+    }
+  }
+}

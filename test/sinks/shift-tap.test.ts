@@ -1,0 +1,78 @@
+/**
+ * #13.5: the store stage with shift detection writes through to its store first, then detects,
+ * stores, counts (crowdpulse_sentiment_shifts_total) and notifies; retweets are left out.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ScoredPost } from '../../src/contract/index.js';
+import type { Sink } from '../../src/pipeline/component.js';
+import type { ShiftEvent } from '../../src/query/shift-event.js';
+import { ShiftDetector } from '../../src/shifts/detector.js';
+import { ShiftTapSink } from '../../src/sinks/shift-tap/shift-tap-sink.js';
+import { registry } from '../../src/telemetry/metrics.js';
+import { scoredPost } from '../influxdb/server.js';
+
+const T0 = Date.UTC(2026, 10, 26, 0, 0, 0);
+
+/** 15 posts a minute for `minutes`; the mean score turns from +0.5 to −0.3 at `turn` (minutes). */
+function posts(minutes: number, turn: number, topic: string, retweets = false): ScoredPost[] {
+  let seed = 11;
+  const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const out: ScoredPost[] = [];
+  for (let m = 0; m < minutes; m++)
+    for (let k = 0; k < 15; k++) {
+      const at = T0 + m * 60_000 + k * 4000;
+      const score = Math.max(-1, Math.min(1, (m >= turn ? -0.3 : 0.5) + (random() - 0.5) * 1.2));
+      const post = scoredPost(at, (m * 15 + k) % 4096, { topics: [topic], score });
+      out.push(retweets ? { ...post, refKind: 'retweeted', refId: '42' } : post);
+    }
+  return out;
+}
+
+async function counted(topic: string): Promise<number> {
+  const metric = await registry.getSingleMetric('crowdpulse_sentiment_shifts_total')?.get();
+  return (metric?.values ?? []).filter((v) => v.labels.topic === topic).reduce((sum, v) => sum + v.value, 0);
+}
+
+test('shifts are detected after the inner write, stored, counted and notified; retweets do not count', async () => {
+  const written: number[] = [];
+  const inner: Sink<ScoredPost> = { name: 'memory', stage: 'store', write: async (items) => void written.push(items.length), close: async () => undefined };
+  const stored: ShiftEvent[] = [];
+  const notified: ShiftEvent[] = [];
+  const tap = new ShiftTapSink(inner, {
+    detector: new ShiftDetector(),
+    writer: { write: async (e) => void stored.push(...e), close: async () => undefined },
+    notifier: { notify: (e) => void notified.push(e), close: async () => undefined },
+    latenessMs: 60_000,
+    drainMs: 100,
+  });
+  assert.equal(tap.name, 'memory');
+  assert.equal(tap.stage, 'store');
+  const stream = posts(180, 120, 'tap-topic');
+  for (let i = 0; i < stream.length; i += 500) await tap.write(stream.slice(i, i + 500));
+  await tap.close();
+  assert.equal(
+    written.reduce((s, n) => s + n, 0),
+    stream.length,
+    'every post reached the store',
+  );
+  const mean = stored.filter((e) => e.kind === 'mean');
+  assert.equal(mean.length, 1, JSON.stringify(stored.map((e) => [e.kind, e.direction, e.detectedAt])));
+  assert.equal(mean[0]?.direction, 'down');
+  assert.ok(Date.parse(mean[0].detectedAt) > T0 + 120 * 60_000);
+  assert.deepEqual(notified, stored);
+  assert.equal(await counted('tap-topic'), stored.length);
+
+  // The same stream as retweets: no opinions, nothing detected.
+  const only: ShiftEvent[] = [];
+  const retweetTap = new ShiftTapSink(undefined, {
+    detector: new ShiftDetector(),
+    writer: { write: async (e) => void only.push(...e), close: async () => undefined },
+    notifier: { notify: () => undefined, close: async () => undefined },
+    latenessMs: 60_000,
+    drainMs: 100,
+  });
+  assert.equal(retweetTap.stage, undefined, 'detection only: not a store stage');
+  await retweetTap.write(posts(180, 120, 'retweeted-topic', true));
+  assert.deepEqual(only, []);
+});
