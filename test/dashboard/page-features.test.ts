@@ -13,7 +13,7 @@ import { Registry } from 'prom-client';
 import { ok, type ScoredPost } from '../../src/contract/index.js';
 import { dashboardRoutes, lazyQuery } from '../../src/dashboard/index.js';
 import type { CoverageEvent } from '../../src/query/coverage.js';
-import { SqliteCoverageWriter } from '../../src/sinks/sqlite/coverage.js';
+import { sqliteCoverageWriter } from '../../src/sinks/sqlite/coverage.js';
 import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
 import { startTelemetryServer } from '../../src/telemetry/http-server.js';
@@ -106,7 +106,7 @@ test(
     const store = new SqliteStore(db);
     await store.write(knownPosts());
     await store.close();
-    const coverage = new SqliteCoverageWriter(db);
+    const coverage = sqliteCoverageWriter(db);
     await coverage.write(knownCoverage());
     await coverage.close();
     const query = new SqliteQuery(db);

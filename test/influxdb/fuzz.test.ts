@@ -136,7 +136,22 @@ test(`adversarial tag values round-trip exactly (seed ${SEED})`, async (t) => {
   const series = r.results[0]?.series ?? [];
   assert.equal(series.length, 1);
   const columns = series[0]?.columns ?? [];
-  assert.deepEqual([...columns].sort(), ['label', 'lang', 'model', 'neg', 'neu', 'pos', 'post_id', 'score', 'slot', 'time', 'topic']);
+  assert.deepEqual([...columns].sort(), [
+    'author_id',
+    'label',
+    'lang',
+    'model',
+    'neg',
+    'neu',
+    'pos',
+    'post_id',
+    'ref_id',
+    'ref_kind',
+    'score',
+    'slot',
+    'time',
+    'topic',
+  ]);
   const col = (name: string): number => columns.indexOf(name);
   const got = new Set<string>();
   const rows = series[0]?.values ?? [];
@@ -159,10 +174,13 @@ test(`adversarial tag values round-trip exactly (seed ${SEED})`, async (t) => {
   assert.deepEqual(measurements.results[0]?.series?.[0]?.values, [['post_sentiment']]);
   const fields = await db.influxql('SHOW FIELD KEYS');
   assert.deepEqual(fields.results[0]?.series?.[0]?.values.map((v) => v.join(':')).sort(), [
+    'author_id:string',
     'neg:float',
     'neu:float',
     'pos:float',
     'post_id:string',
+    'ref_id:string',
+    'ref_kind:string',
     'score:float',
   ]);
   const tags = await db.influxql('SHOW TAG KEYS');

@@ -16,10 +16,10 @@ import type { SentimentBucket, TopicSummary } from '../../src/query/sentiment-qu
 import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
-import { SqliteCoverageWriter } from '../../src/sinks/sqlite/coverage.js';
-import { InfluxCoverageWriter } from '../../src/sinks/influxdb/coverage.js';
-import { InfluxShiftWriter } from '../../src/sinks/influxdb/shifts.js';
-import { SqliteShiftWriter } from '../../src/sinks/sqlite/shifts.js';
+import { sqliteCoverageWriter } from '../../src/sinks/sqlite/coverage.js';
+import { influxCoverageWriter } from '../../src/sinks/influxdb/coverage.js';
+import { influxShiftWriter } from '../../src/sinks/influxdb/shifts.js';
+import { sqliteShiftWriter } from '../../src/sinks/sqlite/shifts.js';
 import type { ShiftEvent } from '../../src/query/shift-event.js';
 import { MemoryDeadLetters, ROOT, tempDir } from '../helpers.js';
 import { execFile } from 'node:child_process';
@@ -224,10 +224,10 @@ test('#13.4 coverage events read back alike from InfluxDB and SQLite, with the s
     { at: T0 + 200_000, state: 'stopped' as const, detail: 'ingest closed' },
   ];
   const path = join(tempDir('influx-coverage'), 'store.db');
-  const sqliteWriter = new SqliteCoverageWriter(path);
+  const sqliteWriter = sqliteCoverageWriter(path);
   await sqliteWriter.write(events);
   await sqliteWriter.close();
-  const influxWriter = new InfluxCoverageWriter(db.config());
+  const influxWriter = influxCoverageWriter(db.config());
   await influxWriter.write(events);
   await influxWriter.close();
   const influx = new InfluxQuery(db.config());
@@ -276,7 +276,7 @@ test('#13.5 stored shifts read back alike from InfluxDB and SQLite; writing one 
     shift('ai', 70, 'mean', 'up'),
   ];
   const path = join(tempDir('influx-shifts'), 'store.db');
-  for (const writer of [new SqliteShiftWriter(path), new InfluxShiftWriter(db.config())]) {
+  for (const writer of [sqliteShiftWriter(path), influxShiftWriter(db.config())]) {
     await writer.write(events);
     await writer.write([events[0]!]);
     await writer.close();

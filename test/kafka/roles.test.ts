@@ -58,7 +58,7 @@ describe('crowdpulse ingest | analyze | store as separate processes over Kafka (
       good[0]!,
       { topic: config.rawTopic, key: 'bad-bytes', value: Buffer.from([0xde, 0xad, 0xbe, 0xef]), headers: codec.encode(extra[0]!).headers },
       good[1]!,
-      { topic: config.rawTopic, key: 'future', value: codec.encode(extra[2]!).value, headers: [{ [SCHEMA_HEADER]: 'post.v2' }, { [ENCODING_HEADER]: 'avro' }] },
+      { topic: config.rawTopic, key: 'future', value: codec.encode(extra[2]!).value, headers: [{ [SCHEMA_HEADER]: 'post.v9' }, { [ENCODING_HEADER]: 'avro' }] },
       { topic: config.rawTopic, key: 'bare', value: Buffer.from('not even json'), headers: [] },
       ...good.slice(2),
     ]);

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { Post } from '../../src/contract/index.js';
 import { BufferedCoverageRecorder } from '../../src/pipeline/coverage-recorder.js';
 import { coveredShare, coverageTimeline } from '../../src/query/coverage.js';
-import { SqliteCoverageWriter } from '../../src/sinks/sqlite/coverage.js';
+import { sqliteCoverageWriter } from '../../src/sinks/sqlite/coverage.js';
 import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
 import { XStreamSource } from '../../src/sources/x-stream/x-stream-source.js';
@@ -32,7 +32,7 @@ test('a dropped connection and a spent usage cap are coverage events; the bucket
   );
   const path = join(tempDir('coverage'), 'store.db');
   await new SqliteStore(path).close();
-  const coverage = new BufferedCoverageRecorder(new SqliteCoverageWriter(path), { now: () => clock.now() });
+  const coverage = new BufferedCoverageRecorder(sqliteCoverageWriter(path), { now: () => clock.now() });
   const source = new XStreamSource({
     client: clientFor(emu, TOKEN),
     clock,

@@ -4,8 +4,8 @@ import { ok } from '../../contract/index.js';
 import type { DeadLetterSink } from '../../pipeline/component.js';
 import type { BuildContext, StoreKind } from '../../pipeline/kinds.js';
 import { InfluxQuery } from './query.js';
-import { InfluxCoverageWriter } from './coverage.js';
-import { InfluxShiftWriter } from './shifts.js';
+import { influxCoverageWriter } from './coverage.js';
+import { influxShiftWriter } from './shifts.js';
 import { buildEncoder } from './encoder.js';
 import { InfluxSink } from './sink.js';
 import { endpointOf, InfluxHttp } from './transport.js';
@@ -18,8 +18,8 @@ export const influxStoreKind: StoreKind<InfluxdbConfig> = {
   section: (config) => config.influxdb,
   build: (section, ctx) => ok(buildInfluxSink(section, ctx.deadLetters, ctx.readiness)),
   query: (section) => ok(new InfluxQuery(section)),
-  coverage: (section) => ok(new InfluxCoverageWriter(section)),
-  shifts: (section) => ok(new InfluxShiftWriter(section)),
+  coverage: (section) => ok(influxCoverageWriter(section)),
+  shifts: (section) => ok(influxShiftWriter(section)),
   describe: (section) => `InfluxDB ${section.url} bucket ${section.bucket} (measurement ${section.measurement})`,
 };
 

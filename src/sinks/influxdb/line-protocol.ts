@@ -153,8 +153,8 @@ export function encodePosts(posts: readonly ScoredPost[], measurement: string): 
     }
     const t = pointTime(p.id, createdAtMs);
     // Ids are decimal digits and ref_kind one of three words (the contract): nothing to escape. All
-    // three are written on every point, '' when absent: the Flux of InfluxDB 1.8 refuses a
-    // query that reads a column some table lacks.
+    // three are written on every point, '' when absent, so that every series has the same columns
+    // when pivoted (the query reads points without them too, as originals by unknown authors).
     const ref = p.refKind === undefined || p.refId === undefined ? '",ref_kind="",ref_id=""' : `",ref_kind="${p.refKind}",ref_id="${p.refId}"`;
     const amplification = `,author_id="${p.authorId ?? ''}${ref}`;
     const fields = ` neg=${p.probs.neg},neu=${p.probs.neu},pos=${p.probs.pos},score=${p.score},post_id="${p.id}"${amplification} ${t.ns}`;

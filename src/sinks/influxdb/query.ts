@@ -2,8 +2,10 @@
  * SentimentQuery over InfluxDB, in Flux (/api/v2/query: InfluxDB 1.8 with flux-enabled, 2.x, Cloud),
  * through @influxdata/influxdb-client's QueryApi on our undici transport.
  *
- * Aggregation happens in the server per (topic, label[, window]): count(), sum() and the sum of
- * squares of the score field; this module folds labels into shares, means and their intervals.
+ * In count mode without an author cap, aggregation happens in the server per (topic, label[, window]):
+ * count(), sum() and the sum of squares of the score field. Weighted opinions and the author cap
+ * read the pivoted points and fold them here (src/query/opinions.ts). Either way this module turns
+ * the sums into shares, means and their intervals.
  * Values interpolated into Flux go through the client's `flux` template (strings quoted and
  * escaped, so a hostile topic cannot inject Flux).
  */
@@ -13,6 +15,8 @@ import { decodeTagValue, storedTagValue } from './line-protocol.js';
 import { endpointOf, InfluxHttp } from './transport.js';
 import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION } from '../../query/amplification.js';
 import type { WeightedScoreStatistics } from '../../query/intervals.js';
+import { OpinionAggregator, type OpinionGroup } from '../../query/opinions.js';
+import { LABELS, type Label } from '../../contract/index.js';
 import { isCoverageState, MAX_COVERAGE_EVENTS, type CoverageEvent } from '../../query/coverage.js';
 import { coverageMeasurement } from './coverage.js';
 import { shiftsMeasurement } from './shifts.js';
@@ -33,69 +37,44 @@ const EPOCH = new Date(0);
 /** Flux's largest time; "no end" must include posts dated in the future (replays). */
 const END_OF_TIME = new Date('2262-04-11T00:00:00Z');
 
-/** Σ over opinions, as the Flux below yields them per (topic[, window]): n, sw, sw2, sws, sws2, wneg, wneu, wpos. */
-const statisticsOf = (r: Row): WeightedScoreStatistics => ({
-  n: Number(r.n),
-  sumOfWeights: Number(r.sw),
-  sumOfSquaredWeights: Number(r.sw2),
-  weightedSum: Number(r.sws),
-  weightedSumOfSquares: Number(r.sws2),
-  weightByLabel: { negative: Number(r.wneg), neutral: Number(r.wneu), positive: Number(r.wpos) },
-});
-/** RFC 3339 with up to 9 fraction digits → ISO 8601 with milliseconds. */
-const isoMs = (rfc3339: string): string => new Date(Date.parse(rfc3339)).toISOString();
-
 /**
- * The fields one post's point carries, pivoted into one row per point. Every point has all of them
- * ('' when absent, line-protocol.ts). A series written only before they existed (crowdpulse before
- * store schema 2) makes the query fail with a type error on InfluxDB 1.8's Flux: see the README.
+ * The fields one post's point carries, pivoted into one row per point (a point written before the
+ * amplification fields existed reads as an original by an unknown author). Weighted opinions and the
+ * author cap are folded in code (src/query/opinions.ts): on InfluxDB 1.8, Flux took 27 s to group
+ * 25,000 points by opinion with reduce(), and pivoting and reading the rows takes 0.4–0.7 s.
  */
 const FIELDS = ['score', 'post_id', 'author_id', 'ref_kind', 'ref_id'] as const;
 const PIVOT = `pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`;
 
-/**
- * Rows → opinions → sums per (topic, _start), the same steps as the SQLite store's SQL
- * (src/sinks/sqlite/query.ts): an opinion is a post, or in weighted mode a post with the retweets
- * of it in the same (topic, bucket); weight = its rows; scored and labelled as the original when
- * it is among them, else as the mean of the retweets.
- */
-const opinionsToSums = (opinionKey: string): string => `map(fn: (r) => ({ r with
-      opinion: ${opinionKey},
-      original: if r.ref_kind == "retweeted" then 0.0 else 1.0 }))
-  |> group(columns: ["topic", "_start", "opinion"])
-  |> reduce(
-      identity: { w: 0.0, ssum: 0.0, oscore: 0.0, o: 0.0, rneg: 0.0, rneu: 0.0, rpos: 0.0, olabel: "" },
-      fn: (r, accumulator) => ({
-        w: accumulator.w + 1.0,
-        ssum: accumulator.ssum + r.score,
-        oscore: accumulator.oscore + r.original * r.score,
-        o: accumulator.o + r.original,
-        rneg: accumulator.rneg + (if r.label == "negative" then 1.0 else 0.0),
-        rneu: accumulator.rneu + (if r.label == "neutral" then 1.0 else 0.0),
-        rpos: accumulator.rpos + (if r.label == "positive" then 1.0 else 0.0),
-        olabel: if r.original == 1.0 then r.label else accumulator.olabel }))
-  |> map(fn: (r) => ({ r with
-      s: if r.o > 0.0 then r.oscore / r.o else r.ssum / r.w,
-      wneg: if r.olabel == "" then r.rneg else (if r.olabel == "negative" then r.w else 0.0),
-      wneu: if r.olabel == "" then r.rneu else (if r.olabel == "neutral" then r.w else 0.0),
-      wpos: if r.olabel == "" then r.rpos else (if r.olabel == "positive" then r.w else 0.0) }))
-  |> group(columns: ["topic", "_start"])
-  |> reduce(
-      identity: { n: 0.0, sw: 0.0, sw2: 0.0, sws: 0.0, sws2: 0.0, wneg: 0.0, wneu: 0.0, wpos: 0.0 },
-      fn: (r, accumulator) => ({
-        n: accumulator.n + 1.0,
-        sw: accumulator.sw + r.w,
-        sw2: accumulator.sw2 + r.w * r.w,
-        sws: accumulator.sws + r.w * r.s,
-        sws2: accumulator.sws2 + r.w * r.s * r.s,
-        wneg: accumulator.wneg + r.wneg,
-        wneu: accumulator.wneu + r.wneu,
-        wpos: accumulator.wpos + r.wpos }))`;
+/** Σ count, Σ score and Σ score² per (topic, label[, window]), server-side: every post one opinion (count mode, no cap). */
+const SUM_OF_SQUARES = 'map(fn: (r) => ({ r with _value: r._value * r._value })) |> sum() |> yield(name: "sumsq")';
+const isLabel = (s: unknown): s is Label => typeof s === 'string' && (LABELS as readonly string[]).includes(s);
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-const OPINION_KEYS = {
-  weighted: 'if r.ref_kind == "retweeted" then r.ref_id else r.post_id',
-  count: 'r.post_id',
-} as const;
+interface LabelSums {
+  count: number;
+  sum: number;
+  sumOfSquares: number;
+  byLabel: Record<Label, number>;
+}
+const newSums = (): LabelSums => ({ count: 0, sum: 0, sumOfSquares: 0, byLabel: { negative: 0, neutral: 0, positive: 0 } });
+function addSums(a: LabelSums, r: Row): void {
+  const v = Number(r._value);
+  if (r.result === 'count') {
+    a.count += v;
+    if (isLabel(r.label)) a.byLabel[r.label] += v;
+  } else if (r.result === 'sum') a.sum += v;
+  else if (r.result === 'sumsq') a.sumOfSquares += v;
+}
+/** Unweighted sums as weighted ones of weight 1 (amplifiedAggregateOf takes one shape). */
+const weightedOf = (a: LabelSums): WeightedScoreStatistics => ({
+  n: a.count,
+  sumOfWeights: a.count,
+  sumOfSquaredWeights: a.count,
+  weightedSum: a.sum,
+  weightedSumOfSquares: a.sumOfSquares,
+  weightByLabel: a.byLabel,
+});
 
 type Row = Record<string, unknown>;
 
@@ -148,70 +127,94 @@ export class InfluxQuery implements SentimentQuery {
   ${langFilter}`;
   }
 
-  /**
-   * One row per point of the range, grouped by topic (and by window when \`everyMs\` is given), with the
-   * author cap applied: an author's earliest \`cap\` posts per group are kept; posts of unknown authors
-   * are never capped.
-   */
-  #rowsOf(range: TimeRange | undefined, everyMs: number | undefined): string {
-    const grouped = `${this.#base(FIELDS, range).toString()}
-  |> ${PIVOT}
-  |> group(columns: ["topic"])
-  ${everyMs === undefined ? '|> map(fn: (r) => ({ r with _start: 0 }))' : `|> window(every: ${everyMs}ms)`}`;
-    const cap = authorCapOf(range?.authorCap);
-    if (cap === undefined) return `rows = ${grouped}`;
-    return `grouped = ${grouped}
-rows = union(tables: [
-  grouped |> filter(fn: (r) => r.author_id == ""),
-  grouped |> filter(fn: (r) => r.author_id != "")
-    |> group(columns: ["topic", "_start", "author_id"]) |> sort(columns: ["_time", "post_id"]) |> limit(n: ${cap})
-    |> group(columns: ["topic", "_start"]),
-])`;
+  /** Whether the range needs rows (weighted opinions or an author cap) or sums the server can make. */
+  #needsRows(range: TimeRange | undefined): boolean {
+    return (range?.amplification ?? DEFAULT_AMPLIFICATION) !== 'count' || authorCapOf(range?.authorCap) !== undefined;
   }
 
-  #sums(range: TimeRange | undefined): string {
-    return `rows |> ${opinionsToSums(OPINION_KEYS[range?.amplification ?? DEFAULT_AMPLIFICATION])} |> yield(name: "sums")`;
+  /**
+   * Every point of the range as one pivoted row, folded in code by OpinionAggregator into weighted
+   * sums per (topic, bucket); `widthMs` undefined = one bucket per topic (a summary).
+   */
+  async #opinionGroups(range: TimeRange | undefined, widthMs: number | undefined): Promise<OpinionGroup[]> {
+    const aggregator = new OpinionAggregator(range?.amplification ?? DEFAULT_AMPLIFICATION, authorCapOf(range?.authorCap));
+    const rows = this.#eachRow(`${this.#base(FIELDS, range).toString()}
+  |> ${PIVOT}
+  |> keep(columns: ["_time", "topic", "label", "score", "post_id", "author_id", "ref_kind", "ref_id"])`);
+    for await (const r of rows) {
+      if (!isLabel(r.label)) continue;
+      const at = Math.floor(Date.parse(String(r._time)));
+      aggregator.add({
+        topic: decodeTagValue(r.topic as string | undefined),
+        bucket: widthMs === undefined ? 0 : Math.floor(at / widthMs) * widthMs,
+        at,
+        postId: text(r.post_id),
+        score: Number(r.score),
+        label: r.label,
+        authorId: text(r.author_id),
+        refKind: text(r.ref_kind),
+        refId: text(r.ref_id),
+      });
+    }
+    return aggregator.groups();
   }
 
   async buckets(range: TimeRange & { readonly bucketSeconds: number }): Promise<SentimentBucket[]> {
     const widthMs = Math.max(1, Math.round(range.bucketSeconds * 1000));
-    const rows = await this.#rows(`${this.#rowsOf(range, widthMs)}\n${this.#sums(range)}`);
     const out: SentimentBucket[] = [];
-    for (const r of rows) {
-      const topic = decodeTagValue(r.topic as string | undefined);
-      const bucket = Math.floor(Date.parse(String(r._start)) / widthMs) * widthMs;
-      out.push({ topic, bucketStart: new Date(bucket).toISOString(), ...amplifiedAggregateOf(statisticsOf(r), range.minPosts) });
+    if (this.#needsRows(range)) {
+      for (const g of await this.#opinionGroups(range, widthMs))
+        out.push({ topic: g.topic, bucketStart: new Date(g.bucket).toISOString(), ...amplifiedAggregateOf(g.stats, range.minPosts) });
+    } else {
+      const every = fluxExpression(`${widthMs}ms`);
+      const rows = await this.#rows(flux`data = ${this.#base(['score'], range)}
+  |> group(columns: ["topic", "label"])
+  |> window(every: ${every})
+data |> count() |> yield(name: "count")
+data |> sum() |> yield(name: "sum")
+data |> ${fluxExpression(SUM_OF_SQUARES)}`);
+      const acc = new Map<string, { topic: string; bucket: number; a: LabelSums }>();
+      for (const r of rows) {
+        const topic = decodeTagValue(r.topic as string | undefined);
+        const bucket = Math.floor(Date.parse(String(r._start)) / widthMs) * widthMs;
+        const key = `${bucket}\u0000${topic}`;
+        let entry = acc.get(key);
+        if (!entry) acc.set(key, (entry = { topic, bucket, a: newSums() }));
+        addSums(entry.a, r);
+      }
+      for (const { topic, bucket, a } of acc.values())
+        out.push({ topic, bucketStart: new Date(bucket).toISOString(), ...amplifiedAggregateOf(weightedOf(a), range.minPosts) });
     }
     return out.sort((x, y) => compare(x.topic, y.topic) || compare(x.bucketStart, y.bucketStart));
   }
 
   async topics(request?: TopicsRequest): Promise<TopicSummary[]> {
-    const rows = this.#eachRow(
-      `${this.#rowsOf(request, undefined)}
-${this.#sums(request)}
-rows |> sort(columns: ["_time"]) |> first(column: "score") |> yield(name: "first")
-rows |> sort(columns: ["_time"]) |> last(column: "score") |> yield(name: "last")`,
-    );
-    const acc = new Map<string, { sums?: Row; first?: number; last?: number }>();
-    for await (const r of rows) {
-      const topic = decodeTagValue(r.topic as string | undefined);
-      let entry = acc.get(topic);
-      if (!entry) acc.set(topic, (entry = {}));
-      // One row per table; the author cap's union leaves two tables per topic: fold min/max across them.
-      const t = Date.parse(String(r._time));
-      if (r.result === 'first') entry.first = entry.first === undefined ? t : Math.min(entry.first, t);
-      else if (r.result === 'last') entry.last = entry.last === undefined ? t : Math.max(entry.last, t);
-      else entry.sums = r;
-    }
     const summaries: TopicSummary[] = [];
-    for (const [topic, { sums, first, last }] of acc) {
-      if (sums === undefined) continue;
-      summaries.push({
-        topic,
-        ...amplifiedAggregateOf(statisticsOf(sums), request?.minPosts),
-        firstAt: first === undefined ? undefined : isoMs(new Date(first).toISOString()),
-        lastAt: last === undefined ? undefined : isoMs(new Date(last).toISOString()),
-      });
+    const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+    if (this.#needsRows(request)) {
+      for (const g of await this.#opinionGroups(request, undefined))
+        summaries.push({ topic: g.topic, ...amplifiedAggregateOf(g.stats, request?.minPosts), firstAt: iso(g.firstAt), lastAt: iso(g.lastAt) });
+    } else {
+      const rows = this.#eachRow(flux`data = ${this.#base(['score'], request)}
+data |> group(columns: ["topic", "label"]) |> count() |> yield(name: "count")
+data |> group(columns: ["topic", "label"]) |> sum() |> yield(name: "sum")
+data |> group(columns: ["topic", "label"]) |> ${fluxExpression(SUM_OF_SQUARES)}
+data |> first() |> yield(name: "first")
+data |> last() |> yield(name: "last")`);
+      const acc = new Map<string, { a: LabelSums; first?: number; last?: number }>();
+      for await (const r of rows) {
+        const topic = decodeTagValue(r.topic as string | undefined);
+        let entry = acc.get(topic);
+        if (!entry) acc.set(topic, (entry = { a: newSums() }));
+        if (r.result === 'first' || r.result === 'last') {
+          // first()/last() run per native series (time-ordered); fold min/max across series here.
+          const t = Math.floor(Date.parse(String(r._time)));
+          if (r.result === 'first') entry.first = entry.first === undefined ? t : Math.min(entry.first, t);
+          else entry.last = entry.last === undefined ? t : Math.max(entry.last, t);
+        } else addSums(entry.a, r);
+      }
+      for (const [topic, { a, first, last }] of acc)
+        summaries.push({ topic, ...amplifiedAggregateOf(weightedOf(a), request?.minPosts), firstAt: iso(first), lastAt: iso(last) });
     }
     summaries.sort(TOPIC_ORDER.get(request?.order ?? 'count') ?? TOPIC_ORDER.get('count'));
     return request?.limit === undefined ? summaries : summaries.slice(0, Math.max(0, Math.floor(request.limit)));

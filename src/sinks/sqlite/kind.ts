@@ -3,8 +3,8 @@ import { err, ok } from '../../contract/index.js';
 import { CrowdpulseError } from '../../errors.js';
 import type { StoreKind } from '../../pipeline/kinds.js';
 import { SqliteQuery } from './query.js';
-import { SqliteCoverageWriter } from './coverage.js';
-import { SqliteShiftWriter } from './shifts.js';
+import { sqliteCoverageWriter } from './coverage.js';
+import { sqliteShiftWriter } from './shifts.js';
 import { SqliteStore } from './sqlite-store.js';
 
 /** sink.kind = sqlite: the embedded default, one file. */
@@ -26,7 +26,7 @@ export const sqliteStoreKind: StoreKind<SqliteConfig> = {
   query: (section) => ok(new SqliteQuery(section.path)),
   shifts(section) {
     try {
-      return ok(new SqliteShiftWriter(section.path));
+      return ok(sqliteShiftWriter(section.path));
     } catch (e) {
       return err(
         new CrowdpulseError('CP_STORE_OPEN', `sqlite.path = ${JSON.stringify(section.path)}: cannot open the store for shifts: ${(e as Error).message}`, {
@@ -37,7 +37,7 @@ export const sqliteStoreKind: StoreKind<SqliteConfig> = {
   },
   coverage(section) {
     try {
-      return ok(new SqliteCoverageWriter(section.path));
+      return ok(sqliteCoverageWriter(section.path));
     } catch (e) {
       return err(
         new CrowdpulseError(
