@@ -1,5 +1,5 @@
 import type { Label } from '../contract/index.js';
-import type { Uncertainty } from '../query/intervals.js';
+import { DEFAULT_MIN_POSTS, type Uncertainty } from '../query/intervals.js';
 import type { SentimentQuery, TopicSummary } from '../query/sentiment-query.js';
 import type { Filters } from '../query/filters.js';
 import { coverageTimeline } from '../query/coverage.js';
@@ -51,6 +51,8 @@ export interface SentimentView {
   readonly from: string | null;
   readonly to: string | null;
   readonly bucketSeconds: number;
+  /** Buckets of fewer opinions are marked tooFewPosts. */
+  readonly minPosts: number;
   /** Per-topic totals over the range, by volume (desc): the top MAX_SUMMARIES, not only the charted ones. */
   readonly summaries: readonly TopicSummary[];
   /** The range holds more topics than `summaries` lists. */
@@ -68,6 +70,7 @@ const EMPTY_VIEW: SentimentView = {
   from: null,
   to: null,
   bucketSeconds: 0,
+  minPosts: DEFAULT_MIN_POSTS,
   summaries: [],
   moreTopics: false,
   coverage: [],
@@ -131,6 +134,7 @@ export async function sentimentView(query: SentimentQuery, request: SentimentVie
     from: range.from.toISOString(),
     to: range.to.toISOString(),
     bucketSeconds,
+    minPosts: DEFAULT_MIN_POSTS,
     summaries,
     moreTopics: listed.length > MAX_SUMMARIES,
     coverage,

@@ -1,5 +1,5 @@
 import type { AlertNotifier } from '../../alerts/webhook.js';
-import type { ScoredPost } from '../../contract/index.js';
+import { CONTRACT_LIMITS, type ScoredPost } from '../../contract/index.js';
 import type { Sink } from '../../pipeline/component.js';
 import type { ShiftWriter } from '../../pipeline/shift-writer.js';
 import type { ShiftEvent } from '../../query/shift-event.js';
@@ -47,7 +47,10 @@ export class ShiftTapSink implements Sink<ScoredPost> {
     for (const post of items) {
       if (post.refKind === 'retweeted') continue;
       const at = Date.parse(post.createdAt);
-      if (at > this.#newest) this.#newest = at;
+      // The contract keeps created_at within maxFutureSkewMs of ingestion; this bound holds the
+      // watermark there even for a post stored before that check (one post dated 9999 would
+      // otherwise close every topic's buckets up to then).
+      if (at > this.#newest && at <= Date.now() + CONTRACT_LIMITS.maxFutureSkewMs) this.#newest = at;
       for (const topic of post.topics) detector.observe(topic, at, post.score, post.id);
     }
     if (!Number.isFinite(this.#newest)) return;
