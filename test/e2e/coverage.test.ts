@@ -94,3 +94,35 @@ test('#13.4 a run on the X stream records its gaps, and crowdpulse query shows t
   const before = result.coverage.find((c) => Date.parse(c.bucketStart) + 1000 < started);
   assert.equal(before?.covered ?? null, null, 'before the run nothing is known');
 });
+
+test('#14.3 --limit ends a run on the X stream after that many messages', async (t) => {
+  const emu = await startEmulator({ rate: 200, keepAliveMs: 200 });
+  t.after(() => emu.close());
+  assert.ok(
+    (
+      await syncRules(clientFor(emu), [
+        { value: 'bitcoin', tag: 'crypto' },
+        { value: 'lovely', tag: 'mood' },
+      ])
+    ).ok,
+  );
+  const dir = tempDir('limit-x');
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDPULSE_') && k !== 'X_BEARER_TOKEN'));
+  const { stdout } = await exec(
+    process.execPath,
+    [CLI, 'run', '--source', 'x', '--limit', '30', '--db', join(dir, 'store.db'), '--port', '0', '--progress', 'off'],
+    {
+      cwd: ROOT,
+      env: {
+        ...env,
+        X_BEARER_TOKEN: TOKEN,
+        CROWDPULSE_X_API_URL: emu.url,
+        CROWDPULSE_X_MONTHLY_CAP: '0',
+        CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead.ndjson'),
+        CROWDPULSE_LOG_LEVEL: 'warn',
+      },
+      timeout: 60_000,
+    },
+  );
+  assert.match(stdout, /posts stored\s+30\b/, stdout);
+});

@@ -51,7 +51,7 @@ export function buildXClient(x: XConfig, env: NodeJS.ProcessEnv = process.env, c
  * (The lead's buildSource returns `.source`; a role that has an HTTP server mounts `.adminRoute`.)
  */
 /** The config an X stream source reads. */
-export type XSourceSection = Pick<Config, 'x' | 'limits' | 'pipeline'>;
+export type XSourceSection = Pick<Config, 'x' | 'limits' | 'pipeline' | 'replay'>;
 
 export function buildXIngest(
   config: XSourceSection,
@@ -90,6 +90,7 @@ export function buildXIngest(
     usageCheckMs: x.usageCheckMinutes * 60_000,
     ...(startupRules?.ok ? { startupRules: startupRules.value } : {}),
     ...(coverage ? { coverage } : {}),
+    limit: config.replay.limit,
   });
   readiness('x-stream', () => !source.hasFailed);
   return ok({ source, client: client.value, governor, adminRoute: rulesAdminRoute(client.value, admin.value) });

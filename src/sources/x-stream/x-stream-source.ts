@@ -30,6 +30,8 @@ export interface XStreamOptions {
   readonly bufferCapacity: number;
   /** How often to reconcile the governor with GET /2/usage/tweets (0 = never). */
   readonly usageCheckMs: number;
+  /** Stream messages (posts and dead letters) after which the source ends (--limit); 0 = none. */
+  readonly limit?: number;
   /** Where the stream's connected/disconnected/paused/capped states go (coverage events in the store). */
   readonly coverage?: CoverageRecorder;
   /** Rules to sync (by diff) before connecting: x.syncRulesOnStart with the rules file. */
@@ -55,6 +57,7 @@ export class XStreamSource implements Source<Post> {
   private finished = false;
   private connected = false;
   private received = 0;
+  private stopStream: (() => void) | undefined;
 
   constructor(private readonly opts: XStreamOptions) {}
 
@@ -80,6 +83,7 @@ export class XStreamSource implements Source<Post> {
   async *batches(outer: AbortSignal): AsyncGenerator<Batch<Post>> {
     // Our own controller too, so that a consumer that stops iterating also ends the connection.
     const stop = new AbortController();
+    this.stopStream = () => stop.abort();
     const signal = AbortSignal.any([outer, stop.signal]);
     const hooks = {
       onMessage: (frame: Frame, at: number) => this.onMessage(frame, at),
@@ -183,7 +187,11 @@ export class XStreamSource implements Source<Post> {
   }
 
   private onMessage(frame: Frame, receivedAt: number): void {
+    // Past the limit (messages of the chunk that held the last one): not read, as if never sent.
+    const limit = this.opts.limit ?? 0;
+    if (limit > 0 && this.received >= limit) return;
     this.received += 1;
+    if (limit > 0 && this.received >= limit) queueMicrotask(() => this.stopStream?.());
     if (frame.kind === 'oversized') {
       m.streamMessages.inc({ kind: 'malformed' });
       this.letters.push(oversizedDeadLetter('ingest', frame.message, this.opts.lineLimits.maxLineBytes, 'x-stream'));
