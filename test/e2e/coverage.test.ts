@@ -6,41 +6,46 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { syncRules } from '../../src/x/rules.js';
 import { ROOT, tempDir } from '../helpers.js';
+import type { XEmulator } from '../../src/emulator/server.js';
 import { clientFor, startEmulator, TOKEN } from '../x/helpers.js';
 
 const exec = promisify(execFile);
 const CLI = join(ROOT, 'bin/crowdpulse.js');
 
-test('#13.4 a run on the X stream records its gaps, and crowdpulse query shows them per bucket', async (t) => {
-  const emu = await startEmulator({ rate: 50, keepAliveMs: 200 });
+/** The emulator with two tagged rules, and the environment of a `crowdpulse run --source x` against it. */
+async function xRun(t: TestContext, rate: number, dirName: string): Promise<{ emu: XEmulator; dir: string; env: NodeJS.ProcessEnv; clean: NodeJS.ProcessEnv }> {
+  const emu = await startEmulator({ rate, keepAliveMs: 200 });
   t.after(() => emu.close());
-  assert.ok(
-    (
-      await syncRules(clientFor(emu), [
-        { value: 'bitcoin', tag: 'crypto' },
-        { value: 'lovely', tag: 'mood' },
-      ])
-    ).ok,
-  );
-  const dir = tempDir('coverage-e2e');
+  const rules = await syncRules(clientFor(emu), [
+    { value: 'bitcoin', tag: 'crypto' },
+    { value: 'lovely', tag: 'mood' },
+  ]);
+  assert.ok(rules.ok);
+  const dir = tempDir(dirName);
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDPULSE_') && k !== 'X_BEARER_TOKEN'));
+  const env = {
+    ...clean,
+    X_BEARER_TOKEN: TOKEN,
+    CROWDPULSE_X_API_URL: emu.url,
+    CROWDPULSE_X_MONTHLY_CAP: '0',
+    CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead.ndjson'),
+    CROWDPULSE_PIPELINE_DRAIN_TIMEOUT_MS: '3000',
+    CROWDPULSE_LOG_LEVEL: 'warn',
+  };
+  return { emu, dir, env, clean };
+}
+
+test('#13.4 a run on the X stream records its gaps, and crowdpulse query shows them per bucket', async (t) => {
+  const { emu, dir, env: runEnv, clean: env } = await xRun(t, 50, 'coverage-e2e');
   const db = join(dir, 'store.db');
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDPULSE_') && k !== 'X_BEARER_TOKEN'));
   const started = Date.now();
   const child = spawn(process.execPath, [CLI, 'run', '--source', 'x', '--db', db, '--port', '0', '--progress', 'off'], {
     cwd: ROOT,
-    env: {
-      ...env,
-      X_BEARER_TOKEN: TOKEN,
-      CROWDPULSE_X_API_URL: emu.url,
-      CROWDPULSE_X_MONTHLY_CAP: '0',
-      CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead.ndjson'),
-      CROWDPULSE_PIPELINE_DRAIN_TIMEOUT_MS: '3000',
-      CROWDPULSE_LOG_LEVEL: 'warn',
-    },
+    env: runEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -96,33 +101,11 @@ test('#13.4 a run on the X stream records its gaps, and crowdpulse query shows t
 });
 
 test('#14.3 --limit ends a run on the X stream after that many messages', async (t) => {
-  const emu = await startEmulator({ rate: 200, keepAliveMs: 200 });
-  t.after(() => emu.close());
-  assert.ok(
-    (
-      await syncRules(clientFor(emu), [
-        { value: 'bitcoin', tag: 'crypto' },
-        { value: 'lovely', tag: 'mood' },
-      ])
-    ).ok,
-  );
-  const dir = tempDir('limit-x');
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDPULSE_') && k !== 'X_BEARER_TOKEN'));
+  const { dir, env } = await xRun(t, 200, 'limit-x');
   const { stdout } = await exec(
     process.execPath,
     [CLI, 'run', '--source', 'x', '--limit', '30', '--db', join(dir, 'store.db'), '--port', '0', '--progress', 'off'],
-    {
-      cwd: ROOT,
-      env: {
-        ...env,
-        X_BEARER_TOKEN: TOKEN,
-        CROWDPULSE_X_API_URL: emu.url,
-        CROWDPULSE_X_MONTHLY_CAP: '0',
-        CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead.ndjson'),
-        CROWDPULSE_LOG_LEVEL: 'warn',
-      },
-      timeout: 60_000,
-    },
+    { cwd: ROOT, env, timeout: 60_000 },
   );
   assert.match(stdout, /posts stored\s+30\b/, stdout);
 });
