@@ -5,7 +5,7 @@ import { DEFAULT_MIN_POSTS } from '../query/intervals.js';
 import { parseDuration, resolveRange } from '../query/range.js';
 import { AMPLIFICATION_MODES, DEFAULT_AMPLIFICATION } from '../query/amplification.js';
 import { parseFilters } from '../query/filters.js';
-import { coveredShare, coverageTimeline } from '../query/coverage.js';
+import { coverageOfBuckets, coverageTimeline } from '../query/coverage.js';
 import { buildQuery } from '../roles/components.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
 import { formatQueryResult, QUERY_FORMATS, type QueryFormat } from './query-output.js';
@@ -116,16 +116,22 @@ export function queryCommand(): Command {
       const widthMs = Math.max(1, Math.round(bucketSeconds * 1000));
       const now = Date.now();
       const timeline = coverageTimeline(events, range.value.from, range.value.to, widthMs, now);
+      // One share per distinct bucket start, not per (topic, bucket) row.
+      const rowStarts = [...new Set(buckets.map((b) => b.bucketStart))];
+      const shares = coverageOfBuckets(
+        events,
+        rowStarts.map((iso) => Date.parse(iso)),
+        widthMs,
+        now,
+      );
+      const rowCoverage = new Map(rowStarts.map((iso, i) => [iso, shares[i] ?? null]));
       const result = {
         from: new Date(range.value.from).toISOString(),
         to: new Date(range.value.to).toISOString(),
         bucketSeconds,
         minPosts,
         ...filters.value,
-        buckets: buckets.map((b) => {
-          const start = Date.parse(b.bucketStart);
-          return { ...b, coverage: coveredShare(events, start, start + widthMs, now) };
-        }),
+        buckets: buckets.map((b) => ({ ...b, coverage: rowCoverage.get(b.bucketStart) ?? null })),
         ...(timeline === undefined ? {} : { coverage: timeline }),
       };
       process.stdout.write(formatQueryResult(result, options.format as QueryFormat));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Post } from '../../src/contract/index.js';
 import { BufferedCoverageRecorder } from '../../src/pipeline/coverage-recorder.js';
-import { coveredShare, coverageTimeline } from '../../src/query/coverage.js';
+import { coverageOfBuckets, coveredShare, coverageTimeline } from '../../src/query/coverage.js';
 import { sqliteCoverageWriter } from '../../src/sinks/sqlite/coverage.js';
 import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
@@ -104,4 +104,26 @@ test('a connected state ends where its heartbeats stop (an ingest that died says
   const beating = [...events, { at: at + 60_000, state: 'connected' as const, detail: 'heartbeat' }];
   assert.equal(coveredShare(beating, at, at + 600_000, at + 600_000), 0.25);
   assert.equal(coveredShare(events, at, at + 60_000, at + 30_000), 1, 'only the time up to now counts');
+});
+
+test('coverageOfBuckets (one sweep) gives what coveredShare gives bucket by bucket', () => {
+  let seed = 5;
+  const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const states = ['connected', 'connected', 'disconnected', 'paused', 'capped', 'stopped'] as const;
+  for (let trial = 0; trial < 50; trial++) {
+    const at0 = Date.UTC(2026, 11, 1);
+    const events = Array.from({ length: Math.floor(random() * 40) }, () => ({
+      at: at0 + Math.floor(random() * 3_600_000),
+      state: states[Math.floor(random() * states.length)] as (typeof states)[number],
+      detail: '',
+    })).sort((a, b) => a.at - b.at);
+    const width = [1000, 60_000, 300_000][trial % 3] as number;
+    const starts = Array.from({ length: 30 }, () => at0 - 600_000 + Math.floor(random() * 80) * width);
+    const now = at0 + Math.floor(random() * 4_000_000);
+    assert.deepEqual(
+      coverageOfBuckets(events, starts, width, now),
+      starts.map((s) => coveredShare(events, s, s + width, now)),
+      `trial ${trial}`,
+    );
+  }
 });
