@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRecorded } from '../../src/emulator/recorded-posts.js';
-import { matches, parseRule } from '../../src/emulator/rule-language.js';
+import { matches, parseRule } from '../../src/x/rule-language.js';
 import { loadRulesFile } from '../../src/x/rules.js';
 import { REPO } from './child.js';
 import { manifestPathOf, readFixtureLines, type Expected, type FixtureManifest } from './expected.js';

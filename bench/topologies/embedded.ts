@@ -103,6 +103,9 @@ export async function startEmulator(
       '--rate',
       String(spec.rate ?? 1_000_000),
       '--no-loop',
+      // The bench measures how fast crowdpulse reads: no slow-consumer disconnect however far behind it falls.
+      '--max-backlog',
+      '0',
       '--cap',
       '1000000000',
       '--limit',

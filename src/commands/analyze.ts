@@ -8,7 +8,7 @@ export const analyzeCommand = (): Command =>
   kafkaRoleCommand({
     name: 'analyze',
     description: 'role: consume raw posts from Kafka (consumer group; run several replicas), score them, produce scored posts',
-    flags: [FLAG.model, FLAG.threads, FLAG.maxBatch, FLAG.port, KAFKA_FLAG.brokers, KAFKA_FLAG.encoding, KAFKA_FLAG.compression],
+    flags: [FLAG.model, FLAG.threads, FLAG.maxBatch, FLAG.port, FLAG.limit, KAFKA_FLAG.brokers, KAFKA_FLAG.encoding, KAFKA_FLAG.compression],
     run: runAnalyze,
     did: (s) => `scored to ${s.topic}`,
   });

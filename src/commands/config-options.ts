@@ -18,7 +18,12 @@ export const FLAG = {
   mode: { flags: '--mode <mode>', description: 'replay pace: max | rate | recorded', key: 'replay.mode', option: 'mode' },
   rate: { flags: '--rate <postsPerSecond>', description: 'replay rate for --mode rate', key: 'replay.rate', option: 'rate' },
   speed: { flags: '--speed <factor>', description: 'speed-up of the recorded pace for --mode recorded', key: 'replay.speed', option: 'speed' },
-  limit: { flags: '--limit <posts>', description: 'stop after this many posts (0 = all)', key: 'replay.limit', option: 'limit' },
+  limit: {
+    flags: '--limit <posts>',
+    description: 'end the run after the source has read this many messages, posts and dead letters (0 = no end); every source',
+    key: 'pipeline.limit',
+    option: 'limit',
+  },
   source: { flags: '--source <kind>', description: 'where posts come from: replay | x | kafka', key: 'source.kind', option: 'source' },
   model: { flags: '-m, --model <model>', description: 'sentiment model: fast | accurate | a directory with model.json', key: 'model.name', option: 'model' },
   threads: { flags: '--threads <n>', description: 'inference worker threads (0 = one per core)', key: 'model.threads', option: 'threads' },

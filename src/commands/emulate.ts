@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { loadRecordedPosts } from '../emulator/recorded-posts.js';
+import type { Timestamps } from '../emulator/serve-post.js';
 import { parseFault, XEmulator } from '../emulator/server.js';
 import { CrowdpulseError } from '../errors.js';
 import { CredentialError, readBearerToken } from '../x/credentials.js';
@@ -20,6 +21,11 @@ function parseFaultSchedule(spec: string, acc: { kind: string; everyS: number }[
   return [...acc, { kind: m[1]!, everyS: Number(m[2]) }];
 }
 
+function parseTimestamps(v: string): Timestamps {
+  if (v !== 'recorded' && v !== 'published') throw new CrowdpulseError('CP_USAGE', `--timestamps ${v}: expected recorded or published`);
+  return v;
+}
+
 export function emulateCommand(): Command {
   const command = new Command('emulate')
     .description(
@@ -28,7 +34,12 @@ export function emulateCommand(): Command {
     .requiredOption('--posts <file>', 'recorded stream messages (ndjson or ndjson.gz of {data, includes?, matching_rules?})')
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--port <port>', 'listen port (0 = any free port; the URL is printed)', num, 0)
-    .option('--rate <postsPerSecond>', 'matching posts served per second per connection', num, 50)
+    .option(
+      '--rate <postsPerSecond>',
+      'posts published per second (of those matching the stream rules, from the first stream connection on, connected or not; of all posts in the history)',
+      num,
+      50,
+    )
     .option('--keepalive-ms <ms>', 'milliseconds between keep-alive \\r\\n', num, 20_000)
     .option('--no-loop', 'stop serving at the end of the recording instead of starting over')
     .option('--cap <posts>', 'monthly usage cap (UsageCapExceeded beyond it)', num, 10_000)
@@ -39,7 +50,21 @@ export function emulateCommand(): Command {
     .option('--rules <file>', 'start with these rules (the rules.yaml format)')
     .option('--fault <KIND@SECONDS>', 'inject a fault every SECONDS (repeatable): drop | stall | drip | malformed | error', parseFaultSchedule, [])
     .option('--gzip', 'compress the stream when the client accepts gzip (as X does)')
-    .option('--limit <posts>', 'load at most this many posts (0 = all)', num, 0);
+    .option('--limit <posts>', 'load at most this many posts (0 = all)', num, 0)
+    .option(
+      '--timestamps <mode>',
+      'recorded: serve recorded ids and created_at; published: created_at = publication time, id = its snowflake (stream and search)',
+      parseTimestamps,
+      'recorded' as Timestamps,
+    )
+    .option(
+      '--history <seconds>',
+      'start with this many seconds of history for search/counts: every post of the recording published at --rate before start (rules are not known then)',
+      num,
+      0,
+    )
+    .option('--max-backlog <posts>', 'published posts a slow stream reader may fall behind before X-style disconnect (0 = no bound)', num, 10_000)
+    .option('--search-end-lag-ms <ms>', 'how long before the request search/counts end_time must be (X: 10 s)', num, 10_000);
   command.action(
     async (opts: {
       posts: string;
@@ -57,6 +82,10 @@ export function emulateCommand(): Command {
       fault: { kind: string; everyS: number }[];
       limit: number;
       gzip?: boolean;
+      timestamps: Timestamps;
+      history: number;
+      maxBacklog: number;
+      searchEndLagMs: number;
     }) => {
       const config = configFrom(command, []);
       const token = readBearerToken(process.env, config.x.bearerTokenFile);
@@ -83,6 +112,10 @@ export function emulateCommand(): Command {
           maxConnections: opts.maxConnections,
           maxRules: opts.maxRules,
           maxRuleLength: opts.maxRuleLength,
+          timestamps: opts.timestamps,
+          historySeconds: opts.history,
+          maxBacklog: opts.maxBacklog,
+          searchEndLagMs: opts.searchEndLagMs,
           ...(rules?.ok ? { initialRules: rules.value } : {}),
         },
         opts.host,
@@ -90,7 +123,7 @@ export function emulateCommand(): Command {
       );
       const timers = opts.fault.map((f) => setInterval(() => emu.inject(parseFault({ kind: f.kind, ms: 60_000 })!), f.everyS * 1000));
       process.stdout.write(
-        `X API emulator on ${emu.url} (${loaded.posts.length} posts${loaded.skipped ? `, ${loaded.skipped} unusable lines skipped` : ''}); admin: GET ${emu.url}/_emulator/state, POST ${emu.url}/_emulator/faults\n`,
+        `X API emulator on ${emu.url} (${loaded.posts.length} posts${loaded.skipped ? `, ${loaded.skipped} unusable lines skipped` : ''}${emu.history.count ? `, ${emu.history.count} published in the ${opts.history} s before start` : ''}); admin: GET ${emu.url}/_emulator/state, POST ${emu.url}/_emulator/faults\n`,
       );
       const signal = shutdownSignal();
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));

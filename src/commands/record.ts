@@ -5,6 +5,7 @@ import { recordStream } from '../sources/x-stream/recorder.js';
 import { systemClock } from '../x/clock.js';
 import { commandClient, shutdownSignal } from './x-support.js';
 import { CrowdpulseError } from '../errors.js';
+import { STREAM_TWEET_FIELDS } from '../contract/index.js';
 import { configFrom } from './config-options.js';
 
 const num = (v: string): number => {
@@ -34,13 +35,11 @@ export function recordCommand(): Command {
         ...(governor ? { governor } : {}),
         out: opts.out,
         limit: opts.limit,
-        tweetFields: config.x.tweetFields
-          .split(',')
-          .map((f) => f.trim())
-          .filter(Boolean),
+        tweetFields: STREAM_TWEET_FIELDS,
         keepAliveTimeoutMs: config.x.keepAliveTimeoutMs,
         lineLimits: framerLimits(config.limits),
         usageCheckMs: config.x.usageCheckMinutes * 60_000,
+        capResetDay: config.x.capResetDay,
       },
       signal,
     );

@@ -31,7 +31,7 @@ export function runCommand(): Command {
     // The progress display's total: a pass over the whole file, so only when progress is shown.
     const expected =
       config.source.kind === 'replay' && config.log.progress !== 'off'
-        ? await countLines(config.replay.path, config.replay.limit, framerLimits(config.limits))
+        ? await countLines(config.replay.path, config.pipeline.limit, framerLimits(config.limits))
         : undefined;
     // The dashboard on the run's HTTP port (/dashboard/), reading the store the run writes.
     const query = lazyQuery(() => buildQuery(config));

@@ -8,7 +8,7 @@ export const storeCommand = (): Command =>
   kafkaRoleCommand({
     name: 'store',
     description: 'role: consume scored posts from Kafka into the store (SQLite by default: run one replica; InfluxDB: several)',
-    flags: [FLAG.sink, FLAG.db, FLAG.port, KAFKA_FLAG.brokers],
+    flags: [FLAG.sink, FLAG.db, FLAG.port, FLAG.limit, KAFKA_FLAG.brokers],
     run: runStore,
     did: (s) => `stored in ${s.store}`,
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { canonicalKeys, canonicalText, POST_ID_DIGITS } from './canonical.js';
-import { decodeUtf8, parseRawPost, topicsOf } from './raw-post.js';
+import { decodeUtf8, fullTextOf, parseRawPost, topicsOf } from './raw-post.js';
 import { err, ok, type Result } from './result.js';
 import type { Rejection } from './rejection.js';
 import { isIsoDateTime, isNonNegativeSafeInt, isPostIdDigits, isRecord, isStringArray } from './fast-checks.js';
@@ -43,7 +43,7 @@ export function postFromStreamLine(line: string, receivedAt: number, fastPath = 
     withAmplification(
       {
         id: data.id,
-        text: data.text,
+        text: fullTextOf(data),
         createdAt: data.created_at ?? new Date(receivedAt).toISOString(),
         lang: data.lang ?? UNKNOWN_LANG,
         topics: topicsOf(matching_rules),

@@ -23,6 +23,7 @@ export const rawPostSchema = z
       lang: z.string().max(35).optional(),
       author_id: z.string().optional(),
       referenced_tweets: z.array(z.looseObject({ type: z.string(), id: z.string() })).optional(),
+      note_tweet: z.looseObject({ text: z.string() }).optional(),
     }),
     includes: z.unknown().optional(),
     matching_rules: z.array(matchingRuleSchema).optional(),
@@ -30,6 +31,17 @@ export const rawPostSchema = z
   .loose();
 
 export type RawPost = z.infer<typeof rawPostSchema>;
+
+/**
+ * The `tweet.fields` crowdpulse asks X for: exactly what the contract keeps (created_at, lang, the
+ * amplification fields, and note_tweet for the full text of a long post). X sends id, text and
+ * edit_history_tweet_ids whatever is asked.
+ */
+export const STREAM_TWEET_FIELDS = ['created_at', 'lang', 'author_id', 'referenced_tweets', 'note_tweet'] as const;
+
+/** The text a post is scored on: a long post's full `note_tweet` text (X truncates `text` to 280 characters), else `text`. */
+export const fullTextOf = (data: RawPost['data']): string =>
+  data.note_tweet !== undefined && data.note_tweet.text.trim() !== '' ? data.note_tweet.text : data.text;
 export type MatchingRule = z.infer<typeof matchingRuleSchema>;
 
 /** Topic given to a post that matched no tagged rule, so that it is still counted and stored. */
@@ -71,6 +83,7 @@ function isPlainRawPost(json: unknown): json is RawPost {
     if (!Array.isArray(data.referenced_tweets)) return false;
     for (const ref of data.referenced_tweets as unknown[]) if (!isRecord(ref) || typeof ref.type !== 'string' || typeof ref.id !== 'string') return false;
   }
+  if (data.note_tweet !== undefined && !(isRecord(data.note_tweet) && typeof data.note_tweet.text === 'string')) return false;
   const rules = json.matching_rules;
   if (rules !== undefined) {
     if (!Array.isArray(rules)) return false;
@@ -90,7 +103,7 @@ export function parseRawPost(line: string, fastPath = true): Result<RawPost, Rej
     return err(rejection('invalid_json', `not JSON: ${(e as Error).message}`));
   }
   if (fastPath && isPlainRawPost(json)) {
-    if (json.data.text.trim() === '') return err(rejection('empty_text', `post ${json.data.id} has empty text`));
+    if (fullTextOf(json.data).trim() === '') return err(rejection('empty_text', `post ${json.data.id} has empty text`));
     return ok(json);
   }
   if (isStreamErrorPayload(json)) {
@@ -103,7 +116,7 @@ export function parseRawPost(line: string, fastPath = true): Result<RawPost, Rej
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
     return err(rejection('invalid_shape', `${where}: ${issue?.message ?? 'invalid'}`));
   }
-  if (parsed.data.data.text.trim() === '') return err(rejection('empty_text', `post ${parsed.data.data.id} has empty text`));
+  if (fullTextOf(parsed.data.data).trim() === '') return err(rejection('empty_text', `post ${parsed.data.data.id} has empty text`));
   return ok(parsed.data);
 }
 

@@ -2,7 +2,7 @@ import type { Label } from '../contract/index.js';
 import { DEFAULT_MIN_POSTS, type Uncertainty } from '../query/intervals.js';
 import type { SentimentQuery, TopicSummary } from '../query/sentiment-query.js';
 import type { Filters } from '../query/filters.js';
-import { coverageTimeline } from '../query/coverage.js';
+import { coverageTimeline, isFill, type CoverageEvent, type CoverageState } from '../query/coverage.js';
 import type { ShiftEvent } from '../query/shift-event.js';
 
 /** Bucket widths the dashboard chooses from, seconds (round numbers a reader recognises). */
@@ -59,10 +59,40 @@ export interface SentimentView {
   readonly moreTopics: boolean;
   /** Every bucket of the range with the share of it the stream covered (null: not recorded, e.g. a replay). */
   readonly coverage: readonly { readonly t: string; readonly fraction: number | null }[];
+  /**
+   * The stream's state at the end of the range (now, or `at`), from the last coverage event before it:
+   * connected, disconnected, paused, capped (`until`: when X's cap resets) or stopped; null when none is recorded.
+   */
+  readonly stream: StreamState | null;
   /** Shifts detected in the range, every topic's (at most MAX_VIEW_SHIFTS, the earliest), by detection time. */
   readonly shifts: readonly ShiftEvent[];
   /** Charted topics, each with its buckets in time order (buckets with no posts are absent). */
   readonly series: readonly { readonly topic: string; readonly points: readonly SeriesPoint[] }[];
+}
+
+export interface StreamState {
+  readonly state: CoverageState;
+  /** When the state began (ISO). */
+  readonly since: string;
+  readonly detail: string;
+  /** capped: when X's usage cap resets (ISO). */
+  readonly until?: string;
+}
+
+/** The stream's state at `at`: the last state event (not a backfill) at or before it; it began at the first of its run (heartbeats repeat it). */
+export function streamStateAt(events: readonly CoverageEvent[], at: number): StreamState | null {
+  const states = events.filter((e) => !isFill(e) && e.at <= at).sort((x, y) => x.at - y.at);
+  const last = states.at(-1);
+  if (last === undefined) return null;
+  let first = states.length - 1;
+  while (first > 0 && states[first - 1]?.state === last.state) first--;
+  const begin = states[first] ?? last;
+  return {
+    state: last.state,
+    since: new Date(begin.at).toISOString(),
+    detail: begin.detail,
+    ...(last.until === undefined ? {} : { until: new Date(last.until).toISOString() }),
+  };
 }
 
 const EMPTY_VIEW: SentimentView = {
@@ -74,6 +104,7 @@ const EMPTY_VIEW: SentimentView = {
   summaries: [],
   moreTopics: false,
   coverage: [],
+  stream: null,
   shifts: [],
   series: [],
 };
@@ -138,6 +169,7 @@ export async function sentimentView(query: SentimentQuery, request: SentimentVie
     summaries,
     moreTopics: listed.length > MAX_SUMMARIES,
     coverage,
+    stream: streamStateAt(events, Math.min(Date.now(), to)),
     shifts,
     series: charted.map((topic) => ({ topic, points: pointsByTopic.get(topic) ?? [] })),
   };

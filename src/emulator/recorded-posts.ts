@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { matchable, type MatchablePost } from './rule-language.js';
+import { matchable, type MatchablePost } from '../x/rule-language.js';
 
 /** One recorded stream message the emulator can serve; `recorded matching_rules` are dropped (rules are re-evaluated). */
 export interface RecordedPost {

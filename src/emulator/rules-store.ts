@@ -1,4 +1,4 @@
-import { matches, parseRule, type MatchablePost, type RuleNode } from './rule-language.js';
+import { matches, parseRule, type MatchablePost, type RuleNode } from '../x/rule-language.js';
 import { duplicateRuleError, invalidRuleError, ruleCapError, ruleNotFoundError } from './x-errors.js';
 
 export interface StoredRule {

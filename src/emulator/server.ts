@@ -6,18 +6,34 @@ import { timingSafeEqual } from 'node:crypto';
 import { systemClock, type Clock } from '../x/clock.js';
 import { billingPeriod } from '../x/billing-period.js';
 import type { RecordedPost } from './recorded-posts.js';
+import { Publication } from './publication.js';
 import { RateWindows, type WindowState } from './rate-windows.js';
+import { countsRecent, QueryMasks, searchRecent, type RecentContext } from './recent-search.js';
 import { RulesStore } from './rules-store.js';
+import { fieldSelection, servedData, type FieldSelection, type Timestamps } from './serve-post.js';
 import { StreamConnection, type Fault } from './stream-connection.js';
+import { historyPlan, Timeline } from './timeline.js';
 import * as xerr from './x-errors.js';
 
+/**
+ * How the emulator publishes (see timeline.ts and publication.ts): from the first stream connection
+ * on, it publishes the recording at `rate` posts per second of those matching the stream's rules,
+ * whether or not a connection is open, as X publishes. A stream connection is a position in that
+ * timeline: it gets what is published while it is open and ready; what is published while no
+ * connection is open, or while it is stalled (stall fault), it misses (X does not replay); a
+ * connection that reads slowly (full socket, drip fault) keeps its place up to `maxBacklog` posts
+ * and is then ended with X's operational-disconnect payload. A new connection starts after the
+ * newest post published. search/recent and counts/recent read the same timeline (recent-search.ts).
+ * The timeline runs on real time (Date.now()), as stream pacing; `clock` drives rate-limit windows
+ * and the billing period only.
+ */
 export interface EmulatorOptions {
   readonly posts: readonly RecordedPost[];
   /** The bearer token clients must present. */
   readonly bearerToken: string;
-  /** Time for rate-limit windows and the billing period (stream pacing uses real timers). */
+  /** Time for rate-limit windows and the billing period (stream pacing and the publication timeline use real time). */
   readonly clock?: Clock;
-  /** Posts per second served to a connection (of posts that match a rule). */
+  /** Posts published per second (of posts that match a rule; of all posts in the history). */
   readonly rate?: number;
   /** Milliseconds between keep-alive `\r\n`s (X: 20 s). */
   readonly keepAliveMs?: number;
@@ -34,6 +50,22 @@ export interface EmulatorOptions {
   readonly initialRules?: readonly { value: string; tag?: string }[];
   /** Compress the stream with gzip when the client accepts it (as X does). */
   readonly gzip?: boolean;
+  /**
+   * 'recorded' (default): posts are served with their recorded id and created_at. 'published': with
+   * the publication time as created_at and a snowflake of it as id (unique across loops), on the
+   * stream and in search alike.
+   */
+  readonly timestamps?: Timestamps;
+  /**
+   * Seconds of history the emulator starts with: the recording (all of its posts, since rules are not
+   * known yet) considered published at `rate` posts per second over the seconds before start, for
+   * search/recent and counts/recent (default 0; the formula is at historyPlan in timeline.ts).
+   */
+  readonly historySeconds?: number;
+  /** Published posts a slow stream connection may fall behind before it is disconnected (default 10,000; 0 = no bound). */
+  readonly maxBacklog?: number;
+  /** How long before the request search/counts end_time must be (X: 10 s; default 10,000 ms). */
+  readonly searchEndLagMs?: number;
 }
 
 /** X's published per-app limits for the endpoints crowdpulse uses (requests per 15 min). */
@@ -42,13 +74,14 @@ export const ENDPOINT_LIMITS: Readonly<Record<string, number>> = {
   'GET /2/tweets/search/stream/rules': 450,
   'POST /2/tweets/search/stream/rules': 450,
   'GET /2/usage/tweets': 50,
+  'GET /2/tweets/search/recent': 450,
+  'GET /2/tweets/counts/recent': 300,
 };
 
 const TICK_MS = 10;
-const MAX_SCAN_PER_TICK = 2000;
+/** Posts handed to one connection per call at most (the socket usually fills first). */
+const MAX_DELIVER_PER_CALL = 5000;
 const MAX_BODY = 1 << 20;
-/** Fields X returns whatever `tweet.fields` says. */
-const DEFAULT_FIELDS = new Set(['id', 'text', 'edit_history_tweet_ids']);
 
 /** A running X API v2 emulator (see src/emulator/README section in the project README). */
 export class XEmulator {
@@ -58,15 +91,28 @@ export class XEmulator {
   private readonly connections = new Set<StreamConnection>();
   private readonly pendingFaults: Fault[] = [];
   private readonly refusals: { status: number; left: number }[] = [];
-  private fruitless = 0;
-  private dryRulesVersion = -1;
-  private cursor = 0;
+  private readonly timeline: Timeline;
+  private readonly publication: Publication;
+  private readonly masks: QueryMasks;
   private usage = 0;
   private usagePeriodStart: number;
   private ticker: NodeJS.Timeout | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
-  /** Counters tests and the admin state endpoint read. */
-  readonly stats = { streamConnects: 0, gzipStreams: 0, streamRejected: { tooManyConnections: 0, usageCap: 0, rateLimit: 0, unauthorized: 0 }, postsServed: 0 };
+  /**
+   * Counters tests and the admin state endpoint read. postsServed: delivered on the stream;
+   * postsPublished: on the timeline (history included); postsSearched: returned by search/recent.
+   */
+  readonly stats = {
+    streamConnects: 0,
+    gzipStreams: 0,
+    streamRejected: { tooManyConnections: 0, usageCap: 0, rateLimit: 0, unauthorized: 0 },
+    postsServed: 0,
+    postsPublished: 0,
+    postsSearched: 0,
+    searchRequests: 0,
+    countsRequests: 0,
+    slowConsumerDisconnects: 0,
+  };
 
   private constructor(
     private readonly opts: EmulatorOptions,
@@ -78,6 +124,13 @@ export class XEmulator {
     this.rules = new RulesStore({ maxRules: opts.maxRules ?? 1000, maxLength: opts.maxRuleLength ?? 512 });
     for (const r of opts.initialRules ?? []) this.rules.apply({ add: [r] }, false);
     this.usagePeriodStart = billingPeriod(this.clock.now(), this.capResetDay).start;
+    const loop = opts.loop !== false;
+    this.timeline = new Timeline(
+      historyPlan({ historySeconds: Math.max(0, opts.historySeconds ?? 0), rate: this.rate, recordingLength: opts.posts.length, loop, startMs: Date.now() }),
+    );
+    this.stats.postsPublished = this.timeline.size;
+    this.publication = new Publication(opts.posts, this.timeline, this.rate, loop);
+    this.masks = new QueryMasks(opts.posts, opts.maxRuleLength ?? 512);
   }
 
   static async start(opts: EmulatorOptions, host = '127.0.0.1', port = 0): Promise<XEmulator> {
@@ -107,6 +160,21 @@ export class XEmulator {
 
   get usageCap(): number {
     return this.opts.usageCap ?? 10_000;
+  }
+
+  get rate(): number {
+    return this.opts.rate ?? 50;
+  }
+
+  private get maxBacklog(): number {
+    const b = this.opts.maxBacklog ?? 10_000;
+    return b > 0 ? b : Infinity;
+  }
+
+  /** The history the emulator started with (count, time span): what search and counts can see before any stream connects. */
+  get history(): { readonly count: number; readonly fromMs: number; readonly toMs: number } {
+    const h = this.timeline.history;
+    return { count: h.count, fromMs: h.originMs, toMs: h.endMs };
   }
 
   /** Posts delivered in the current billing period (what `GET /2/usage/tweets` reports). */
@@ -156,61 +224,67 @@ export class XEmulator {
   }
 
   private tick(): void {
-    if (this.connections.size === 0 || this.opts.posts.length === 0 || this.rules.size === 0) return;
-    // A whole pass over the recording matched nothing: do not rescan until the rules change.
-    if (this.dryRulesVersion === this.rules.version) return;
     const now = Date.now();
-    const rate = this.opts.rate ?? 50;
-    for (const c of this.connections) {
-      if (!c.ready(now)) {
-        // A connection held back (stall, drip, slow reader) does not get a burst afterwards.
-        connStart.set(c, now - (c.postsSent * 1000) / rate);
-        continue;
+    this.stats.postsPublished += this.publication.publish(now, this.rules);
+    for (const c of [...this.connections]) this.deliver(c, now);
+  }
+
+  /** Hands a connection what was published since its position, while it is ready; ends it when it falls too far behind. */
+  private deliver(c: StreamConnection, now: number): void {
+    const state = connState.get(c);
+    if (!state || c.closed) return;
+    const end = this.timeline.size;
+    // A stalled connection (stall fault) misses what is published meanwhile, as a stalled X stream does.
+    if (c.stalled(now)) {
+      state.position = end;
+      return;
+    }
+    state.position = Math.max(state.position, this.timeline.first);
+    let sent = 0;
+    while (state.position < end && sent < MAX_DELIVER_PER_CALL && c.ready(now)) {
+      const abs = state.position++;
+      const post = this.opts.posts[this.timeline.indexAt(abs)]!;
+      const matched = this.rules.match(post.features);
+      if (matched.length === 0) continue; // its rule was deleted since it was published
+      this.rollPeriod();
+      if (this.usage >= this.usageCap) {
+        c.end();
+        return;
       }
-      const due = Math.floor(((now - (connStart.get(c) ?? now)) * rate) / 1000) - c.postsSent;
-      let scanned = 0;
-      let sent = 0;
-      while (sent < due && scanned < MAX_SCAN_PER_TICK && c.ready(now)) {
-        if (this.cursor >= this.opts.posts.length) {
-          if (this.opts.loop === false) break;
-          this.cursor = 0;
-        }
-        const post = this.opts.posts[this.cursor++]!;
-        scanned++;
-        const matched = this.rules.match(post.features);
-        if (matched.length === 0) {
-          if (++this.fruitless >= this.opts.posts.length) {
-            this.dryRulesVersion = this.rules.version;
-            this.fruitless = 0;
-            break;
-          }
-          continue;
-        }
-        this.fruitless = 0;
-        this.rollPeriod();
-        if (this.usage >= this.usageCap) {
-          c.end();
-          break;
-        }
-        this.usage++;
-        this.stats.postsServed++;
-        c.postsSent++;
-        sent++;
-        c.sendMessage(this.message(post, matched, c));
-      }
-      if (sent < due) connStart.set(c, now - (c.postsSent * 1000) / rate);
+      this.usage++;
+      this.stats.postsServed++;
+      c.postsSent++;
+      sent++;
+      c.sendMessage(this.message(post, matched, state.fields, abs));
+    }
+    if (end - state.position > this.maxBacklog) {
+      // X disconnects a consumer that cannot keep up.
+      this.stats.slowConsumerDisconnects++;
+      c.apply({ kind: 'error', close: true }, now);
     }
   }
 
-  private message(post: RecordedPost, matched: { id: string; tag?: string }[], c: StreamConnection): Record<string, unknown> {
-    const fields = connFields.get(c);
-    const data: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(post.data)) if (DEFAULT_FIELDS.has(k) || fields?.tweet.has(k)) data[k] = v;
-    if (data.edit_history_tweet_ids === undefined) data.edit_history_tweet_ids = [post.data.id];
-    const msg: Record<string, unknown> = { data };
-    if (post.includes !== undefined && fields?.expansions) msg.includes = post.includes;
+  private message(post: RecordedPost, matched: { id: string; tag?: string }[], fields: FieldSelection, abs: number): Record<string, unknown> {
+    const stamp = this.timestamps === 'published' ? { id: this.timeline.idAt(abs), createdAt: new Date(this.timeline.timeAt(abs)).toISOString() } : undefined;
+    const msg: Record<string, unknown> = { data: servedData(post, fields, stamp) };
+    if (post.includes !== undefined && fields.expansions) msg.includes = post.includes;
     msg.matching_rules = matched.map((r) => (r.tag === undefined ? { id: r.id } : { id: r.id, tag: r.tag }));
     return msg;
+  }
+
+  private get timestamps(): Timestamps {
+    return this.opts.timestamps ?? 'recorded';
+  }
+
+  private recentContext(): RecentContext {
+    return {
+      posts: this.opts.posts,
+      timeline: this.timeline,
+      timestamps: this.timestamps,
+      now: Date.now(),
+      endLagMs: this.opts.searchEndLagMs ?? 10_000,
+      masks: this.masks,
+    };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -249,6 +323,22 @@ export class XEmulator {
           { data: { cap_reset_day: this.capResetDay, project_id: '1', project_cap: String(this.usageCap), project_usage: String(this.currentUsage()) } },
           window,
         );
+      case 'GET /2/tweets/search/recent': {
+        this.stats.searchRequests++;
+        // X bills every post read: search draws on the same monthly cap as the stream.
+        this.rollPeriod();
+        if (this.usage >= this.usageCap) return send(res, xerr.usageCapExceeded(), window);
+        const page = searchRecent(this.recentContext(), url.searchParams, this.usageCap - this.usage);
+        if (!page.ok) return send(res, page.error, window);
+        this.usage += page.value.served;
+        this.stats.postsSearched += page.value.served;
+        return sendJson(res, 200, page.value.body, window);
+      }
+      case 'GET /2/tweets/counts/recent': {
+        this.stats.countsRequests++;
+        const counts = countsRecent(this.recentContext(), url.searchParams);
+        return counts.ok ? sendJson(res, 200, counts.value, window) : send(res, counts.error, window);
+      }
     }
   }
 
@@ -285,10 +375,15 @@ export class XEmulator {
       out = z;
       this.stats.gzipStreams++;
     }
-    const conn = new StreamConnection(res, (c) => this.connections.delete(c), out);
-    const tweetFields = url.searchParams.get('tweet.fields');
-    connFields.set(conn, { tweet: new Set(tweetFields ? tweetFields.split(',') : []), expansions: url.searchParams.has('expansions') });
-    connStart.set(conn, Date.now());
+    const conn = new StreamConnection(
+      res,
+      (c) => this.connections.delete(c),
+      out,
+      (c) => this.deliver(c, Date.now()),
+    );
+    // The first connection starts live publication; every connection starts after the newest post (no replay).
+    this.publication.start(Date.now());
+    connState.set(conn, { fields: fieldSelection(url.searchParams), position: this.timeline.size });
     this.connections.add(conn);
     const faults = this.pendingFaults.splice(0);
     for (const f of faults) conn.apply(f, Date.now());
@@ -310,8 +405,17 @@ export class XEmulator {
         usage: this.currentUsage(),
         usageCap: this.usageCap,
         connections: this.connections.size,
-        cursor: this.cursor,
+        cursor: this.publication.position,
         posts: this.opts.posts.length,
+        timestamps: this.timestamps,
+        published: {
+          total: this.timeline.size,
+          history: this.timeline.history.count,
+          live: this.timeline.liveCount,
+          liveStarted: this.publication.live,
+          historyFrom: new Date(this.timeline.history.originMs).toISOString(),
+          historyTo: new Date(this.timeline.history.endMs).toISOString(),
+        },
         rules: this.rules.list().data ?? [],
         stats: this.stats,
       });
@@ -338,8 +442,8 @@ export class XEmulator {
   }
 }
 
-const connFields = new WeakMap<StreamConnection, { tweet: Set<string>; expansions: boolean }>();
-const connStart = new WeakMap<StreamConnection, number>();
+/** Per connection: the fields it asked for, and its position in the timeline (the next abs index it is due). */
+const connState = new WeakMap<StreamConnection, { fields: FieldSelection; position: number }>();
 
 export function parseFault(value: unknown): Fault | undefined {
   if (typeof value !== 'object' || value === null) return undefined;

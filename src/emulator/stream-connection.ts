@@ -36,16 +36,22 @@ export class StreamConnection {
   closed = false;
   postsSent = 0;
 
-  /** `out` is where stream bytes go: the response itself, or a gzip stream piped into it. */
+  /**
+   * `out` is where stream bytes go: the response itself, or a gzip stream piped into it.
+   * `onWritable` is called when a full socket has drained and the connection is ready again, so that
+   * the server can hand it more at once rather than at its next tick.
+   */
   constructor(
     private readonly res: ServerResponse,
     private readonly onClose: (c: StreamConnection) => void,
     private readonly out: Writable = res,
+    private readonly onWritable?: (c: StreamConnection) => void,
   ) {
     res.on('close', () => this.finish());
     out.on('drain', () => {
       this.waitingDrain = false;
       this.flush();
+      if (this.onWritable && this.ready(Date.now())) this.onWritable(this);
     });
   }
 

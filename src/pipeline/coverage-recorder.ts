@@ -11,11 +11,14 @@ export interface CoverageWriter {
 
 /** What a source tells about its stream's state; never blocks the source. */
 export interface CoverageRecorder {
-  record(state: CoverageState, detail: string): void;
+  /** The stream's state changed now; `until`: when it ends by itself (a spent cap's reset). */
+  record(state: CoverageState, detail: string, until?: number): void;
+  /** [from, until) was filled after the fact (backfill): every matching post of it was read. */
+  recordFill(from: number, until: number, detail: string): void;
   close(): Promise<void>;
 }
 
-export const noCoverage: CoverageRecorder = { record: () => undefined, close: async () => undefined };
+export const noCoverage: CoverageRecorder = { record: () => undefined, recordFill: () => undefined, close: async () => undefined };
 
 export interface CoverageRecorderOptions {
   readonly now?: () => number;
@@ -49,15 +52,20 @@ export class BufferedCoverageRecorder implements CoverageRecorder {
     this.#heartbeatMs = options.heartbeatMs ?? COVERAGE_HEARTBEAT_MS;
   }
 
-  record(state: CoverageState, detail: string): void {
+  record(state: CoverageState, detail: string, until?: number): void {
     if (this.#closed) return;
-    this.#push({ at: this.#now(), state, detail });
+    this.#push(until === undefined ? { at: this.#now(), state, detail } : { at: this.#now(), state, detail, until });
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
     if (state === 'connected') {
       this.#heartbeat = setInterval(() => this.#push({ at: this.#now(), state: 'connected', detail: 'heartbeat' }), this.#heartbeatMs);
       this.#heartbeat.unref();
     }
+  }
+
+  recordFill(from: number, until: number, detail: string): void {
+    // Not a change of state: the heartbeat of a connected stream goes on.
+    if (!this.#closed) this.#push({ at: from, state: 'backfilled', detail, until });
   }
 
   #push(event: CoverageEvent): void {

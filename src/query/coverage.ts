@@ -7,7 +7,7 @@
  * COVERAGE_HEARTBEAT_MS: a connected state with no event for COVERAGE_STALE_MS (a crashed or killed
  * ingest says nothing more) counts as covered only up to that bound.
  */
-export const COVERAGE_STATES = ['connected', 'disconnected', 'paused', 'capped', 'stopped'] as const;
+export const COVERAGE_STATES = ['connected', 'disconnected', 'paused', 'capped', 'stopped', 'backfilled'] as const;
 export type CoverageState = (typeof COVERAGE_STATES)[number];
 
 export interface CoverageEvent {
@@ -16,11 +16,15 @@ export interface CoverageEvent {
   /**
    * connected: reading the stream; disconnected: the connection ended and is being replaced;
    * paused: the post budget governor holds the stream back; capped: X's usage cap is spent;
-   * stopped: ingest shut down.
+   * stopped: ingest shut down. backfilled is not a state of the stream but a fill after the fact:
+   * [at, until) was read from recent search (every matching post of it, within the budget), so it
+   * counts as covered whatever the stream's state was then.
    */
   readonly state: CoverageState;
-  /** Why, in words (the disconnect cause, the budget's numbers). */
+  /** Why, in words (the disconnect cause, the budget's numbers, what a backfill read). */
   readonly detail: string;
+  /** backfilled: the end of the interval filled; capped: when X's usage cap resets (epoch ms). */
+  readonly until?: number;
 }
 
 export const COVERAGE_HEARTBEAT_MS = 30_000;
@@ -30,56 +34,66 @@ export const COVERAGE_STALE_MS = 3 * COVERAGE_HEARTBEAT_MS;
 
 export const isCoverageState = (s: unknown): s is CoverageState => typeof s === 'string' && (COVERAGE_STATES as readonly string[]).includes(s);
 
+/** A fill after the fact, not a change of the stream's state (readers keep it out of "the state before the range"). */
+export const isFill = (e: CoverageEvent): boolean => e.state === 'backfilled';
+
 /**
- * Covered milliseconds of [start, end) per the events (sorted by time; the events before `start`
- * that matter are the last one before it). Time after `now` is not counted either way.
- * Returns null when no event precedes `end` (nothing is known about the bucket).
+ * Covered milliseconds of [start, end) per the events, as a share. Time after `now` is not counted
+ * either way. Returns null when no event precedes `end` (nothing is known about the bucket).
  */
 export function coveredShare(events: readonly CoverageEvent[], start: number, end: number, now: number): number | null {
-  const until = Math.min(end, now);
-  if (until <= start) return null;
-  let known = false;
-  let covered = 0;
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i] as CoverageEvent;
-    if (e.at >= until) break;
-    known = true;
-    if (e.state !== 'connected') continue;
-    const next = events[i + 1];
-    const stateEnd = Math.min(next === undefined ? Infinity : next.at, e.at + COVERAGE_STALE_MS, until);
-    const from = Math.max(e.at, start);
-    if (stateEnd > from) covered += stateEnd - from;
-  }
-  return known ? Math.min(1, covered / (until - start)) : null;
+  return coverageOfBuckets(events, [start], end - start, now)[0] ?? null;
 }
 
 /**
- * The covered share of each bucket start (epoch ms) of `widthMs`, as coveredShare gives it, in one
- * sweep over the events: the buckets in time order and a cursor that only moves forward, so a month
- * of heartbeats (about 90,000 events) over thousands of buckets costs events + buckets, not their product.
+ * The stretches of time covered, sorted and disjoint: each connected state from its event until the
+ * next state event (or COVERAGE_STALE_MS after it, when no heartbeat followed), united with the
+ * intervals backfilled.
+ */
+function coveredIntervals(events: readonly CoverageEvent[]): [number, number][] {
+  const states = events.filter((e) => !isFill(e)).sort((a, b) => a.at - b.at);
+  const raw: [number, number][] = [];
+  for (let i = 0; i < states.length; i++) {
+    const e = states[i] as CoverageEvent;
+    if (e.state !== 'connected') continue;
+    const next = states[i + 1];
+    raw.push([e.at, Math.min(next === undefined ? Infinity : next.at, e.at + COVERAGE_STALE_MS)]);
+  }
+  for (const e of events) if (isFill(e) && e.until !== undefined && e.until > e.at) raw.push([e.at, e.until]);
+  raw.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [from, to] of raw) {
+    const last = merged.at(-1);
+    if (last !== undefined && from <= last[1]) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  return merged;
+}
+
+/**
+ * The covered share of each bucket start (epoch ms) of `widthMs`, in one sweep: the covered
+ * intervals and the buckets in time order, with a cursor that only moves forward, so a month of
+ * heartbeats (about 90,000 events) over thousands of buckets costs events + buckets, not their product.
+ * A bucket is null when no event (of any kind) precedes its end.
  */
 export function coverageOfBuckets(events: readonly CoverageEvent[], starts: readonly number[], widthMs: number, now: number): (number | null)[] {
-  const sorted = [...events].sort((a, b) => a.at - b.at);
+  const intervals = coveredIntervals(events);
+  let firstKnown = Infinity;
+  for (const e of events) firstKnown = Math.min(firstKnown, e.at);
   const order = starts.map((_, i) => i).sort((a, b) => (starts[a] as number) - (starts[b] as number));
   const out: (number | null)[] = new Array<number | null>(starts.length).fill(null);
-  // First event whose state may still reach into the bucket (its state ends after the bucket starts).
+  // First interval that may still reach into the bucket (it ends after the bucket starts).
   let cursor = 0;
-  const stateEnd = (i: number): number => {
-    const e = sorted[i] as CoverageEvent;
-    const next = sorted[i + 1];
-    return Math.min(next === undefined ? Infinity : next.at, e.at + COVERAGE_STALE_MS);
-  };
   for (const index of order) {
     const start = starts[index] as number;
     const until = Math.min(start + widthMs, now);
-    if (until <= start || sorted.length === 0 || (sorted[0] as CoverageEvent).at >= until) continue;
-    while (cursor < sorted.length - 1 && stateEnd(cursor) <= start) cursor++;
+    if (until <= start || firstKnown >= until) continue;
+    while (cursor < intervals.length && (intervals[cursor] as [number, number])[1] <= start) cursor++;
     let covered = 0;
-    for (let i = cursor; i < sorted.length && (sorted[i] as CoverageEvent).at < until; i++) {
-      if ((sorted[i] as CoverageEvent).state !== 'connected') continue;
-      const from = Math.max((sorted[i] as CoverageEvent).at, start);
-      const to = Math.min(stateEnd(i), until);
-      if (to > from) covered += to - from;
+    for (let i = cursor; i < intervals.length && (intervals[i] as [number, number])[0] < until; i++) {
+      const [from, to] = intervals[i] as [number, number];
+      const overlap = Math.min(to, until) - Math.max(from, start);
+      if (overlap > 0) covered += overlap;
     }
     out[index] = Math.min(1, covered / (until - start));
   }

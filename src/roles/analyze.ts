@@ -40,6 +40,7 @@ export async function runAnalyze(config: Config): Promise<AnalyzeSummary> {
           codec: postCodec(config.kafka.encoding),
           deadLetters,
           stage: 'analyze',
+          limit: config.pipeline.limit,
         }),
         (s) => s.close(),
       );

@@ -52,6 +52,7 @@ export async function runStore(config: Config): Promise<StoreSummary> {
           codec: scoredPostCodec(config.kafka.encoding),
           deadLetters,
           stage: 'store',
+          limit: config.pipeline.limit,
         }),
         (s) => s.close(),
       );

@@ -9,6 +9,8 @@ export interface GovernorState {
   readonly periodStart: string;
   readonly consumed: number;
   readonly updatedAt: string;
+  /** Posts consumed per topic that has a budget (rules file budgets:). */
+  readonly topics?: Readonly<Record<string, number>>;
 }
 
 /** Reads the state file; a missing file is no state, a corrupt one is an error (never silently zero). */
@@ -36,7 +38,9 @@ export function readGovernorState(path: string): GovernorState | undefined {
     Number.isNaN(Date.parse(s.periodStart)) ||
     typeof s.consumed !== 'number' ||
     !Number.isInteger(s.consumed) ||
-    s.consumed < 0
+    s.consumed < 0 ||
+    (s.topics !== undefined &&
+      (typeof s.topics !== 'object' || s.topics === null || Object.values(s.topics).some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < 0)))
   ) {
     throw new CrowdpulseError(
       'CP_X_GOVERNOR_STATE',

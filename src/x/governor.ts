@@ -22,6 +22,8 @@ export interface GovernorOptions {
   readonly statePath?: string;
   /** Minimum milliseconds between state writes while posts flow (default 1000). */
   readonly persistEveryMs?: number;
+  /** Posts per billing period per topic (the rules file's budgets:); topics without one share the rest of the cap. */
+  readonly topicBudgets?: ReadonlyMap<string, number>;
 }
 
 export interface BudgetSnapshot {
@@ -56,6 +58,7 @@ export class PostBudgetGovernor {
   private readonly clock: Clock;
   private period: BillingPeriod;
   private consumedPosts = 0;
+  private readonly topicConsumed = new Map<string, number>();
   private lastPersist = 0;
   private dirty = false;
 
@@ -73,6 +76,7 @@ export class PostBudgetGovernor {
       const state = readGovernorState(opts.statePath);
       if (state && Date.parse(state.periodStart) === g.period.start) {
         g.consumedPosts = state.consumed;
+        for (const [topic, n] of Object.entries(state.topics ?? {})) if (g.opts.topicBudgets?.has(topic)) g.topicConsumed.set(topic, n);
         log.info('restored post count', { consumed: state.consumed, periodStart: state.periodStart });
       }
     }
@@ -142,6 +146,55 @@ export class PostBudgetGovernor {
     this.maybePersist();
   }
 
+  /** The topics with a budget of their own. */
+  get budgetedTopics(): readonly string[] {
+    return [...(this.opts.topicBudgets?.keys() ?? [])];
+  }
+
+  /**
+   * Posts a topic's own budget line allows now minus those it consumed: the line grows evenly over
+   * the period like the project's, from an hour of the topic's even rate. Infinity for a topic
+   * without a budget (it is bounded by the project's line only).
+   */
+  topicHeadroom(topic: string): number {
+    const budget = this.opts.topicBudgets?.get(topic);
+    if (budget === undefined) return Infinity;
+    return this.topicAllowedAt(budget, this.clock.now()) - (this.topicConsumed.get(topic) ?? 0);
+  }
+
+  /** Headroom at which a topic taken off the stream goes back on: half its burst. */
+  topicResumeThreshold(topic: string): number {
+    const budget = this.opts.topicBudgets?.get(topic);
+    return budget === undefined ? 1 : Math.max(1, Math.floor(this.topicBurst(budget) / 2));
+  }
+
+  topicConsumption(topic: string): number {
+    this.currentPeriod();
+    return this.topicConsumed.get(topic) ?? 0;
+  }
+
+  /** Counts one post against each of its topics that has a budget (the project's count is `record`). */
+  recordTopics(topics: readonly string[]): void {
+    if (!this.opts.topicBudgets) return;
+    this.currentPeriod();
+    for (const t of topics) {
+      if (!this.opts.topicBudgets.has(t)) continue;
+      this.topicConsumed.set(t, (this.topicConsumed.get(t) ?? 0) + 1);
+      this.dirty = true;
+    }
+  }
+
+  private topicBurst(budget: number): number {
+    const p = this.currentPeriod();
+    return Math.max(1, Math.floor((budget * HOUR) / (p.end - p.start)));
+  }
+
+  private topicAllowedAt(budget: number, t: number): number {
+    const p = this.currentPeriod();
+    const fraction = Math.min(1, Math.max(0, (t - p.start) / (p.end - p.start)));
+    return Math.min(budget, Math.floor(this.topicBurst(budget) + budget * fraction));
+  }
+
   /** Paces a source that can wait: resolves when `n` posts fit under the line, and counts them. */
   async admit(n: number, signal?: AbortSignal): Promise<void> {
     if (n > this.usable) throw new BudgetError(`cannot admit ${n} posts at once: the period allows ${this.usable}`);
@@ -193,6 +246,7 @@ export class PostBudgetGovernor {
         log.info('new billing period', { start: new Date(next.start).toISOString(), previousConsumed: this.consumedPosts });
         this.period = next;
         this.consumedPosts = 0;
+        this.topicConsumed.clear();
         this.dirty = true;
       }
     }
@@ -213,6 +267,7 @@ export class PostBudgetGovernor {
       periodStart: new Date(this.period.start).toISOString(),
       consumed: this.consumedPosts,
       updatedAt: new Date(this.clock.now()).toISOString(),
+      ...(this.topicConsumed.size > 0 ? { topics: Object.fromEntries(this.topicConsumed) } : {}),
     });
   }
 
@@ -224,6 +279,10 @@ export class PostBudgetGovernor {
     m.budgetHeadroom.set(s.headroom);
     m.budgetExhaustion.set(s.projectedExhaustion === null ? 0 : s.projectedExhaustion / 1000);
     m.budgetPeriodEnd.set(s.periodEnd / 1000);
+    for (const topic of this.budgetedTopics) {
+      m.topicBudgetHeadroom.set({ topic }, this.topicHeadroom(topic));
+      m.topicBudgetConsumed.set({ topic }, this.topicConsumed.get(topic) ?? 0);
+    }
   }
 }
 

@@ -54,3 +54,54 @@ export const streamBackoffSeconds = new Gauge({
   help: 'The delay before the next connection attempt (0 while connected).',
   registers: [registry],
 });
+export const usageCapped = new Gauge({
+  name: 'crowdpulse_x_usage_capped',
+  help: "1 while X's usage cap is spent (UsageCapExceeded) and the stream sleeps until the billing period resets.",
+  registers: [registry],
+});
+export const usageCapResetAt = new Gauge({
+  name: 'crowdpulse_x_usage_cap_reset_timestamp_seconds',
+  help: "When X's usage cap resets, as last learned from UsageCapExceeded (epoch seconds; 0 = never capped).",
+  registers: [registry],
+});
+export const backfillPending = new Gauge({
+  name: 'crowdpulse_x_backfill_pending_holes',
+  help: 'Holes in the stream waiting to be filled from recent search.',
+  registers: [registry],
+});
+export const backfillHoles = new Counter({
+  name: 'crowdpulse_x_backfill_holes_total',
+  help: 'Holes backfilled, by outcome (filled: every rule over the whole hole; partial: cut short by the budget, the usage cap, an error or X reach).',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+export const backfillPosts = new Counter({
+  name: 'crowdpulse_x_backfill_posts_total',
+  help: 'Posts read from recent search by backfill, by outcome (new: handed on; duplicate: the stream or an earlier page had it).',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+export const backfillRequests = new Counter({
+  name: 'crowdpulse_x_backfill_requests_total',
+  help: 'GET /2/tweets/search/recent requests made by backfill, by outcome (ok, error).',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+export const topicBudgetHeadroom = new Gauge({
+  name: 'crowdpulse_x_topic_budget_headroom_posts',
+  help: "Posts a topic's budget line allows right now (rules file budgets:); ≤ 0: its rules are off the stream until it has room again.",
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
+export const topicBudgetConsumed = new Gauge({
+  name: 'crowdpulse_x_topic_budget_consumed_posts',
+  help: 'Posts of a topic with a budget consumed in the current billing period.',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
+export const topicPaused = new Gauge({
+  name: 'crowdpulse_x_topic_paused',
+  help: "1 while a topic's rules are taken off the stream because it is ahead of its budget line.",
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});

@@ -6,7 +6,7 @@ import { err, ok, type Result } from '../contract/result.js';
 import type { RouteHandler } from '../telemetry/http-server.js';
 import { CredentialError } from './credentials.js';
 import { logger } from '../telemetry/log.js';
-import { addRules, deleteRules, desiredRuleSchema, listRules, syncRules, validateRulesDocument } from './rules.js';
+import { addRules, deleteRules, desiredRuleSchema, listRules, syncRules, validateRulesDocument, type AlreadyLive, type RulesError } from './rules.js';
 
 const log = logger('x.rules-admin');
 export const RULES_ADMIN_PATH = '/admin/x/rules';
@@ -31,7 +31,8 @@ export function readAdminToken(env: NodeJS.ProcessEnv, file: string): Result<str
 /**
  * Run-time rule changes over HTTP, mounted on a role's telemetry port, bearer-token protected:
  *   GET    /admin/x/rules                     → {rules: [{id, value, tag}]}
- *   POST   /admin/x/rules {add: [{value,tag}]} → validated with dry_run, then added
+ *   POST   /admin/x/rules {add: [{value,tag}]} → validated with dry_run, then added (201 {added, alreadyLive};
+ *                                              a value X already has is kept, never a refusal; 422 {error, refused, alreadyLive})
  *   POST   /admin/x/rules {delete: [ids]}      → deleted (never every rule)
  *   PUT    /admin/x/rules {rules: [{value,tag}]} → synced by diff (the rules file's format)
  * Returns undefined (no route) when no token is configured.
@@ -71,26 +72,47 @@ async function handle(client: TwitterApi, req: IncomingMessage, res: ServerRespo
     const desired = validateRulesDocument(body.value, 'request body');
     if (!desired.ok) return reply(res, 400, { error: desired.error.message });
     const synced = await syncRules(client, desired.value);
-    if (!synced.ok) return reply(res, 422, { error: synced.error.message });
+    if (!synced.ok) return reply(res, 422, refusalBody(synced.error));
     log.info('rules synced over the admin endpoint', {
       added: synced.value.diff.add.length,
       removed: synced.value.diff.remove.length,
       kept: synced.value.diff.keep.length,
     });
-    return reply(res, 200, { added: synced.value.diff.add, removed: synced.value.diff.remove, kept: synced.value.diff.keep });
+    return reply(res, 200, {
+      added: synced.value.diff.add,
+      removed: synced.value.diff.remove,
+      kept: synced.value.diff.keep,
+      alreadyLive: synced.value.alreadyLive.map(alreadyLiveBody),
+    });
   }
   const { add, delete: del } = (body.value ?? {}) as { add?: unknown; delete?: unknown };
   if (add !== undefined) {
     const parsed = desiredRuleSchema.array().min(1).safeParse(add);
     if (!parsed.success) return reply(res, 400, { error: `add: ${parsed.error.issues[0]?.message ?? 'invalid'} (expected [{value, tag}])` });
     const added = await addRules(client, parsed.data);
-    return added.ok ? reply(res, 201, { added: added.value }) : reply(res, 422, { error: added.error.message });
+    if (!added.ok) return reply(res, 422, refusalBody(added.error));
+    // A value X already has is kept as it is (reported in alreadyLive), never a refusal.
+    return reply(res, added.value.created.length > 0 ? 201 : 200, { added: added.value.created, alreadyLive: added.value.alreadyLive.map(alreadyLiveBody) });
   }
   if (Array.isArray(del) && del.length > 0 && del.every((x) => typeof x === 'string')) {
     const deleted = await deleteRules(client, del);
-    return deleted.ok ? reply(res, 200, { deleted: deleted.value }) : reply(res, 422, { error: deleted.error.message });
+    return deleted.ok ? reply(res, 200, { deleted: deleted.value }) : reply(res, 422, refusalBody(deleted.error));
   }
   return reply(res, 400, { error: 'expected {add: [{value, tag}]} or {delete: [rule ids]}' });
+}
+
+/** {value, tag (asked for), live: {id, value, tag}} */
+function alreadyLiveBody(a: AlreadyLive): Record<string, unknown> {
+  return { value: a.value, ...(a.requestedTag !== undefined ? { tag: a.requestedTag } : {}), live: a.live };
+}
+
+/** A refused change: the one-line message, X's errors for the refused rules only, and the rules that were already live. */
+function refusalBody(e: RulesError): Record<string, unknown> {
+  return {
+    error: e.message,
+    ...(e.refused.length > 0 ? { refused: e.refused } : {}),
+    ...(e.alreadyLive.length > 0 ? { alreadyLive: e.alreadyLive.map(alreadyLiveBody) } : {}),
+  };
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {

@@ -64,7 +64,7 @@ test('fast path and schema decide alike when any field holds another type or an 
     data: { id: '2117496997295423493', text: 'Acme support is great', created_at: '2026-11-03T06:00:00.004Z', lang: 'en', author_id: '224579' },
     matching_rules: [{ id: '1790000000000000000', tag: 'brand:acme' }],
   };
-  const dataFields = ['id', 'text', 'created_at', 'lang', 'author_id', 'referenced_tweets', 'unknown_field'];
+  const dataFields = ['id', 'text', 'created_at', 'lang', 'author_id', 'referenced_tweets', 'note_tweet', 'unknown_field'];
   let compared = 0;
   for (const field of dataFields) {
     for (const value of ODD_VALUES) {

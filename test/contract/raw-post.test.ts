@@ -126,3 +126,16 @@ test('a scored post outside the contract is refused', () => {
   assert.ok(!validateScoredPost({ ...good, label: 'meh' }).ok);
   assert.ok(!validateScoredPost({ ...good, topics: [] }).ok);
 });
+
+test('#14.3 a long post is scored on its full note_tweet text, not the truncated text', () => {
+  const full = `${'Long thread about the launch, '.repeat(12)}and in the end it was great.`;
+  const r = postFromStreamLine(msg({ id: '7', text: `${[...full].slice(0, 280).join('')}…`, note_tweet: { text: full } }), NOW);
+  assert.ok(r.ok);
+  assert.equal(r.value.text, full);
+  const blank = postFromStreamLine(msg({ id: '8', text: 'short', note_tweet: { text: '  ' } }), NOW);
+  assert.ok(blank.ok);
+  assert.equal(blank.value.text, 'short', 'a blank note_tweet does not replace the text');
+  assert.equal(postFromStreamLine(msg({ id: '9', text: ' ', note_tweet: { text: ' ' } }), NOW).ok, false);
+  const odd = postFromStreamLine(msg({ id: '10', text: 'short', note_tweet: { text: 5 } }), NOW);
+  assert.equal(odd.ok, false, 'a note_tweet without a string text is refused with its path');
+});

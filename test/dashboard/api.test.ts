@@ -7,6 +7,7 @@ import { dashboardRoutes, lazyQuery } from '../../src/dashboard/index.js';
 import { ok, type ScoredPost } from '../../src/contract/index.js';
 import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
+import { sqliteCoverageWriter } from '../../src/sinks/sqlite/coverage.js';
 import { startTelemetryServer, type TelemetryServer } from '../../src/telemetry/http-server.js';
 import { tempDir } from '../helpers.js';
 
@@ -135,6 +136,53 @@ test('the dashboard routes: page, redirects, bad parameters, a store not yet cre
     assert.deepEqual(await (await fetch(`${server.url}/dashboard/api/rules`)).json(), { available: true, rules: [{ value: 'a OR b', tag: 'ab' }] });
     assert.equal((await fetch(`${server.url}/dashboard/api/nope`)).status, 404);
     assert.equal((await fetch(`${server.url}/metrics`)).status, 200, 'the role routes still answer');
+  } finally {
+    await server.close();
+  }
+});
+
+test('#14.4 the sentiment API says the stream state at the end of the window: capped with the reset time; a backfill fills its gap', async () => {
+  const db = join(dir, 'capped.db');
+  const store = new SqliteStore(db);
+  await store.write([post('1', '2026-11-03T10:00:05.000Z', 'a', 0.9, 0.05)]);
+  await store.close();
+  const t = (s: string): number => Date.parse(`2026-11-03T10:${s}.000Z`);
+  const writer = sqliteCoverageWriter(db);
+  await writer.write([
+    { at: t('00:00'), state: 'connected', detail: 'connected to the filtered stream' },
+    { at: t('00:30'), state: 'connected', detail: 'heartbeat' },
+    { at: t('00:40'), state: 'disconnected', detail: 'network: reset' },
+    { at: t('00:50'), state: 'connected', detail: 'connected to the filtered stream' },
+    // Written later: the hole [00:40, 00:50) was filled from recent search.
+    { at: t('00:35'), state: 'backfilled', detail: '3 posts from recent search', until: t('00:55') },
+    {
+      at: t('01:30'),
+      state: 'capped',
+      detail: "usage_cap: X's usage cap is spent until 2026-12-01T00:00:00.000Z",
+      until: Date.parse('2026-12-01T00:00:00.000Z'),
+    },
+  ]);
+  await writer.close();
+  const server = await serve(db);
+  try {
+    const view = async (
+      at: string,
+    ): Promise<{ stream: { state: string; since: string; until?: string } | null; coverage: { t: string; fraction: number | null }[] }> =>
+      (await (await fetch(`${server.url}/dashboard/api/sentiment?window=120&points=2&at=${at}`)).json()) as never;
+    const capped = await view('2026-11-03T10:01:59.000Z');
+    assert.deepEqual(capped.stream && { state: capped.stream.state, since: capped.stream.since, until: capped.stream.until }, {
+      state: 'capped',
+      since: '2026-11-03T10:01:30.000Z',
+      until: '2026-12-01T00:00:00.000Z',
+    });
+    // Minute 0 covered whole (the backfill filled the disconnect); minute 1 connected until the cap at 01:30.
+    assert.deepEqual(
+      capped.coverage.map((c) => c.fraction),
+      [1, 0.5],
+    );
+    const connected = await view('2026-11-03T10:00:59.000Z');
+    assert.equal(connected.stream?.state, 'connected');
+    assert.equal(connected.stream?.since, '2026-11-03T10:00:50.000Z', 'the state began at its first event, not at a heartbeat or a backfill');
   } finally {
     await server.close();
   }

@@ -8,7 +8,20 @@ import { DEAD_LETTER_HEADERS } from '../../src/sinks/kafka/kafka-dead-letter-sin
 import { tempDir } from '../helpers.js';
 import { brokerDown, brokerUp, deleteTestTopics, readTopic, testKafkaConfig } from './broker.js';
 import { makePosts } from './posts.js';
-import { FIXTURE, assertExactlyStored, expectedPairs, metric, roleEnv, sleep, startRole, stopAll, storedRows, waitFor, type RoleProcess } from './roles.js';
+import {
+  FIXTURE,
+  assertExactlyStored,
+  expectedPairs,
+  expectedPosts,
+  metric,
+  roleEnv,
+  sleep,
+  startRole,
+  stopAll,
+  storedRows,
+  waitFor,
+  type RoleProcess,
+} from './roles.js';
 
 const skip = await brokerUp();
 if (skip) console.log(`# skipping Kafka role tests: ${skip}`);
@@ -92,6 +105,22 @@ describe('crowdpulse ingest | analyze | store as separate processes over Kafka (
     assert.equal(await analyze.exited, 0);
     assert.equal(await store.exited, 0);
     assert.ok(Date.now() - t0 < config.drainTimeoutMs + 10_000, `exited within the drain bound (${Date.now() - t0} ms)`);
+  });
+
+  it('#14.3 --limit ends analyze and store as it ends ingest: each exits 0 by itself once it has read that many messages, all of them stored', async () => {
+    const config = testKafkaConfig();
+    const db = join(dir, 'limit.db');
+    const env = roleEnv(config, db);
+    const lines = 600;
+    const { posts, pairs } = expectedPosts(lines);
+    const ingest = start('limit-ingest', ['ingest', '--input', FIXTURE, '--limit', String(lines)], env, dir);
+    assert.equal(await ingest.exited, 0);
+    // One raw message per post; analyze scores each into one scored message; store reads exactly those.
+    const analyze = start('limit-analyze', ['analyze', '--limit', String(posts)], env, dir);
+    const store = start('limit-store', ['store', '--limit', String(posts)], env, dir);
+    assert.equal(await analyze.exited, 0, `analyze ends after ${posts} messages (log ${analyze.log})`);
+    assert.equal(await store.exited, 0, `store ends after ${posts} messages (log ${store.log})`);
+    await assertExactlyStored(db, pairs, 10_000);
   });
 
   for (const victim of ['analyze', 'store'] as const) {

@@ -71,6 +71,12 @@ export function startRole(name: string, args: readonly string[], env: Record<str
 
 /** The (post id, topic) pairs the first `limit` fixture lines should produce, as "id\ttopic" strings. */
 export function expectedPairs(limit: number): Set<string> {
+  return expectedPosts(limit).pairs;
+}
+
+/** The posts the first `limit` fixture lines should produce (one raw message each) and their (post id, topic) pairs. */
+export function expectedPosts(limit: number): { posts: number; pairs: Set<string> } {
+  let posts = 0;
   // Bytes, not a decoded string: a line of invalid UTF-8 must be refused here as ingest refuses it.
   const bytes = gunzipSync(readFileSync(FIXTURE));
   const pairs = new Set<string>();
@@ -81,9 +87,11 @@ export function expectedPairs(limit: number): Set<string> {
     start = end + 1;
     // Ingested now: created_at is checked against the ingestion time (at most 24 h after it).
     const r = postFromStreamBytes(line, Date.now());
-    if (r.ok) for (const t of r.value.topics) pairs.add(`${r.value.id}\t${t}`);
+    if (!r.ok) continue;
+    posts++;
+    for (const t of r.value.topics) pairs.add(`${r.value.id}\t${t}`);
   }
-  return pairs;
+  return { posts, pairs };
 }
 
 /** Stored (post id, topic) rows, with how many times each occurs (the primary key makes >1 impossible; checked anyway). */

@@ -17,8 +17,6 @@ export const replaySection = z
     speed: positiveNumber.default(1),
     /** Posts per batch emitted by the replay source. */
     batchSize: positiveInt.default(256),
-    /** Stop after this many posts (0 = all). */
-    limit: nonNegativeInt.default(0),
     /** Also pace the replay with the X post-budget governor (x.monthlyCap, x.capResetDay, x.statePath). */
     governed: flag.default(false),
   })
@@ -55,6 +53,8 @@ export const pipelineSection = z
   .object({
     /** Items each bounded queue may hold. */
     queueCapacity: positiveInt.default(4096),
+    /** Messages the source reads before the run ends (posts and dead letters; 0 = no end): replay, X stream and Kafka alike (--limit). */
+    limit: nonNegativeInt.default(0),
     /** Batches written to the sink at once. */
     sinkConcurrency: positiveInt.default(1),
     /** The store sink's batches: most posts per write (one SQLite transaction, or InfluxDB requests), longest wait to fill one. */

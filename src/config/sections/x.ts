@@ -15,8 +15,10 @@ export const xSection = z
     /** YAML file of {value, tag} rules synced by `crowdpulse rules sync` (and at start when syncRulesOnStart). */
     rulesFile: z.string().default('rules.yaml'),
     syncRulesOnStart: flag.default(false),
-    /** Comma-separated tweet.fields requested on the stream. */
-    tweetFields: z.string().default('created_at,lang,author_id,referenced_tweets,entities'),
+    /** Most rules the stream may hold (X's plan limit; `rules validate` checks the rules file against it). */
+    maxRules: positiveInt.default(1000),
+    /** Longest rule value in characters (X's plan limit: Basic 512, Pro 1024; Enterprise 2048). */
+    maxRuleLength: positiveInt.max(2048).default(512),
     /** No byte (post or keep-alive) for this long → the connection is considered stalled and replaced. X sends keep-alives every 20 s. */
     keepAliveTimeoutMs: positiveInt.default(30_000),
     /** Posts a batch handed to the pipeline holds at most, and how long a partial batch may wait. */
@@ -42,6 +44,17 @@ export const xSection = z
      * section (the ingest role, whose sink is Kafka); none = not recorded.
      */
     coverageStore: z.enum(['sink', 'influxdb', 'sqlite', 'none']).default('sink'),
+    /**
+     * Fill every hole the stream left (a disconnect, a stall, a governor pause) from
+     * GET /2/tweets/search/recent, rule by rule, within the post budget (README "Backfill").
+     */
+    backfill: flag.default(true),
+    /** Widens each hole on both sides, so that posts near its edges are not missed (seconds). */
+    backfillMarginSeconds: nonNegativeInt.default(5),
+    /** X's recent search wants end_time at least 10 s in the past: a hole is filled this long after it closed (seconds). */
+    backfillDelaySeconds: nonNegativeInt.default(12),
+    /** Holes waiting to be filled at most; past it the two oldest are merged into one. */
+    backfillMaxPending: positiveInt.default(64),
   })
   .prefault({});
 

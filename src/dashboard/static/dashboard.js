@@ -392,6 +392,30 @@ function setControl(id, value) {
 }
 
 let refreshSeconds = 5;
+const STREAM_WORDS = {
+  connected: 'connected',
+  disconnected: 'disconnected, reconnecting',
+  paused: 'paused by the post budget',
+  capped: "out of X's usage cap",
+  stopped: 'stopped',
+};
+
+/** The stream's state as ingest last recorded it; a spent usage cap says when it resets. */
+function drawStreamState(stream) {
+  const el = $('stream-state');
+  if (!stream || typeof stream.state !== 'string') {
+    el.textContent = '';
+    delete el.dataset.state;
+    return;
+  }
+  const since = String(stream.since ?? '').replace('T', ' ').slice(0, 16);
+  const until = stream.state === 'capped' && stream.until ? ` until ${String(stream.until).replace('T', ' ').slice(0, 16)} UTC (the cap resets)` : '';
+  el.textContent = `· stream ${STREAM_WORDS[stream.state] ?? stream.state}${until} · since ${since} UTC`;
+  el.title = stream.detail ?? '';
+  el.dataset.state = stream.state;
+  el.className = stream.state === 'connected' ? 'muted' : 'bad';
+}
+
 let timer;
 // Each refresh supersedes the ones before it: an older answer arriving late is not drawn.
 let generation = 0;
@@ -406,6 +430,7 @@ async function refresh() {
     if (mine !== generation) return;
     drawSentiment(view, request);
     drawHealth(health);
+    drawStreamState(view.stream);
     const until = view.dataEnd ? `newest post ${view.dataEnd.replace('T', ' ').slice(0, 19)} UTC` : 'no posts stored yet';
     status.textContent = `updated ${new Date().toLocaleTimeString('en-GB')} · ${until} · refresh every ${refreshSeconds} s`;
     status.className = 'muted';

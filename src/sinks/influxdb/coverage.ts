@@ -8,14 +8,17 @@ import { escapeMeasurement, escapeStringField } from './line-protocol.js';
 export const coverageMeasurement = (c: Pick<InfluxdbConfig, 'measurement'>): string => `${c.measurement}_coverage`;
 
 /**
- * Coverage events as points `<measurement>_coverage state="…",detail="…" <ns>`: fields, no tags
- * (a handful of events per hour needs no index). Two events in the same millisecond get
+ * Coverage events as points `<measurement>_coverage state="…",detail="…"[,until=<ms>i] <ns>`: fields,
+ * no tags (a handful of events per hour needs no index). Two events in the same millisecond get
  * consecutive nanoseconds, so that neither overwrites the other.
  */
 export function encodeCoverage(events: readonly CoverageEvent[], measurement: string): string {
   const m = escapeMeasurement(measurement);
   return events
-    .map((e, i) => `${m} state=${escapeStringField(e.state)},detail=${escapeStringField(e.detail)} ${BigInt(e.at) * 1_000_000n + BigInt(i)}`)
+    .map(
+      (e, i) =>
+        `${m} state=${escapeStringField(e.state)},detail=${escapeStringField(e.detail)}${e.until === undefined ? '' : `,until=${Math.floor(e.until)}i`} ${BigInt(e.at) * 1_000_000n + BigInt(i)}`,
+    )
     .join('\n');
 }
 

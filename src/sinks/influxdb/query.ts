@@ -19,6 +19,9 @@ import { OpinionAggregator, type OpinionGroup } from '../../query/opinions.js';
 import { LABELS, type Label } from '../../contract/index.js';
 import { isCoverageState, MAX_COVERAGE_EVENTS, type CoverageEvent } from '../../query/coverage.js';
 import { coverageMeasurement } from './coverage.js';
+
+/** How far before a range a backfill may start and still reach into it: X's recent search goes back 7 days. */
+const BACKFILL_REACH_MS = 8 * 86_400_000;
 import { shiftsMeasurement } from './shifts.js';
 import { shiftOfJson } from '../../pipeline/shift-writer.js';
 import type { ShiftEvent } from '../../query/shift-event.js';
@@ -226,10 +229,18 @@ data |> last() |> yield(name: "last")`);
   |> range(start: ${EPOCH}, stop: ${new Date(range.from.getTime() + 1)})
   |> filter(fn: (r) => r._measurement == ${m})
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> filter(fn: (r) => r.state != "backfilled")
   |> group()
   |> sort(columns: ["_time"])
   |> last(column: "state")
   |> yield(name: "before")
+from(bucket: ${this.c.bucket})
+  |> range(start: ${new Date(range.from.getTime() - BACKFILL_REACH_MS)}, stop: ${new Date(range.from.getTime() + 1)})
+  |> filter(fn: (r) => r._measurement == ${m})
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> filter(fn: (r) => r.state == "backfilled")
+  |> group()
+  |> yield(name: "filled_before")
 from(bucket: ${this.c.bucket})
   |> range(start: ${new Date(range.from.getTime() + 1)}, stop: ${range.to})
   |> filter(fn: (r) => r._measurement == ${m})
@@ -242,7 +253,12 @@ from(bucket: ${this.c.bucket})
     for (const r of rows) {
       const state = r.state;
       if (!isCoverageState(state)) continue;
-      events.push({ at: Math.floor(Date.parse(String(r._time))), state, detail: typeof r.detail === 'string' ? r.detail : '' });
+      const at = Math.floor(Date.parse(String(r._time)));
+      const detail = typeof r.detail === 'string' ? r.detail : '';
+      const until = typeof r.until === 'number' ? r.until : typeof r.until === 'string' && r.until !== '' ? Number(r.until) : undefined;
+      // A backfill that ended before the range says nothing about it.
+      if (state === 'backfilled' && at <= range.from.getTime() && !(until !== undefined && until > range.from.getTime())) continue;
+      events.push(until === undefined || !Number.isFinite(until) ? { at, state, detail } : { at, state, detail, until });
     }
     return events.sort((a, b) => a.at - b.at);
   }

@@ -16,12 +16,15 @@ export class SqliteEventWriter<T> {
     ddl: string,
     insert: string,
     private readonly row: (event: T) => unknown[],
+    /** Schema upgrades of a table made by an older version, run after `ddl`. */
+    migrate: (db: Database.Database) => void = () => undefined,
   ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('busy_timeout = 5000');
     this.#db.exec(ddl);
+    migrate(this.#db);
     this.#insert = this.#db.prepare(insert);
   }
 

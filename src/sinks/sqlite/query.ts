@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { shiftOfJson } from '../../pipeline/shift-writer.js';
 import type { ShiftEvent } from '../../query/shift-event.js';
 import { isCoverageState, MAX_COVERAGE_EVENTS, type CoverageEvent } from '../../query/coverage.js';
+import { hasUntilColumn } from './coverage.js';
 import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION, type AmplificationMode } from '../../query/amplification.js';
 import {
   MAX_SHIFTS,
@@ -169,17 +170,30 @@ export class SqliteQuery implements SentimentQuery {
   async coverage(range: { readonly from: Date; readonly to: Date }): Promise<CoverageEvent[]> {
     const exists = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stream_coverage'").get();
     if (!exists) return [];
-    // The last event before the range says what state it starts in.
+    // The last state event before the range says what state it starts in; backfills that reach into it count too.
+    const until = hasUntilColumn(this.#db) ? 'until_at' : 'NULL AS until_at';
+    const from = range.from.getTime();
     const rows = this.#db
       .prepare(
-        `SELECT at, state, detail FROM (
-           SELECT * FROM (SELECT rowid AS seq, at, state, detail FROM stream_coverage WHERE at <= ? ORDER BY at DESC, rowid DESC LIMIT 1)
+        `SELECT at, state, detail, until_at FROM (
+           SELECT * FROM (SELECT rowid AS seq, at, state, detail, ${until} FROM stream_coverage WHERE at <= ? AND state != 'backfilled' ORDER BY at DESC, rowid DESC LIMIT 1)
            UNION ALL
-           SELECT * FROM (SELECT rowid AS seq, at, state, detail FROM stream_coverage WHERE at > ? AND at < ? ORDER BY at, rowid LIMIT ?)
+           SELECT * FROM (SELECT rowid AS seq, at, state, detail, ${until} FROM stream_coverage WHERE at <= ? AND state = 'backfilled' AND until_at > ? ORDER BY at DESC LIMIT ?)
+           UNION ALL
+           SELECT * FROM (SELECT rowid AS seq, at, state, detail, ${until} FROM stream_coverage WHERE at > ? AND at < ? ORDER BY at, rowid LIMIT ?)
          ) ORDER BY at, seq`,
       )
-      .all(range.from.getTime(), range.from.getTime(), range.to.getTime(), MAX_COVERAGE_EVENTS) as { at: number; state: string; detail: string }[];
-    return rows.filter((r): r is CoverageEvent => isCoverageState(r.state));
+      .all(from, from, from, MAX_COVERAGE_EVENTS, from, range.to.getTime(), MAX_COVERAGE_EVENTS) as {
+      at: number;
+      state: string;
+      detail: string;
+      until_at: number | null;
+    }[];
+    const events: CoverageEvent[] = [];
+    for (const r of rows)
+      if (isCoverageState(r.state))
+        events.push(r.until_at === null ? { at: r.at, state: r.state, detail: r.detail } : { at: r.at, state: r.state, detail: r.detail, until: r.until_at });
+    return events;
   }
 
   async shifts(range: ShiftRange): Promise<ShiftEvent[]> {

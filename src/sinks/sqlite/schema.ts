@@ -48,15 +48,23 @@ CREATE TABLE IF NOT EXISTS sentiment_shifts (
 CREATE INDEX IF NOT EXISTS sentiment_shifts_time ON sentiment_shifts (detected_at);
 `;
 
-/** When the stream was connected, disconnected, paused or capped (src/query/coverage.ts); rows in time order of arrival. */
+/**
+ * When the stream was connected, disconnected, paused or capped, and what was backfilled
+ * (src/query/coverage.ts); rows in time order of arrival. `until_at`: a backfill's end, or when a
+ * spent cap resets (a table created before it gets the column from coverageColumns).
+ */
 export const CREATE_COVERAGE = `
 CREATE TABLE IF NOT EXISTS stream_coverage (
-  at      INTEGER NOT NULL,  -- epoch ms
-  state   TEXT    NOT NULL,
-  detail  TEXT    NOT NULL
+  at       INTEGER NOT NULL,  -- epoch ms
+  state    TEXT    NOT NULL,
+  detail   TEXT    NOT NULL,
+  until_at INTEGER            -- epoch ms, or NULL
 );
 CREATE INDEX IF NOT EXISTS stream_coverage_at ON stream_coverage (at);
 `;
+
+/** Adds until_at to a stream_coverage table made before it (idempotent). */
+export const COVERAGE_UNTIL_COLUMN = 'ALTER TABLE stream_coverage ADD COLUMN until_at INTEGER';
 
 /**
  * Upsert, with positional parameters in column order (binding them costs less than named ones).

@@ -31,6 +31,8 @@ export interface KafkaSourceOptions<T> {
   /** Messages that cannot be decoded go here (with topic/partition@offset as origin), then count as done. */
   readonly deadLetters: DeadLetterSink;
   readonly stage: Stage;
+  /** Messages (decoded or dead-lettered) after which the source ends (--limit, pipeline.limit); 0 = none. */
+  readonly limit?: number;
 }
 
 const keyOf = (topic: string, partition: number): string => `${topic}/${partition}`;
@@ -54,6 +56,7 @@ export class KafkaSource<T> implements Source<T> {
   #lagLabels = new Set<string>();
   #closed = false;
   #lastErrorLog = 0;
+  #read = 0;
 
   private constructor(private readonly options: KafkaSourceOptions<T>) {
     this.name = `kafka:${options.topic}`;
@@ -102,14 +105,19 @@ export class KafkaSource<T> implements Source<T> {
 
   async *batches(signal: AbortSignal): AsyncGenerator<Batch<T>> {
     const { maxInFlight, consumeBatchSize } = this.options.config;
+    const limit = this.options.limit ?? 0;
     while (!signal.aborted && !this.#closed) {
+      // --limit: never fetch past it, and end once it is read (the role then drains and commits).
+      const left = limit > 0 ? limit - this.#read : Infinity;
+      if (left <= 0) return;
       // Hysteresis: pause at maxInFlight un-acked messages, resume at half.
       if (this.#inFlight >= maxInFlight) this.#setPaused(true);
       else if (this.#inFlight <= maxInFlight / 2) this.#setPaused(false);
       // Poll even while paused: librdkafka serves rebalance and commit callbacks from here, and a
       // member that stops polling for max.poll.interval.ms is thrown out of its group.
-      const messages = await this.#consume(this.#paused ? 1 : Math.max(1, Math.min(consumeBatchSize, maxInFlight - this.#inFlight)));
+      const messages = await this.#consume(this.#paused ? 1 : Math.max(1, Math.min(consumeBatchSize, maxInFlight - this.#inFlight, left)));
       if (messages.length === 0) continue;
+      this.#read += messages.length;
       const batch = await this.#toBatch(messages);
       if (batch) yield batch;
     }

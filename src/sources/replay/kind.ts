@@ -9,13 +9,14 @@ import { buildGovernor } from '../x-stream/index.js';
 import { ReplaySource } from './replay-source.js';
 
 /** The config a replay reads: its section, the message limits, and the X budget when governed. */
-export type ReplaySourceSection = Pick<Config, 'replay' | 'limits' | 'x'>;
+export type ReplaySourceSection = Pick<Config, 'replay' | 'limits' | 'x' | 'pipeline'>;
 
 /** source.kind = replay: a recorded stream (ndjson, optionally gzip), optionally paced by the X post budget. */
 export const replaySourceKind: SourceKind<ReplaySourceSection> = {
   section: (config) => config,
-  build({ replay, limits, x }, ctx) {
-    const { path, mode, rate, speed, batchSize, limit, governed } = replay;
+  build({ replay, limits, x, pipeline }, ctx) {
+    const { path, mode, rate, speed, batchSize, governed } = replay;
+    const { limit } = pipeline;
     const lineLimits = framerLimits(limits);
     if (!governed) return ReplaySource.open({ path, mode, rate, speed, batchSize, limit, lineLimits }, ctx.deadLetters);
     let governor: ReturnType<typeof buildGovernor>;

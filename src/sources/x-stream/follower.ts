@@ -7,6 +7,7 @@ import { rejectedTokenError } from '../../x/credentials.js';
 import type { PostBudgetGovernor } from '../../x/governor.js';
 import * as m from '../../x/metrics.js';
 import { fetchUsage } from '../../x/usage.js';
+import { billingPeriod } from '../../x/billing-period.js';
 import { runSession, type SessionEnd } from './session.js';
 import { CrowdpulseError } from '../../errors.js';
 import type { CoverageState } from '../../query/coverage.js';
@@ -23,6 +24,8 @@ export interface FollowerOptions {
   readonly lineLimits: FramerLimits;
   /** How often to reconcile the governor with GET /2/usage/tweets (0 = never). */
   readonly usageCheckMs: number;
+  /** Day of month (UTC) X's usage cap resets (x.capResetDay), when GET /2/usage/tweets does not say. */
+  readonly capResetDay?: number;
 }
 
 export interface FollowerHooks {
@@ -32,8 +35,13 @@ export interface FollowerHooks {
   hasRoom(): boolean;
   setResume(resume: (() => void) | undefined): void;
   onConnectionChange?(connected: boolean): void;
-  /** The stream's state for coverage (src/query/coverage.ts): connected, disconnected, paused, capped. */
-  onCoverage?(state: CoverageState, detail: string): void;
+  /** The stream's state for coverage (src/query/coverage.ts): connected, disconnected, paused, capped (until: when the cap resets). */
+  onCoverage?(state: CoverageState, detail: string, until?: number): void;
+  /**
+   * A new connection after an earlier one: [from, to) is the hole between the last byte of the
+   * earlier one (post or keep-alive) and this connection, with the cause that ended it.
+   */
+  onGap?(from: number, to: number, cause: DisconnectCause): void;
 }
 
 /** One entry of the connection history (logs, tests). */
@@ -64,6 +72,9 @@ export async function followStream(opts: FollowerOptions, hooks: FollowerHooks, 
   };
 
   let first = true;
+  // The last byte (post or keep-alive) of the connection before, and why it ended: a hole starts there.
+  let lastDataAt: number | undefined;
+  let lastCause: DisconnectCause = 'network';
   while (!signal.aborted) {
     if (governor) {
       await reconcile(false);
@@ -89,14 +100,22 @@ export async function followStream(opts: FollowerOptions, hooks: FollowerHooks, 
       { client: opts.client, clock, keepAliveTimeoutMs: opts.keepAliveTimeoutMs, tweetFields: opts.tweetFields, lineLimits: opts.lineLimits, signal },
       {
         onMessage: (frame, at) => {
+          lastDataAt = at;
           hooks.onMessage(frame, at);
           if (!governor) return 'continue';
           governor.record(1);
           return governor.headroom() <= 0 ? 'stop' : 'continue';
         },
-        onKeepAlive: () => m.streamMessages.inc({ kind: 'keepalive' }),
+        onKeepAlive: () => {
+          lastDataAt = clock.now();
+          m.streamMessages.inc({ kind: 'keepalive' });
+        },
         onConnected: () => {
+          const now = clock.now();
+          if (lastDataAt !== undefined && now > lastDataAt) hooks.onGap?.(lastDataAt, now, lastCause);
+          lastDataAt = now;
           m.streamConnected.set(1);
+          m.usageCapped.set(0);
           m.streamBackoffSeconds.set(0);
           hooks.onConnectionChange?.(true);
           hooks.onCoverage?.('connected', 'connected to the filtered stream');
@@ -111,7 +130,21 @@ export async function followStream(opts: FollowerOptions, hooks: FollowerHooks, 
     // A connection that delivered messages counts as a success: X's schedules start over.
     if (end.messages > 0) backoff.reset();
     if (end.cause === 'shutdown') break;
-    hooks.onCoverage?.(end.cause === 'usage_cap' ? 'capped' : end.cause === 'budget' ? 'paused' : 'disconnected', `${end.cause}: ${end.detail}`.slice(0, 500));
+    lastCause = end.cause;
+    // X's usage cap holds until the billing period resets: sleep until then, not on the 429 schedule.
+    const capResetAt = end.cause === 'usage_cap' ? await usageCapResetAt(opts) : undefined;
+    if (capResetAt !== undefined) {
+      m.usageCapped.set(1);
+      m.usageCapResetAt.set(capResetAt / 1000);
+    }
+    hooks.onCoverage?.(
+      end.cause === 'usage_cap' ? 'capped' : end.cause === 'budget' ? 'paused' : 'disconnected',
+      (capResetAt !== undefined
+        ? `usage_cap: X's usage cap is spent until ${new Date(capResetAt).toISOString()} (${end.detail})`
+        : `${end.cause}: ${end.detail}`
+      ).slice(0, 500),
+      capResetAt,
+    );
     m.streamReconnects.inc({ cause: end.cause });
     if (end.fatal) {
       if (end.status === 401 || end.status === 403) throw rejectedTokenError(end.status, end.detail);
@@ -123,10 +156,10 @@ export async function followStream(opts: FollowerOptions, hooks: FollowerHooks, 
       continue;
     }
     let delay = backoff.next(end.cause, clock.now(), end.resetAt);
-    if (end.cause === 'usage_cap' && governor) {
+    if (capResetAt !== undefined) {
       // X says the period's cap is spent whatever our count says: believe it until the period ends.
-      governor.reconcile(governor.usable);
-      delay = Math.max(delay, governor.snapshot().periodEnd - clock.now());
+      governor?.reconcile(governor.usable);
+      delay = Math.max(1, capResetAt - clock.now());
     }
     history.push({ cause: end.cause, detail: end.detail, delayMs: delay, at: clock.now() });
     m.streamBackoffSeconds.set(delay / 1000);
@@ -137,4 +170,17 @@ export async function followStream(opts: FollowerOptions, hooks: FollowerHooks, 
       break;
     }
   }
+}
+
+/**
+ * When X's usage cap resets: the end of the billing period, from the cap reset day X reports in
+ * GET /2/usage/tweets, else the configured one (x.capResetDay), else the governor's period.
+ */
+async function usageCapResetAt(opts: FollowerOptions): Promise<number> {
+  const now = opts.clock.now();
+  const usage = await fetchUsage(opts.client);
+  const reported = usage.ok ? usage.value.capResetDay : undefined;
+  if (reported !== undefined && Number.isInteger(reported) && reported >= 1 && reported <= 31) return billingPeriod(now, reported).end;
+  if (opts.capResetDay !== undefined) return billingPeriod(now, opts.capResetDay).end;
+  return opts.governor ? opts.governor.snapshot().periodEnd : billingPeriod(now, 1).end;
 }

@@ -1,5 +1,5 @@
 import type { TwitterApi } from 'twitter-api-v2';
-import { err, ok, type Result } from '../../contract/index.js';
+import { err, ok, STREAM_TWEET_FIELDS, type Result } from '../../contract/index.js';
 import type { Config } from '../../config/schema.js';
 import type { XConfig } from '../../config/sections/x.js';
 import type { DeadLetterSink } from '../../pipeline/component.js';
@@ -11,7 +11,8 @@ import { readBearerToken } from '../../x/credentials.js';
 import { PostBudgetGovernor } from '../../x/governor.js';
 import { RestRateLimits } from '../../x/rest-rate-limits.js';
 import { readAdminToken, rulesAdminRoute } from '../../x/rules-admin.js';
-import { loadRulesFile } from '../../x/rules.js';
+import { loadRulesDocument, loadRulesFile } from '../../x/rules.js';
+import { existsSync } from 'node:fs';
 import { framerLimits } from '../line-framer.js';
 import { XStreamSource } from './x-stream-source.js';
 import type { CoverageRecorder } from '../../pipeline/coverage-recorder.js';
@@ -26,10 +27,20 @@ export interface XIngest {
   readonly adminRoute: RouteHandler | undefined;
 }
 
-/** A governor from the x section (undefined when monthlyCap = 0). Throws on a corrupt state file. */
+/**
+ * A governor from the x section (undefined when monthlyCap = 0), with the per-topic budgets of the
+ * rules file when it has them. Throws on a corrupt state file or rules file.
+ */
 export function buildGovernor(x: XConfig, clock: Clock = systemClock): PostBudgetGovernor | undefined {
   if (x.monthlyCap === 0) return undefined;
+  let topicBudgets: ReadonlyMap<string, number> | undefined;
+  if (existsSync(x.rulesFile)) {
+    const doc = loadRulesDocument(x.rulesFile);
+    if (!doc.ok) throw doc.error;
+    if (doc.value.budgets.size > 0) topicBudgets = doc.value.budgets;
+  }
   return PostBudgetGovernor.open({
+    ...(topicBudgets ? { topicBudgets } : {}),
     cap: x.monthlyCap,
     resetDay: x.capResetDay,
     burst: x.burst,
@@ -78,19 +89,18 @@ export function buildXIngest(
     clock: systemClock,
     deadLetters,
     ...(governor ? { governor } : {}),
-    tweetFields: x.tweetFields
-      .split(',')
-      .map((f: string) => f.trim())
-      .filter(Boolean),
+    tweetFields: STREAM_TWEET_FIELDS,
     keepAliveTimeoutMs: x.keepAliveTimeoutMs,
     lineLimits: framerLimits(config.limits),
     batchSize: x.batchSize,
     batchWaitMs: x.batchWaitMs,
     bufferCapacity: Math.max(x.batchSize * 4, config.pipeline.queueCapacity),
     usageCheckMs: x.usageCheckMinutes * 60_000,
+    capResetDay: x.capResetDay,
+    ...(x.backfill ? { backfill: { marginMs: x.backfillMarginSeconds * 1000, delayMs: x.backfillDelaySeconds * 1000, maxPending: x.backfillMaxPending } } : {}),
     ...(startupRules?.ok ? { startupRules: startupRules.value } : {}),
     ...(coverage ? { coverage } : {}),
-    limit: config.replay.limit,
+    limit: config.pipeline.limit,
   });
   readiness('x-stream', () => !source.hasFailed);
   return ok({ source, client: client.value, governor, adminRoute: rulesAdminRoute(client.value, admin.value) });

@@ -1,5 +1,5 @@
 import { ApiResponseError, type TwitterApi } from 'twitter-api-v2';
-import { deadLetter, oversizedDeadLetter, postFromStreamBytes, type DeadLetter, type Post } from '../../contract/index.js';
+import { deadLetter, oversizedDeadLetter, postFromStreamBytes, postFromStreamLine, type DeadLetter, type Post } from '../../contract/index.js';
 import type { Frame, FramerLimits } from '../line-framer.js';
 import type { Batch, DeadLetterSink, Source } from '../../pipeline/component.js';
 import { logger } from '../../telemetry/log.js';
@@ -11,6 +11,12 @@ import { RulesError, syncRules, type DesiredRule } from '../../x/rules.js';
 import { followStream, type ConnectionEvent } from './follower.js';
 import type { CoverageRecorder } from '../../pipeline/coverage-recorder.js';
 import type { CoverageState } from '../../query/coverage.js';
+import { Backfiller } from './backfill.js';
+import { RecentIds } from './recent-ids.js';
+import { TopicPauser } from './topic-pauser.js';
+
+/** Stream post ids remembered for backfill's deduplication (a hole is filled within minutes; this is hours at X's rates). */
+const RECENT_IDS = 200_000;
 
 const log = logger('x.stream');
 
@@ -30,12 +36,16 @@ export interface XStreamOptions {
   readonly bufferCapacity: number;
   /** How often to reconcile the governor with GET /2/usage/tweets (0 = never). */
   readonly usageCheckMs: number;
+  /** Day of month (UTC) X's usage cap resets, when GET /2/usage/tweets does not say (x.capResetDay). */
+  readonly capResetDay?: number;
   /** Stream messages (posts and dead letters) after which the source ends (--limit); 0 = none. */
   readonly limit?: number;
   /** Where the stream's connected/disconnected/paused/capped states go (coverage events in the store). */
   readonly coverage?: CoverageRecorder;
   /** Rules to sync (by diff) before connecting: x.syncRulesOnStart with the rules file. */
   readonly startupRules?: readonly DesiredRule[];
+  /** Fill the stream's holes from recent search (x.backfill); undefined = off. */
+  readonly backfill?: { readonly marginMs: number; readonly delayMs: number; readonly maxPending: number };
 }
 
 /**
@@ -58,8 +68,28 @@ export class XStreamSource implements Source<Post> {
   private connected = false;
   private received = 0;
   private stopStream: (() => void) | undefined;
+  private readonly seen = new RecentIds(RECENT_IDS);
+  private roomWaiters: (() => void)[] = [];
+  /** Fills the holes the stream leaves (x.backfill). */
+  readonly backfiller: Backfiller | undefined;
+  /** Takes the rules of a topic over its budget off the stream (budgets: in the rules file). */
+  readonly topicPauser: TopicPauser | undefined;
 
-  constructor(private readonly opts: XStreamOptions) {}
+  constructor(private readonly opts: XStreamOptions) {
+    this.backfiller = opts.backfill
+      ? new Backfiller({
+          client: opts.client,
+          clock: opts.clock,
+          tweetFields: opts.tweetFields,
+          ...opts.backfill,
+          ...(opts.governor ? { governor: opts.governor } : {}),
+          ...(opts.coverage ? { coverage: opts.coverage } : {}),
+          delivered: (id) => this.seen.has(id),
+          deliver: (lines, signal) => this.acceptBackfilled(lines, signal),
+        })
+      : undefined;
+    this.topicPauser = opts.governor && opts.governor.budgetedTopics.length > 0 ? new TopicPauser(opts.client, opts.governor) : undefined;
+  }
 
   /** Stream messages received (keep-alives aside), each of which became a post or a dead letter. */
   get messagesRead(): number {
@@ -94,10 +124,13 @@ export class XStreamSource implements Source<Post> {
       onConnectionChange: (c: boolean) => {
         this.connected = c;
       },
-      onCoverage: (state: CoverageState, detail: string) => this.opts.coverage?.record(state, detail),
+      onCoverage: (state: CoverageState, detail: string, until?: number) => this.opts.coverage?.record(state, detail, until),
+      onGap: (from: number, to: number, cause: string) => this.backfiller?.enqueue({ from, to, cause }),
     };
+    const budgetChecks = this.topicPauser ? setInterval(() => this.topicPauser?.check(), 5000) : undefined;
+    budgetChecks?.unref();
     const loop = this.syncStartupRules()
-      .then(() => followStream(this.opts, hooks, signal, this.history))
+      .then(() => Promise.all([followStream(this.opts, hooks, signal, this.history), this.backfiller?.run(signal)]))
       .then(
         () => {
           this.finished = true;
@@ -132,7 +165,14 @@ export class XStreamSource implements Source<Post> {
       if (this.failure) throw this.failure;
     } finally {
       stop.abort();
+      clearInterval(budgetChecks);
+      for (const w of this.roomWaiters.splice(0)) w();
       await loop;
+      await this.topicPauser
+        ?.restore()
+        .catch((e: unknown) =>
+          log.warn('could not put the rules of paused topics back on the stream', { reason: (e as Error).message, topics: this.topicPauser?.paused }),
+        );
       // The count must survive the restart even if the role never calls close().
       this.opts.governor?.flush();
     }
@@ -160,7 +200,10 @@ export class XStreamSource implements Source<Post> {
 
   private take(): Batch<Post> {
     const items = this.buffer.splice(0, this.opts.batchSize);
-    if (this.buffer.length + this.letters.length < this.opts.bufferCapacity) this.resume?.();
+    if (this.buffer.length + this.letters.length < this.opts.bufferCapacity) {
+      this.resume?.();
+      for (const w of this.roomWaiters.splice(0)) w();
+    }
     return { items, ack: () => undefined };
   }
 
@@ -186,6 +229,34 @@ export class XStreamSource implements Source<Post> {
     });
   }
 
+  /**
+   * Posts backfill read from recent search, as stream messages: waits for room in the buffer (the
+   * same bound as the stream's), then parses them by the same contract; one that fails it is a dead
+   * letter of origin x-search. They count towards --limit like stream messages.
+   */
+  private async acceptBackfilled(lines: readonly string[], signal: AbortSignal): Promise<void> {
+    while (!signal.aborted && this.buffer.length + this.letters.length >= this.opts.bufferCapacity) {
+      await new Promise<void>((resolve) => {
+        this.roomWaiters.push(resolve);
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+    const limit = this.opts.limit ?? 0;
+    const now = this.opts.clock.now();
+    for (const line of lines) {
+      if (signal.aborted || (limit > 0 && this.received >= limit)) return;
+      this.received += 1;
+      if (limit > 0 && this.received >= limit) queueMicrotask(() => this.stopStream?.());
+      const post = postFromStreamLine(line, now);
+      if (post.ok) {
+        this.buffer.push(post.value);
+      } else {
+        this.letters.push(deadLetter('ingest', post.error.code, post.error.reason, Buffer.from(line, 'utf8'), 'x-search'));
+      }
+    }
+    this.notify();
+  }
+
   private onMessage(frame: Frame, receivedAt: number): void {
     // Past the limit (messages of the chunk that held the last one): not read, as if never sent.
     const limit = this.opts.limit ?? 0;
@@ -202,6 +273,11 @@ export class XStreamSource implements Source<Post> {
     const post = postFromStreamBytes(bytes, receivedAt);
     if (post.ok) {
       m.streamMessages.inc({ kind: 'post' });
+      this.seen.add(post.value.id);
+      if (this.topicPauser) {
+        this.opts.governor?.recordTopics(post.value.topics);
+        this.topicPauser.check();
+      }
       this.buffer.push(post.value);
     } else {
       // The contract tells X's in-stream error payloads (stream_error_payload) from malformed lines.

@@ -1,5 +1,5 @@
 /**
- * The subset of X's filtered-stream rule language the emulator understands (documented in the README):
+ * The subset of X's filtered-stream rule language crowdpulse understands (the emulator matches with it; `rules validate --offline` checks with it) (documented in the README):
  *   keyword          cat            token match, case-insensitive (punctuated keywords match as phrases)
  *   "quoted phrase"  "happy cat"    consecutive tokens
  *   #hashtag @mention
