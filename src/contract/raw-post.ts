@@ -47,11 +47,15 @@ export type MatchingRule = z.infer<typeof matchingRuleSchema>;
 /** Topic given to a post that matched no tagged rule, so that it is still counted and stored. */
 export const UNTAGGED_TOPIC = '_untagged';
 
+/** The topic a rule gives the posts it matches: its tag, or `rule:<id>` when it has none. */
+export const topicOfRule = (rule: { readonly id: string; readonly tag?: string | undefined }): string =>
+  rule.tag !== undefined && rule.tag !== '' ? rule.tag : `rule:${rule.id}`;
+
 /** Topics of a post: the tags of its matching rules (a rule without a tag counts as `rule:<id>`), deduplicated. */
 export function topicsOf(rules: readonly MatchingRule[] | undefined): string[] {
   if (!rules || rules.length === 0) return [UNTAGGED_TOPIC];
   const topics = new Set<string>();
-  for (const rule of rules) topics.add(rule.tag !== undefined && rule.tag !== '' ? rule.tag : `rule:${rule.id}`);
+  for (const rule of rules) topics.add(topicOfRule(rule));
   return [...topics];
 }
 

@@ -173,13 +173,13 @@ export class PostBudgetGovernor {
     return this.topicConsumed.get(topic) ?? 0;
   }
 
-  /** Counts one post against each of its topics that has a budget (the project's count is `record`). */
-  recordTopics(topics: readonly string[]): void {
+  /** Counts `n` posts against each of `topics` that has a budget (the project's count is `record`). */
+  recordTopics(topics: readonly string[], n = 1): void {
     if (!this.opts.topicBudgets) return;
     this.currentPeriod();
     for (const t of topics) {
       if (!this.opts.topicBudgets.has(t)) continue;
-      this.topicConsumed.set(t, (this.topicConsumed.get(t) ?? 0) + 1);
+      this.topicConsumed.set(t, (this.topicConsumed.get(t) ?? 0) + n);
       this.dirty = true;
     }
   }

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { DeadLetter } from '../../src/contract/index.js';
 import type { DeadLetterSink } from '../../src/pipeline/component.js';
 import { XEmulator, type EmulatorOptions } from '../../src/emulator/server.js';
@@ -54,5 +56,19 @@ export async function until(predicate: () => boolean, ms = 5000, what = 'conditi
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const execCli = promisify(execFile);
+
+/** Runs bin/crowdpulse.js with `args`, in an environment without the caller's CROWDPULSE_* and X token, plus `env`. */
+export async function crowdpulse(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDPULSE_') && k !== 'X_BEARER_TOKEN'));
+  try {
+    const r = await execCli(process.execPath, ['bin/crowdpulse.js', ...args], { env: { ...clean, ...env }, timeout: 60_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
   }
 }

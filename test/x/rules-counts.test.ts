@@ -5,8 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { crowdpulse } from './helpers.js';
 import { createXClient } from '../../src/x/client.js';
 import type { Clock } from '../../src/x/clock.js';
 import { countRecent, countRules, countsWindow, MAX_WINDOW_MS } from '../../src/x/rules-counts.js';
@@ -202,18 +201,6 @@ describe('#14.5 rules plan output and --write', () => {
     assert.equal(withBudgets('- a\n', new Map(), 'f').ok, false, 'not a rules file: nothing written');
   });
 });
-
-const run = promisify(execFile);
-async function crowdpulse(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDPULSE_') && k !== 'X_BEARER_TOKEN'));
-  try {
-    const r = await run(process.execPath, ['bin/crowdpulse.js', ...args], { env: { ...clean, ...env }, timeout: 60_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
 
 describe('crowdpulse rules plan (the CLI, against a stand-in for X counts and usage endpoints)', () => {
   const stub = new CountsStub(true);

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import type { XEmulator } from '../../src/emulator/server.js';
 import { checkRulesOffline, rulesProblems, type OfflineLimits } from '../../src/x/rules-offline.js';
-import { startEmulator, TOKEN } from './helpers.js';
+import { crowdpulse, startEmulator, TOKEN } from './helpers.js';
 
 const LIMITS: OfflineLimits = { maxRules: 1000, maxRuleLength: 512, monthlyCap: 10_000 };
 const kinds = (doc: unknown, limits = LIMITS): string[] => rulesProblems(doc, limits).map((p) => `${p.kind} ${p.where}`);
@@ -97,18 +95,6 @@ describe('#14.5 rules validate --offline: every problem of a rules file, without
     assert.equal(online.value.notes.length, 1);
   });
 });
-
-const run = promisify(execFile);
-async function crowdpulse(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDPULSE_') && k !== 'X_BEARER_TOKEN'));
-  try {
-    const r = await run(process.execPath, ['bin/crowdpulse.js', ...args], { env: { ...clean, ...env }, timeout: 60_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
 
 describe('crowdpulse rules validate [--offline]', () => {
   let emu: XEmulator;

@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import type { XEmulator } from '../../src/emulator/server.js';
 import { billingPeriod } from '../../src/x/billing-period.js';
 import { matches, parseRule } from '../../src/x/rule-language.js';
 import { loadRulesDocument } from '../../src/x/rules.js';
-import { startEmulator, syntheticPosts, TOKEN } from './helpers.js';
-
-const run = promisify(execFile);
-async function crowdpulse(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CROWDPULSE_') && k !== 'X_BEARER_TOKEN'));
-  try {
-    const r = await run(process.execPath, ['bin/crowdpulse.js', ...args], { env: { ...clean, ...env }, timeout: 60_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
+import { crowdpulse, startEmulator, syntheticPosts, TOKEN } from './helpers.js';
 
 interface PlanJson {
   now: string;

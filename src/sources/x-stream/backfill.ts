@@ -1,3 +1,4 @@
+import { topicOfRule } from '../../contract/index.js';
 import { ApiResponseError, type TwitterApi } from 'twitter-api-v2';
 import type { CoverageRecorder } from '../../pipeline/coverage-recorder.js';
 import { logger } from '../../telemetry/log.js';
@@ -55,8 +56,6 @@ interface SearchPage {
   data?: ({ id: string } & Record<string, unknown>)[];
   meta?: { next_token?: string; result_count?: number };
 }
-
-const topicOf = (rule: LiveRule): string => (rule.tag !== undefined && rule.tag !== '' ? rule.tag : `rule:${rule.id}`);
 
 /**
  * Fills the holes the stream leaves from GET /2/tweets/search/recent: rule by rule (the live rules, so
@@ -152,7 +151,7 @@ export class Backfiller {
     }
     const sent = new Set<string>();
     for (const rule of rules) {
-      const topic = topicOf(rule);
+      const topic = topicOfRule(rule);
       let nextToken: string | undefined;
       do {
         if (signal.aborted) return cut('shutdown');
@@ -178,7 +177,7 @@ export class Backfiller {
         const data = Array.isArray(page.data) ? page.data : [];
         // X bills what it returns, new or not.
         governor?.record(data.length);
-        for (let i = 0; i < data.length; i++) governor?.recordTopics([topic]);
+        governor?.recordTopics([topic], data.length);
         const lines: string[] = [];
         for (const post of data) {
           const key = `${String(post.id)}\t${topic}`;

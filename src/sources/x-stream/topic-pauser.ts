@@ -1,12 +1,11 @@
+import { topicOfRule } from '../../contract/index.js';
 import type { TwitterApi } from 'twitter-api-v2';
 import { logger } from '../../telemetry/log.js';
 import type { PostBudgetGovernor } from '../../x/governor.js';
 import * as m from '../../x/metrics.js';
-import { addRules, deleteRules, listRules, type DesiredRule, type LiveRule } from '../../x/rules.js';
+import { addRules, deleteRules, listRules, type DesiredRule } from '../../x/rules.js';
 
 const log = logger('x.budget');
-
-const topicOf = (rule: LiveRule): string => (rule.tag !== undefined && rule.tag !== '' ? rule.tag : `rule:${rule.id}`);
 
 /**
  * Per-topic budgets on a stream that cannot refuse what it is sent: a topic ahead of its own budget
@@ -59,7 +58,7 @@ export class TopicPauser {
   async #apply(over: readonly string[], back: readonly string[]): Promise<void> {
     if (over.length > 0) {
       const live = await listRules(this.client);
-      const off = live.filter((r) => over.includes(topicOf(r)));
+      const off = live.filter((r) => over.includes(topicOfRule(r)));
       if (off.length > 0 && off.length === live.length) {
         // X's stream with no rule delivers nothing; the project's own budget line holds it back anyway.
         log.warn('every live rule belongs to a topic over its budget; leaving them on (the project budget paces the stream)', { topics: over });
@@ -70,7 +69,7 @@ export class TopicPauser {
         );
         if (!removed.ok) throw removed.error;
         for (const topic of over) {
-          const rules = off.filter((r) => topicOf(r) === topic).map((r) => ({ value: r.value, tag: r.tag ?? topic }));
+          const rules = off.filter((r) => topicOfRule(r) === topic).map((r) => ({ value: r.value, tag: r.tag ?? topic }));
           if (rules.length === 0) continue;
           this.#paused.set(topic, rules);
           m.topicPaused.set({ topic }, 1);
