@@ -1,5 +1,5 @@
 import { LABELS, type Label } from '../contract/index.js';
-import type { AmplificationMode } from './amplification.js';
+import { opinionWindowOf, type AmplificationMode } from './amplification.js';
 import type { WeightedScoreStatistics } from './intervals.js';
 
 /**
@@ -72,7 +72,8 @@ export class OpinionAggregator {
     group.firstAt = Math.min(group.firstAt, row.at);
     group.lastAt = Math.max(group.lastAt, row.at);
     const retweet = row.refKind === 'retweeted';
-    const opinion = this.mode === 'weighted' && retweet ? row.refId : row.postId;
+    // Weighted: a retweet joins its original within one opinion window (amplification.ts).
+    const opinion = this.mode === 'weighted' ? `${opinionWindowOf(row.at)}\u0000${retweet ? row.refId : row.postId}` : row.postId;
     let cluster = group.clusters.get(opinion);
     if (!cluster) group.clusters.set(opinion, (cluster = { w: 0, sum: 0, original: undefined, byLabel: [0, 0, 0] }));
     cluster.w += 1;

@@ -99,6 +99,38 @@ test('a retweet adds weight to its original instead of counting as an opinion; q
   assert.equal(later.opinions, 4); // a's retweet at 4 s, b, the quote, the reply
 });
 
+test('a retweet joins its original only within the same UTC hour (the opinion window), whatever the bucket width', async (t) => {
+  // T0 is 09:00:00; the original at 09:59:30, one retweet at 09:59:50 and two at 10:00:10 and 10:00:20.
+  const original = post(3570, 1, 0.8, { authorId: '1' });
+  const query = await storeOf([
+    original,
+    post(3590, 2, 0.7, { authorId: '2', refKind: 'retweeted', refId: original.id }),
+    post(3610, 3, 0.6, { authorId: '3', refKind: 'retweeted', refId: original.id }),
+    post(3620, 4, 0.4, { authorId: '4', refKind: 'retweeted', refId: original.id }),
+  ]);
+  t.after(() => query.close());
+  const [day] = await query.buckets({ bucketSeconds: 86_400 });
+  const [summary] = await query.topics();
+  for (const aggregate of [day, summary]) {
+    assert.ok(aggregate);
+    // Two opinions: the original with its retweet before 10:00 (weight 2, scored 0.8), and the two
+    // retweets after it (weight 2, scored as their mean, 0.5).
+    assert.equal(aggregate.count, 4);
+    assert.equal(aggregate.opinions, 2);
+    assert.ok(Math.abs(aggregate.meanScore - (2 * 0.8 + 2 * 0.5) / 4) < 1e-12);
+    const expected = weightedUncertaintyOf({
+      n: 2,
+      sumOfWeights: 4,
+      sumOfSquaredWeights: 8, // n_eff = (2 + 2)² / (2² + 2²) = 2
+      weightedSum: 2 * 0.8 + 2 * 0.5,
+      weightedSumOfSquares: 2 * 0.8 ** 2 + 2 * 0.5 ** 2,
+      weightByLabel: { negative: 0, neutral: 0, positive: 4 },
+    });
+    assert.ok(Math.abs(aggregate.scoreStdDev - expected.scoreStdDev) < 1e-12);
+    assert.deepEqual(aggregate.meanScoreCi95, expected.meanScoreCi95);
+  }
+});
+
 test('an author cap keeps an author’s earliest posts per (topic, bucket); posts of unknown authors are never capped', async (t) => {
   const flood = Array.from({ length: 20 }, (_, i) => post(i, 100 + i, -0.9, { authorId: '666' }));
   const others = Array.from({ length: 10 }, (_, i) => post(i, 200 + i, 0.5, { authorId: String(300 + i) }));

@@ -3,7 +3,7 @@ import { shiftOfJson } from '../../pipeline/shift-writer.js';
 import type { ShiftEvent } from '../../query/shift-event.js';
 import { isCoverageState, MAX_COVERAGE_EVENTS, type CoverageEvent } from '../../query/coverage.js';
 import { hasUntilColumn } from './coverage.js';
-import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION, type AmplificationMode } from '../../query/amplification.js';
+import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION, OPINION_WINDOW_MS, type AmplificationMode } from '../../query/amplification.js';
 import {
   MAX_SHIFTS,
   type SentimentBucket,
@@ -56,7 +56,7 @@ const aggregateOf = (row: AggregateRow, minPosts: number | undefined) =>
  * its own (count). Only these two strings ever reach the SQL.
  */
 const OPINION_KEY: Readonly<Record<AmplificationMode, string>> = {
-  weighted: "CASE WHEN ref_kind = 'retweeted' THEN ref_id ELSE post_id END",
+  weighted: `created_at / ${OPINION_WINDOW_MS}, CASE WHEN ref_kind = 'retweeted' THEN ref_id ELSE post_id END`,
   count: 'post_id',
 };
 
