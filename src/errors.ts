@@ -53,6 +53,11 @@ export const ERROR_CODES = {
   // Stores.
   CP_STORE_NOT_READY: { exit: 1, retriable: true, meaning: 'the store cannot be read yet (SQLite: the file appears with the first stored post); HTTP 503' },
   CP_STORE_UNAVAILABLE: { exit: 1, retriable: true, meaning: 'the store could not be read (dashboard API: HTTP 503; run summary: no per-topic table)' },
+  CP_ROLLUP: {
+    exit: 1,
+    retriable: true,
+    meaning: 'a store could not roll up windows; they stay marked, queries read them from the rows, and the roller tries again',
+  },
   CP_INFLUXDB_SINK_CLOSED: { exit: 1, retriable: true, meaning: 'the InfluxDB sink was closed while a write was pending' },
   CP_SHIFT_WRITE: {
     exit: 1,

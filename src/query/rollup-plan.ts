@@ -85,3 +85,19 @@ export function mergeParts(parts: Iterable<OpinionGroup>): OpinionGroup[] {
   }
   return [...merged.values()];
 }
+
+/**
+ * Code point order, which is SQLite's BINARY collation on UTF-8: JavaScript's < compares UTF-16
+ * code units, which puts a surrogate pair (U+10000 and above) before U+E000–U+FFFF.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+const codePointRank = (unit: number): number => (unit < 0xd800 ? unit : unit >= 0xe000 ? unit - 0x800 : unit + 0x2000);

@@ -45,6 +45,15 @@ export const sinkSection = z
 export const sqliteSection = z
   .object({
     path: z.string().min(1).default('data/crowdpulse.db'),
+    /**
+     * Rollups (src/sinks/sqlite/rollup.ts): how often the store looks for windows to roll up, how
+     * long a window must go unwritten first (the live hour is read from the rows meanwhile), the
+     * longest slice of rolling between two batches, and the time allowed at close.
+     */
+    rollupIntervalMs: positiveInt.default(2000),
+    rollupQuietMs: nonNegativeInt.default(5000),
+    rollupSliceMs: positiveInt.default(50),
+    rollupCloseMs: nonNegativeInt.default(10_000),
   })
   .prefault({});
 export type SqliteConfig = z.infer<typeof sqliteSection>;

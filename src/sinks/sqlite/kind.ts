@@ -12,7 +12,7 @@ export const sqliteStoreKind: StoreKind<SqliteConfig> = {
   section: (config) => config.sqlite,
   build(section) {
     try {
-      return ok(new SqliteStore(section.path));
+      return ok(new SqliteStore(section.path, section));
     } catch (e) {
       return err(
         new CrowdpulseError(

@@ -3,7 +3,11 @@ import { shiftOfJson } from '../../pipeline/shift-writer.js';
 import type { ShiftEvent } from '../../query/shift-event.js';
 import { isCoverageState, MAX_COVERAGE_EVENTS, type CoverageEvent } from '../../query/coverage.js';
 import { hasUntilColumn } from './coverage.js';
-import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION, OPINION_WINDOW_MS, type AmplificationMode } from '../../query/amplification.js';
+import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION, OPINION_WINDOW_MS } from '../../query/amplification.js';
+import type { OpinionGroup } from '../../query/opinions.js';
+import { compareCodePoints, mergeParts, rollupPlan } from '../../query/rollup-plan.js';
+import { aggregateSql, partOfRow, type AggregateRow } from './aggregate-sql.js';
+import { hasRollups } from './rollup.js';
 import {
   MAX_SHIFTS,
   type SentimentBucket,
@@ -15,20 +19,32 @@ import {
   type TopicSummary,
 } from '../../query/sentiment-query.js';
 
-interface AggregateRow {
-  topic: string;
-  bucket: number;
-  n: number;
-  sum_w: number;
-  sum_w2: number;
-  sum_ws: number;
-  sum_ws2: number;
-  w_neg: number;
-  w_neu: number;
-  w_pos: number;
-  first_at: number | null;
-  last_at: number | null;
+/**
+ * Rollups answer a range only while it holds at most this many windows written since they were
+ * rolled up (read from the rows); past it, the whole range is read from the rows.
+ */
+const MAX_DIRTY_WINDOWS = 48;
+/** Runs of consecutive windows (starts in order) as spans of time: one read of rows each. */
+function spansOf(starts: readonly number[]): { from: number; to: number }[] {
+  const spans: { from: number; to: number }[] = [];
+  for (const start of starts) {
+    const last = spans[spans.length - 1];
+    if (last !== undefined && last.to === start) last.to = start + OPINION_WINDOW_MS;
+    else spans.push({ from: start, to: start + OPINION_WINDOW_MS });
+  }
+  return spans;
 }
+
+/** Open ends of a span of windows. */
+const EARLIEST = Number.MIN_SAFE_INTEGER;
+const LATEST = Number.MAX_SAFE_INTEGER;
+
+/** The same orders as TOPIC_ORDER over parts added up in code; topics compare as SQLite's BINARY collation (UTF-8 bytes) does. */
+const PART_ORDER: ReadonlyMap<TopicOrder, (x: OpinionGroup, y: OpinionGroup) => number> = new Map([
+  ['count', (x, y) => y.stats.sumOfWeights - x.stats.sumOfWeights || compareCodePoints(x.topic, y.topic)],
+  ['newest', (x, y) => y.lastAt - x.lastAt || compareCodePoints(x.topic, y.topic)],
+  ['oldest', (x, y) => x.firstAt - y.firstAt || compareCodePoints(x.topic, y.topic)],
+]);
 
 /** ORDER BY of topics() per order (a Map: only these strings ever reach the SQL); the topic breaks ties. */
 const TOPIC_ORDER: ReadonlyMap<TopicOrder, string> = new Map([
@@ -51,43 +67,6 @@ const aggregateOf = (row: AggregateRow, minPosts: number | undefined) =>
     minPosts,
   );
 
-/**
- * The opinion a row belongs to: a retweet joins the post it retweets (weighted), or every post is
- * its own (count). Only these two strings ever reach the SQL.
- */
-const OPINION_KEY: Readonly<Record<AmplificationMode, string>> = {
-  weighted: `created_at / ${OPINION_WINDOW_MS}, CASE WHEN ref_kind = 'retweeted' THEN ref_id ELSE post_id END`,
-  count: 'post_id',
-};
-
-/**
- * Per (topic, bucket): rows → opinions (one per opinion key, weight = its rows, scored and labelled
- * as the original when the original is among them, else as the mean of its retweets) → sums over
- * opinions. With the author cap, rows past an author's first `cap` in a (topic, bucket) drop first.
- */
-function aggregateSql(bucketExpr: string, where: string, mode: AmplificationMode, capped: boolean, columns: string): string {
-  const rows = capped
-    ? `SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY topic, bucket, author_id ORDER BY created_at, post_id) AS nth FROM base)
-       WHERE author_id = '' OR nth <= ?`
-    : 'SELECT * FROM base';
-  return `WITH base AS (
-    SELECT topic, ${bucketExpr} AS bucket, created_at, score, label, post_id, ${columns} FROM post_sentiment ${where}
-  ), opinions AS (
-    SELECT topic, bucket, COUNT(*) AS w,
-      COALESCE(MAX(CASE WHEN ref_kind <> 'retweeted' THEN score END), AVG(score)) AS s,
-      MAX(CASE WHEN ref_kind <> 'retweeted' THEN label END) AS original_label,
-      SUM(label = 'negative') AS r_neg, SUM(label = 'neutral') AS r_neu, SUM(label = 'positive') AS r_pos,
-      MIN(created_at) AS first_at, MAX(created_at) AS last_at
-    FROM (${rows}) GROUP BY topic, bucket, ${OPINION_KEY[mode]}
-  )
-  SELECT topic, bucket, COUNT(*) AS n, TOTAL(w) AS sum_w, TOTAL(w * w) AS sum_w2, TOTAL(w * s) AS sum_ws, TOTAL(w * s * s) AS sum_ws2,
-    TOTAL(CASE WHEN original_label IS NULL THEN r_neg ELSE (original_label = 'negative') * w END) AS w_neg,
-    TOTAL(CASE WHEN original_label IS NULL THEN r_neu ELSE (original_label = 'neutral') * w END) AS w_neu,
-    TOTAL(CASE WHEN original_label IS NULL THEN r_pos ELSE (original_label = 'positive') * w END) AS w_pos,
-    MIN(first_at) AS first_at, MAX(last_at) AS last_at
-  FROM opinions GROUP BY topic, bucket`;
-}
-
 /** The columns schema version 2 added, or their defaults when reading a version 1 file (opened read-only, not migrated). */
 const V2_COLUMNS = 'author_id, ref_kind, ref_id';
 const V1_DEFAULTS = "'' AS author_id, '' AS ref_kind, '' AS ref_id";
@@ -96,8 +75,13 @@ const V1_DEFAULTS = "'' AS author_id, '' AS ref_kind, '' AS ref_id";
 export class SqliteQuery implements SentimentQuery {
   readonly #db: Database.Database;
   #columns: string | undefined;
+  #hasRollups = false;
 
-  constructor(path: string) {
+  /** `rollups: false` reads every answer from the rows (what a file without rollups does; the bench compares both). */
+  constructor(
+    path: string,
+    private readonly options: { readonly rollups: boolean } = { rollups: true },
+  ) {
     this.#db = new Database(path, { readonly: true, fileMustExist: true });
   }
 
@@ -114,8 +98,77 @@ export class SqliteQuery implements SentimentQuery {
   #aggregate(range: TimeRange | undefined, bucketExpr: string): { sql: string; params: unknown[] } {
     const where = this.#where(range);
     const cap = authorCapOf(range?.authorCap);
-    const sql = aggregateSql(bucketExpr, where.sql, range?.amplification ?? DEFAULT_AMPLIFICATION, cap !== undefined, this.#amplificationColumns());
+    const sql = aggregateSql({
+      bucket: bucketExpr,
+      where: where.sql,
+      mode: range?.amplification ?? DEFAULT_AMPLIFICATION,
+      capped: cap !== undefined,
+      columns: this.#amplificationColumns(),
+    });
     return { sql, params: cap === undefined ? where.params : [...where.params, cap] };
+  }
+
+  /** Whether this file has rollups (known once it has them: a writer may add them to a file read before). */
+  #rollups(): boolean {
+    if (!this.options.rollups) return false;
+    if (this.#hasRollups) return true;
+    this.#hasRollups = hasRollups(this.#db);
+    return this.#hasRollups;
+  }
+
+  /**
+   * A range's sums per (topic, bucket) added up from parts (src/query/rollup-plan.ts): rollups for its
+   * whole windows that were not written since they were rolled up, rows for the rest, in one read
+   * transaction (one snapshot of rows, rollups and marks). Undefined: rollups cannot answer it.
+   * `bucketMs` undefined = one summary per topic.
+   */
+  #parts(range: TimeRange | undefined, bucketMs: number | undefined): OpinionGroup[] | undefined {
+    const plan = this.#rollups() ? rollupPlan(range, bucketMs) : undefined;
+    if (plan === undefined) return undefined;
+    const rowBucket = bucketMs === undefined ? '0' : `(created_at / ${bucketMs}) * ${bucketMs}`;
+    const windowBucket = bucketMs === undefined ? '0' : `(window_start / ${bucketMs}) * ${bucketMs}`;
+    const topics = range?.topics && range.topics.length > 0 ? JSON.stringify(range.topics) : null;
+    const parts: OpinionGroup[] = [];
+    const addRowsOf = (part: TimeRange): void => {
+      const query = this.#aggregate(part, rowBucket);
+      for (const row of this.#db.prepare(query.sql).iterate(...query.params) as Iterable<AggregateRow>) parts.push(partOfRow(row));
+    };
+    return this.#db.transaction((): OpinionGroup[] | undefined => {
+      const { windows } = plan;
+      if (windows !== undefined) {
+        const from = windows.from ?? EARLIEST;
+        const to = windows.to ?? LATEST;
+        // Windows written since they were rolled up (any topic of the range) are read from the rows, whole.
+        const dirty = (
+          this.#db
+            .prepare(
+              `SELECT DISTINCT window_start FROM rollup_dirty WHERE window_start >= ? AND window_start < ?
+               AND (? IS NULL OR topic IN (SELECT value FROM json_each(?))) ORDER BY window_start LIMIT ?`,
+            )
+            .all(from, to, topics, topics, MAX_DIRTY_WINDOWS + 1) as { window_start: number }[]
+        ).map((d) => d.window_start);
+        if (dirty.length > MAX_DIRTY_WINDOWS) return undefined;
+        const rolled = this.#db
+          .prepare(
+            `SELECT topic, ${windowBucket} AS bucket, SUM(n) AS n, TOTAL(sum_w) AS sum_w, TOTAL(sum_w2) AS sum_w2, TOTAL(sum_ws) AS sum_ws,
+               TOTAL(sum_ws2) AS sum_ws2, TOTAL(w_neg) AS w_neg, TOTAL(w_neu) AS w_neu, TOTAL(w_pos) AS w_pos, MIN(first_at) AS first_at, MAX(last_at) AS last_at
+             FROM sentiment_rollup WHERE mode = ? AND lang = ? AND window_start >= ? AND window_start < ?
+             AND (? IS NULL OR topic IN (SELECT value FROM json_each(?)))
+             AND window_start NOT IN (SELECT value FROM json_each(?))
+             GROUP BY topic, bucket`,
+          )
+          .all(plan.mode, plan.lang, from, to, topics, topics, JSON.stringify(dirty)) as AggregateRow[];
+        for (const row of rolled) parts.push(partOfRow(row));
+        for (const span of spansOf(dirty)) addRowsOf({ ...range, from: new Date(span.from), to: new Date(span.to) });
+      }
+      for (const span of plan.rows)
+        addRowsOf({
+          ...range,
+          ...(span.from === undefined ? {} : { from: new Date(span.from) }),
+          ...(span.to === undefined ? {} : { to: new Date(span.to) }),
+        });
+      return mergeParts(parts);
+    })();
   }
 
   #where(range: TimeRange | undefined): { sql: string; params: unknown[] } {
@@ -144,15 +197,30 @@ export class SqliteQuery implements SentimentQuery {
 
   async buckets(range: TimeRange & { readonly bucketSeconds: number }): Promise<SentimentBucket[]> {
     const width = Math.max(1, Math.round(range.bucketSeconds * 1000));
+    const parts = this.#parts(range, width);
+    if (parts !== undefined)
+      return parts
+        .sort((x, y) => compareCodePoints(x.topic, y.topic) || x.bucket - y.bucket)
+        .map((p) => ({ topic: p.topic, bucketStart: new Date(p.bucket).toISOString(), ...amplifiedAggregateOf(p.stats, range.minPosts) }));
     const query = this.#aggregate(range, `(created_at / ${width}) * ${width}`);
     const rows = this.#db.prepare(`${query.sql} ORDER BY topic, bucket`).all(...query.params) as AggregateRow[];
     return rows.map((row) => ({ topic: row.topic, bucketStart: new Date(row.bucket).toISOString(), ...aggregateOf(row, range.minPosts) }));
   }
 
   async topics(request?: TopicsRequest): Promise<TopicSummary[]> {
-    const query = this.#aggregate(request, '0');
     // LIMIT -1 = no limit.
     const limit = request?.limit === undefined ? -1 : Math.max(0, Math.floor(request.limit));
+    const parts = this.#parts(request, undefined);
+    if (parts !== undefined) {
+      const ordered = parts.sort(PART_ORDER.get(request?.order ?? 'count') ?? PART_ORDER.get('count'));
+      return (limit < 0 ? ordered : ordered.slice(0, limit)).map((p) => ({
+        topic: p.topic,
+        ...amplifiedAggregateOf(p.stats, request?.minPosts),
+        firstAt: new Date(p.firstAt).toISOString(),
+        lastAt: new Date(p.lastAt).toISOString(),
+      }));
+    }
+    const query = this.#aggregate(request, '0');
     const orderBy = TOPIC_ORDER.get(request?.order ?? 'count') ?? 'sum_w DESC, topic';
     // The limit is applied outside a fully sorted subquery, not as ORDER BY ... LIMIT: SQLite's
     // top-N sort compares every row with the last kept one and reads that row in full each time, so

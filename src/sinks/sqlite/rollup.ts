@@ -1,0 +1,190 @@
+import type Database from 'better-sqlite3';
+import type { Label } from '../../contract/index.js';
+import { AMPLIFICATION_MODES, OPINION_WINDOW_MS, type AmplificationMode } from '../../query/amplification.js';
+import { OpinionAggregator } from '../../query/opinions.js';
+import { ALL_LANGUAGES } from '../../query/rollup-plan.js';
+
+/**
+ * Rollups of the embedded store (src/query/rollup-plan.ts): the sums of every (topic, opinion
+ * window) per amplification mode and per language, and for every language ('*'), kept in
+ * sentiment_rollup. The store marks a window dirty in the same transaction as the posts it writes
+ * (rollup_dirty), so a reader's snapshot always tells which rollups are current: a rollup counts
+ * only while its window has no mark. The roller recomputes marked windows from the rows, once a
+ * window has been quiet for a while (the live hour stays marked and is read from the rows).
+ */
+export const CREATE_ROLLUP = `
+CREATE TABLE IF NOT EXISTS sentiment_rollup (
+  mode         TEXT    NOT NULL,  -- weighted | count
+  lang         TEXT    NOT NULL,  -- a language, or '*' for every language
+  window_start INTEGER NOT NULL,  -- epoch ms, a multiple of the opinion window
+  topic        TEXT    NOT NULL,
+  n            INTEGER NOT NULL,
+  sum_w        REAL    NOT NULL,
+  sum_w2       REAL    NOT NULL,
+  sum_ws       REAL    NOT NULL,
+  sum_ws2      REAL    NOT NULL,
+  w_neg        REAL    NOT NULL,
+  w_neu        REAL    NOT NULL,
+  w_pos        REAL    NOT NULL,
+  first_at     INTEGER NOT NULL,
+  last_at      INTEGER NOT NULL,
+  PRIMARY KEY (mode, lang, window_start, topic)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sentiment_rollup_window ON sentiment_rollup (topic, window_start);
+CREATE TABLE IF NOT EXISTS rollup_dirty (
+  topic        TEXT    NOT NULL,
+  window_start INTEGER NOT NULL,
+  touched_at   INTEGER NOT NULL,  -- epoch ms of the last write into the window (0: marked by the migration)
+  PRIMARY KEY (topic, window_start)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rollup_dirty_window ON rollup_dirty (window_start);
+`;
+
+/** Every (topic, window) of a file that had posts before it had rollups: all of it is rolled up afresh. */
+const MARK_EXISTING = `INSERT OR IGNORE INTO rollup_dirty (topic, window_start, touched_at)
+  SELECT DISTINCT topic, (created_at / ${OPINION_WINDOW_MS}) * ${OPINION_WINDOW_MS}, 0 FROM post_sentiment`;
+
+const MARK = `INSERT INTO rollup_dirty (topic, window_start, touched_at) VALUES (?, ?, ?)
+  ON CONFLICT (topic, window_start) DO UPDATE SET touched_at = excluded.touched_at`;
+
+const INSERT_ROLLUP = `INSERT INTO sentiment_rollup (mode, lang, window_start, topic, n, sum_w, sum_w2, sum_ws, sum_ws2, w_neg, w_neu, w_pos, first_at, last_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** Whether a file has the rollup tables (a file written before them, opened read-only, has not). */
+export function hasRollups(db: Database.Database): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sentiment_rollup'").get() !== undefined;
+}
+
+/** The rollup tables of a file opened for writing; windows that already hold posts are marked to be rolled up. */
+export function createRollups(db: Database.Database): void {
+  const existed = hasRollups(db);
+  db.exec(CREATE_ROLLUP);
+  if (!existed) db.exec(MARK_EXISTING);
+}
+
+interface WindowRow {
+  created_at: number;
+  post_id: string;
+  score: number;
+  label: Label;
+  lang: string;
+  author_id: string;
+  ref_kind: string;
+  ref_id: string;
+}
+
+export interface RollOutcome {
+  /** Windows recomputed. */
+  readonly rolled: number;
+  /** Marked windows left (not quiet yet, or past the time budget). */
+  readonly left: number;
+}
+
+/** The windows touched by a batch, and their marks; the roller that recomputes marked windows. */
+export class Roller {
+  readonly #mark: Database.Statement;
+  readonly #insert: Database.Statement;
+  readonly #deleteWindow: Database.Statement;
+  readonly #unmark: Database.Statement;
+  readonly #due: Database.Statement;
+  readonly #count: Database.Statement;
+  readonly #rows: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    createRollups(db);
+    this.#mark = db.prepare(MARK);
+    this.#insert = db.prepare(INSERT_ROLLUP);
+    this.#deleteWindow = db.prepare('DELETE FROM sentiment_rollup WHERE topic = ? AND window_start = ?');
+    this.#unmark = db.prepare('DELETE FROM rollup_dirty WHERE topic = ? AND window_start = ? AND touched_at = ?');
+    this.#due = db.prepare('SELECT topic, window_start, touched_at FROM rollup_dirty WHERE touched_at <= ? ORDER BY touched_at, window_start LIMIT ?');
+    this.#count = db.prepare('SELECT COUNT(*) AS n FROM rollup_dirty');
+    this.#rows = db.prepare(
+      'SELECT created_at, post_id, score, label, lang, author_id, ref_kind, ref_id FROM post_sentiment WHERE topic = ? AND created_at >= ? AND created_at < ?',
+    );
+  }
+
+  /** Marks the windows a batch wrote into (call inside the batch's transaction). */
+  mark(windows: ReadonlyMap<string, { readonly topic: string; readonly windowStart: number }>, now: number): void {
+    for (const { topic, windowStart } of windows.values()) this.#mark.run(topic, windowStart, now);
+  }
+
+  /**
+   * Recomputes one window from its rows, read once and folded per mode, per language and for every
+   * language (an opinion may span languages) by the code the InfluxDB store folds rows with
+   * (src/query/opinions.ts; the SQL of aggregate-sql.ts computes the same sums), and takes its mark
+   * off unless it was written again since.
+   */
+  #roll(topic: string, windowStart: number, touchedAt: number): void {
+    {
+      const folds = new Map<string, { mode: AmplificationMode; lang: string; aggregator: OpinionAggregator }>();
+      const foldOf = (mode: AmplificationMode, lang: string): OpinionAggregator => {
+        const key = `${mode}\u0000${lang}`;
+        let fold = folds.get(key);
+        if (fold === undefined) folds.set(key, (fold = { mode, lang, aggregator: new OpinionAggregator(mode, undefined) }));
+        return fold.aggregator;
+      };
+      for (const r of this.#rows.iterate(topic, windowStart, windowStart + OPINION_WINDOW_MS) as Iterable<WindowRow>) {
+        const row = {
+          topic,
+          bucket: 0,
+          at: r.created_at,
+          postId: r.post_id,
+          score: r.score,
+          label: r.label,
+          authorId: r.author_id,
+          refKind: r.ref_kind,
+          refId: r.ref_id,
+        };
+        for (const mode of AMPLIFICATION_MODES) {
+          foldOf(mode, r.lang).add(row);
+          foldOf(mode, ALL_LANGUAGES).add(row);
+        }
+      }
+      this.#deleteWindow.run(topic, windowStart);
+      for (const { mode, lang, aggregator } of folds.values())
+        for (const { stats: s, firstAt, lastAt } of aggregator.groups())
+          this.#insert.run(
+            mode,
+            lang,
+            windowStart,
+            topic,
+            s.n,
+            s.sumOfWeights,
+            s.sumOfSquaredWeights,
+            s.weightedSum,
+            s.weightedSumOfSquares,
+            s.weightByLabel.negative,
+            s.weightByLabel.neutral,
+            s.weightByLabel.positive,
+            firstAt,
+            lastAt,
+          );
+      this.#unmark.run(topic, windowStart, touchedAt);
+    }
+  }
+
+  /**
+   * Rolls up windows last written before `quietBefore` (all of them with Infinity), oldest first,
+   * until `deadline` (epoch ms, Date.now()).
+   */
+  roll(quietBefore: number, deadline: number): RollOutcome {
+    let rolled = 0;
+    const limit = Number.isFinite(quietBefore) ? Math.floor(quietBefore) : Number.MAX_SAFE_INTEGER;
+    // Up to 64 windows a transaction (one commit for many small windows), stopping at the deadline.
+    const slice = this.db.transaction((due: readonly { topic: string; window_start: number; touched_at: number }[]): boolean => {
+      for (const d of due) {
+        if (Date.now() >= deadline) return false;
+        this.#roll(d.topic, d.window_start, d.touched_at);
+        rolled += 1;
+      }
+      return due.length === 64;
+    });
+    while (slice(this.#due.all(limit, 64) as { topic: string; window_start: number; touched_at: number }[]));
+    return { rolled, left: this.pending() };
+  }
+
+  /** Marked windows. */
+  pending(): number {
+    return (this.#count.get() as { n: number }).n;
+  }
+}
