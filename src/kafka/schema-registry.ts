@@ -129,8 +129,12 @@ export class SchemaRegistryClient {
     const fail = (what: string, a: Answer): CrowdpulseError =>
       new CrowdpulseError('CP_SCHEMA_REGISTRY', `schema registry ${this.where}: ${what} for subject ${subject} failed: ${describeAnswer(a)}`);
 
-    const config = await this.callRetrying('PUT', `/config/${s}`, { compatibility });
-    if (config.kind !== 'http' || config.status !== 200) throw fail(`setting compatibility ${compatibility}`, config);
+    const setLevel = (): Promise<Answer> => this.callRetrying('PUT', `/config/${s}`, { compatibility });
+    const config = await setLevel();
+    // Apicurio answers 404 to setting the level of a subject without versions (Confluent accepts it):
+    // then the level is set right after the first version is registered (nothing to be compatible with before).
+    const levelAfter = config.kind === 'http' && config.status === 404;
+    if (!levelAfter && (config.kind !== 'http' || config.status !== 200)) throw fail(`setting compatibility ${compatibility}`, config);
 
     const check = await this.callRetrying('POST', `/compatibility/subjects/${s}/versions/latest?verbose=true`, payload);
     // 404: the subject has no version yet (Confluent answers 40401/40402), so nothing to be incompatible with.
@@ -154,6 +158,12 @@ export class SchemaRegistryClient {
       );
     const id = registered.kind === 'http' && registered.status === 200 ? (registered.body as { id?: unknown } | undefined)?.id : undefined;
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw fail('registering the schema', registered);
+    if (levelAfter) {
+      const again = await setLevel();
+      // NONE on Apicurio is the absence of a rule, and removing one that is not there is a 404 too.
+      const ok = again.kind === 'http' && (again.status === 200 || (again.status === 404 && compatibility === 'NONE'));
+      if (!ok) throw fail(`setting compatibility ${compatibility}`, again);
+    }
     log.info('schema registered', { subject, id, compatibility, registry: this.where });
     return id;
   }
