@@ -85,6 +85,16 @@ export const ERROR_CODES = {
   CP_KAFKA_TOPIC: { exit: 1, retriable: false, meaning: 'creating a Kafka topic failed' },
   CP_KAFKA_DELIVERY_FAILED: { exit: 1, retriable: true, meaning: "Kafka messages were refused or not delivered after the producer's retries" },
   CP_KAFKA_RECORD_TOO_LARGE: { exit: 1, retriable: false, meaning: 'a record is larger than limits.maxMessageBytes and there is no dead-letter sink for it' },
+  CP_SCHEMA_INCOMPATIBLE: {
+    exit: 1,
+    retriable: false,
+    meaning: "kafka.encoding = confluent-avro: the schema registry finds our schema incompatible with the subject's latest version (at start)",
+  },
+  CP_SCHEMA_REGISTRY: {
+    exit: 1,
+    retriable: true,
+    meaning: 'kafka.schemaRegistryUrl did not answer within kafka.schemaRegistryRetryMs, or refused a request, while registering our schema (at start)',
+  },
   // The X API.
   CP_X_CREDENTIALS: {
     exit: 1,

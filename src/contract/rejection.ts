@@ -12,6 +12,8 @@ export const REJECTION_CODES = [
   'created_at_out_of_range',
   'unknown_version',
   'decode_failed',
+  /** A registry-framed Kafka message whose writer schema could not be fetched (the registry did not answer in time). */
+  'schema_unavailable',
   'stream_error_payload',
   'sink_rejected',
   'inference_failed',

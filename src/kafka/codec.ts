@@ -1,18 +1,32 @@
 import avro from 'avsc';
 import { err, rejection, validatePost, validateScoredPost, type Post, type Rejection, type Result, type ScoredPost } from '../contract/index.js';
+import { CrowdpulseError } from '../errors.js';
 import type { MessageHeader } from './rdkafka.js';
+import { LruMap, type WriterSchemas } from './writer-schemas.js';
 
 /**
- * Wire format of the Kafka topics. Every message carries two headers:
+ * Wire formats of the Kafka topics; every one is always decodable, so producers can switch while
+ * consumers run.
+ *
+ * Header formats (kafka.encoding avro | json): the value alone, and two headers:
  *   cp-schema   = "<name>.v<version>"  (post.v2, scored.v2; v1 still decodes): the contract version of the value
  *   cp-encoding = "avro" | "json"
- * Decoding accepts every known (schema, encoding) pair, so producers can switch encoding while
- * consumers run; an unknown pair or undecodable bytes is a Rejection (→ dead-letter topic).
- * A new contract version adds a new entry to `SCHEMAS`; old ones stay decodable.
+ * Registry format (kafka.encoding confluent-avro), the Confluent Schema Registry wire format that
+ * Kafka Connect, ksqlDB and every registry client read: byte 0, the schema id (4 bytes, big-endian),
+ * then Avro binary; no headers. A message without a cp-schema header whose value starts with byte 0
+ * is read this way: its writer schema is fetched by id (`prepare`, before a batch is decoded) and
+ * resolved against our current schema (avsc's resolver).
+ *
+ * An unknown version, an unknown schema id, a registry that does not answer or undecodable bytes
+ * is a Rejection (→ dead-letter topic). A new contract version adds a new entry to `SCHEMAS`; old
+ * ones stay decodable.
  */
 export const SCHEMA_HEADER = 'cp-schema';
 export const ENCODING_HEADER = 'cp-encoding';
-export type Encoding = 'avro' | 'json';
+export type Encoding = 'avro' | 'json' | 'confluent-avro';
+/** First byte of a registry-framed value, then the schema id (4 bytes, big-endian). */
+export const CONFLUENT_MAGIC = 0;
+const CONFLUENT_PREFIX = 5;
 
 /** createdAt travels as epoch ms when the ISO string round-trips exactly (the usual case), else as the string. */
 const createdAtType = ['long', 'string'];
@@ -120,11 +134,38 @@ export interface Encoded {
   readonly headers: MessageHeader[];
 }
 
+/** What a consumed message gives the codec. */
+export interface WireMessage {
+  readonly value?: Buffer | null | undefined;
+  readonly headers?: readonly MessageHeader[] | undefined;
+}
+
 export interface WireCodec<T> {
   readonly schema: string;
   readonly encoding: Encoding;
+  /** The Avro schema of the current version, as JSON text (what is registered for confluent-avro). */
+  readonly avroSchema: string;
   encode(value: T): Encoded;
+  /**
+   * Fetches what decoding these messages needs from elsewhere: the writer schemas of registry-framed
+   * ones (retried while the registry does not answer). Never throws; call it before `decode`.
+   */
+  prepare(messages: readonly WireMessage[], signal?: AbortSignal): Promise<void>;
   decode(value: Buffer | null | undefined, headers: readonly MessageHeader[] | undefined): Result<T, Rejection>;
+}
+
+export interface CodecOptions {
+  /** Writer schemas by id: needed to decode registry-framed messages. */
+  readonly registry?: WriterSchemas | undefined;
+  /** The registered id of our schema: needed to encode confluent-avro. */
+  readonly schemaId?: number | undefined;
+}
+
+/** The schema id of a registry-framed message (no cp-schema header, byte 0, at least 5 bytes); undefined for any other. */
+export function confluentSchemaId(value: Buffer | null | undefined, headers: readonly MessageHeader[] | undefined): number | undefined {
+  if (!value || value.length < CONFLUENT_PREFIX || value[0] !== CONFLUENT_MAGIC) return undefined;
+  if (headerValue(headers, SCHEMA_HEADER) !== undefined) return undefined;
+  return value.readUInt32BE(1);
 }
 
 /** First value of a header, as a string. */
@@ -136,23 +177,87 @@ export function headerValue(headers: readonly MessageHeader[] | undefined, name:
   return undefined;
 }
 
-function codec<T extends { createdAt: string }>(schemas: Record<string, SchemaEntry<T>>, current: string, encoding: Encoding): WireCodec<T> {
+/** avsc's record instances as the plain objects the contract validates. */
+function plainOf(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object') return raw;
+  const plain = { ...(raw as Record<string, unknown>) };
+  plain.createdAt = unpackDate(plain.createdAt);
+  if (plain.probs !== null && typeof plain.probs === 'object') plain.probs = { ...(plain.probs as Record<string, unknown>) };
+  for (const key of AMPLIFICATION_KEYS) if (plain[key] === null) delete plain[key];
+  return plain;
+}
+
+function codec<T extends { createdAt: string }>(
+  schemas: Record<string, SchemaEntry<T>>,
+  current: string,
+  encoding: Encoding,
+  options: CodecOptions = {},
+): WireCodec<T> {
   const entry = schemas[current] as SchemaEntry<T>;
-  const headers: MessageHeader[] = [{ [SCHEMA_HEADER]: current }, { [ENCODING_HEADER]: encoding }];
+  const { registry, schemaId } = options;
+  if (encoding === 'confluent-avro' && schemaId === undefined)
+    throw new CrowdpulseError('CP_INTERNAL', `${current}: confluent-avro needs the registered schema id (src/kafka/wire.ts)`);
+  const headers: MessageHeader[] = encoding === 'confluent-avro' ? [] : [{ [SCHEMA_HEADER]: current }, { [ENCODING_HEADER]: encoding }];
+  const prefix = Buffer.alloc(CONFLUENT_PREFIX);
+  prefix.writeUInt32BE(schemaId ?? 0, 1);
+  /** Resolvers from a writer schema id to our current schema, bounded like the writer schemas. */
+  const resolvers = new LruMap<number, Result<avro.Resolver, Rejection>>(256);
+
+  const decodeRegistryFramed = (id: number, value: Buffer): Result<T, Rejection> => {
+    if (!registry) return err(rejection('unknown_version', `registry-framed message (byte 0, schema id ${id}) but kafka.schemaRegistryUrl is not set`));
+    const writer = registry.get(id);
+    if (writer === undefined) return err(rejection('schema_unavailable', `schema id ${id} was not looked up before decoding (a bug)`));
+    if (!writer.ok) return err(rejection(writer.code, writer.reason));
+    let resolver = resolvers.get(id);
+    if (!resolver) {
+      try {
+        resolver = { ok: true, value: entry.avro.createResolver(writer.type) };
+      } catch (e) {
+        resolver = err(rejection('unknown_version', `schema id ${id} cannot be read as ${current}: ${(e as Error).message}`));
+      }
+      resolvers.set(id, resolver);
+    }
+    if (!resolver.ok) return resolver;
+    let raw: unknown;
+    try {
+      raw = entry.avro.fromBuffer(value.subarray(CONFLUENT_PREFIX), resolver.value);
+    } catch (e) {
+      return err(rejection('decode_failed', `schema id ${id} (${registry.where}): ${(e as Error).message}`));
+    }
+    return entry.validate(plainOf(raw));
+  };
+
   return {
     schema: current,
     encoding,
+    avroSchema: JSON.stringify(entry.avro.schema()),
     encode(value: T): Encoded {
-      const bytes =
-        encoding === 'avro'
-          ? entry.avro.toBuffer(packOptional({ ...value, createdAt: packDate(value.createdAt) }))
-          : Buffer.from(JSON.stringify(value), 'utf8');
-      return { value: bytes, headers };
+      if (encoding === 'json') return { value: Buffer.from(JSON.stringify(value), 'utf8'), headers };
+      const bytes = entry.avro.toBuffer(packOptional({ ...value, createdAt: packDate(value.createdAt) }));
+      return { value: encoding === 'avro' ? bytes : Buffer.concat([prefix, bytes]), headers };
+    },
+    async prepare(messages, signal) {
+      if (!registry) return;
+      const ids: number[] = [];
+      for (const m of messages) {
+        const id = confluentSchemaId(m.value, m.headers);
+        if (id !== undefined) ids.push(id);
+      }
+      if (ids.length > 0) await registry.load(ids, signal);
     },
     decode(value, msgHeaders) {
       const schemaId = headerValue(msgHeaders, SCHEMA_HEADER);
       const enc = headerValue(msgHeaders, ENCODING_HEADER);
-      if (schemaId === undefined) return err(rejection('unknown_version', `no ${SCHEMA_HEADER} header (expected one of ${Object.keys(schemas).join(', ')})`));
+      if (schemaId === undefined) {
+        const id = confluentSchemaId(value, msgHeaders);
+        if (id !== undefined && value) return decodeRegistryFramed(id, value);
+        return err(
+          rejection(
+            'unknown_version',
+            `no ${SCHEMA_HEADER} header (expected one of ${Object.keys(schemas).join(', ')}) and not registry-framed (byte 0 + schema id)`,
+          ),
+        );
+      }
       const known = schemas[schemaId];
       if (known === undefined)
         return err(rejection('unknown_version', `${SCHEMA_HEADER} "${schemaId}" is not known here (known: ${Object.keys(schemas).join(', ')})`));
@@ -165,18 +270,11 @@ function codec<T extends { createdAt: string }>(schemas: Record<string, SchemaEn
       } catch (e) {
         return err(rejection('decode_failed', `${schemaId}+${enc}: ${(e as Error).message}`));
       }
-      if (enc === 'avro' && raw !== null && typeof raw === 'object') {
-        // avsc returns record instances; the contract wants plain objects.
-        const plain = { ...(raw as Record<string, unknown>) };
-        plain.createdAt = unpackDate(plain.createdAt);
-        if (plain.probs !== null && typeof plain.probs === 'object') plain.probs = { ...(plain.probs as Record<string, unknown>) };
-        for (const key of AMPLIFICATION_KEYS) if (plain[key] === null) delete plain[key];
-        raw = plain;
-      }
-      return known.validate(raw);
+      // avsc returns record instances; the contract wants plain objects.
+      return known.validate(enc === 'avro' ? plainOf(raw) : raw);
     },
   };
 }
 
-export const postCodec = (encoding: Encoding): WireCodec<Post> => codec(POST_SCHEMAS, 'post.v2', encoding);
-export const scoredPostCodec = (encoding: Encoding): WireCodec<ScoredPost> => codec(SCORED_SCHEMAS, 'scored.v2', encoding);
+export const postCodec = (encoding: Encoding, options?: CodecOptions): WireCodec<Post> => codec(POST_SCHEMAS, 'post.v2', encoding, options);
+export const scoredPostCodec = (encoding: Encoding, options?: CodecOptions): WireCodec<ScoredPost> => codec(SCORED_SCHEMAS, 'scored.v2', encoding, options);

@@ -1,5 +1,4 @@
 import type { Config } from '../config/schema.js';
-import { postCodec, scoredPostCodec } from '../kafka/codec.js';
 import { pipeline } from '../pipeline/builder.js';
 import { TallyDeadLetterSink } from '../sinks/dead-letter/tally-dead-letter-sink.js';
 import { KafkaSink } from '../sinks/kafka/kafka-sink.js';
@@ -26,7 +25,9 @@ export async function runAnalyze(config: Config): Promise<AnalyzeSummary> {
     config,
     drainMs: config.kafka.drainTimeoutMs,
     async wire(closer) {
-      const { producer, deadLetters } = await openKafkaBase(config, 'analyze', closer);
+      const { producer, deadLetters, wire } = await openKafkaBase(config, 'analyze', closer);
+      // Registered before the consumer joins: an incompatible schema stops the role before it reads anything.
+      const scoredCodec = await wire.scoredTo(config.kafka.scoredTopic);
       // The model first: a replica joins the group only when it can score.
       const sentiment = closer.add('model pool', await buildSentimentTransform(config, deadLetters), (s) => s.transform.close());
       registerReadiness('model', () => true);
@@ -37,7 +38,7 @@ export async function runAnalyze(config: Config): Promise<AnalyzeSummary> {
           role: 'analyze',
           group: config.kafka.analyzeGroup,
           topic: config.kafka.rawTopic,
-          codec: postCodec(config.kafka.encoding),
+          codec: wire.postsFrom(),
           deadLetters,
           stage: 'analyze',
           limit: config.pipeline.limit,
@@ -46,7 +47,7 @@ export async function runAnalyze(config: Config): Promise<AnalyzeSummary> {
       );
       registerReadiness('kafka.consumer', () => source.ready);
       const sinkDeadLetters = new TallyDeadLetterSink(deadLetters);
-      const sink = new KafkaSink(producer, config.kafka.scoredTopic, scoredPostCodec(config.kafka.encoding), false, {
+      const sink = new KafkaSink(producer, config.kafka.scoredTopic, scoredCodec, false, {
         deadLetters: sinkDeadLetters,
         stage: 'analyze',
         limits: config.limits,

@@ -1,5 +1,4 @@
 import type { Config } from '../config/schema.js';
-import { postCodec } from '../kafka/codec.js';
 import { pipeline } from '../pipeline/builder.js';
 import { TallyDeadLetterSink } from '../sinks/dead-letter/tally-dead-letter-sink.js';
 import { KafkaSink } from '../sinks/kafka/kafka-sink.js';
@@ -29,13 +28,14 @@ export async function runIngest(config: Config): Promise<IngestSummary> {
     routes: routes.value,
     drainMs: config.kafka.drainTimeoutMs,
     async wire(closer) {
-      const { producer, deadLetters } = await openKafkaBase(config, 'ingest', closer);
+      const { producer, deadLetters, wire } = await openKafkaBase(config, 'ingest', closer);
+      const codec = await wire.postsTo(config.kafka.rawTopic);
       const built = buildSource(config, deadLetters);
       if (!built.ok) throw built.error;
       const source = closer.add('source', built.value, (s) => s.close());
       // A post whose record is larger than limits.maxMessageBytes becomes an oversized dead letter.
       const sinkDeadLetters = new TallyDeadLetterSink(deadLetters);
-      const sink = new KafkaSink(producer, config.kafka.rawTopic, postCodec(config.kafka.encoding), false, {
+      const sink = new KafkaSink(producer, config.kafka.rawTopic, codec, false, {
         deadLetters: sinkDeadLetters,
         stage: 'ingest',
         limits: config.limits,

@@ -1,6 +1,5 @@
 import type { Config } from '../config/schema.js';
 import { dashboardRoutes, lazyQuery } from '../dashboard/index.js';
-import { scoredPostCodec } from '../kafka/codec.js';
 import { pipeline } from '../pipeline/builder.js';
 import { TallyDeadLetterSink } from '../sinks/dead-letter/tally-dead-letter-sink.js';
 import { KafkaSource } from '../sources/kafka/kafka-source.js';
@@ -36,7 +35,7 @@ export async function runStore(config: Config): Promise<StoreSummary> {
       closer.add('dashboard query', dashboardQuery, (q) => q.close());
     },
     async wire(closer) {
-      const { deadLetters } = await openKafkaBase(config, 'store', closer);
+      const { deadLetters, wire } = await openKafkaBase(config, 'store', closer);
       const sinkDeadLetters = new TallyDeadLetterSink(deadLetters);
       const built = buildSink(config, sinkDeadLetters);
       if (!built.ok) throw built.error;
@@ -49,7 +48,7 @@ export async function runStore(config: Config): Promise<StoreSummary> {
           role: 'store',
           group: config.kafka.storeGroup,
           topic: config.kafka.scoredTopic,
-          codec: scoredPostCodec(config.kafka.encoding),
+          codec: wire.scoredFrom(),
           deadLetters,
           stage: 'store',
           limit: config.pipeline.limit,

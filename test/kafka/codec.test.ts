@@ -2,7 +2,7 @@ import avro from 'avsc';
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { type ScoredPost, scoredPostOf } from '../../src/contract/index.js';
-import { ENCODING_HEADER, SCHEMA_HEADER, headerValue, postCodec, scoredPostCodec } from '../../src/kafka/codec.js';
+import { ENCODING_HEADER, SCHEMA_HEADER, confluentSchemaId, headerValue, postCodec, scoredPostCodec } from '../../src/kafka/codec.js';
 import type { MessageHeader } from '../../src/kafka/rdkafka.js';
 import { makePosts } from './posts.js';
 
@@ -13,6 +13,30 @@ const scored = (i: number): ScoredPost => {
 };
 
 describe('Kafka wire codec', () => {
+  it('#16.2 confluent-avro: byte 0, the schema id big-endian, then the same Avro binary as the header format, and no headers', () => {
+    const [p] = makePosts(1);
+    const framed = postCodec('confluent-avro', { schemaId: 0x01020304 }).encode(p!);
+    const plain = postCodec('avro').encode(p!);
+    assert.deepEqual([...framed.value.subarray(0, 5)], [0, 1, 2, 3, 4]);
+    assert.ok(framed.value.subarray(5).equals(plain.value));
+    assert.deepEqual(framed.headers, []);
+    assert.equal(confluentSchemaId(framed.value, framed.headers), 0x01020304);
+    // The header format is never taken for the registry one, even when its Avro starts with byte 0.
+    assert.equal(confluentSchemaId(Buffer.from([0, 0, 0, 0, 1, 2]), plain.headers), undefined);
+    assert.throws(() => postCodec('confluent-avro'), /needs the registered schema id/);
+  });
+
+  it('#16.2 a registry-framed message read without kafka.schemaRegistryUrl is refused with that reason, not guessed at', async () => {
+    const [p] = makePosts(1);
+    const framed = postCodec('confluent-avro', { schemaId: 7 }).encode(p!);
+    const reader = postCodec('avro');
+    await reader.prepare([framed]);
+    const r = reader.decode(framed.value, framed.headers);
+    assert.equal(r.ok, false);
+    assert.equal(!r.ok && r.error.code, 'unknown_version');
+    assert.match(!r.ok ? r.error.reason : '', /schema id 7\) but kafka\.schemaRegistryUrl is not set/);
+  });
+
   for (const encoding of ['avro', 'json'] as const) {
     it(`round-trips posts and scored posts exactly (${encoding})`, () => {
       const posts = makePosts(50);

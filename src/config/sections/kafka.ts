@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { flag, nonNegativeInt, positiveInt } from '../types.js';
+import { flag, httpUrl, nonNegativeInt, positiveInt } from '../types.js';
 
 /**
  * Kafka transport between the roles (ingest → raw topic → analyze → scored topic → store).
@@ -26,8 +26,35 @@ export const kafkaSection = z
     /** Consumer groups: analyze replicas share one, store replicas another. */
     analyzeGroup: z.string().min(1).default('crowdpulse-analyze'),
     storeGroup: z.string().min(1).default('crowdpulse-store'),
-    /** Wire encoding of new messages (both are always decodable): measured in the README design notes. */
-    encoding: z.enum(['avro', 'json']).default('avro'),
+    /**
+     * Wire format of new messages; every format is always decodable. avro and json: the value alone,
+     * its contract version in the cp-schema/cp-encoding headers (avro vs json measured in the README
+     * design notes). confluent-avro: Confluent Schema Registry framing (byte 0, 4-byte schema id,
+     * Avro binary) with the schema registered under `<topic>-value`, readable by Kafka Connect,
+     * ksqlDB and other registry clients; needs schemaRegistryUrl.
+     */
+    encoding: z.enum(['avro', 'json', 'confluent-avro']).default('avro'),
+    /**
+     * Base URL of a Confluent-compatible Schema Registry API (Apicurio: http://host:port/apis/ccompat/v7);
+     * empty = none. Producing with confluent-avro needs it; consumers use it to decode registry-framed messages.
+     */
+    schemaRegistryUrl: z.literal('').or(httpUrl).default(''),
+    /** HTTP basic auth to the registry, when set. The password is never logged. */
+    schemaRegistryUsername: z.string().default(''),
+    schemaRegistryPassword: z.string().default(''),
+    /** Compatibility level set on the subjects crowdpulse registers, before its own schema is checked against the latest version. */
+    schemaRegistryCompatibility: z
+      .enum(['BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE', 'NONE'])
+      .default('BACKWARD'),
+    /** Longest one registry request may take (connect, headers and body). */
+    schemaRegistryTimeoutMs: positiveInt.default(5000),
+    /**
+     * How long a consumer keeps retrying a registry that does not answer (or answers 5xx) for a writer
+     * schema before it dead-letters the messages that need it. Below max.poll.interval.ms (300 s).
+     */
+    schemaRegistryRetryMs: positiveInt.default(30000),
+    /** Writer schemas (by id) a consumer keeps; the least recently used is dropped. */
+    schemaRegistryCacheSize: positiveInt.default(256),
     /** zstd only when librdkafka was built with it (libzstd-dev before the node-rdkafka build). */
     compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('lz4'),
     /**
@@ -66,6 +93,10 @@ export const kafkaSection = z
      * (librdkafka's own default is 300000, five minutes of a store or analyze that reads nothing).
      */
     metadataRefreshMs: positiveInt.default(5000),
+  })
+  .refine((k) => k.encoding !== 'confluent-avro' || k.schemaRegistryUrl !== '', {
+    path: ['schemaRegistryUrl'],
+    error: 'kafka.encoding = confluent-avro needs kafka.schemaRegistryUrl (a Confluent-compatible Schema Registry API)',
   })
   .prefault({});
 

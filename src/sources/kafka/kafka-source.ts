@@ -118,13 +118,17 @@ export class KafkaSource<T> implements Source<T> {
       const messages = await this.#consume(this.#paused ? 1 : Math.max(1, Math.min(consumeBatchSize, maxInFlight - this.#inFlight, left)));
       if (messages.length === 0) continue;
       this.#read += messages.length;
-      const batch = await this.#toBatch(messages);
+      const batch = await this.#toBatch(messages, signal);
       if (batch) yield batch;
     }
   }
 
-  async #toBatch(messages: readonly Message[]): Promise<Batch<T> | undefined> {
+  async #toBatch(messages: readonly Message[], signal: AbortSignal): Promise<Batch<T> | undefined> {
     const { codec, stage, group, topic } = { ...this.options, topic: this.options.topic };
+    // Writer schemas of registry-framed messages, fetched (and retried) before anything is tracked:
+    // on a shutdown meanwhile the batch is dropped unacked, and the group's next owner reads it again.
+    await codec.prepare(messages, signal);
+    if (signal.aborted) return undefined;
     const items: T[] = [];
     const done: [PartitionTracker, number][] = [];
     const letters: DeadLetter[] = [];
