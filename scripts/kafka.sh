@@ -88,6 +88,12 @@ up() {
   if pid="$(running_pid)"; then
     log "already running (pid $pid)"
   else
+    # Another process (another checkout's broker, say) on our port would answer the readiness probe
+    # for a broker of ours that never started.
+    if (: <"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null || (: <"/dev/tcp/127.0.0.1/$KAFKA_CONTROLLER_PORT") 2>/dev/null; then
+      log "port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT already serves something that is not this instance ($SERVICE_DIR): stop it, or set KAFKA_PORT/KAFKA_CONTROLLER_PORT"
+      exit 1
+    fi
     mkdir -p "$SERVICE_DIR"
     render_config
     format_storage
@@ -100,7 +106,7 @@ up() {
       -cp "$LIBS/*" kafka.Kafka "$CONF" >>"$LOGFILE" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
     log "started pid $(cat "$PIDFILE"), log $LOGFILE"
-    if ! wait_ready; then
+    if ! wait_ready || ! running_pid >/dev/null; then
       log "broker did not become ready; last log lines:"
       tail -n 30 "$LOGFILE" >&2 || true
       exit 1
