@@ -159,7 +159,7 @@ test('InfluxQuery matches SqliteQuery on the same posts', async (t) => {
       ],
       {
         cwd: ROOT,
-        env: { ...process.env, CROWDPULSE_INFLUXDB_URL: db.url, CROWDPULSE_INFLUXDB_BUCKET: db.bucket, CROWDPULSE_LOG_LEVEL: 'warn' },
+        env: { ...process.env, ...db.env(), CROWDPULSE_LOG_LEVEL: 'warn' },
         maxBuffer: 16 << 20,
       },
     );
