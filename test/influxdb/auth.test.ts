@@ -1,30 +1,34 @@
 /**
- * An InfluxDB 1.8 with authentication on (its own instance, scripts/influxdb.sh with
- * INFLUXDB_AUTH=true): token "user:password" writes and queries; a wrong password is a 401 whose
- * batch is dead-lettered with the reason, at once — not retried, not dropped.
+ * An InfluxDB with authentication on (its own instance, scripts/influxdb.sh). 1.8 (INFLUXDB_AUTH=true):
+ * token "user:password" writes and queries. 2.7 (auth always on): an API token that may read and
+ * write the bucket only, made with the operator token. Either way a wrong token is a 401 whose
+ * batch is dead-lettered with the reason, at once — not retried, not dropped — and a query
+ * without a token is refused.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { influxdbSection } from '../../src/config/sections/influxdb.js';
 import { InfluxQuery } from '../../src/sinks/influxdb/query.js';
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
-import { MemoryDeadLetters, ROOT } from '../helpers.js';
-import { healthy, influxScript, scoredPost } from './server.js';
+import { MemoryDeadLetters } from '../helpers.js';
+import { bucketToken, clientConfig, healthy, INFLUX_ORG, INFLUX_TOKEN, influxScript, IS_INFLUX_V2, scoredPost, testServiceDir } from './server.js';
 
 const PORT = Number(process.env.CROWDPULSE_TEST_INFLUXDB_AUTH_PORT ?? 18106);
 const PASSWORD = 'cp-test-secret';
 const ENV = {
   INFLUXDB_PORT: String(PORT),
   INFLUXDB_RPC_PORT: String(PORT + 2),
-  INFLUXDB_SERVICE_DIR: `${ROOT}.services/influxdb-auth-test`,
+  INFLUXDB_SERVICE_DIR: testServiceDir('influxdb-auth-test'),
   INFLUXDB_DB: 'authtest',
   INFLUXDB_AUTH: 'true',
   INFLUXDB_ADMIN_USER: 'crowdpulse',
   INFLUXDB_ADMIN_PASSWORD: PASSWORD,
+  // 2.7: the operator token and org that server.ts uses for its API calls.
+  INFLUXDB_TOKEN: INFLUX_TOKEN,
+  INFLUXDB_ORG: INFLUX_ORG,
 };
 const URL = `http://127.0.0.1:${PORT}`;
 
-test('auth on: "user:password" token writes and queries; a wrong one dead-letters the batch (401)', async (t) => {
+test(`auth on: ${IS_INFLUX_V2 ? 'a bucket API token' : 'a "user:password" token'} writes and queries; a wrong one dead-letters the batch (401)`, async (t) => {
   const up = influxScript('up', ENV);
   if (up.status !== 0 || !(await healthy(URL))) {
     if (process.env.CI === 'true') throw new Error(`scripts/influxdb.sh up (auth) failed:\n${up.output}`);
@@ -36,10 +40,11 @@ test('auth on: "user:password" token writes and queries; a wrong one dead-letter
   });
   const T0 = Date.UTC(2026, 10, 26, 8);
   const posts = Array.from({ length: 50 }, (_, i) => scoredPost(T0 + i * 10, i));
-  const good = influxdbSection.parse({ url: URL, bucket: 'authtest/autogen', token: `crowdpulse:${PASSWORD}` });
+  const token = IS_INFLUX_V2 ? await bucketToken(URL, 'authtest') : `crowdpulse:${PASSWORD}`;
+  const good = clientConfig(URL, 'authtest', { token });
 
   const dead = new MemoryDeadLetters();
-  const wrong = buildInfluxSink({ ...good, token: 'crowdpulse:not-the-password' }, dead);
+  const wrong = buildInfluxSink({ ...good, token: IS_INFLUX_V2 ? 'not-the-token' : 'crowdpulse:not-the-password' }, dead);
   const started = Date.now();
   await wrong.write(posts);
   await wrong.close();

@@ -230,7 +230,7 @@ test(`adversarial measurement names and string fields round-trip exactly (seed $
   const values = ['', '"', '\\', '\\"', 'a"b\\c', 'ends with \\', 'line\nbreak', 'crlf\r\n', '\u0000', '😀', long(random, 65_536)];
   for (let k = 0; k < 30; k++) values.push(adversarial(random, 10));
   const body = values.map((v, k) => `${escapeMeasurement('fuzz strings')},k=${k} s=${escapeStringField(v)} ${T0 + k}`).join('\n');
-  const res = await fetch(`${db.url}/api/v2/write?org=-&bucket=${db.bucket}&precision=ms`, { method: 'POST', body });
+  const res = await db.write(body, 'ms');
   assert.equal(res.status, 204, await res.text());
   const read = await db.influxql('SELECT "s", "k" FROM "fuzz strings"', 'ms');
   const rows = read.results[0]?.series?.[0]?.values ?? [];

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { influxdbSection } from '../../src/config/sections/influxdb.js';
 import type { ScoredPost } from '../../src/contract/index.js';
 import { crowdpulseTopics, ensureTopics } from '../../src/kafka/admin.js';
 import { scoredPostCodec } from '../../src/kafka/codec.js';
@@ -18,15 +17,15 @@ import { InfluxQuery } from '../../src/sinks/influxdb/query.js';
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink.js';
 import { KafkaSource } from '../../src/sources/kafka/kafka-source.js';
-import { MemoryDeadLetters, ROOT } from '../helpers.js';
+import { MemoryDeadLetters } from '../helpers.js';
 import { brokerUp, testKafkaConfig } from '../kafka/broker.js';
-import { healthy, influxScript, influxql, scoredPost } from './server.js';
+import { clientConfig, createDatabase, healthy, influxScript, scoredPost, testServiceDir } from './server.js';
 
 const PORT = Number(process.env.CROWDPULSE_TEST_INFLUXDB_KAFKA_PORT ?? 18116);
 const ENV = {
   INFLUXDB_PORT: String(PORT),
   INFLUXDB_RPC_PORT: String(PORT + 2),
-  INFLUXDB_SERVICE_DIR: `${ROOT}.services/influxdb-kafka-test`,
+  INFLUXDB_SERVICE_DIR: testServiceDir('influxdb-kafka-test'),
   INFLUXDB_DB: 'kafkastore',
 };
 const URL = `http://127.0.0.1:${PORT}`;
@@ -52,8 +51,7 @@ test(
     t.after(() => {
       influxScript('reset', ENV);
     });
-    await influxql(URL, 'DROP DATABASE "kafkastore"');
-    await influxql(URL, 'CREATE DATABASE "kafkastore"');
+    await createDatabase(URL, 'kafkastore');
 
     const kafka = testKafkaConfig({ partitions: 3, maxInFlight: MAX_IN_FLIGHT, consumeBatchSize: 500 });
     await ensureTopics(kafka, crowdpulseTopics(kafka));
@@ -67,7 +65,7 @@ test(
     await toKafka.close();
 
     const dead = new MemoryDeadLetters();
-    const config = influxdbSection.parse({ url: URL, bucket: 'kafkastore/autogen', batchSize: 2000, retryInitialMs: 100, retryMaxDelayMs: 2000 });
+    const config = clientConfig(URL, 'kafkastore', { batchSize: 2000, retryInitialMs: 100, retryMaxDelayMs: 2000 });
     const sink = buildInfluxSink(config, dead);
     const source = await KafkaSource.connect({
       config: kafka,

@@ -13,14 +13,14 @@ import { runPipeline } from '../../src/pipeline/runner.js';
 import { InfluxQuery } from '../../src/sinks/influxdb/query.js';
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { influxRetries } from '../../src/sinks/influxdb/metrics.js';
-import { MemoryDeadLetters, ROOT } from '../helpers.js';
-import { healthy, influxScript, influxql, scoredPost } from './server.js';
+import { MemoryDeadLetters } from '../helpers.js';
+import { clientConfig, createDatabase, healthy, influxScript, scoredPost, testServiceDir } from './server.js';
 
 const PORT = Number(process.env.CROWDPULSE_TEST_INFLUXDB_OUTAGE_PORT ?? 18096);
 const ENV = {
   INFLUXDB_PORT: String(PORT),
   INFLUXDB_RPC_PORT: String(PORT + 2),
-  INFLUXDB_SERVICE_DIR: `${ROOT}.services/influxdb-outage-test`,
+  INFLUXDB_SERVICE_DIR: testServiceDir('influxdb-outage-test'),
   INFLUXDB_DB: 'outage',
 };
 const URL = `http://127.0.0.1:${PORT}`;
@@ -65,16 +65,14 @@ test(
     t.after(() => {
       influxScript('down', ENV);
     });
-    await influxql(URL, 'DROP DATABASE "outage"');
-    await influxql(URL, 'CREATE DATABASE "outage"');
+    await createDatabase(URL, 'outage');
 
     const source = new PacedSource();
     const dead = new MemoryDeadLetters();
     const maxBufferPoints = 5000;
     const queueCapacity = 4000;
-    const config = { url: URL, bucket: 'outage/autogen', batchSize: 1000, maxBufferPoints, retryInitialMs: 100, retryMaxDelayMs: 2000 };
-    const { influxdbSection } = await import('../../src/config/sections/influxdb.js');
-    const sink = buildInfluxSink(influxdbSection.parse(config), dead);
+    const config = clientConfig(URL, 'outage', { batchSize: 1000, maxBufferPoints, retryInitialMs: 100, retryMaxDelayMs: 2000 });
+    const sink = buildInfluxSink(config, dead);
     const pipeline = runPipeline({
       source,
       transforms: [],
@@ -123,7 +121,7 @@ test(
 
     assert.equal(dead.letters.length, 0);
     assert.equal(source.acked, source.produced);
-    const query = new InfluxQuery(influxdbSection.parse(config));
+    const query = new InfluxQuery(config);
     t.after(() => query.close());
     const integrity = await query.integrity();
     const expectedPoints = source.produced + Math.ceil(source.produced / 4);

@@ -159,7 +159,7 @@ test('InfluxQuery matches SqliteQuery on the same posts', async (t) => {
       ],
       {
         cwd: ROOT,
-        env: { ...process.env, CROWDPULSE_INFLUXDB_URL: db.url, CROWDPULSE_INFLUXDB_BUCKET: db.bucket, CROWDPULSE_LOG_LEVEL: 'warn' },
+        env: { ...process.env, ...db.env(), CROWDPULSE_LOG_LEVEL: 'warn' },
         maxBuffer: 16 << 20,
       },
     );
@@ -174,6 +174,45 @@ test('InfluxQuery matches SqliteQuery on the same posts', async (t) => {
   assert.equal(a.distinctPosts, posts.length);
   assert.equal(a.distinctPosts, b.distinctPosts);
   assert.equal(a.duplicateKeys, 0);
+});
+
+test('empty string fields after a run of another value read back on their own points (InfluxDB 2.x storage read dropped the empty string)', async (t) => {
+  // 2.7's Flux storage read built a string column with flux's StringBuilder, which lost an empty
+  // value following a run of equal non-empty ones: every later value of the column moved up one
+  // point. Here a quote, an original, a retweet of that original and another original, in one series
+  // (one label, language, model, slot, topic): read shifted, the original became a retweet of itself
+  // and the retweet an original of its own (4 opinions instead of 3), and the authors moved too.
+  const db = await testDatabase(t);
+  if (!db) return;
+  t.after(() => db.drop());
+  const at = (i: number, o: Partial<ScoredPost>): ScoredPost => scoredPost(T0 + i * 1000, 100 + i, { label: 'neutral', score: i / 10, ...o });
+  const original = at(1, {});
+  const posts: ScoredPost[] = [
+    at(0, { authorId: '7', refKind: 'quoted', refId: '1' }),
+    original,
+    at(2, { authorId: '7', refKind: 'retweeted', refId: original.id }),
+    at(3, { authorId: '8' }),
+  ];
+  const sink = buildInfluxSink(db.config(), new MemoryDeadLetters());
+  await sink.write(posts);
+  await sink.close();
+  const path = join(tempDir('influx-empty-strings'), 'store.db');
+  const store = new SqliteStore(path);
+  await store.write(posts);
+  await store.close();
+  const influx = new InfluxQuery(db.config());
+  const sqlite = new SqliteQuery(path);
+  t.after(async () => {
+    await influx.close();
+    await sqlite.close();
+  });
+  const [summary] = await influx.topics();
+  assert.equal(summary?.count, 4);
+  assert.equal(summary?.opinions, 3, 'the retweet joins its original; the quote and the other original are opinions of their own');
+  sameTopics(await influx.topics(), await sqlite.topics());
+  for (const variant of [{ authorCap: 1 }, { amplification: 'count' as const, authorCap: 1 }])
+    sameTopics(await influx.topics(variant), await sqlite.topics(variant));
+  sameBuckets(await influx.buckets({ bucketSeconds: 2 }), await sqlite.buckets({ bucketSeconds: 2 }));
 });
 
 test('integrity() reports a (post, topic) stored twice (e.g. under two labels)', async (t) => {

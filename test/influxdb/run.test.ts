@@ -22,7 +22,7 @@ test('crowdpulse run --sink influxdb stores every post once per topic; a replay 
   if (!db) return;
   t.after(() => db.drop());
   const dir = tempDir('influx-run');
-  const env = { ...process.env, CROWDPULSE_INFLUXDB_URL: db.url, CROWDPULSE_INFLUXDB_BUCKET: db.bucket, CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead.ndjson') };
+  const env = { ...process.env, ...db.env(), CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead.ndjson') };
   const cli = (): Promise<{ stdout: string }> =>
     run(process.execPath, [join(ROOT, 'bin/crowdpulse.js'), 'run', '--input', FIXTURES, '--sink', 'influxdb', '--port', '0', '--progress', 'off'], {
       cwd: ROOT,

@@ -1,5 +1,5 @@
 /**
- * The InfluxDB sink against a real InfluxDB 1.8 (scripts/influxdb.sh): point identity (distinct
+ * The InfluxDB sink against a real InfluxDB 1.8 or 2.7 (scripts/influxdb.sh; server.ts): point identity (distinct
  * posts never collapse, replays overwrite), refused points isolated and dead-lettered, refused
  * writes dead-lettered without retry loops, Retry-After honoured in seconds.
  */
@@ -11,7 +11,7 @@ import type { ScoredPost } from '../../src/contract/index.js';
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { influxRetries } from '../../src/sinks/influxdb/metrics.js';
 import { MemoryDeadLetters } from '../helpers.js';
-import { scoredPost, testDatabase, type TestDatabase } from './server.js';
+import { IS_INFLUX_V2, scoredPost, testDatabase, type TestDatabase } from './server.js';
 
 const SECOND = Date.UTC(2026, 10, 20, 12, 0, 0); // a .000 created_at, as X sends them
 
@@ -58,7 +58,7 @@ test('the server keeps one point per series and timestamp (why the schema needs 
   t.after(() => db.drop());
   const ts = `${SECOND}000000`;
   const body = `post_sentiment,topic=markets score=0.5,post_id="1" ${ts}\npost_sentiment,topic=markets score=-0.5,post_id="2" ${ts}`;
-  const res = await fetch(`${db.url}/api/v2/write?org=-&bucket=${db.bucket}&precision=ns`, { method: 'POST', body });
+  const res = await db.write(body, 'ns');
   assert.equal(res.status, 204);
   assert.equal(await pointCount(db), 1);
 });
@@ -94,10 +94,7 @@ test('a point the server refuses is isolated by bisection and dead-lettered; the
   t.after(() => db.drop());
   // A string "score" in a later shard (7-day shard groups) makes float scores there a field type conflict.
   const later = SECOND + 30 * 86_400_000;
-  const conflict = await fetch(`${db.url}/api/v2/write?org=-&bucket=${db.bucket}&precision=ms`, {
-    method: 'POST',
-    body: `post_sentiment,topic=other score="text" ${later}`,
-  });
+  const conflict = await db.write(`post_sentiment,topic=other score="text" ${later}`, 'ms');
   assert.equal(conflict.status, 204);
   const good = Array.from({ length: 99 }, (_, i) => scoredPost(SECOND + i, i));
   const bad = scoredPost(later + 5, 77);
@@ -120,11 +117,13 @@ test('a write the server refuses outright (missing database) is dead-lettered, n
   t.after(() => db.drop());
   const posts = Array.from({ length: 20 }, (_, i) => scoredPost(SECOND + i, i));
   const dead = new MemoryDeadLetters();
-  const sink = buildInfluxSink(db.config({ bucket: `${db.db}_missing/autogen` }), dead);
+  const sink = buildInfluxSink(db.config({ bucket: db.missingBucket }), dead);
   await sink.write(posts);
   await sink.close();
   assert.equal(dead.letters.length, 20);
-  for (const l of dead.letters) assert.match(l.reason, /database not found/);
+  // 1.8: 'database not found: "db_missing"'; 2.7: 'bucket "db_missing" not found'.
+  const notFound = IS_INFLUX_V2 ? new RegExp(`bucket "${db.db}_missing" not found`) : /database not found/;
+  for (const l of dead.letters) assert.match(l.reason, notFound);
 });
 
 test('a post whose series key InfluxDB cannot hold is dead-lettered before sending; its batch is stored', async (t) => {

@@ -43,8 +43,7 @@ test('crowdpulse store --sink influxdb (two replicas) stores every scored post o
   const env = {
     ...process.env,
     ...kafkaEnv(kafka),
-    CROWDPULSE_INFLUXDB_URL: db.url,
-    CROWDPULSE_INFLUXDB_BUCKET: db.bucket,
+    ...db.env(),
     CROWDPULSE_DEAD_LETTER_PATH: join(dir, 'dead.ndjson'),
   };
   const replicas: { child: ChildProcess; exit: Promise<number | null>; stderr: string[] }[] = [];

@@ -48,6 +48,17 @@ const END_OF_TIME = new Date('2262-04-11T00:00:00Z');
  */
 const FIELDS = ['score', 'post_id', 'author_id', 'ref_kind', 'ref_id'] as const;
 const PIVOT = `pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`;
+/**
+ * Empty string values are left out of the read, and pivot into absent columns ('' here). InfluxDB 2.x
+ * (2.7.12, flux v0.196) misreads them: its storage read builds each string column with flux's
+ * StringBuilder, which holds a run of equal values as one buffer and, at the first different value,
+ * copies the run into a real builder and appends the new value only if its bytes are non-nil; an
+ * empty string from the write cache has nil bytes, so a '' after a run of 'quoted' is dropped, every
+ * later value of the column moves up one point, and the last reads ''. 2.x pushes this filter down
+ * into the storage read, so no empty string reaches that builder (1.8, right either way, is as fast
+ * with it: 0.14 s for 25,000 points; measured 2026-12).
+ */
+const NON_EMPTY = 'filter(fn: (r) => r._field == "score" or r._value != "")';
 
 /** Σ count, Σ score and Σ score² per (topic, label[, window]), server-side: every post one opinion (count mode, no cap). */
 const SUM_OF_SQUARES = 'map(fn: (r) => ({ r with _value: r._value * r._value })) |> sum() |> yield(name: "sumsq")';
@@ -142,6 +153,7 @@ export class InfluxQuery implements SentimentQuery {
   async #opinionGroups(range: TimeRange | undefined, widthMs: number | undefined): Promise<OpinionGroup[]> {
     const aggregator = new OpinionAggregator(range?.amplification ?? DEFAULT_AMPLIFICATION, authorCapOf(range?.authorCap));
     const rows = this.#eachRow(`${this.#base(FIELDS, range).toString()}
+  |> ${NON_EMPTY}
   |> ${PIVOT}
   |> keep(columns: ["_time", "topic", "label", "score", "post_id", "author_id", "ref_kind", "ref_id"])`);
     for await (const r of rows) {
