@@ -54,6 +54,16 @@ export const ERROR_CODES = {
   CP_STORE_NOT_READY: { exit: 1, retriable: true, meaning: 'the store cannot be read yet (SQLite: the file appears with the first stored post); HTTP 503' },
   CP_STORE_UNAVAILABLE: { exit: 1, retriable: true, meaning: 'the store could not be read (dashboard API: HTTP 503; run summary: no per-topic table)' },
   CP_INFLUXDB_SINK_CLOSED: { exit: 1, retriable: true, meaning: 'the InfluxDB sink was closed while a write was pending' },
+  CP_INFLUXDB_ROLLUP_MARK: {
+    exit: 1,
+    retriable: false,
+    meaning: "InfluxDB refused a batch's rollup dirty marks (or they still failed after retryMaxTimeMs); the batch fails unacknowledged",
+  },
+  CP_INFLUXDB_ROLLUP: {
+    exit: 1,
+    retriable: true,
+    meaning: 'the InfluxDB roller could not read or write rollups (logged; the windows stay pending and are rolled on a later tick)',
+  },
   CP_SHIFT_WRITE: {
     exit: 1,
     retriable: true,
