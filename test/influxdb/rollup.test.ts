@@ -17,6 +17,7 @@ import type { SentimentBucket, TimeRange, TopicSummary } from '../../src/query/s
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { encodePosts } from '../../src/sinks/influxdb/line-protocol.js';
 import { InfluxQuery } from '../../src/sinks/influxdb/query.js';
+import { fluxCsvRows } from '../../src/sinks/influxdb/flux-csv.js';
 import { encodeSince, sinceFor } from '../../src/sinks/influxdb/rollup.js';
 import { MemoryDeadLetters } from '../helpers.js';
 import { scoredPost, testDatabase, type TestDatabase } from './server.js';
@@ -306,4 +307,31 @@ test('a mark write that fails is retried before the batch resolves; a refused on
   await assert.rejects(broken.write(corpus(10, T0 + 20 * 86_400_000, 100)), (e: Error & { code?: string }) => e.code === 'CP_INFLUXDB_ROLLUP_MARK');
   await broken.close();
   assert.equal(dead.letters.length, 0);
+});
+
+test('flux-csv: tables with their own headers, quoted fields (commas, quotes, newlines), CRLF, and an in-band error throws', () => {
+  const text = [
+    '#datatype,string,long,string,double',
+    '#group,false,false,true,false',
+    '#default,_result,,,',
+    ',result,table,topic,_value',
+    ',,0,"sport, ""live""",1.5',
+    ',,1,"two\nlines",2',
+    '',
+    '#datatype,string,long,string',
+    '#group,false,false,true',
+    '#default,_result,,',
+    ',result,table,lang',
+    ',,2,es\r',
+    '',
+  ].join('\n');
+  assert.deepEqual(fluxCsvRows(text), [
+    { '': '', result: '', table: '0', topic: 'sport, "live"', _value: '1.5' },
+    { '': '', result: '', table: '1', topic: 'two\nlines', _value: '2' },
+    { '': '', result: '', table: '2', lang: 'es' },
+  ]);
+  assert.throws(
+    () => fluxCsvRows('#datatype,string,string\n#group,true,true\n#default,,\n,error,reference\n,"type error: bad",\n'),
+    (e: Error & { code?: string }) => e.code === 'CP_STORE_UNAVAILABLE' && /type error: bad/.test(e.message),
+  );
 });

@@ -86,9 +86,10 @@ export class InfluxQuery implements SentimentQuery {
     private readonly c: InfluxdbConfig,
     options: { readonly rollups?: boolean } = {},
   ) {
-    this.#http = new InfluxHttp(endpointOf(c), 2);
+    // Four connections: a query through the rollups reads rollups, marks and the range's ends at once.
+    this.#http = new InfluxHttp(endpointOf(c), 4);
     this.#api = new InfluxDB({ url: c.url, token: c.token, transport: this.#http.transport() }).getQueryApi(c.org);
-    this.#rollups = options.rollups === false ? undefined : new RollupReader(c, this.#api);
+    this.#rollups = options.rollups === false ? undefined : new RollupReader(c, this.#api, (q) => this.#http.queryCsv(q));
   }
 
   #rows(query: string | ParameterizedQuery): Promise<Row[]> {

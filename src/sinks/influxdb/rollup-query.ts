@@ -5,7 +5,7 @@
  * ragged ends come from the posts, folded by OpinionAggregator; mergeParts adds it all up per
  * (topic, bucket). The answer equals the posts-only one (up to float rounding).
  */
-import { flux, fluxExpression, type QueryApi } from '@influxdata/influxdb-client';
+import { flux, fluxExpression, type ParameterizedQuery, type QueryApi } from '@influxdata/influxdb-client';
 import type { InfluxdbConfig } from '../../config/sections/influxdb.js';
 import { OPINION_WINDOW_MS, opinionWindowOf } from '../../query/amplification.js';
 import { OpinionAggregator, type OpinionGroup } from '../../query/opinions.js';
@@ -13,6 +13,7 @@ import { ALL_LANGUAGES, bucketOf, mergeParts, rollupPlan, type Span } from '../.
 import type { TimeRange } from '../../query/sentiment-query.js';
 import { decodeTagValue, storedTagValue } from './line-protocol.js';
 import { beforeStop, END_OF_TIME, EPOCH, opinionRowOf, pivotedRows, topicFilter, type Row, type RowsRange } from './post-rows.js';
+import { fluxCsvRows, type CsvRow } from './flux-csv.js';
 import { dirtyMeasurement, groupOfRollup, pairKey, rollupMeasurement, sinceMeasurement } from './rollup.js';
 
 /** Marked windows read from the posts in at most this many queries (runs of windows further apart are merged). */
@@ -26,6 +27,7 @@ export class RollupReader {
   constructor(
     private readonly c: InfluxdbConfig,
     private readonly api: QueryApi,
+    private readonly csv: (query: string) => Promise<string>,
   ) {}
 
   /** The earliest since point (cached once found), or undefined while none is written. */
@@ -62,37 +64,50 @@ export class RollupReader {
     if (plan.windows.from === undefined || plan.windows.from < since)
       rowSpans.push({ ...(plan.windows.from === undefined ? {} : { from: plan.windows.from }), to: since });
 
+    // The posts of the ragged ends and of the windows before since, read while the rollups are.
+    const aggregator = new OpinionAggregator(plan.mode, undefined);
+    const base: RowsRange = { ...(range?.topics ? { topics: range.topics } : {}), ...(range?.langs ? { langs: range.langs } : {}) };
+    const spans = Promise.all(
+      rowSpans.map((s) =>
+        this.#fold(
+          aggregator,
+          { ...base, ...(s.from === undefined ? {} : { from: new Date(s.from) }), ...(s.to === undefined ? {} : { to: new Date(s.to) }) },
+          widthMs,
+        ),
+      ),
+    );
+    spans.catch(() => undefined); // awaited below; not unhandled if the rollups fail first
+
     // Rollups of the plan's mode and language, with the '*' ones' rolled_through (a language without
-    // posts in a window has no point of its own there), and the marks.
+    // posts in a window has no point of its own there), and the marks: two requests at once.
     const star = plan.lang === ALL_LANGUAGES ? fluxExpression('') : fluxExpression(` or (r.lang == "*" and r._field == "rolled_through")`);
-    const rows = await this.api.collectRows<Row>(
-      flux`from(bucket: ${this.c.bucket})
+    const collect = async (query: ParameterizedQuery): Promise<CsvRow[]> => fluxCsvRows(await this.csv(query.toString()));
+    const [rollupRows, markRows] = await Promise.all([
+      collect(flux`from(bucket: ${this.c.bucket})
   |> range(start: ${new Date(from)}, stop: ${new Date(to)})
   |> filter(fn: (r) => r._measurement == ${rollupMeasurement(this.c)} and r.mode == ${plan.mode} and (r.lang == ${storedTagValue(plan.lang)}${star}))
   ${beforeStop(new Date(to))}
   ${topicFilter(range?.topics)}
-  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> yield(name: "rollups")
-from(bucket: ${this.c.bucket})
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`),
+      collect(flux`from(bucket: ${this.c.bucket})
   |> range(start: ${new Date(from)}, stop: ${new Date(to)})
   |> filter(fn: (r) => r._measurement == ${dirtyMeasurement(this.c)} and r._field == "touched")
   ${beforeStop(new Date(to))}
-  ${topicFilter(range?.topics)}
-  |> yield(name: "marks")`,
-      (values, meta) => meta.toObject(values),
-    );
-    const own = new Map<string, Row>();
+  ${topicFilter(range?.topics)}`),
+    ]);
+    const own = new Map<string, CsvRow>();
     const stars = new Map<string, number>();
     const marks = new Map<string, { topic: string; window: number; touched: number }>();
-    for (const r of rows) {
+    for (const r of markRows) {
       const window = Math.floor(Date.parse(String(r._time)));
-      const topic = decodeTagValue(r.topic as string | undefined);
-      const key = pairKey(window, topic);
-      if (r.result === 'marks') marks.set(key, { topic, window, touched: Number(r._value) });
-      else {
-        if (r.lang === storedTagValue(plan.lang)) own.set(key, r);
-        if (r.lang === ALL_LANGUAGES) stars.set(key, Number(r.rolled_through));
-      }
+      const topic = decodeTagValue(r.topic);
+      marks.set(pairKey(window, topic), { topic, window, touched: Number(r._value) });
+    }
+    const lang = storedTagValue(plan.lang);
+    for (const r of rollupRows) {
+      const key = pairKey(Math.floor(Date.parse(String(r._time))), decodeTagValue(r.topic));
+      if (r.lang === lang) own.set(key, r);
+      if (r.lang === ALL_LANGUAGES) stars.set(key, Number(r.rolled_through));
     }
 
     // Clean: the '*' roll and the language's own point (when it has one) are at least as new as the mark.
@@ -106,19 +121,11 @@ from(bucket: ${this.c.bucket})
     for (const [key, r] of own) {
       if (dirty.has(key) || Number(r.n) === 0) continue;
       const window = Math.floor(Date.parse(String(r._time)));
-      parts.push(groupOfRollup(r, decodeTagValue(r.topic as string | undefined), bucketOf(window, widthMs)));
+      parts.push(groupOfRollup(r, decodeTagValue(r.topic), bucketOf(window, widthMs)));
     }
 
-    // The rest from the posts: ragged ends, windows before since, and marked windows (few queries).
-    const aggregator = new OpinionAggregator(plan.mode, undefined);
-    const base: RowsRange = { ...(range?.topics ? { topics: range.topics } : {}), ...(range?.langs ? { langs: range.langs } : {}) };
-    const reads: Promise<void>[] = rowSpans.map((s) =>
-      this.#fold(
-        aggregator,
-        { ...base, ...(s.from === undefined ? {} : { from: new Date(s.from) }), ...(s.to === undefined ? {} : { to: new Date(s.to) }) },
-        widthMs,
-      ),
-    );
+    // Marked windows from the posts too (few queries).
+    const reads: Promise<unknown>[] = [spans];
     for (const run of runsOf(dirty)) {
       // Many topics: the range's own topic filter (or none), and the rows of clean pairs dropped here.
       const topics = run.topics.size <= MAX_TOPICS_IN_FILTER ? { topics: [...run.topics] } : {};
