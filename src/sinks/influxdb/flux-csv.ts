@@ -57,6 +57,7 @@ function record(text: string, at: number): { fields: string[]; next: number } {
 export function fluxCsvRows(text: string): CsvRow[] {
   const rows: CsvRow[] = [];
   let header: string[] | undefined;
+  let isError = false;
   let i = 0;
   while (i < text.length) {
     const c = text.charCodeAt(i);
@@ -76,11 +77,12 @@ export function fluxCsvRows(text: string): CsvRow[] {
     i = next;
     if (header === undefined) {
       header = fields;
+      isError = header.includes('error') && header.includes('reference');
       continue;
     }
     const row: CsvRow = {};
     for (let k = 0; k < header.length; k++) row[header[k] as string] = fields[k] ?? '';
-    if (header.includes('error') && header.includes('reference')) throw new CrowdpulseError('CP_STORE_UNAVAILABLE', `Flux: ${row.error ?? 'error'}`);
+    if (isError) throw new CrowdpulseError('CP_STORE_UNAVAILABLE', `Flux: ${row.error ?? 'error'}`);
     rows.push(row);
   }
   return rows;
