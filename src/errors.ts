@@ -59,6 +59,16 @@ export const ERROR_CODES = {
     meaning: 'a store could not roll up windows; they stay marked, queries read them from the rows, and the roller tries again',
   },
   CP_INFLUXDB_SINK_CLOSED: { exit: 1, retriable: true, meaning: 'the InfluxDB sink was closed while a write was pending' },
+  CP_INFLUXDB_ROLLUP_MARK: {
+    exit: 1,
+    retriable: false,
+    meaning: "InfluxDB refused a batch's rollup dirty marks (or they still failed after retryMaxTimeMs); the batch fails unacknowledged",
+  },
+  CP_INFLUXDB_ROLLUP: {
+    exit: 1,
+    retriable: true,
+    meaning: 'the InfluxDB roller could not read or write rollups (logged; the windows stay pending and are rolled on a later tick)',
+  },
   CP_SHIFT_WRITE: {
     exit: 1,
     retriable: true,

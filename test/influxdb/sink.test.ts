@@ -171,7 +171,8 @@ test('429 with Retry-After: 1 waits about a second (seconds, not milliseconds), 
   const sink = buildInfluxSink(db.config({ url: `http://127.0.0.1:${port}`, retryInitialMs: 10 }), dead);
   await sink.write(Array.from({ length: 10 }, (_, i) => scoredPost(SECOND + i, i)));
   await sink.close();
-  assert.equal(writes, 2);
+  // The refused write and its retry; after them the batch's rollup marks and the roller's writes (rollup.ts).
+  assert.ok(writes >= 2, `${writes} write requests`);
   const waited = (answeredAt[1] ?? 0) - (answeredAt[0] ?? 0);
   assert.ok(waited >= 1000, `retried after ${waited} ms; Retry-After said 1 s`);
   assert.equal(await pointCount(db), 10);

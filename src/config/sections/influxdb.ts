@@ -46,6 +46,14 @@ export const influxdbSection = z
     /** Cap on an honoured Retry-After (seconds in the header). */
     retryAfterMaxMs: positiveInt.default(60_000),
     requestTimeoutMs: positiveInt.default(30_000),
+    /**
+     * Rollups (src/sinks/influxdb/roller.ts): how often the store's roller folds the hour windows it
+     * wrote into `<measurement>_rollup` points, how long a window must go unwritten before it is rolled,
+     * and how long closing the sink may spend rolling what is still pending.
+     */
+    rollupIntervalMs: positiveInt.default(5000),
+    rollupQuietMs: nonNegativeInt.default(5000),
+    rollupCloseMs: nonNegativeInt.default(5000),
   })
   .prefault({});
 

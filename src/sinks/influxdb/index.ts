@@ -7,6 +7,7 @@ import { InfluxQuery } from './query.js';
 import { influxCoverageWriter } from './coverage.js';
 import { influxShiftWriter } from './shifts.js';
 import { buildEncoder } from './encoder.js';
+import { Roller } from './roller.js';
 import { InfluxSink } from './sink.js';
 import { endpointOf, InfluxHttp } from './transport.js';
 
@@ -27,13 +28,20 @@ export function buildInfluxSink(c: InfluxdbConfig, deadLetters: DeadLetterSink, 
   const http = new InfluxHttp(endpointOf(c), c.maxInFlight + 1);
   const encoder = buildEncoder(c.encoder, { measurement: c.measurement, gzipMinBytes: c.gzipMinBytes, gzipLevel: c.gzipLevel }, c.encoderThreads);
   readiness('influxdb', () => http.healthy());
-  return new InfluxSink(http, encoder, deadLetters, {
-    batchSize: c.batchSize,
-    maxBufferPoints: c.maxBufferPoints,
-    maxInFlight: c.maxInFlight,
-    initialMs: c.retryInitialMs,
-    maxDelayMs: c.retryMaxDelayMs,
-    retryAfterMaxMs: c.retryAfterMaxMs,
-    retryMaxTimeMs: c.retryMaxTimeMs,
-  });
+  return new InfluxSink(
+    http,
+    encoder,
+    deadLetters,
+    {
+      batchSize: c.batchSize,
+      measurement: c.measurement,
+      maxBufferPoints: c.maxBufferPoints,
+      maxInFlight: c.maxInFlight,
+      initialMs: c.retryInitialMs,
+      maxDelayMs: c.retryMaxDelayMs,
+      retryAfterMaxMs: c.retryAfterMaxMs,
+      retryMaxTimeMs: c.retryMaxTimeMs,
+    },
+    new Roller(c),
+  );
 }

@@ -4,19 +4,22 @@
  *
  * In count mode without an author cap, aggregation happens in the server per (topic, label[, window]):
  * count(), sum() and the sum of squares of the score field. Weighted opinions and the author cap
- * read the pivoted points and fold them here (src/query/opinions.ts). Either way this module turns
- * the sums into shares, means and their intervals.
+ * read the pivoted points and fold them here (src/query/opinions.ts). Where rollups serve a range
+ * (rollup-query.ts), its whole hour windows come from them in either mode and the rest from the
+ * points. Either way this module turns the sums into shares, means and their intervals.
  * Values interpolated into Flux go through the client's `flux` template (strings quoted and
  * escaped, so a hostile topic cannot inject Flux).
  */
 import { InfluxDB, flux, fluxExpression, type ParameterizedQuery, type QueryApi } from '@influxdata/influxdb-client';
 import type { InfluxdbConfig } from '../../config/sections/influxdb.js';
-import { decodeTagValue, storedTagValue } from './line-protocol.js';
+import { decodeTagValue } from './line-protocol.js';
 import { endpointOf, InfluxHttp } from './transport.js';
 import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION } from '../../query/amplification.js';
 import type { WeightedScoreStatistics } from '../../query/intervals.js';
 import { OpinionAggregator, type OpinionGroup } from '../../query/opinions.js';
-import { LABELS, type Label } from '../../contract/index.js';
+import type { Label } from '../../contract/index.js';
+import { EPOCH, isLabel, opinionRowOf, pivotedRows, postsBase, topicFilter, type Row } from './post-rows.js';
+import { RollupReader } from './rollup-query.js';
 import { isCoverageState, MAX_COVERAGE_EVENTS, type CoverageEvent } from '../../query/coverage.js';
 import { coverageMeasurement } from './coverage.js';
 
@@ -36,34 +39,8 @@ import {
   type TopicSummary,
 } from '../../query/sentiment-query.js';
 
-const EPOCH = new Date(0);
-/** Flux's largest time; "no end" must include posts dated in the future (replays). */
-const END_OF_TIME = new Date('2262-04-11T00:00:00Z');
-
-/**
- * The fields one post's point carries, pivoted into one row per point (a point written before the
- * amplification fields existed reads as an original by an unknown author). Weighted opinions and the
- * author cap are folded in code (src/query/opinions.ts): on InfluxDB 1.8, Flux took 27 s to group
- * 25,000 points by opinion with reduce(), and pivoting and reading the rows takes 0.4–0.7 s.
- */
-const FIELDS = ['score', 'post_id', 'author_id', 'ref_kind', 'ref_id'] as const;
-const PIVOT = `pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`;
-/**
- * Empty string values are left out of the read, and pivot into absent columns ('' here). InfluxDB 2.x
- * (2.7.12, flux v0.196) misreads them: its storage read builds each string column with flux's
- * StringBuilder, which holds a run of equal values as one buffer and, at the first different value,
- * copies the run into a real builder and appends the new value only if its bytes are non-nil; an
- * empty string from the write cache has nil bytes, so a '' after a run of 'quoted' is dropped, every
- * later value of the column moves up one point, and the last reads ''. 2.x pushes this filter down
- * into the storage read, so no empty string reaches that builder (1.8, right either way, is as fast
- * with it: 0.14 s for 25,000 points; measured 2026-12).
- */
-const NON_EMPTY = 'filter(fn: (r) => r._field == "score" or r._value != "")';
-
 /** Σ count, Σ score and Σ score² per (topic, label[, window]), server-side: every post one opinion (count mode, no cap). */
 const SUM_OF_SQUARES = 'map(fn: (r) => ({ r with _value: r._value * r._value })) |> sum() |> yield(name: "sumsq")';
-const isLabel = (s: unknown): s is Label => typeof s === 'string' && (LABELS as readonly string[]).includes(s);
-const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 interface LabelSums {
   count: number;
@@ -90,8 +67,6 @@ const weightedOf = (a: LabelSums): WeightedScoreStatistics => ({
   weightByLabel: a.byLabel,
 });
 
-type Row = Record<string, unknown>;
-
 /** Code-unit order, as SQLite's BINARY collation. */
 const compare = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
 /** The same orders as the SQLite store's ORDER BY (ISO instants in UTC compare as strings). */
@@ -104,10 +79,17 @@ const TOPIC_ORDER: ReadonlyMap<TopicOrder, (x: TopicSummary, y: TopicSummary) =>
 export class InfluxQuery implements SentimentQuery {
   readonly #http: InfluxHttp;
   readonly #api: QueryApi;
+  readonly #rollups: RollupReader | undefined;
 
-  constructor(private readonly c: InfluxdbConfig) {
-    this.#http = new InfluxHttp(endpointOf(c), 2);
+  /** `rollups: false` reads every range from the posts (benchmarks and tests compare the two). */
+  constructor(
+    private readonly c: InfluxdbConfig,
+    options: { readonly rollups?: boolean } = {},
+  ) {
+    // Four connections: a query through the rollups reads rollups, marks and the range's ends at once.
+    this.#http = new InfluxHttp(endpointOf(c), 4);
     this.#api = new InfluxDB({ url: c.url, token: c.token, transport: this.#http.transport() }).getQueryApi(c.org);
+    this.#rollups = options.rollups === false ? undefined : new RollupReader(c, this.#api, (q) => this.#http.queryCsv(q));
   }
 
   #rows(query: string | ParameterizedQuery): Promise<Row[]> {
@@ -121,24 +103,7 @@ export class InfluxQuery implements SentimentQuery {
 
   /** from |> range |> filter(measurement, fields[, topics][, langs]). */
   #base(fields: readonly string[], range: TimeRange | undefined): ParameterizedQuery {
-    const topics = range?.topics ?? [];
-    let topicFilter = fluxExpression('');
-    if (topics.length > 0) {
-      // An empty topic is stored as a point without the topic tag.
-      const terms = topics.map((t) => (t === '' ? 'not exists r.topic' : flux`r.topic == ${storedTagValue(t)}`.toString()));
-      topicFilter = fluxExpression(`|> filter(fn: (r) => ${terms.join(' or ')})`);
-    }
-    const langs = range?.langs ?? [];
-    const langFilter =
-      langs.length === 0
-        ? fluxExpression('')
-        : fluxExpression(`|> filter(fn: (r) => ${langs.map((l) => flux`r.lang == ${storedTagValue(l)}`.toString()).join(' or ')})`);
-    const fieldFilter = fluxExpression(fields.map((f) => flux`r._field == ${f}`.toString()).join(' or '));
-    return flux`from(bucket: ${this.c.bucket})
-  |> range(start: ${range?.from ?? EPOCH}, stop: ${range?.to ?? END_OF_TIME})
-  |> filter(fn: (r) => r._measurement == ${this.c.measurement} and (${fieldFilter}))
-  ${topicFilter}
-  ${langFilter}`;
+    return postsBase(this.c, fields, range);
   }
 
   /** Whether the range needs rows (weighted opinions or an author cap) or sums the server can make. */
@@ -152,33 +117,24 @@ export class InfluxQuery implements SentimentQuery {
    */
   async #opinionGroups(range: TimeRange | undefined, widthMs: number | undefined): Promise<OpinionGroup[]> {
     const aggregator = new OpinionAggregator(range?.amplification ?? DEFAULT_AMPLIFICATION, authorCapOf(range?.authorCap));
-    const rows = this.#eachRow(`${this.#base(FIELDS, range).toString()}
-  |> ${NON_EMPTY}
-  |> ${PIVOT}
-  |> keep(columns: ["_time", "topic", "label", "score", "post_id", "author_id", "ref_kind", "ref_id"])`);
-    for await (const r of rows) {
-      if (!isLabel(r.label)) continue;
-      const at = Math.floor(Date.parse(String(r._time)));
-      aggregator.add({
-        topic: decodeTagValue(r.topic as string | undefined),
-        bucket: widthMs === undefined ? 0 : Math.floor(at / widthMs) * widthMs,
-        at,
-        postId: text(r.post_id),
-        score: Number(r.score),
-        label: r.label,
-        authorId: text(r.author_id),
-        refKind: text(r.ref_kind),
-        refId: text(r.ref_id),
-      });
+    for await (const r of this.#eachRow(pivotedRows(this.c, range))) {
+      const row = opinionRowOf(r, (at) => (widthMs === undefined ? 0 : Math.floor(at / widthMs) * widthMs));
+      if (row !== undefined) aggregator.add(row);
     }
     return aggregator.groups();
+  }
+
+  /** Through the rollups where they serve the range (rollup-query.ts), else undefined. */
+  #rolledGroups(range: TimeRange | undefined, widthMs: number | undefined): Promise<OpinionGroup[] | undefined> {
+    return this.#rollups === undefined ? Promise.resolve(undefined) : this.#rollups.groups(range, widthMs);
   }
 
   async buckets(range: TimeRange & { readonly bucketSeconds: number }): Promise<SentimentBucket[]> {
     const widthMs = Math.max(1, Math.round(range.bucketSeconds * 1000));
     const out: SentimentBucket[] = [];
-    if (this.#needsRows(range)) {
-      for (const g of await this.#opinionGroups(range, widthMs))
+    const rolled = await this.#rolledGroups(range, widthMs);
+    if (rolled !== undefined || this.#needsRows(range)) {
+      for (const g of rolled ?? (await this.#opinionGroups(range, widthMs)))
         out.push({ topic: g.topic, bucketStart: new Date(g.bucket).toISOString(), ...amplifiedAggregateOf(g.stats, range.minPosts) });
     } else {
       const every = fluxExpression(`${widthMs}ms`);
@@ -206,8 +162,9 @@ data |> ${fluxExpression(SUM_OF_SQUARES)}`);
   async topics(request?: TopicsRequest): Promise<TopicSummary[]> {
     const summaries: TopicSummary[] = [];
     const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
-    if (this.#needsRows(request)) {
-      for (const g of await this.#opinionGroups(request, undefined))
+    const rolled = await this.#rolledGroups(request, undefined);
+    if (rolled !== undefined || this.#needsRows(request)) {
+      for (const g of rolled ?? (await this.#opinionGroups(request, undefined)))
         summaries.push({ topic: g.topic, ...amplifiedAggregateOf(g.stats, request?.minPosts), firstAt: iso(g.firstAt), lastAt: iso(g.lastAt) });
     } else {
       const rows = this.#eachRow(flux`data = ${this.#base(['score'], request)}
@@ -276,17 +233,10 @@ from(bucket: ${this.c.bucket})
   }
 
   async shifts(range: ShiftRange): Promise<ShiftEvent[]> {
-    const topics = range.topics ?? [];
-    const topicFilter =
-      topics.length === 0
-        ? fluxExpression('')
-        : fluxExpression(
-            `|> filter(fn: (r) => ${topics.map((t) => (t === '' ? 'not exists r.topic' : flux`r.topic == ${storedTagValue(t)}`.toString())).join(' or ')})`,
-          );
     const rows = await this.#rows(flux`from(bucket: ${this.c.bucket})
   |> range(start: ${range.from}, stop: ${range.to})
   |> filter(fn: (r) => r._measurement == ${shiftsMeasurement(this.c)} and r._field == "event")
-  ${topicFilter}
+  ${topicFilter(range.topics)}
   |> group()
   |> sort(columns: ["_time"])
   |> limit(n: ${Math.min(range.limit ?? MAX_SHIFTS, MAX_SHIFTS)})`);

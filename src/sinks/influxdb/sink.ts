@@ -6,11 +6,16 @@
  * post is durable in the dead-letter sink. While InfluxDB is unreachable it retries (by default
  * until the server is back), so `write` does not resolve: the runner's bounded queues fill and
  * the source stops being read — backpressure — and memory stays bounded.
+ *
+ * Rollups (rollup.ts): once a batch's points are durable the sink writes a dirty mark per (topic,
+ * hour window) it touched, before `write` resolves; a mark that cannot be written fails or retries
+ * the batch as a post write would (never acknowledged without it). The roller, when given, is told.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deadLetter, type DeadLetter, type ScoredPost } from '../../contract/index.js';
 import type { DeadLetterSink, Sink } from '../../pipeline/component.js';
 import { CrowdpulseError } from '../../errors.js';
+import { opinionWindowOf } from '../../query/amplification.js';
 import { logger } from '../../telemetry/log.js';
 import type { BatchEncoder, EncodedBatch } from './encoder.js';
 import { pointsOf } from './line-protocol.js';
@@ -27,6 +32,8 @@ import {
   influxWriteSeconds,
 } from './metrics.js';
 import { backoffDelay, decide, type BackoffOptions } from './retry.js';
+import type { Roller } from './roller.js';
+import { encodeMarks, pairKey } from './rollup.js';
 import type { InfluxHttp } from './transport.js';
 
 const log = logger('influxdb-sink');
@@ -35,6 +42,8 @@ export interface InfluxSinkOptions extends BackoffOptions {
   readonly batchSize: number;
   readonly maxBufferPoints: number;
   readonly maxInFlight: number;
+  /** The posts' measurement: marks go to `<measurement>_rollup_dirty`. */
+  readonly measurement: string;
   /** Give up on a retryable failure after this long and dead-letter the batch; 0 = never (backpressure). */
   readonly retryMaxTimeMs: number;
 }
@@ -83,12 +92,16 @@ export class InfluxSink implements Sink<ScoredPost> {
   readonly #inFlight: Budget;
   readonly #closing = new AbortController();
   #outageSince: number | undefined;
+  /** Marks are written one request at a time, with strictly increasing `touched` values (rollup.ts). */
+  #marking: Promise<void> = Promise.resolve();
+  #lastTouched = 0;
 
   constructor(
     private readonly http: InfluxHttp,
     private readonly encoder: BatchEncoder,
     private readonly deadLetters: DeadLetterSink,
     private readonly o: InfluxSinkOptions,
+    private readonly roller?: Roller,
   ) {
     this.#buffer = new Budget(o.maxBufferPoints);
     this.#inFlight = new Budget(o.maxInFlight);
@@ -188,6 +201,7 @@ export class InfluxSink implements Sink<ScoredPost> {
           log.info('writes succeed again', { afterSeconds: ((Date.now() - this.#outageSince) / 1000).toFixed(1) });
           this.#outageSince = undefined;
         }
+        await this.#mark(posts);
         return;
       }
       const decision = decide(outcome);
@@ -237,6 +251,47 @@ export class InfluxSink implements Sink<ScoredPost> {
     }
   }
 
+  /** The dirty marks of durable posts: one per (topic, window), written in turn with the others. */
+  #mark(posts: readonly ScoredPost[]): Promise<void> {
+    const pairs = new Map<string, { topic: string; window: number }>();
+    for (const p of posts) {
+      const window = opinionWindowOf(Date.parse(p.createdAt));
+      for (const topic of p.topics) pairs.set(pairKey(window, topic), { topic, window });
+    }
+    const run = this.#marking.then(() => this.#sendMarks(pairs));
+    this.#marking = run.catch(() => undefined);
+    return run;
+  }
+
+  async #sendMarks(pairs: ReadonlyMap<string, { topic: string; window: number }>): Promise<void> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      if (this.#closing.signal.aborted) throw new SinkClosedError();
+      const touched = Math.max(Date.now(), this.#lastTouched + 1);
+      this.#lastTouched = touched;
+      const body = Buffer.from(encodeMarks(pairs.values(), touched, this.o), 'utf8');
+      const outcome = await this.http.write(body, false, this.#closing.signal).catch((e: unknown) => {
+        if (this.#closing.signal.aborted) throw new SinkClosedError();
+        throw e;
+      });
+      if (outcome.kind === 'ok') {
+        this.roller?.marked(pairs.values(), touched);
+        return;
+      }
+      const decision = decide(outcome);
+      const delay = decision.action === 'retry' ? backoffDelay(attempt, decision.retryAfterMs, this.o) : 0;
+      if (decision.action !== 'retry' || (this.o.retryMaxTimeMs > 0 && Date.now() + delay - started > this.o.retryMaxTimeMs))
+        throw new CrowdpulseError('CP_INFLUXDB_ROLLUP_MARK', `rollup dirty marks not written (${attempt} attempts): ${decision.reason}`);
+      influxRetries.inc({ reason: outcome.kind === 'network' ? 'network' : `http_${outcome.status}` });
+      log.debug('retrying rollup marks', { attempt, delayMs: delay, reason: decision.reason });
+      try {
+        await sleep(delay, undefined, { signal: this.#closing.signal });
+      } catch {
+        throw new SinkClosedError();
+      }
+    }
+  }
+
   async #deadLetter(failures: readonly { post: ScoredPost; reason: string }[], reason: string): Promise<void> {
     if (failures.length === 0) return;
     const origin = `influxdb ${this.http.endpoint.bucket}`;
@@ -247,11 +302,15 @@ export class InfluxSink implements Sink<ScoredPost> {
     influxDeadLetteredPoints.inc({ reason }, points);
   }
 
-  /** Abandons pending retries (their writes reject: not durable), then releases the encoder and connections. */
+  /**
+   * Abandons pending retries (their writes reject: not durable), lets the roller roll what is pending
+   * (within rollupCloseMs), then releases the encoder and connections.
+   */
   async close(): Promise<void> {
     this.#closing.abort();
     this.#buffer.failWaiters(new SinkClosedError());
     this.#inFlight.failWaiters(new SinkClosedError());
+    await this.roller?.close();
     await this.encoder.close();
     await this.http.close();
   }

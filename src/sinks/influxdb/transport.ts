@@ -110,6 +110,19 @@ export class InfluxHttp {
     }
   }
 
+  /**
+   * POST /api/v2/query: a Flux query's annotated CSV as text, for flux-csv.ts (a refused query throws
+   * the client library's HttpError, as QueryApi does).
+   */
+  async queryCsv(query: string): Promise<string> {
+    const body = { query, type: 'flux', dialect: { header: true, delimiter: ',', annotations: ['datatype', 'group', 'default'] } };
+    const text: unknown = await this.transport().request(`/api/v2/query?org=${encodeURIComponent(this.endpoint.org)}`, body, {
+      method: 'POST',
+      headers: { accept: 'text/csv' },
+    });
+    return typeof text === 'string' ? text : '';
+  }
+
   /** A Transport for the client library (QueryApi), over the same agent. */
   transport(): Transport {
     return new UndiciTransport(this.#agent, (p) => this.url(p), this.#auth, this.endpoint.requestTimeoutMs);
