@@ -46,7 +46,7 @@ function corpus(n = 2000, start = T0, lowBase = 0): ScoredPost[] {
 
 /** Line protocol straight to the server: no marks, as a writer behind the roller's back. */
 async function rawWrite(db: TestDatabase, text: string): Promise<void> {
-  const res = await fetch(`${db.url}/api/v2/write?org=-&bucket=${encodeURIComponent(db.bucket)}&precision=ns`, { method: 'POST', body: text });
+  const res = await db.write(text, 'ns');
   assert.equal(res.status, 204, await res.text());
 }
 

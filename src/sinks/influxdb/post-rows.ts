@@ -38,30 +38,6 @@ export function topicFilter(topics: readonly string[] | undefined): ReturnType<t
 export const beforeStop = (to: Date | undefined): ReturnType<typeof fluxExpression> =>
   to === undefined ? fluxExpression('') : fluxExpression(flux`|> filter(fn: (r) => r._time < ${to})`.toString());
 
-/** from |> range |> filter(measurement, fields[, topics][, langs]), the range's end exclusive. */
-export function postsBase(c: Pick<InfluxdbConfig, 'bucket' | 'measurement'>, fields: readonly string[], range: RowsRange | undefined): ParameterizedQuery {
-  const langs = range?.langs ?? [];
-  const langFilter =
-    langs.length === 0
-      ? fluxExpression('')
-      : fluxExpression(`|> filter(fn: (r) => ${langs.map((l) => flux`r.lang == ${storedTagValue(l)}`.toString()).join(' or ')})`);
-  const fieldFilter = fluxExpression(fields.map((f) => flux`r._field == ${f}`.toString()).join(' or '));
-  return flux`from(bucket: ${c.bucket})
-  |> range(start: ${range?.from ?? EPOCH}, stop: ${range?.to ?? END_OF_TIME})
-  |> filter(fn: (r) => r._measurement == ${c.measurement} and (${fieldFilter}))
-  ${beforeStop(range?.to)}
-  ${topicFilter(range?.topics)}
-  ${langFilter}`;
-}
-
-/**
- * The fields one post's point carries, pivoted into one row per point (a point written before the
- * amplification fields existed reads as an original by an unknown author). Weighted opinions and the
- * author cap are folded in code (src/query/opinions.ts): on InfluxDB 1.8, Flux took 27 s to group
- * 25,000 points by opinion with reduce(), and pivoting and reading the rows takes 0.4–0.7 s.
- */
-const FIELDS = ['score', 'post_id', 'author_id', 'ref_kind', 'ref_id'] as const;
-
 /**
  * Empty string values are left out of the read, and pivot into absent columns ('' here). InfluxDB 2.x
  * (2.7.12, flux v0.196) misreads them: its storage read builds each string column with flux's
@@ -74,10 +50,44 @@ const FIELDS = ['score', 'post_id', 'author_id', 'ref_kind', 'ref_id'] as const;
  */
 const NON_EMPTY = 'filter(fn: (r) => r._field == "score" or r._value != "")';
 
+/**
+ * from |> range |> filter(measurement, fields[, non-empty strings][, topics][, langs]), the range's
+ * end exclusive. The filters that InfluxDB can push into its storage read come first, in a row:
+ * 1.8's Flux pushes a chain of them down, and compiles a filter left after one it cannot push (the
+ * _time bound) table by table, where `r._value != ""` does not compile on the float `score` table.
+ */
+export function postsBase(
+  c: Pick<InfluxdbConfig, 'bucket' | 'measurement'>,
+  fields: readonly string[],
+  range: RowsRange | undefined,
+  options: { readonly nonEmptyStrings?: boolean } = {},
+): ParameterizedQuery {
+  const langs = range?.langs ?? [];
+  const langFilter =
+    langs.length === 0
+      ? fluxExpression('')
+      : fluxExpression(`|> filter(fn: (r) => ${langs.map((l) => flux`r.lang == ${storedTagValue(l)}`.toString()).join(' or ')})`);
+  const fieldFilter = fluxExpression(fields.map((f) => flux`r._field == ${f}`.toString()).join(' or '));
+  return flux`from(bucket: ${c.bucket})
+  |> range(start: ${range?.from ?? EPOCH}, stop: ${range?.to ?? END_OF_TIME})
+  |> filter(fn: (r) => r._measurement == ${c.measurement} and (${fieldFilter}))
+  ${fluxExpression(options.nonEmptyStrings === true ? `|> ${NON_EMPTY}` : '')}
+  ${topicFilter(range?.topics)}
+  ${langFilter}
+  ${beforeStop(range?.to)}`;
+}
+
+/**
+ * The fields one post's point carries, pivoted into one row per point (a point written before the
+ * amplification fields existed reads as an original by an unknown author). Weighted opinions and the
+ * author cap are folded in code (src/query/opinions.ts): on InfluxDB 1.8, Flux took 27 s to group
+ * 25,000 points by opinion with reduce(), and pivoting and reading the rows takes 0.4–0.7 s.
+ */
+const FIELDS = ['score', 'post_id', 'author_id', 'ref_kind', 'ref_id'] as const;
+
 /** Every point of the range as one pivoted row (with its topic, label and lang tags). */
 export function pivotedRows(c: Pick<InfluxdbConfig, 'bucket' | 'measurement'>, range: RowsRange | undefined): string {
-  return `${postsBase(c, FIELDS, range).toString()}
-  |> ${NON_EMPTY}
+  return `${postsBase(c, FIELDS, range, { nonEmptyStrings: true }).toString()}
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> keep(columns: ["_time", "topic", "label", "lang", "score", "post_id", "author_id", "ref_kind", "ref_id"])`;
 }
