@@ -6,8 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CrowdpulseError } from '../errors.js';
+import { OWN_FORMATS, readOwn, type OwnFormat, type OwnOptions } from './own-data.js';
 
-export const DATASET_FORMATS = ['tweeteval', 'vader-tweets', 'sentiment140', 'sanders', 'us-airline'] as const;
+/** The public sets' own formats, then the user's own files (src/model/own-data.ts). */
+export const DATASET_FORMATS = ['tweeteval', 'vader-tweets', 'sentiment140', 'sanders', 'us-airline', ...OWN_FORMATS] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
 export interface LabelledSet {
@@ -20,7 +22,10 @@ export interface LabelledSet {
   readonly dropped: number;
 }
 
-export const LABEL_MAPPINGS: Readonly<Record<DatasetFormat, string>> = {
+export const isOwnFormat = (format: DatasetFormat): format is OwnFormat => (OWN_FORMATS as readonly string[]).includes(format);
+
+/** The fixed mappings of the public sets (an own file's mapping comes from --labels). */
+export const LABEL_MAPPINGS: Readonly<Record<Exclude<DatasetFormat, OwnFormat>, string>> = {
   tweeteval: '0 → negative, 1 → neutral, 2 → positive (labels file beside the text file)',
   'vader-tweets': 'mean human rating in [-4, 4]: < -0.5 → negative, > 0.5 → positive, otherwise neutral',
   sentiment140: '0 → negative, 2 → neutral, 4 → positive',
@@ -68,14 +73,30 @@ export function vaderRatingToLabel(rating: number): number {
 
 const WORD_LABEL: Readonly<Record<string, number>> = { negative: 0, neutral: 1, positive: 2 };
 
-/** Guesses the format from the file name (the names the public sets ship with). */
-export function detectFormat(file: string): DatasetFormat {
+/** The own-file format of a name's extension (.tsv, .csv, .jsonl / .ndjson), or undefined. */
+export function ownFormatOf(file: string): OwnFormat | undefined {
   const name = basename(file).toLowerCase();
-  if (name.endsWith('_text.txt')) return 'tweeteval';
-  if (name.startsWith('tweets_groundtruth')) return 'vader-tweets';
-  if (name.startsWith('testdata.manual')) return 'sentiment140';
-  if (name === 'full-corpus.csv') return 'sanders';
-  if (name === 'tweets.csv') return 'us-airline';
+  if (name.endsWith('.tsv')) return 'tsv';
+  if (name.endsWith('.csv')) return 'csv';
+  if (name.endsWith('.jsonl') || name.endsWith('.ndjson')) return 'jsonl';
+  return undefined;
+}
+
+/**
+ * Guesses the format from the file name: the names the public sets ship with first, then an own
+ * file by its extension. `own` (the caller named a column or a label mapping) skips the public names.
+ */
+export function detectFormat(file: string, own = false): DatasetFormat {
+  const name = basename(file).toLowerCase();
+  if (!own) {
+    if (name.endsWith('_text.txt')) return 'tweeteval';
+    if (name.startsWith('tweets_groundtruth')) return 'vader-tweets';
+    if (name.startsWith('testdata.manual')) return 'sentiment140';
+    if (name === 'full-corpus.csv') return 'sanders';
+    if (name === 'tweets.csv') return 'us-airline';
+  }
+  const ownFormat = ownFormatOf(file);
+  if (ownFormat) return ownFormat;
   throw new CrowdpulseError('CP_USAGE', `${file}: cannot tell the format from the name; pass --format (${DATASET_FORMATS.join(' | ')})`);
 }
 
@@ -85,7 +106,8 @@ function headerIndex(header: string[], col: string, file: string): number {
   return i;
 }
 
-export function readLabelled(file: string, format: DatasetFormat = detectFormat(file)): LabelledSet {
+export function readLabelled(file: string, format: DatasetFormat = detectFormat(file), own: OwnOptions = {}): LabelledSet {
+  if (isOwnFormat(format)) return { format, ...readOwn(file, format, own) };
   const texts: string[] = [];
   const labels: number[] = [];
   let dropped = 0;

@@ -29,7 +29,32 @@ export class CountingMemoryDeadLetters implements DeadLetterSink {
   async close(): Promise<void> {}
 }
 
-function toPost(text: string, i: number, now: number): Post {
+/**
+ * Runs `posts` through `transform` in batches of `batchSize` taken in order, `inFlight` batches at
+ * a time (as the analyze stage keeps one batch per worker in flight); scored posts by id. A post
+ * the stage dead-lettered is absent.
+ */
+export async function scoreBatches(
+  posts: readonly Post[],
+  transform: Transform<Post, ScoredPost>,
+  batchSize: number,
+  inFlight: number,
+): Promise<Map<string, ScoredPost>> {
+  const scored = new Map<string, ScoredPost>();
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < posts.length) {
+      const items = posts.slice(next, next + batchSize);
+      next += items.length;
+      const out = await transform.apply({ items, ack: () => {} });
+      for (const s of out.items) scored.set(s.id, s);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, inFlight) }, lane));
+  return scored;
+}
+
+export function toPost(text: string, i: number, now: number): Post {
   return { id: String(i + 1), text, createdAt: new Date(now).toISOString(), lang: 'en', topics: ['eval'], ingestedAt: now };
 }
 
@@ -60,17 +85,8 @@ export async function evaluateSet(opts: {
     gold.set(p.id, set.labels[i]!);
   });
   const predicted = new Map<string, number>();
-  let next = 0;
   const started = performance.now();
-  const lane = async (): Promise<void> => {
-    while (next < posts.length) {
-      const items = posts.slice(next, next + batchSize);
-      next += items.length;
-      const out = await transform.apply({ items, ack: () => {} });
-      for (const s of out.items) predicted.set(s.id, LABELS.indexOf(s.label));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, inFlight) }, lane));
+  for (const [id, s] of await scoreBatches(posts, transform, batchSize, inFlight)) predicted.set(id, LABELS.indexOf(s.label));
   const seconds = (performance.now() - started) / 1000;
   for (const [reason, n] of Object.entries(opts.deadLetters.reasons)) skipReasons[reason] = (skipReasons[reason] ?? 0) + n;
   const g: number[] = [];

@@ -46,7 +46,7 @@ test('label mapping: sentiment140 0/2/4, sanders words with irrelevant dropped, 
   assert.equal(c.texts[0], 'multi\nline');
   assert.deepEqual([-2, -0.6, -0.5, 0, 0.5, 0.51, 3].map(vaderRatingToLabel), [0, 0, 1, 1, 1, 2, 2]);
   assert.equal(detectFormat('/x/tweets_GroundTruth.txt'), 'vader-tweets');
-  assert.throws(() => detectFormat('/x/unknown.csv'), /--format/);
+  assert.throws(() => detectFormat('/x/unknown.txt'), /--format/);
   assert.deepEqual(parseCsv('a,b\r\n"c\r\nd",e\r\n'), [
     ['a', 'b'],
     ['c\r\nd', 'e'],
