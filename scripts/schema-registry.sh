@@ -24,6 +24,8 @@ set -euo pipefail
 VERSION=3.0.9
 ARTIFACT="io.apicurio:apicurio-registry-app:$VERSION:tar.gz:all"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 PORT="${SCHEMA_REGISTRY_PORT:-18081}"
 BOOTSTRAP="${SCHEMA_REGISTRY_KAFKA_BOOTSTRAP:-127.0.0.1:${KAFKA_PORT:-19092}}"
 TOPIC="${SCHEMA_REGISTRY_TOPIC:-crowdpulse.schema-registry.journal}"
@@ -123,25 +125,7 @@ up() {
 }
 
 down() {
-  local pid
-  if ! pid="$(running_pid)"; then
-    log "not running"
-    rm -f "$PIDFILE"
-    return 0
-  fi
-  kill -TERM "$pid"
-  local waited=0
-  while kill -0 "$pid" 2>/dev/null; do
-    if ((waited >= STOP_TIMEOUT * 10)); then
-      log "no exit after ${STOP_TIMEOUT}s, SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  rm -f "$PIDFILE"
-  log "stopped (pid $pid)"
+  stop_service
 }
 
 status() {

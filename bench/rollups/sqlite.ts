@@ -22,7 +22,7 @@ import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
 import { machine } from '../lib/machine.js';
 import { spread, type Spread } from '../lib/stats.js';
-import { mulberry32 } from '../fixtures/prng.js';
+import { mulberry32 } from '../../src/model/prng.js';
 
 const { values } = parseArgs({
   options: {

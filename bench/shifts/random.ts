@@ -1,4 +1,4 @@
-import { mulberry32 } from '../fixtures/prng.js';
+import { mulberry32 } from '../../src/model/prng.js';
 
 /** Seeded draws for the shift bench: uniform, normal, exponential and Poisson from one mulberry32 stream. */
 export class Random {

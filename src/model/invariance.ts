@@ -16,6 +16,7 @@ import type { Transform } from '../pipeline/component.js';
 import { CrowdpulseError } from '../errors.js';
 import { MODELS_ROOT } from './registry.js';
 import { scoreBatches, toPost } from './evaluate.js';
+import { mulberry32 } from './prng.js';
 
 export const INVARIANCE_DIR = join(MODELS_ROOT, 'eval/invariance');
 
@@ -91,18 +92,6 @@ export function loadSuite(dir: string = INVARIANCE_DIR): Suite {
   };
 }
 
-/** mulberry32: a small seeded PRNG, so the CI subset is the same everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function pick<T>(items: readonly T[], k: number, random: () => number): Set<T> {
   const a = [...items];
   for (let i = a.length - 1; i > 0; i--) {
@@ -114,7 +103,7 @@ function pick<T>(items: readonly T[], k: number, random: () => number): Set<T> {
 
 /** The CI subset: `templatesPerLabel` templates of each label and `namesPerKind` names of each kind, seeded; the negation items all. */
 export function ciSubset(suite: Suite): Suite {
-  const random = prng(suite.ci.seed);
+  const random = mulberry32(suite.ci.seed);
   const templates = new Set<Template>();
   for (const l of LABELS)
     for (const t of pick(

@@ -11,7 +11,7 @@ import type { ScoredPost } from '../../src/contract/index.js';
 import { InfluxQuery } from '../../src/sinks/influxdb/query.js';
 import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { decodeTagValue, escapeMeasurement, escapeStringField } from '../../src/sinks/influxdb/line-protocol.js';
-import { mulberry32 } from '../../bench/fixtures/prng.js';
+import { mulberry32 } from '../../src/model/prng.js';
 import { MemoryDeadLetters } from '../helpers.js';
 import { scoredPost, testDatabase } from './server.js';
 

@@ -15,7 +15,7 @@ import { compareCodePoints } from '../../src/query/rollup-plan.js';
 import type { SentimentBucket, TimeRange, TopicSummary } from '../../src/query/sentiment-query.js';
 import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
-import { mulberry32 } from '../../bench/fixtures/prng.js';
+import { mulberry32 } from '../../src/model/prng.js';
 import { tempDir } from '../helpers.js';
 import { scoredPost } from '../influxdb/server.js';
 

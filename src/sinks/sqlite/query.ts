@@ -54,18 +54,7 @@ const TOPIC_ORDER: ReadonlyMap<TopicOrder, string> = new Map([
 ]);
 
 /** The aggregate of one row's weighted sums (src/query/amplification.ts: the same code for every store). */
-const aggregateOf = (row: AggregateRow, minPosts: number | undefined) =>
-  amplifiedAggregateOf(
-    {
-      n: row.n,
-      sumOfWeights: row.sum_w,
-      sumOfSquaredWeights: row.sum_w2,
-      weightedSum: row.sum_ws,
-      weightedSumOfSquares: row.sum_ws2,
-      weightByLabel: { negative: row.w_neg, neutral: row.w_neu, positive: row.w_pos },
-    },
-    minPosts,
-  );
+const aggregateOf = (row: AggregateRow, minPosts: number | undefined) => amplifiedAggregateOf(partOfRow(row).stats, minPosts);
 
 /** The columns schema version 2 added, or their defaults when reading a version 1 file (opened read-only, not migrated). */
 const V2_COLUMNS = 'author_id, ref_kind, ref_id';
