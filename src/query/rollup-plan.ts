@@ -34,7 +34,9 @@ export interface RollupPlan {
  */
 export function rollupPlan(range: TimeRange | undefined, bucketMs: number | undefined): RollupPlan | undefined {
   if (authorCapOf(range?.authorCap) !== undefined) return undefined;
-  if (range?.langs !== undefined && range.langs.length > 1) return undefined;
+  // Several languages: an opinion may span them. A language named like the rollups' key for all of
+  // them is no language code; the rows answer it (with nothing).
+  if (range?.langs !== undefined && (range.langs.length > 1 || range.langs[0] === ALL_LANGUAGES)) return undefined;
   if (bucketMs !== undefined && (bucketMs < OPINION_WINDOW_MS || bucketMs % OPINION_WINDOW_MS !== 0)) return undefined;
   const mode = range?.amplification ?? DEFAULT_AMPLIFICATION;
   const lang = range?.langs?.[0] ?? ALL_LANGUAGES;
