@@ -118,7 +118,7 @@ install() {
       go install -ldflags="-X main.version=${VERSION#v}" "github.com/influxdata/influxdb/cmd/influxd@$VERSION")
   else
     command -v cargo >/dev/null || { log "cargo not found (needed to build flux's libflux for InfluxDB $VERSION)"; exit 3; }
-    log "building influxd $VERSION from the Go module proxy, libflux with cargo, into $BIN_DIR (cold: ~15 min on 2 cores)"
+    log "building influxd $VERSION from the Go module proxy, libflux with cargo, into $BIN_DIR (~4 min on 2 cores with empty caches)"
     # A writable copy of the module: `go build` inside it uses influxdb's own go.mod/go.sum (its replace
     # directive included), and the pkg-config wrapper finds the flux version through that go.mod.
     local src
