@@ -46,9 +46,15 @@ export class WriterSchemas {
     this.#cache = new LruMap(capacity);
   }
 
-  /** Fetches the ids not cached yet (each retried while the registry is unreachable, up to kafka.schemaRegistryRetryMs); never throws. */
+  /**
+   * Fetches the ids not cached yet; never throws. The registry is retried while it does not answer, up
+   * to kafka.schemaRegistryRetryMs once per batch: after one id found it unreachable, the batch's other
+   * uncached ids are unavailable too without asking again, so a batch of many distinct ids during an
+   * outage waits one retry budget, not one per id (which could outlast the consumer's poll interval).
+   */
   async load(ids: Iterable<number>, signal?: AbortSignal): Promise<void> {
     this.#batch = new Map();
+    let outage: string | undefined;
     for (const id of new Set(ids)) {
       const cached = this.#cache.get(id);
       if (cached) {
@@ -56,7 +62,12 @@ export class WriterSchemas {
         continue;
       }
       if (signal?.aborted) return;
+      if (outage !== undefined) {
+        this.#batch.set(id, { ok: false, code: 'schema_unavailable', reason: `schema id ${id} not asked for: ${outage}` });
+        continue;
+      }
       const found = await this.client.schemaById(id, signal);
+      if (!found.ok && found.kind === 'unreachable') outage = found.reason;
       let entry: WriterSchema;
       if (!found.ok) {
         entry = { ok: false, code: found.kind === 'unreachable' ? 'schema_unavailable' : 'unknown_version', reason: found.reason };
