@@ -264,33 +264,6 @@ test('windows before the since point are read from the posts; the roller writes 
   sameTopics(await fresh.rolled.topics(), await fresh.rows.topics(), 'all before since');
 });
 
-test('a roller takes up windows that a process marked and never rolled (it stopped first): the first pass sweeps the last 30 days', async (t) => {
-  const start = Math.floor((Date.now() - 3 * 86_400_000) / HOUR) * HOUR;
-  const s = await setup(t, start - 86_400_000, { rollupIntervalMs: 60_000, rollupCloseMs: 0 });
-  if (!s) return;
-  const posts = corpus(400, start, 500);
-  // A process that marks its windows and stops before any roll (no tick, no time at close).
-  const stopped = buildInfluxSink(s.config, new MemoryDeadLetters());
-  await stopped.write(posts);
-  await stopped.close();
-  const window = start + 2 * HOUR;
-  const left = await rollState(s.db, 'markets', window);
-  assert.ok(left.touched !== undefined && left.rolledThrough === undefined, 'marked, not rolled');
-
-  // The next process writes one post elsewhere; its first pass rolls the windows left behind too.
-  const next = buildInfluxSink({ ...s.config, rollupIntervalMs: 100, rollupQuietMs: 0 }, new MemoryDeadLetters());
-  t.after(() => next.close());
-  await next.write([scoredPost(start + 30 * HOUR + 60_000, 4000, { topics: ['climate'] })]);
-  let state = await rollState(s.db, 'markets', window);
-  for (let i = 0; i < 100 && state.rolledThrough === undefined; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    state = await rollState(s.db, 'markets', window);
-  }
-  assert.ok(state.rolledThrough !== undefined && state.touched !== undefined && state.rolledThrough >= state.touched, JSON.stringify(state));
-  const range: TimeRange = { from: new Date(start), to: new Date(start + 31 * HOUR) };
-  sameTopics(await s.rolled.topics(range), await s.rows.topics(range), 'swept windows answer as the posts do');
-});
-
 /** A proxy to the real server that answers a write of marks itself `status`, `times` times. */
 async function refusingMarks(t: TestContext, db: TestDatabase, status: number, times: number): Promise<{ url: string; refused: () => number }> {
   const target = new URL(db.url);

@@ -19,7 +19,7 @@ import { ALL_LANGUAGES } from '../../query/rollup-plan.js';
 import { logger } from '../../telemetry/log.js';
 import { decodeTagValue } from './line-protocol.js';
 import { END_OF_TIME, EPOCH, opinionRowOf, pivotedRows, topicFilter, type Row } from './post-rows.js';
-import { dirtyMeasurement, encodeRollup, encodeSince, pairKey, rollupMeasurement, sinceFor, sinceMeasurement, type RollupPoint } from './rollup.js';
+import { dirtyMeasurement, encodeRollup, encodeSince, pairKey, sinceFor, sinceMeasurement, type RollupPoint } from './rollup.js';
 import { endpointOf, InfluxHttp } from './transport.js';
 
 const gzip = promisify(gzipCb);
@@ -33,11 +33,6 @@ const MAX_WINDOWS_PER_READ = 6;
 const MAX_TOPICS_IN_FILTER = 64;
 /** Rollup points per write request. */
 const LINES_PER_WRITE = 5000;
-/**
- * How far back the first pass looks for windows marked after their last roll (a process that died
- * before rolling what it had marked; only the process that marks a window rolls it otherwise).
- */
-const SWEEP_MS = 30 * 86_400_000;
 
 interface Pending {
   readonly topic: string;
@@ -116,11 +111,7 @@ export class Roller {
     }
   }
 
-  /**
-   * Writes `<m>_rollup_since` = sinceFor(now) unless a since point exists; where one exists, takes up
-   * the windows of the last SWEEP_MS marked after their last roll (or never rolled): marks that a
-   * process left when it died, which no other roller would roll (they read from the posts meanwhile).
-   */
+  /** Writes `<m>_rollup_since` = sinceFor(now) unless a since point exists. */
   async #ensureSince(): Promise<void> {
     const rows = await this.#api.collectRows<Row>(
       flux`from(bucket: ${this.c.bucket}) |> range(start: ${EPOCH}, stop: ${END_OF_TIME}) |> filter(fn: (r) => r._measurement == ${sinceMeasurement(this.c)}) |> first()`,
@@ -131,38 +122,8 @@ export class Roller {
       const since = sinceFor(now);
       await this.#write(encodeSince(since, now, this.c));
       log.info('rollups answer windows from here on (earlier ones are read from the posts)', { since: new Date(since).toISOString() });
-    } else await this.#sweep();
+    }
     this.#sinceWritten = true;
-  }
-
-  /** Marks of the last SWEEP_MS newer than their window's '*' count rollup become pending, due at once. */
-  async #sweep(): Promise<void> {
-    const from = new Date(Date.now() - SWEEP_MS);
-    const marks = new Map<string, { topic: string; window: number; touched: number }>();
-    const rolled = new Map<string, number>();
-    // Two reads: 1.8's Flux does not compile a filter on tag columns that some of its tables lack.
-    for await (const { values, tableMeta } of this.#api.iterateRows(flux`from(bucket: ${this.c.bucket})
-  |> range(start: ${from}, stop: ${END_OF_TIME})
-  |> filter(fn: (r) => r._measurement == ${dirtyMeasurement(this.c)} and r._field == "touched")`)) {
-      const r = tableMeta.toObject(values);
-      const window = Math.floor(Date.parse(String(r._time)));
-      const topic = decodeTagValue(r.topic as string | undefined);
-      marks.set(pairKey(window, topic), { topic, window, touched: Number(r._value) });
-    }
-    for await (const { values, tableMeta } of this.#api.iterateRows(flux`from(bucket: ${this.c.bucket})
-  |> range(start: ${from}, stop: ${END_OF_TIME})
-  |> filter(fn: (r) => r._measurement == ${rollupMeasurement(this.c)} and r._field == "rolled_through" and r.lang == "*" and r.mode == "count")`)) {
-      const r = tableMeta.toObject(values);
-      rolled.set(pairKey(Math.floor(Date.parse(String(r._time))), decodeTagValue(r.topic as string | undefined)), Number(r._value));
-    }
-    let taken = 0;
-    for (const [key, mark] of marks) {
-      const through = rolled.get(key);
-      if ((through !== undefined && through >= mark.touched) || this.#pending.has(key)) continue;
-      this.#pending.set(key, { ...mark, at: 0 });
-      taken += 1;
-    }
-    if (taken > 0) log.info('windows marked after their last roll (a process that stopped before rolling them) are rolled now', { pairs: taken });
   }
 
   async #rollChunk(chunk: readonly Pending[]): Promise<void> {
