@@ -81,24 +81,45 @@ export function runPipeline(spec: PipelineSpec): RunningPipeline {
     }
   };
 
-  const runStage = async (index: number, handle: (batch: Batch<unknown>) => Promise<void>): Promise<void> => {
+  /**
+   * `inTurn(emit)` runs `emit` once every batch taken before this one has emitted: a stage with
+   * concurrency > 1 (the inference pool's workers) hands batches on in the order it took them, so
+   * the store sees event time as the source read it (a batch finished early no longer overtakes an
+   * earlier one, which moved the shift detector's watermark past posts still on their way).
+   */
+  const runStage = async (
+    index: number,
+    handle: (batch: Batch<unknown>, inTurn: (emit: () => Promise<void>) => Promise<void>) => Promise<void>,
+  ): Promise<void> => {
     const input = queues[index] as BoundedQueue<Batch<unknown>>;
     const { concurrency, batching } = (stages[index] as (typeof stages)[number]).options;
     const next = batching ? serialised(new Rebatcher(input, batching)) : () => input.shift();
+    let lastTurn: Promise<void> = Promise.resolve();
     const loop = async (): Promise<void> => {
       for (;;) {
         const batch = await next();
         if (batch === undefined || failure) return;
+        // This batch's turn comes after the turn of every batch taken before it.
+        const previous = lastTurn;
+        let done!: () => void;
+        lastTurn = new Promise<void>((resolve) => (done = resolve));
+        const inTurn = async (emit: () => Promise<void>): Promise<void> => {
+          await previous;
+          await emit();
+        };
         const { name } = stages[index] as (typeof stages)[number];
         stageItemsTotal.inc({ component: name, direction: 'in' }, batch.items.length);
         stageBatchSize.observe({ component: name }, batch.items.length);
         const timer = stageSeconds.startTimer({ component: name });
         try {
-          await handle(batch);
+          await handle(batch, inTurn);
         } catch (e) {
           stageErrorsTotal.inc({ component: name });
           fail(name, e);
           return;
+        } finally {
+          // A failed batch never emits: the ones after it are not held (the run is failing anyway).
+          void previous.then(done);
         }
         timer();
       }
@@ -111,12 +132,12 @@ export function runPipeline(spec: PipelineSpec): RunningPipeline {
   spec.transforms.forEach(({ transform }, i) => {
     const output = queues[i + 1] as BoundedQueue<Batch<unknown>>;
     running.push(
-      runStage(i, async (batch) => {
+      runStage(i, async (batch, inTurn) => {
         if (transform.stage) postsTotal.inc({ stage: transform.stage, direction: 'in' }, batch.items.length);
         const result = await transform.apply(batch);
         stageItemsTotal.inc({ component: transform.name, direction: 'out' }, result.items.length);
         if (transform.stage) postsTotal.inc({ stage: transform.stage, direction: 'out' }, result.items.length);
-        await output.push(result);
+        await inTurn(() => output.push(result));
       }),
     );
   });

@@ -146,3 +146,36 @@ test('stop() ends reading; everything already read is still written and acked', 
   assert.equal(written, source.produced);
   assert.equal(source.acked, source.produced);
 });
+
+test('a transform stage with concurrency > 1 hands batches on in the order it took them, however long each takes (the shift detector reads event time from the order)', async () => {
+  const source = counterSource(600, 10);
+  // Earlier batches take longer: without ordering, later ones would reach the sink first.
+  const slowFirst: Transform<unknown, unknown> = {
+    name: 'slow-first',
+    async apply(batch) {
+      const first = (batch.items as { n: number }[])[0]?.n ?? 0;
+      await sleep(first % 30 === 0 ? 25 : 1);
+      return batch;
+    },
+    async close() {},
+  };
+  const seen: number[] = [];
+  const sink: Sink<unknown> = {
+    name: 'collect',
+    async write(items) {
+      for (const x of items as { n: number }[]) seen.push(x.n);
+    },
+    async close() {},
+  };
+  const p = runPipeline({
+    source,
+    transforms: [{ transform: slowFirst, options: { concurrency: 3, queueCapacity: 100 } }],
+    sink: { sink, options: { concurrency: 1, queueCapacity: 100 } },
+  });
+  await p.done;
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 600 }, (_, i) => i),
+  );
+  assert.equal(source.acked, 600);
+});
