@@ -12,7 +12,8 @@ const run = promisify(execFile);
 export const SCRIPT = new URL('../../scripts/kafka.sh', import.meta.url).pathname;
 export const BOOTSTRAP = `127.0.0.1:${process.env.KAFKA_PORT ?? '19092'}`;
 
-const has = (cmd: string): boolean => {
+/** Whether a command is on the PATH. */
+export const has = (cmd: string): boolean => {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
     return true;

@@ -4,25 +4,16 @@
  * (confluent-kafka's AvroDeserializer, scripts/schema-registry/avro-consumer.py, in the venv of
  * scripts/registry-consumer-venv.sh).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ROOT } from '../helpers.js';
-import { BOOTSTRAP } from './broker.js';
+import { BOOTSTRAP, has } from './broker.js';
 
 const run = promisify(execFile);
 const SCRIPT = `${ROOT}scripts/schema-registry.sh`;
 const VENV_SCRIPT = `${ROOT}scripts/registry-consumer-venv.sh`;
 const CONSUMER = `${ROOT}scripts/schema-registry/avro-consumer.py`;
 export const REGISTRY_URL = `http://127.0.0.1:${process.env.SCHEMA_REGISTRY_PORT ?? '18081'}/apis/ccompat/v7`;
-
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * Starts the registry (idempotent; the broker must be up) and installs the standard consumer's venv
