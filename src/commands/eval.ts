@@ -8,7 +8,7 @@ import { MODELS_ROOT } from '../model/registry.js';
 import { BASELINES, baselineScorer, type Baseline } from '../model/baselines.js';
 import { DATASET_FORMATS, detectFormat, isOwnFormat, readLabelled, type DatasetFormat, type LabelledSet } from '../model/datasets.js';
 import { DEFAULT_LABELS, parseLabelMap } from '../model/own-data.js';
-import { ciSubset, formatInvariance, INVARIANCE_DIR, loadSuite, runInvariance, type InvarianceReport } from '../model/invariance.js';
+import { ciSubset, formatInvariance, INVARIANCE_DIR, loadSuite, runInvariance, suiteTopicTerms, type InvarianceReport } from '../model/invariance.js';
 import { CountingMemoryDeadLetters, evaluateBaseline, evaluateSet, formatResult, type EvalResult } from '../model/evaluate.js';
 import { logger } from '../telemetry/log.js';
 import { addConfigFlags, configFrom, FLAG } from './config-options.js';
@@ -79,20 +79,27 @@ export function evalCommand(): Command {
       let suite = loadSuite(o.suite);
       if (o.subset === 'ci') suite = ciSubset(suite);
       const reports: InvarianceReport[] = [];
+      // Per tier: the model alone, then as served (topic-fair scoring, unless model.topicFair is off).
+      const modes = config.model.topicFair ? [false, true] : [false];
       for (const tier of tiers) {
         const deadLetters = new CountingMemoryDeadLetters();
-        const stage = await buildSentimentTransform({ ...config, model: { ...config.model, name: tier } }, deadLetters);
+        const stage = await buildSentimentTransform({ ...config, model: { ...config.model, name: tier } }, deadLetters, suiteTopicTerms(suite));
         try {
-          reports.push(await runInvariance({ suite, transform: stage.transform, modelId: stage.modelId, batchSize: stage.maxBatch, inFlight: stage.threads }));
+          for (const topicFair of modes)
+            reports.push(
+              await runInvariance({ suite, transform: stage.transform, modelId: stage.modelId, batchSize: stage.maxBatch, inFlight: stage.threads, topicFair }),
+            );
         } finally {
           await stage.transform.close();
         }
-        log.info(`${stage.modelId}: invariance scored (${reports.at(-1)!.posts} posts)`);
+        log.info(`${stage.modelId}: invariance scored (${reports.at(-1)!.posts} posts per mode)`);
       }
       if (o.out) writeFileSync(o.out, `${JSON.stringify(reports, null, 2)}\n`);
       process.stdout.write(o.json ? `${JSON.stringify(reports)}\n` : `${formatInvariance(reports)}\n`);
       process.exit(0);
     }
+    // A labelled set has no topics: its posts are scored as written (topic-fair scoring masks nothing).
+    const asWritten = { ...config, model: { ...config.model, topicFair: false } };
     if (o.card) {
       const root = process.env.CROWDPULSE_DATA ?? resolve(MODELS_ROOT, '../../shared/data');
       const card = await runCard(
@@ -100,7 +107,7 @@ export function evalCommand(): Command {
         tiers,
         async (tier) => {
           const deadLetters = new CountingMemoryDeadLetters();
-          const stage = await buildSentimentTransform({ ...config, model: { ...config.model, name: tier } }, deadLetters);
+          const stage = await buildSentimentTransform({ ...asWritten, model: { ...asWritten.model, name: tier } }, deadLetters);
           return { ...stage, deadLetters };
         },
         (line) => log.info(line),
@@ -128,7 +135,7 @@ export function evalCommand(): Command {
       result = evaluateBaseline(set, o.baseline, baselineScorer(o.baseline as Baseline));
     } else {
       const deadLetters = new CountingMemoryDeadLetters();
-      const stage = await buildSentimentTransform(config, deadLetters);
+      const stage = await buildSentimentTransform(asWritten, deadLetters);
       try {
         result = await evaluateSet({
           set,

@@ -17,6 +17,8 @@ import { CrowdpulseError } from '../errors.js';
 import { MODELS_ROOT } from './registry.js';
 import { scoreBatches, toPost } from './evaluate.js';
 import { mulberry32 } from './prng.js';
+import { TopicTerms } from './topic-terms.js';
+import { termOf, type Term } from './topic-mask.js';
 
 export const INVARIANCE_DIR = join(MODELS_ROOT, 'eval/invariance');
 
@@ -193,6 +195,11 @@ export interface NegationResult {
 
 export interface InvarianceReport {
   readonly model: string;
+  /**
+   * Scored as served with topic-fair scoring (each post's topic is its name, tracked by a rule of the
+   * name in every form, src/model/topic-mask.ts), or false: the model alone, on the text as written.
+   */
+  readonly topicFair: boolean;
   readonly subset: 'full' | 'ci';
   readonly templates: number;
   readonly names: number;
@@ -268,6 +275,7 @@ export function summarise(
   outcomes: readonly Outcome[],
   negation: readonly Outcome[],
   worstN = 5,
+  topicFair = false,
 ): InvarianceReport {
   const members: Member[] = variants.map((variant, i) => ({ variant, outcome: outcomes[i]! }));
   const byTemplate = groupBy(members, (m) => m.variant.template.id);
@@ -305,6 +313,7 @@ export function summarise(
     .slice(0, worstN);
   return {
     model,
+    topicFair,
     subset: suite.subset,
     templates: suite.templates.length,
     names: suite.names.length,
@@ -346,8 +355,30 @@ export function negationResult(items: readonly NegationItem[], outcomes: readonl
 }
 
 /**
+ * The topic-fair scoring a user tracking the suite's names would get: each name is a topic (its
+ * tag is the name), tracked by a rule of the name in every form (plain, #hashtag, @handle, $cashtag).
+ */
+export function suiteTopicTerms(suite: Pick<Suite, 'names'>): TopicTerms {
+  return new TopicTerms(
+    new Map(
+      suite.names.map((n): [string, Term[]] => [
+        n.name,
+        FORMS.flatMap((form) => {
+          const s = surface(n, form);
+          return s === undefined ? [] : [termOf(s)];
+        }),
+      ]),
+    ),
+  );
+}
+
+/** Topic of the posts scored as the model alone: no name of the suite, so nothing is masked. */
+const NO_TOPIC = 'eval';
+
+/**
  * Scores the suite through `transform` (the analyze stage's SentimentTransform) in the order of
- * `expand`, batches of `batchSize`, `inFlight` at a time, then the negation items.
+ * `expand`, batches of `batchSize`, `inFlight` at a time, then the negation items. With `topicFair`
+ * each post is in its name's topic (the transform masks by suiteTopicTerms); without, in none.
  */
 export async function runInvariance(opts: {
   readonly suite: Suite;
@@ -355,6 +386,7 @@ export async function runInvariance(opts: {
   readonly modelId: string;
   readonly batchSize: number;
   readonly inFlight: number;
+  readonly topicFair: boolean;
 }): Promise<InvarianceReport> {
   const { suite } = opts;
   const variants = expand(suite);
@@ -364,22 +396,24 @@ export async function runInvariance(opts: {
     suite,
     variants,
     await outcomesOf(
-      variants.map((v) => v.text),
+      variants.map((v) => ({ text: v.text, topic: opts.topicFair ? v.name.name : NO_TOPIC })),
       opts,
     ),
     await outcomesOf(
-      suite.negation.map((x) => x.text),
+      suite.negation.map((x) => ({ text: x.text, topic: NO_TOPIC })),
       opts,
     ),
+    5,
+    opts.topicFair,
   );
 }
 
 async function outcomesOf(
-  texts: readonly string[],
+  items: readonly { readonly text: string; readonly topic: string }[],
   opts: { readonly transform: Transform<Post, ScoredPost>; readonly modelId: string; readonly batchSize: number; readonly inFlight: number },
 ): Promise<Outcome[]> {
   const now = Date.now();
-  const posts = texts.map((t, i) => toPost(t, i, now));
+  const posts = items.map((item, i) => ({ ...toPost(item.text, i, now), topics: [item.topic] }));
   const scored = await scoreBatches(posts, opts.transform, opts.batchSize, opts.inFlight);
   return posts.map((p) => {
     const s = scored.get(p.id);
@@ -400,7 +434,7 @@ export function formatInvariance(reports: readonly InvarianceReport[]): string {
   for (const r of reports) {
     const o = r.overall;
     out.push(
-      `${r.model}: ${r.subset === 'ci' ? 'CI subset, ' : ''}${r.templates} templates × ${r.names} names (${r.posts} posts in ${Object.keys(r.byForm).join(', ')} forms)`,
+      `${r.model}, ${r.topicFair ? 'as served (topic-fair: the name masked)' : 'the model alone (text as written)'}: ${r.subset === 'ci' ? 'CI subset, ' : ''}${r.templates} templates × ${r.names} names (${r.posts} posts in ${Object.keys(r.byForm).join(', ')} forms)`,
       `  label flips    ${pct(o.flipRate)} of templates (${Math.round(o.flipRate * o.groups)} of ${o.groups}) do not get one label for every name; ${pct(o.pairFlipRate)} of (template, name) posts differ from their template's majority`,
       `  score spread   mean ${f3(o.meanSpread)}, max ${f3(o.maxSpread)} (max − min score over a template's names, −1..1)`,
       `  agreement      ${pct(r.templateAgreement)} of posts get their template's own label`,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { err, ok, type Post, type Result, type ScoredPost } from '../contract/index.js';
 import type { Config } from '../config/schema.js';
 import { CrowdpulseError } from '../errors.js';
@@ -24,6 +25,9 @@ import { registerReadiness } from '../telemetry/health.js';
 import type { RouteHandler } from '../telemetry/http-server.js';
 import { SentimentPool } from '../transforms/sentiment/sentiment-pool.js';
 import { SentimentTransform } from '../transforms/sentiment/sentiment-transform.js';
+import { TopicTerms } from '../model/topic-terms.js';
+import { loadRulesFile } from '../x/rules.js';
+import { topicTermsOfRules } from '../x/rule-terms.js';
 
 const log = logger('components');
 
@@ -196,8 +200,25 @@ export interface SentimentStage {
   readonly maxWaitMs: number;
 }
 
+/**
+ * Topic-fair scoring's terms: each topic's own name, plus its rules' terms when the rules file is
+ * there. A rules file that is there but malformed stops the start (CP_X_RULES), as it would for ingest.
+ */
+function topicTermsOf(rulesFile: string): TopicTerms {
+  if (!existsSync(rulesFile)) {
+    log.info('topic-fair scoring: masking each topic by its name only (no rules file)', { rulesFile });
+    return new TopicTerms();
+  }
+  const rules = loadRulesFile(rulesFile);
+  if (!rules.ok) throw rules.error;
+  const terms = new TopicTerms(topicTermsOfRules(rules.value));
+  log.info("topic-fair scoring: masking each topic by its name and its rules' terms", { rulesFile, topics: terms.ruleTopics });
+  return terms;
+}
+
 /** Loads the model manifest, starts the inference pool, and warms every worker (fails early on a bad model). */
-export async function buildSentimentTransform(config: Config, deadLetters: DeadLetterSink): Promise<SentimentStage> {
+/** `topicTerms`: topic-fair scoring's terms instead of those of x.rulesFile (eval's invariance suite); unused when model.topicFair is off. */
+export async function buildSentimentTransform(config: Config, deadLetters: DeadLetterSink, topicTerms?: TopicTerms): Promise<SentimentStage> {
   const modelDir = resolveModelDir(config.model.name);
   const manifest = await loadManifest(modelDir);
   // Padded encoders (WordPiece) run each batch as length-sorted chunks; bag-of-n-gram feeds are not padded.
@@ -208,7 +229,12 @@ export async function buildSentimentTransform(config: Config, deadLetters: DeadL
     await pool.close();
     throw new ModelError('CP_MODEL_LOAD', `model ${manifest.id} in ${modelDir} failed to load in a worker: ${(e as Error).message}`, { cause: e });
   }
-  const transform = new SentimentTransform(pool, { modelId: manifest.id, labels: manifest.labels, languages: config.model.languages }, deadLetters);
+  const terms = config.model.topicFair ? (topicTerms ?? topicTermsOf(config.x.rulesFile)) : undefined;
+  const transform = new SentimentTransform(
+    pool,
+    { modelId: manifest.id, labels: manifest.labels, languages: config.model.languages, topicTerms: terms },
+    deadLetters,
+  );
   return {
     transform,
     modelId: manifest.id,

@@ -46,7 +46,7 @@ export function python(module: string): string | undefined {
 }
 
 /** Runs models/training/parity_cli.py on texts; one JSON value per text. */
-export function pythonReference<T>(py: string, args: string[], texts: readonly string[]): T[] {
+export function pythonReference<T>(py: string, args: string[], texts: readonly unknown[]): T[] {
   const r = spawnSync(py, [join(ROOT, 'models/training/parity_cli.py'), ...args], {
     input: texts.map((t) => JSON.stringify(t)).join('\n') + '\n',
     maxBuffer: 1 << 28,

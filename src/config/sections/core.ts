@@ -33,6 +33,12 @@ export const modelSection = z
     maxWaitMs: nonNegativeInt.default(5),
     /** Languages the model is trained for; other posts are scored and flagged non_english. */
     languages: stringList.default(['en']),
+    /**
+     * Topic-fair scoring: before scoring, the terms that put a post into its topics (its rules'
+     * keywords, phrases, #hashtags and @mentions from x.rulesFile when that file exists, and each
+     * topic's own name) become one placeholder, so a topic's name cannot move its score.
+     */
+    topicFair: flag.default(true),
   })
   .prefault({});
 

@@ -4,6 +4,7 @@ import { logger } from '../../telemetry/log.js';
 import { inferenceSeconds } from '../../telemetry/metrics.js';
 import type { SentimentPool } from './sentiment-pool.js';
 import { ModelError } from '../../model/errors.js';
+import type { TopicTerms } from '../../model/topic-terms.js';
 
 const log = logger('analyze');
 
@@ -16,6 +17,8 @@ export interface SentimentTransformOptions {
   readonly labels: readonly string[];
   /** Languages the model was trained on; posts in others are scored and flagged. */
   readonly languages: readonly string[];
+  /** Topic-fair scoring: each post's topic terms become a placeholder before scoring (src/model/topic-mask.ts); none = the text as posted. */
+  readonly topicTerms?: TopicTerms;
 }
 
 /**
@@ -46,7 +49,8 @@ export class SentimentTransform implements Transform<Post, ScoredPost> {
     const started = performance.now();
     let probs: Float32Array;
     try {
-      probs = (await this.pool.run(posts.map((p) => p.text))).probs;
+      const terms = this.options.topicTerms;
+      probs = (await this.pool.run(terms === undefined ? posts.map((p) => p.text) : posts.map((p) => terms.apply(p.text, p.topics)))).probs;
     } catch (e) {
       const reason = `inference failed for a batch of ${posts.length}: ${(e as Error).message}`;
       log.error(reason);
