@@ -121,3 +121,22 @@ test('#13.5 the alerting rules pass promtool check rules, are loaded by the comp
   const r = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
 });
+
+test('#15.3 the operational alerts (consumer lag, dead-letter rate, stream down or stalled, post budget near its cap) fire on bad series and stay quiet on healthy ones (promtool test rules)', (t) => {
+  const rules = parse(readFileSync(join(ROOT, 'deploy/prometheus/alerts.yml'), 'utf8')) as { groups: { rules: { alert: string }[] }[] };
+  const alerts = rules.groups.flatMap((g) => g.rules.map((r) => r.alert));
+  const tests = readFileSync(join(ROOT, 'deploy/prometheus/alerts.test.yml'), 'utf8');
+  for (const alert of [
+    'CrowdpulseConsumerLagHigh',
+    'CrowdpulseDeadLetterRateHigh',
+    'CrowdpulseStreamDisconnected',
+    'CrowdpulseStreamStalled',
+    'CrowdpulsePostBudgetNearCap',
+  ]) {
+    assert.ok(alerts.includes(alert), `${alert} is a rule`);
+    assert.match(tests, new RegExp(`alertname: ${alert}\\n`), `${alert} has a promtool test`);
+  }
+  if (!need(t, spawnSync('sh', ['-c', 'command -v promtool']).status === 0, 'promtool', 'bash scripts/prometheus.sh install')) return;
+  const r = spawnSync('promtool', ['test', 'rules', join(ROOT, 'deploy/prometheus/alerts.test.yml')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});

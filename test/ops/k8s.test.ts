@@ -77,7 +77,32 @@ interface Kinds {
   Kafka: K8sObject & { spec: { kafka: { listeners: { tls: boolean; port: number }[]; config: Record<string, number | boolean> }; zookeeper?: unknown } };
   KafkaNodePool: K8sObject & { spec: { roles: string[]; replicas: number; storage: { type: string } } };
   KafkaTopic: K8sObject & { spec: { topicName: string; replicas: number; partitions: number; config?: Record<string, string | number> } };
+  NetworkPolicy: K8sObject & { spec: { podSelector: Selector; policyTypes: string[]; ingress?: PolicyRule[]; egress?: PolicyRule[] } };
 }
+interface Selector {
+  matchLabels?: Labels;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+interface PolicyPeer {
+  podSelector?: Selector;
+  namespaceSelector?: Selector;
+  ipBlock?: { cidr: string; except?: string[] };
+}
+interface PolicyRule {
+  from?: PolicyPeer[];
+  to?: PolicyPeer[];
+  ports?: { port: number | string; protocol?: string }[];
+}
+/** A label selector as Kubernetes reads it (matchLabels and In / NotIn / Exists expressions). */
+const selects = (selector: Selector, labels: Labels | undefined): boolean =>
+  matches(selector.matchLabels ?? {}, labels) &&
+  (selector.matchExpressions ?? []).every((e) => {
+    const v = labels?.[e.key];
+    if (e.operator === 'In') return v !== undefined && (e.values ?? []).includes(v);
+    if (e.operator === 'NotIn') return v === undefined || !(e.values ?? []).includes(v);
+    if (e.operator === 'Exists') return v !== undefined;
+    return e.operator === 'DoesNotExist' && v === undefined;
+  });
 
 const byKind = <K extends keyof Kinds>(objects: K8sObject[], kind: K): Kinds[K][] => objects.filter((o) => o.kind === kind) as Kinds[K][];
 const named = <K extends keyof Kinds>(objects: K8sObject[], kind: K, name: string): Kinds[K] | undefined =>
@@ -212,6 +237,57 @@ for (const target of TARGETS) {
       const kafka: Kinds['Kafka'] = byKind(objects, 'Kafka')[0]!;
       const listener = kafka.spec.kafka.listeners.find((l: { tls: boolean }) => !l.tls)!;
       assert.equal(loaded.value.kafka.brokers, `${kafka.metadata.name}-kafka-bootstrap:${listener.port}`);
+    }
+  });
+
+  test(`k8s/${target}: #15.3 NetworkPolicies: role pods take only their HTTP port and reach only DNS, Kafka, InfluxDB where they use it, and HTTPS out where they call out`, (t) => {
+    const objects = render(t, target);
+    if (!objects) return;
+    const policies = byKind(objects, 'NetworkPolicy');
+    const podLabels = workloads(objects).map((w) => ({ name: w.metadata.name, labels: w.spec.template.metadata.labels as Labels }));
+    const policiesOf = (labels: Labels): Kinds['NetworkPolicy'][] => policies.filter((p) => selects(p.spec.podSelector, labels));
+    /** The pod may send to a peer with these labels on this port (some egress rule allows it). */
+    const egressTo = (labels: Labels, peer: Labels, port: number): boolean =>
+      policiesOf(labels).some((p) =>
+        (p.spec.egress ?? []).some(
+          (r) => (r.ports ?? []).some((x) => x.port === port) && (r.to ?? []).some((to) => to.podSelector !== undefined && selects(to.podSelector, peer)),
+        ),
+      );
+    const egressToInternet = (labels: Labels, port: number): boolean =>
+      policiesOf(labels).some((p) =>
+        (p.spec.egress ?? []).some((r) => (r.ports ?? []).some((x) => x.port === port) && (r.to ?? []).some((to) => to.ipBlock?.cidr === '0.0.0.0/0')),
+      );
+    const cm = byKind(objects, 'ConfigMap').find((m) => m.metadata.name === 'crowdpulse-config')!;
+    const kafkaPort = Number(cm.data.CROWDPULSE_KAFKA_BROKERS!.split(':').at(-1));
+    const kafkaPod = { 'strimzi.io/cluster': byKind(objects, 'Kafka')[0]!.metadata.name };
+    const influx = podLabels.find((p) => p.labels['app.kubernetes.io/name'] === 'influxdb')!;
+    for (const role of ROLES) {
+      const pod = podLabels.find((p) => p.labels['app.kubernetes.io/name'] === 'crowdpulse' && p.labels['app.kubernetes.io/component'] === role);
+      if (!pod) continue;
+      const own = policiesOf(pod.labels);
+      assert.ok(
+        own.some((p) => p.spec.policyTypes.includes('Ingress')) && own.some((p) => p.spec.policyTypes.includes('Egress')),
+        `${role}: isolated both ways`,
+      );
+      const ingressPorts = own.flatMap((p) => (p.spec.ingress ?? []).flatMap((r) => (r.ports ?? []).map((x) => x.port)));
+      assert.deepEqual([...new Set(ingressPorts)], [9464], `${role}: takes only its HTTP port`);
+      assert.ok(
+        own.some((p) => (p.spec.egress ?? []).some((r) => (r.ports ?? []).some((x) => x.port === 53 && x.protocol === 'UDP'))),
+        `${role}: DNS`,
+      );
+      assert.ok(egressTo(pod.labels, kafkaPod, kafkaPort), `${role}: reaches the Kafka brokers on ${kafkaPort}`);
+      const usesInflux = ['store', 'shifts', 'dashboard'].includes(role);
+      assert.equal(egressTo(pod.labels, influx.labels, 8086), usesInflux, `${role}: reaches InfluxDB only if it reads or writes it`);
+      assert.equal(egressToInternet(pod.labels, 443), ['ingest', 'shifts'].includes(role), `${role}: HTTPS out only for the X API and alert webhooks`);
+    }
+    const influxIn = policiesOf(influx.labels).flatMap((p) => p.spec.ingress ?? []);
+    assert.ok(influxIn.length > 0, 'InfluxDB is isolated');
+    for (const role of ROLES) {
+      const labels = { 'app.kubernetes.io/name': 'crowdpulse', 'app.kubernetes.io/component': role };
+      const allowed = influxIn.some((r) =>
+        (r.from ?? []).some((f) => f.podSelector !== undefined && f.namespaceSelector === undefined && selects(f.podSelector, labels)),
+      );
+      assert.equal(allowed, ['store', 'shifts', 'dashboard'].includes(role), `InfluxDB takes connections from ${role}: ${allowed}`);
     }
   });
 
