@@ -50,6 +50,12 @@ export const ERROR_CODES = {
   CP_STAGE_FAILED: { exit: 1, retriable: false, meaning: 'a pipeline stage (source, transform, sink) failed for good; the run stops' },
   CP_QUEUE_CLOSED: { exit: 1, retriable: false, meaning: 'a batch was pushed into a pipeline queue after it was closed' },
   CP_HTTP_LISTEN: { exit: 1, retriable: false, meaning: 'the HTTP port (http.host, http.port) cannot be listened on' },
+  CP_HTTP_TOKEN: {
+    exit: 2,
+    retriable: false,
+    meaning:
+      'http.host is beyond loopback and no HTTP access token is set (CROWDPULSE_HTTP_TOKEN, http.tokenFile), or the token is unreadable or short; HTTP 401 without it',
+  },
   // Stores.
   CP_STORE_NOT_READY: { exit: 1, retriable: true, meaning: 'the store cannot be read yet (SQLite: the file appears with the first stored post); HTTP 503' },
   CP_STORE_UNAVAILABLE: { exit: 1, retriable: true, meaning: 'the store could not be read (dashboard API: HTTP 503; run summary: no per-topic table)' },

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { dashboardRoutes, DASHBOARD_PATH, lazyQuery, readRulesFile } from '../dashboard/index.js';
+import { readAccessToken } from '../telemetry/http-access.js';
 import { CrowdpulseError } from '../errors.js';
 import { buildQuery } from '../roles/components.js';
 import { onShutdownSignal, startRoleHttp } from '../roles/lifecycle.js';
@@ -36,6 +37,7 @@ export function dashboardCommand(): Command {
         title: options.title,
         refreshSeconds,
         metricsUrls: options.metricsUrl,
+        metricsToken: readAccessToken(process.env, config.http.tokenFile),
         ...(rulesPath ? { rules: async () => (await readRulesFile(rulesPath)).rules } : {}),
       }),
     );

@@ -38,6 +38,7 @@ const ENV_PREFIX = 'CROWDPULSE_';
 export const NON_CONFIG_ENV: ReadonlyMap<string, string> = new Map([
   ['CROWDPULSE_X_BEARER_TOKEN', 'the X bearer token (src/x/credentials.ts)'],
   ['CROWDPULSE_X_ADMIN_TOKEN', 'the rules admin endpoint token (src/x/rules-admin.ts)'],
+  ['CROWDPULSE_HTTP_TOKEN', 'the access token of the HTTP port (src/telemetry/http-access.ts)'],
   ['CROWDPULSE_DATA', 'the labelled data directory of crowdpulse eval --card and the model tests (src/commands/eval.ts, models/training/data.py)'],
   ['CROWDPULSE_PYTHON', 'the Python of the model parity tests (test/model/support.ts)'],
 ]);

@@ -22,6 +22,8 @@ export interface DashboardExtras {
   readonly registry?: Registry | null;
   /** Other roles' /metrics URLs whose samples are added to the health panel. */
   readonly metricsUrls?: readonly string[];
+  /** Bearer token sent to those URLs (the roles' HTTP access token, src/telemetry/http-access.ts). */
+  readonly metricsToken?: string;
   readonly title?: string;
   /** How often the page polls, seconds. */
   readonly refreshSeconds?: number;
@@ -50,9 +52,9 @@ function intParam(params: URLSearchParams, name: string, fallback: number, min: 
   return n;
 }
 
-async function remoteSamples(url: string): Promise<{ source: SampleSource; samples: Sample[] }> {
+async function remoteSamples(url: string, token: string | undefined): Promise<{ source: SampleSource; samples: Sample[] }> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(METRICS_TIMEOUT_MS) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(METRICS_TIMEOUT_MS), headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
     if (!res.ok) return { source: { name: url, ok: false, error: `HTTP ${res.status}` }, samples: [] };
     const parsed = parsePrometheusText(await res.text());
     return { source: { name: url, ok: true }, samples: parsed.samples };
@@ -105,7 +107,7 @@ export function dashboardRoutes(query: SentimentQuery, extras: DashboardExtras =
       case 'health': {
         const parts = await Promise.all([
           ...(localRegistry ? [samplesOfRegistry(localRegistry).then((samples) => ({ source: { name: 'this process', ok: true }, samples }))] : []),
-          ...metricsUrls.map(remoteSamples),
+          ...metricsUrls.map((url) => remoteSamples(url, extras.metricsToken)),
         ]);
         sendJson(res, 200, healthFromSamples(parts));
         return true;

@@ -3,16 +3,27 @@ import { CrowdpulseError } from '../errors.js';
 import { collectProcessMetrics, queueCapacity, queueDepth } from '../telemetry/metrics.js';
 import { startTelemetryServer, type RouteHandler, type TelemetryServer } from '../telemetry/http-server.js';
 import { logger } from '../telemetry/log.js';
+import { accessTokenFor, readAccessToken } from '../telemetry/http-access.js';
 
 const log = logger('lifecycle');
 
-/** Starts the role's one HTTP port (/metrics, /healthz, /readyz, plus the role's routes) when enabled. */
-export async function startRoleHttp(role: string, config: Config, routes: readonly RouteHandler[] = []): Promise<TelemetryServer | undefined> {
+/**
+ * Starts the role's one HTTP port (/metrics, /healthz, /readyz, plus the role's routes) when enabled.
+ * Beyond loopback it needs the access token (CP_HTTP_TOKEN otherwise); `selfAuthenticated`: paths
+ * of routes that check their own token.
+ */
+export async function startRoleHttp(
+  role: string,
+  config: Config,
+  routes: readonly RouteHandler[] = [],
+  selfAuthenticated: readonly string[] = [],
+): Promise<TelemetryServer | undefined> {
   collectProcessMetrics(role);
   if (!config.http.enabled) return undefined;
+  const token = accessTokenFor(config.http.host, readAccessToken(process.env, config.http.tokenFile));
   try {
-    const server = await startTelemetryServer(config.http.host, config.http.port, routes);
-    log.info(`${role}: metrics, health and readiness on ${server.url}`);
+    const server = await startTelemetryServer(config.http.host, config.http.port, routes, { token, selfAuthenticated });
+    log.info(`${role}: metrics, health and readiness on ${server.url}${token === undefined ? '' : ' (access token required, but for /healthz and /readyz)'}`);
     return server;
   } catch (e) {
     throw new CrowdpulseError(

@@ -6,6 +6,7 @@ import type { TallyDeadLetterSink } from '../sinks/dead-letter/tally-dead-letter
 import { registerReadiness } from '../telemetry/health.js';
 import type { RouteHandler } from '../telemetry/http-server.js';
 import { logger } from '../telemetry/log.js';
+import { RULES_ADMIN_PATH } from '../x/rules-admin.js';
 import { awaitDrain, Closer, onShutdownSignal, startRoleHttp, watchQueues, type PipelineEnd } from './lifecycle.js';
 
 const log = logger('role');
@@ -73,7 +74,11 @@ export async function runRole<S>(definition: RoleDefinition<S>): Promise<S> {
   const closer = new Closer();
   try {
     await definition.preflight?.(closer);
-    const http = closer.add('http', await startRoleHttp(definition.role, definition.config, definition.routes), (h) => h?.close() ?? Promise.resolve());
+    const http = closer.add(
+      'http',
+      await startRoleHttp(definition.role, definition.config, definition.routes, [RULES_ADMIN_PATH]),
+      (h) => h?.close() ?? Promise.resolve(),
+    );
     const wiring = await definition.wire(closer);
 
     let delivered = 0;

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readiness } from './health.js';
+import { accessCheck, PROBE_PATHS, type AccessCheck } from './http-access.js';
 import { logger } from './log.js';
 import { registry } from './metrics.js';
 
@@ -18,9 +19,24 @@ export interface TelemetryServer {
   close(): Promise<void>;
 }
 
+export interface AccessOptions {
+  /** Every path but the probes and `selfAuthenticated` needs it (src/telemetry/http-access.ts); none = open. */
+  readonly token: string | undefined;
+  /** Paths of routes that check a token of their own (the rules admin API). */
+  readonly selfAuthenticated?: readonly string[];
+}
+
 /** One HTTP port per process: /metrics (Prometheus text), /healthz (alive), /readyz (ready to work), plus mounted routes. */
-export async function startTelemetryServer(host: string, port: number, routes: readonly RouteHandler[] = []): Promise<TelemetryServer> {
+export async function startTelemetryServer(
+  host: string,
+  port: number,
+  routes: readonly RouteHandler[] = [],
+  access: AccessOptions = { token: undefined },
+): Promise<TelemetryServer> {
+  const gate: AccessCheck | undefined =
+    access.token === undefined ? undefined : accessCheck(access.token, [...PROBE_PATHS, ...(access.selfAuthenticated ?? [])]);
   const server = createServer((req, res) => {
+    if (gate?.(req, res)) return;
     void handle(req, res, routes).catch((e: unknown) => answerInternalError(req, res, e));
   });
   await new Promise<void>((resolve, reject) => {

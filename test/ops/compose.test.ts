@@ -88,7 +88,15 @@ test('compose: Kafka, InfluxDB 1.8, Prometheus, Grafana and the three roles; ref
     assert.equal(new URL(loaded.value.influxdb.url).hostname, 'influxdb');
     assert.equal(loaded.value.kafka.brokers, 'kafka:9092');
     assert.equal(s.read_only, true, `${name}: read-only root filesystem`);
+    // #15.3: the image listens on 0.0.0.0, so the port needs the access token, from the compose secret.
+    assert.equal(loaded.value.http.tokenFile, '/run/secrets/http-token', `${name}: the HTTP access token file`);
+    assert.ok((s as { secrets?: string[] }).secrets?.includes('http-token'), `${name}: mounts the http-token secret`);
   }
+  const secret = (compose as { secrets?: Record<string, { file: string }> }).secrets?.['http-token'];
+  assert.ok(secret, 'a top-level http-token secret');
+  const file = secret.file.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+  assert.ok(readFileSync(join(ROOT, file), 'utf8').trim().length >= 16, `${file}: a token of at least 16 characters`);
+  assert.ok((compose.services.prometheus as { secrets?: string[] }).secrets?.includes('http-token'), 'Prometheus mounts the token it scrapes with');
 });
 
 test('deploy/prometheus/prometheus.yml passes promtool check config and scrapes every role on its HTTP port', (t) => {
@@ -101,6 +109,12 @@ test('deploy/prometheus/prometheus.yml passes promtool check config and scrapes 
     ...(j.dns_sd_configs ?? []).flatMap((d) => d.names.map((n) => `${n}:${d.port}`)),
   ]);
   for (const [name] of crowdpulseServices) assert.ok(targets.includes(`${name}:9464`), `Prometheus scrapes ${name}:9464`);
+  for (const job of config.scrape_configs.filter((j) => j.job_name.startsWith('crowdpulse')))
+    assert.equal(
+      (job as { authorization?: { credentials_file?: string } }).authorization?.credentials_file,
+      '/run/secrets/http-token',
+      `${job.job_name}: scrapes with the access token`,
+    );
   if (!need(t, spawnSync('sh', ['-c', 'command -v promtool']).status === 0, 'promtool', 'bash scripts/prometheus.sh install')) return;
   const r = spawnSync('promtool', ['check', 'config', '--syntax-only', file], { encoding: 'utf8' });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);

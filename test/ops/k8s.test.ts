@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { configKeys, loadConfig } from '../../src/config/load.js';
 import { TOKEN_ENV_NAMES } from '../../src/x/credentials.js';
+import { HTTP_TOKEN_ENV } from '../../src/telemetry/http-access.js';
 import { ROOT } from '../helpers.js';
 import { need } from './support.js';
 import { haveKubectl, kustomize, schemaErrors, STRUCTURALLY_CHECKED, type K8sObject } from './manifests.js';
@@ -13,10 +14,10 @@ const TARGETS = ['base', 'overlays/dev', 'overlays/prod'] as const;
 const ROLES = new Set(['ingest', 'analyze', 'store', 'shifts', 'dashboard']);
 /** Secrets an operator creates before applying prod (see k8s/overlays/prod/kustomization.yaml). */
 const EXTERNAL_SECRETS: Record<string, readonly string[]> = {
-  'crowdpulse-secrets': ['x-bearer-token', 'influxdb-token'],
+  'crowdpulse-secrets': ['x-bearer-token', 'influxdb-token', 'http-token'],
   'crowdpulse-influxdb': ['admin-user', 'admin-password', 'user', 'user-password'],
 };
-const KNOWN_ENV = new Set([...configKeys().map((k) => k.env), ...TOKEN_ENV_NAMES]);
+const KNOWN_ENV = new Set([...configKeys().map((k) => k.env), ...TOKEN_ENV_NAMES, HTTP_TOKEN_ENV]);
 
 const rendered = new Map<string, K8sObject[]>();
 function render(t: Parameters<typeof need>[0], target: string): K8sObject[] | undefined {
@@ -70,7 +71,9 @@ interface Kinds {
   Service: K8sObject & { spec: { selector: Labels; ports: { name: string; port: number; targetPort: string | number }[] } };
   ConfigMap: K8sObject & { data: Labels };
   Secret: K8sObject & { data?: Labels };
-  ServiceMonitor: K8sObject & { spec: { selector: { matchLabels: Labels }; endpoints: { port: string }[] } };
+  ServiceMonitor: K8sObject & {
+    spec: { selector: { matchLabels: Labels }; endpoints: { port: string; authorization?: { type: string; credentials: { name: string; key: string } } }[] };
+  };
   PodDisruptionBudget: K8sObject & { spec: { selector: { matchLabels: Labels }; minAvailable?: number } };
   HorizontalPodAutoscaler: K8sObject & { spec: { maxReplicas: number; scaleTargetRef: { name: string }; metrics: { resource?: { name: string } }[] } };
   ScaledObject: K8sObject & { spec: { maxReplicaCount: number; scaleTargetRef: { name: string }; triggers: { type: string; metadata: Labels }[] } };
@@ -224,6 +227,10 @@ for (const target of TARGETS) {
       assert.ok(loaded.ok, `${d.metadata.name}: ${loaded.ok ? '' : loaded.error.message}`);
       assert.equal(loaded.value.http.port, 9464);
       assert.equal(loaded.value.http.host, '0.0.0.0', 'listens beyond loopback so probes and Prometheus reach it');
+      assert.ok(
+        env.CROWDPULSE_HTTP_TOKEN !== undefined || loaded.value.http.tokenFile !== '',
+        `${d.metadata.name}: beyond loopback, an HTTP access token (#15.3)`,
+      );
       if (component(d) === 'store' || component(d) === 'shifts' || component(d) === 'dashboard') {
         assert.equal(loaded.value.sink.kind, 'influxdb');
         const url = new URL(loaded.value.influxdb.url);
@@ -317,6 +324,12 @@ for (const target of TARGETS) {
     const monitored = byKind(objects, 'Service').filter((s) => matches(monitor.spec.selector.matchLabels, s.metadata.labels));
     assert.deepEqual(monitored.map((s) => component(s)).sort(), [...ROLES].sort(), 'the ServiceMonitor selects every role');
     for (const e of monitor.spec.endpoints) assert.ok(monitored.every((s) => s.spec.ports.some((p: { name: string }) => p.name === e.port)));
+    for (const e of monitor.spec.endpoints)
+      assert.deepEqual(
+        e.authorization,
+        { type: 'Bearer', credentials: { name: 'crowdpulse-secrets', key: 'http-token' } },
+        'the ServiceMonitor scrapes with the access token',
+      );
 
     for (const pdb of byKind(objects, 'PodDisruptionBudget')) {
       const target = pods.find((p) => matches(pdb.spec.selector.matchLabels, p.labels));

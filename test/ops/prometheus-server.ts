@@ -23,7 +23,13 @@ export interface PrometheusServer {
  * A real Prometheus on a free loopback port with our own config (scrape every `intervalSeconds`)
  * and storage under `dir`; the packaged service (port 9090) is not touched.
  */
-export async function startPrometheus(dir: string, targets: readonly string[], intervalSeconds = 1): Promise<PrometheusServer> {
+export async function startPrometheus(
+  dir: string,
+  targets: readonly string[],
+  intervalSeconds = 1,
+  /** A file holding the bearer token it scrapes with (the roles' HTTP access token). */
+  credentialsFile?: string,
+): Promise<PrometheusServer> {
   const binary = prometheusBinary();
   if (!binary) throw new Error('prometheus not found: bash scripts/prometheus.sh install');
   const port = await freePort();
@@ -32,7 +38,14 @@ export async function startPrometheus(dir: string, targets: readonly string[], i
     config,
     stringify({
       global: { scrape_interval: `${intervalSeconds}s`, evaluation_interval: `${intervalSeconds}s`, scrape_timeout: `${intervalSeconds}s` },
-      scrape_configs: [{ job_name: 'crowdpulse', metrics_path: '/metrics', static_configs: [{ targets: [...targets] }] }],
+      scrape_configs: [
+        {
+          job_name: 'crowdpulse',
+          metrics_path: '/metrics',
+          static_configs: [{ targets: [...targets] }],
+          ...(credentialsFile === undefined ? {} : { authorization: { type: 'Bearer', credentials_file: credentialsFile } }),
+        },
+      ],
     }),
   );
   const child: ChildProcess = spawn(

@@ -86,6 +86,11 @@ export const httpSection = z
     /** 0 = a free port; the chosen one is logged. */
     port: port.default(9464),
     enabled: flag.default(true),
+    /**
+     * File holding the access token of the port (else CROWDPULSE_HTTP_TOKEN). Required when `host` is
+     * beyond loopback: every path but /healthz and /readyz then needs it (src/telemetry/http-access.ts).
+     */
+    tokenFile: z.string().default(''),
   })
   .prefault({});
 
