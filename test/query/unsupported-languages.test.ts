@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { FLAG_NON_ENGLISH, type ScoredPost } from '../../src/contract/index.js';
 import type { TimeRange } from '../../src/query/sentiment-query.js';
+import { formatSummary } from '../../src/roles/summary.js';
 import { SqliteQuery } from '../../src/sinks/sqlite/query.js';
 import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers.js';
@@ -149,4 +150,37 @@ test('a file rolled up before the rollups of supported posts is read from its ro
     wantTopics,
   );
   assert.deepEqual(new Map(topics.filter((s) => s.leftOut > 0).map((s) => [s.topic, s.leftOut])), leftOut);
+});
+
+test('the run summary prints, per topic, the posts left out, and how to count them', async (t) => {
+  const posts = mixedPosts(600, 17);
+  const dir = tempDir('unsupported-summary');
+  const store = await storeOf(join(dir, 'all.db'), posts);
+  const query = new SqliteQuery(join(dir, 'all.db'));
+  t.after(async () => {
+    await Promise.all([query.close(), store.close()]);
+  });
+  const summary = {
+    linesRead: posts.length,
+    postsStored: posts.length,
+    deadLetters: new Map<string, number>(),
+    unfinished: 0,
+    interrupted: undefined,
+    seconds: 1,
+    modelId: 'test',
+    topicsError: undefined,
+    store: 'sqlite',
+    deadLetterPath: 'dl.ndjson',
+    metricsUrl: undefined,
+  };
+  const text = formatSummary({ ...summary, topics: await query.topics() });
+  const leftOut = leftOutOf(posts);
+  const total = [...leftOut.values()].reduce((a, b) => a + b, 0);
+  assert.match(text, /topic\s+posts\s+mean score\s+negative\s+neutral\s+positive\s+left out\n/);
+  for (const [topic, n] of leftOut) assert.match(text, new RegExp(`\\n  ${topic} .* ${n}\\n`), topic);
+  assert.match(text, /\n {2}spanish-only +0 +0\.000 +0\.0% +0\.0% +0\.0% +\d+\n/, 'a topic of posts left out alone: nothing counted');
+  assert.ok(text.includes(`left out: ${total} posts in languages the model does not support`), text);
+  // Nothing left out: no column, no line.
+  const included = formatSummary({ ...summary, topics: await query.topics({ unsupportedLanguages: 'include' }) });
+  assert.ok(!included.includes('left out'), included);
 });
