@@ -13,6 +13,8 @@ export interface QueryResult extends Filters {
   readonly bucketSeconds: number;
   readonly minPosts: number;
   readonly buckets: readonly QueryBucket[];
+  /** Per topic, posts in languages the model does not support that the buckets leave out (topics with none are not listed). */
+  readonly leftOut: readonly { readonly topic: string; readonly posts: number }[];
   /** Every bucket of the range with its coverage, empty ones included; absent past MAX_COVERAGE_BUCKETS. */
   readonly coverage?: readonly BucketCoverage[];
 }
@@ -81,7 +83,8 @@ export const signed = (x: number): string => (x >= 0 ? `+${x.toFixed(3)}` : x.to
 
 function table(result: QueryResult): string {
   const mode = `${result.amplification ?? 'weighted'} amplification${result.authorCap === undefined ? '' : `, at most ${result.authorCap} posts per author`}${result.langs === undefined ? '' : `, langs ${result.langs.join(',')}`}`;
-  const head = `${result.from} .. ${result.to}, buckets of ${result.bucketSeconds} s, ${mode}; * = fewer than ${result.minPosts} opinions (too few to read a trend into)\n`;
+  const languages = result.unsupportedLanguages === 'include' ? ', posts in unsupported languages included' : '';
+  const head = `${result.from} .. ${result.to}, buckets of ${result.bucketSeconds} s, ${mode}${languages}; * = fewer than ${result.minPosts} opinions (too few to read a trend into)\n`;
   const gaps = (result.coverage ?? []).filter((c) => c.covered !== null && c.covered < 1);
   const gapLines =
     gaps.length === 0
@@ -90,7 +93,14 @@ function table(result: QueryResult): string {
           .slice(0, 50)
           .map((g) => `  ${g.bucketStart}  ${pct(g.covered ?? 0)}`)
           .join('\n')}${gaps.length > 50 ? `\n  … and ${gaps.length - 50} more` : ''}\n`;
-  if (result.buckets.length === 0) return `${head}no posts in this range\n${gapLines}`;
+  const leftOutLines =
+    result.leftOut.length === 0
+      ? ''
+      : `left out (posts in languages the model does not support; --include-unsupported-languages counts them):\n${result.leftOut
+          .slice(0, 50)
+          .map((l) => `  ${shown(l.topic)}  ${l.posts} post${l.posts === 1 ? '' : 's'}`)
+          .join('\n')}${result.leftOut.length > 50 ? `\n  … and ${result.leftOut.length - 50} more topics` : ''}\n`;
+  if (result.buckets.length === 0) return `${head}no posts in this range\n${leftOutLines}${gapLines}`;
   const rows = [['topic', 'bucket start', 'n', 'opinions', 'mean score [95% CI]', 'neg', 'neu', 'pos', '']];
   for (const b of result.buckets) {
     const ci = b.meanScoreCi95 ? ` [${signed(b.meanScoreCi95[0])}, ${signed(b.meanScoreCi95[1])}]` : ' [n < 2]';
@@ -112,5 +122,5 @@ function table(result: QueryResult): string {
       .map((cell, c) => (c >= 2 && c <= 7 ? cell.padStart(widths[c] as number) : cell.padEnd(widths[c] as number)))
       .join('  ')
       .trimEnd();
-  return `${head}${rows.map(line).join('\n')}\n${gapLines}`;
+  return `${head}${rows.map(line).join('\n')}\n${leftOutLines}${gapLines}`;
 }

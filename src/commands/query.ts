@@ -37,6 +37,7 @@ interface QueryOptions {
   readonly amplification: string;
   readonly authorCap?: string;
   readonly shifts?: boolean;
+  readonly includeUnsupportedLanguages?: boolean;
 }
 
 /** `crowdpulse query`: per-topic sentiment with its uncertainty over a time range, from the configured store. */
@@ -56,6 +57,10 @@ export function queryCommand(): Command {
       `how retweets count: ${AMPLIFICATION_MODES.join(' | ')} (weighted: as weight on the post they retweet, not as opinions)`,
       DEFAULT_AMPLIFICATION,
     )
+    .option(
+      '--include-unsupported-languages',
+      'count posts in languages the model does not support (model.languages); by default they are left out, and counted per topic as left out',
+    )
     .option('--shifts', 'list the detected shifts of the range (topic, time, before/after) instead of the buckets')
     .option('--author-cap <n>', 'count at most n posts of one author per topic and bucket (the earliest; default none)')
     .option('--format <format>', `output: ${QUERY_FORMATS.join(' | ')}`, 'table');
@@ -67,7 +72,12 @@ export function queryCommand(): Command {
       throw usage(`--format must be one of ${QUERY_FORMATS.join(', ')}, got "${options.format}"`);
     const minPosts = Number(options.minPosts);
     if (!Number.isInteger(minPosts) || minPosts < 0) throw usage(`--min-posts must be a whole number >= 0, got "${options.minPosts}"`);
-    const filters = parseFilters({ langs: options.langs, amplification: options.amplification, authorCap: options.authorCap });
+    const filters = parseFilters({
+      langs: options.langs,
+      amplification: options.amplification,
+      authorCap: options.authorCap,
+      unsupportedLanguages: options.includeUnsupportedLanguages === true ? 'include' : 'exclude',
+    });
     if (!filters.ok) throw usage(`--${filters.error.replace(/^author cap/, 'author-cap')}`);
     const range = resolveRange(options, Date.now());
     if (!range.ok) throw usage(range.error);
@@ -112,6 +122,14 @@ export function queryCommand(): Command {
         ...filters.value,
         ...(options.topics.length > 0 ? { topics: options.topics } : {}),
       });
+      // Per topic, the posts in unsupported languages the buckets left out (none when they are included).
+      const summaries = await query.topics({
+        from: new Date(range.value.from),
+        to: new Date(range.value.to),
+        ...filters.value,
+        ...(options.topics.length > 0 ? { topics: options.topics } : {}),
+      });
+      const leftOut = summaries.filter((s) => s.leftOut > 0).map((s) => ({ topic: s.topic, posts: s.leftOut }));
       const events = await query.coverage({ from: new Date(range.value.from), to: new Date(range.value.to) });
       const widthMs = Math.max(1, Math.round(bucketSeconds * 1000));
       const now = Date.now();
@@ -132,6 +150,7 @@ export function queryCommand(): Command {
         minPosts,
         ...filters.value,
         buckets: buckets.map((b) => ({ ...b, coverage: rowCoverage.get(b.bucketStart) ?? null })),
+        leftOut,
         ...(timeline === undefined ? {} : { coverage: timeline }),
       };
       process.stdout.write(formatQueryResult(result, options.format as QueryFormat));

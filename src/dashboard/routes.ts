@@ -88,6 +88,7 @@ export function dashboardRoutes(query: SentimentQuery, extras: DashboardExtras =
           langs: params.get('langs') ?? undefined,
           amplification: params.get('amplification') ?? undefined,
           authorCap: params.get('authorCap') ?? undefined,
+          unsupportedLanguages: params.get('unsupportedLanguages') ?? undefined,
         });
         if (!filters.ok) throw new BadRequest(filters.error);
         const atRaw = params.get('at');

@@ -53,7 +53,10 @@ export interface SentimentView {
   readonly bucketSeconds: number;
   /** Buckets of fewer opinions are marked tooFewPosts. */
   readonly minPosts: number;
-  /** Per-topic totals over the range, by volume (desc): the top MAX_SUMMARIES, not only the charted ones. */
+  /**
+   * Per-topic totals over the range, by volume (desc): the top MAX_SUMMARIES, not only the charted ones;
+   * each says how many posts in unsupported languages it left out (`leftOut`).
+   */
   readonly summaries: readonly TopicSummary[];
   /** The range holds more topics than `summaries` lists. */
   readonly moreTopics: boolean;
@@ -119,12 +122,13 @@ const timeOf = (iso: string | undefined): number => (iso === undefined ? NaN : D
  * them all), the view and its JSON stay small, and no array of every topic is ever built here.
  */
 export async function sentimentView(query: SentimentQuery, request: SentimentViewRequest): Promise<SentimentView> {
-  const [newest] = await query.topics({ order: 'newest', limit: 1 });
+  // The stored posts' extent, those in unsupported languages included (left out of the figures, they are still stored).
+  const [newest] = await query.topics({ order: 'newest', limit: 1, unsupportedLanguages: 'include' });
   const dataEnd = timeOf(newest?.lastAt);
   if (!Number.isFinite(dataEnd)) return EMPTY_VIEW;
   let dataStart = dataEnd;
   if (request.window === 'all') {
-    const [oldest] = await query.topics({ order: 'oldest', limit: 1 });
+    const [oldest] = await query.topics({ order: 'oldest', limit: 1, unsupportedLanguages: 'include' });
     const first = timeOf(oldest?.firstAt);
     if (Number.isFinite(first) && first < dataEnd) dataStart = first;
   }
@@ -138,6 +142,7 @@ export async function sentimentView(query: SentimentQuery, request: SentimentVie
     ...(request.amplification === undefined ? {} : { amplification: request.amplification }),
     ...(request.langs === undefined ? {} : { langs: request.langs }),
     ...(request.authorCap === undefined ? {} : { authorCap: request.authorCap }),
+    ...(request.unsupportedLanguages === undefined ? {} : { unsupportedLanguages: request.unsupportedLanguages }),
   };
   const range = { from: new Date(from), to: new Date(to), ...filters };
   // One more than shown: tells whether there are more, without counting them all.

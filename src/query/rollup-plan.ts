@@ -1,11 +1,13 @@
 import { authorCapOf, DEFAULT_AMPLIFICATION, OPINION_WINDOW_MS, type AmplificationMode } from './amplification.js';
 import type { OpinionGroup } from './opinions.js';
 import type { TimeRange } from './sentiment-query.js';
+import { excludesUnsupported } from './languages.js';
 
 /**
  * Rollups: every aggregate is a sum over (topic, opinion window) parts (amplification.ts), so a
  * store keeps those parts, per amplification mode and per language (and '*' for every language),
- * and answers the whole windows of a range from them. What they cannot answer comes from the rows:
+ * twice: over every post, and over the posts in supported languages with a count of those left out
+ * (src/query/languages.ts), and answers the whole windows of a range from them. What they cannot answer comes from the rows:
  * the range's ragged ends, windows written since they were rolled up (the store knows which), an
  * author cap (it counts per bucket), several languages at once (an opinion may span them), and
  * buckets that are not whole windows.
@@ -22,6 +24,8 @@ export interface RollupPlan {
   readonly mode: AmplificationMode;
   /** The rollups' language key: one language, or ALL_LANGUAGES. */
   readonly lang: string;
+  /** The rollups of posts in supported languages (with the count left out), not those of every post. */
+  readonly supportedOnly: boolean;
   /** Whole windows answered by rollups: window starts in [from, to) (ends open where the range is). */
   readonly windows: Span | undefined;
   /** The rest of the range, read from the rows. */
@@ -40,15 +44,16 @@ export function rollupPlan(range: TimeRange | undefined, bucketMs: number | unde
   if (bucketMs !== undefined && (bucketMs < OPINION_WINDOW_MS || bucketMs % OPINION_WINDOW_MS !== 0)) return undefined;
   const mode = range?.amplification ?? DEFAULT_AMPLIFICATION;
   const lang = range?.langs?.[0] ?? ALL_LANGUAGES;
+  const supportedOnly = excludesUnsupported(range);
   const from = range?.from?.getTime();
   const to = range?.to?.getTime();
   const first = from === undefined ? undefined : Math.ceil(from / OPINION_WINDOW_MS) * OPINION_WINDOW_MS;
   const end = to === undefined ? undefined : Math.floor(to / OPINION_WINDOW_MS) * OPINION_WINDOW_MS;
-  if (first !== undefined && end !== undefined && first >= end) return { mode, lang, windows: undefined, rows: [{ from, to }] };
+  if (first !== undefined && end !== undefined && first >= end) return { mode, lang, supportedOnly, windows: undefined, rows: [{ from, to }] };
   const rows: Span[] = [];
   if (from !== undefined && first !== undefined && from < first) rows.push({ from, to: first });
   if (to !== undefined && end !== undefined && end < to) rows.push({ from: end, to });
-  return { mode, lang, windows: { ...(first === undefined ? {} : { from: first }), ...(end === undefined ? {} : { to: end }) }, rows };
+  return { mode, lang, supportedOnly, windows: { ...(first === undefined ? {} : { from: first }), ...(end === undefined ? {} : { to: end }) }, rows };
 }
 
 /** The bucket a window or row at `at` falls in: its start for a width, 0 for a summary. */

@@ -3,6 +3,7 @@ import type { Uncertainty } from './intervals.js';
 import type { AmplificationMode } from './amplification.js';
 import type { CoverageEvent } from './coverage.js';
 import type { ShiftEvent } from './shift-event.js';
+import type { UnsupportedLanguages } from './languages.js';
 
 export interface ShiftRange {
   readonly from: Date;
@@ -37,8 +38,14 @@ export interface TopicSummary extends Uncertainty {
   readonly opinions: number;
   readonly meanScore: number;
   readonly shares: Readonly<Record<Label, number>>;
+  /** Of the posts counted; undefined when every post of the topic in the range was left out. */
   readonly firstAt: string | undefined;
   readonly lastAt: string | undefined;
+  /**
+   * Posts of the topic in the range (after the other filters) in a language the model does not
+   * support, left out of the figures above (src/query/languages.ts); 0 when they are included.
+   */
+  readonly leftOut: number;
 }
 
 export interface TimeRange {
@@ -55,6 +62,8 @@ export interface TimeRange {
   readonly authorCap?: number;
   /** Buckets and summaries of fewer opinions are marked tooFewPosts; default DEFAULT_MIN_POSTS (30). */
   readonly minPosts?: number;
+  /** Posts flagged as in a language the model does not support: left out (the default) or included (src/query/languages.ts). */
+  readonly unsupportedLanguages?: UnsupportedLanguages;
 }
 
 /** Which topics topics() lists first: most posts, newest last post, or oldest first post. Ties go by topic. */
@@ -77,7 +86,11 @@ export interface TopicsRequest extends TimeRange {
 export interface SentimentQuery {
   /** Per-topic buckets of `bucketSeconds`, ordered by topic then time. */
   buckets(range: TimeRange & { readonly bucketSeconds: number }): Promise<SentimentBucket[]>;
-  /** One summary per topic, ordered by count (desc) unless `order` says otherwise, at most `limit`. */
+  /**
+   * One summary per topic, ordered by count (desc) unless `order` says otherwise, at most `limit`.
+   * A topic whose posts in the range were all left out (unsupported languages) is listed too, with
+   * nothing counted, after every topic with posts counted (by topic).
+   */
   topics(request?: TopicsRequest): Promise<TopicSummary[]>;
   /**
    * The stream's coverage events in [from, to), and the last one before `from` (the state the range

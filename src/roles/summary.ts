@@ -78,8 +78,11 @@ export function formatSummary(s: RunSummary): string {
     '',
   ];
   if (s.topicsError !== undefined) lines.push(`  per-topic table unavailable: the store could not be read back (${s.topicsError})`, '');
-  const header = ['topic', 'posts', 'mean score', 'negative', 'neutral', 'positive'];
   const shown = busiest(s.topics, SUMMARY_TABLE_TOPICS);
+  // Posts in languages the model does not support: stored, left out of the figures (src/query/languages.ts).
+  let leftOut = 0;
+  for (const t of s.topics) leftOut += t.leftOut;
+  const header = ['topic', 'posts', 'mean score', 'negative', 'neutral', 'positive', ...(leftOut > 0 ? ['left out'] : [])];
   const rows = shown.map((t) => [
     shownTopic(t.topic),
     String(t.count),
@@ -87,6 +90,7 @@ export function formatSummary(s: RunSummary): string {
     pct(t.shares.negative),
     pct(t.shares.neutral),
     pct(t.shares.positive),
+    ...(leftOut > 0 ? [String(t.leftOut)] : []),
   ]);
   // Widths by loops over the few shown rows (Math.max(...rows) overflows the stack on a big list).
   const widths = header.map((h) => h.length);
@@ -96,6 +100,10 @@ export function formatSummary(s: RunSummary): string {
   for (const row of rows) lines.push(fmt(row));
   const more = Math.max(s.topicCount ?? 0, s.topics.length) - shown.length;
   if (more > 0) lines.push(`  … and ${more} more topic${more === 1 ? '' : 's'} (the store has them all; the dashboard and queries read them)`);
+  if (leftOut > 0)
+    lines.push(
+      `  left out: ${leftOut} post${leftOut === 1 ? '' : 's'} in languages the model does not support (model.languages), stored but not in the figures; crowdpulse query --include-unsupported-languages counts them`,
+    );
   lines.push('');
   lines.push(`  sentiment stored in ${s.store}`, `  dead letters in     ${s.deadLetterPath}`);
   if (s.metricsUrl) lines.push(`  metrics were at     ${s.metricsUrl}/metrics`);

@@ -187,3 +187,53 @@ test('#14.4 the sentiment API says the stream state at the end of the window: ca
     await server.close();
   }
 });
+
+test('#17.5 the sentiment API leaves posts in unsupported languages out of every figure by default, says how many per topic; unsupportedLanguages=include counts them', async () => {
+  const db = join(dir, 'languages.db');
+  const store = new SqliteStore(db);
+  const spanish = (p: ScoredPost): ScoredPost => ({ ...p, lang: 'es', flags: ['non_english'] });
+  await store.write([
+    post('11', '2026-11-03T10:00:05.000Z', 'a', 0.9, 0.05),
+    post('12', '2026-11-03T10:00:50.000Z', 'a', 0.8, 0.1),
+    spanish(post('13', '2026-11-03T10:01:10.000Z', 'a', 0.05, 0.9)),
+    spanish(post('14', '2026-11-03T10:01:20.000Z', 'a', 0.05, 0.9)),
+    spanish(post('15', '2026-11-03T10:01:30.000Z', 'b', 0.2, 0.2)),
+  ]);
+  await store.close();
+  const server = await serve(db);
+  type View = {
+    summaries: { topic: string; count: number; leftOut: number; meanScore: number }[];
+    series: { topic: string; points: { count: number }[] }[];
+  };
+  const get = async (extra: string): Promise<View> => {
+    const res = await fetch(`${server.url}/dashboard/api/sentiment?window=all&points=1${extra}`);
+    assert.equal(res.status, 200);
+    return (await res.json()) as View;
+  };
+  try {
+    const byDefault = await get('');
+    assert.deepEqual(
+      byDefault.summaries.map((s) => [s.topic, s.count, s.leftOut]),
+      [
+        ['a', 2, 2],
+        ['b', 0, 1],
+      ],
+    );
+    assert.ok((byDefault.summaries[0]?.meanScore ?? 0) > 0.7, 'the Spanish posts do not pull the mean down');
+    assert.equal(byDefault.series.find((s) => s.topic === 'a')?.points[0]?.count, 2);
+    const included = await get('&unsupportedLanguages=include');
+    assert.deepEqual(
+      included.summaries.map((s) => [s.topic, s.count, s.leftOut]),
+      [
+        ['a', 4, 0],
+        ['b', 1, 0],
+      ],
+    );
+    assert.ok((included.summaries[0]?.meanScore ?? 1) < 0.5);
+    const bad = await fetch(`${server.url}/dashboard/api/sentiment?unsupportedLanguages=maybe`);
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /unsupported languages must be one of exclude, include/);
+  } finally {
+    await server.close();
+  }
+});

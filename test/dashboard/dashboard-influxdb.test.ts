@@ -38,8 +38,9 @@ test('the dashboard over InfluxDB shows a replay as InfluxDB returns it', { time
     const shown = await assertPageMatchesStore(page, query);
     assert.ok(shown.points > 20 && shown.topics.length >= 5, JSON.stringify(shown));
     const stored = [...(await query.integrity()).rowsPerTopic.values()].reduce((a, b) => a + b, 0);
+    // Posts in languages the model does not support (#17.5) are shown as left out, not counted.
     assert.equal(
-      (await shareRows(page)).reduce((a, r) => a + r.count, 0),
+      (await shareRows(page)).reduce((a, r) => a + r.count + r.leftOut, 0),
       stored,
     );
     mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });

@@ -66,12 +66,13 @@ export const multiples = (page: Page): Promise<{ topic: string; pointTopics: str
     })),
   );
 
-/** Rows of the label-shares table: topic and post count as drawn. */
-export const shareRows = (page: Page): Promise<{ topic: string; count: number; shares: number[] }[]> =>
+/** Rows of the label-shares table: topic, post count and posts left out (unsupported languages) as drawn. */
+export const shareRows = (page: Page): Promise<{ topic: string; count: number; leftOut: number; shares: number[] }[]> =>
   page.$$eval('#shares tbody tr', (rows: DomElement[]) =>
     rows.map((r) => ({
       topic: r.getAttribute('data-topic') ?? '',
       count: Number(r.getAttribute('data-count')),
+      leftOut: Number(r.getAttribute('data-left-out')),
       shares: [...r.querySelectorAll('.bar > div')].map((d) => Number(d.getAttribute('data-share'))),
     })),
   );

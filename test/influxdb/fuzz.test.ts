@@ -138,6 +138,7 @@ test(`adversarial tag values round-trip exactly (seed ${SEED})`, async (t) => {
   const columns = series[0]?.columns ?? [];
   assert.deepEqual([...columns].sort(), [
     'author_id',
+    'flags',
     'label',
     'lang',
     'model',
@@ -176,6 +177,7 @@ test(`adversarial tag values round-trip exactly (seed ${SEED})`, async (t) => {
     ['post_sentiment_rollup'],
     ['post_sentiment_rollup_dirty'],
     ['post_sentiment_rollup_since'],
+    ['post_sentiment_rollup_supported'],
   ]);
   // Every (hour, topic) is marked and rolled up under its own topic (the roller pairs marks and posts by the decoded topic).
   const hourOf = (ms: number): number => Math.floor(ms / 3_600_000);
@@ -189,6 +191,7 @@ test(`adversarial tag values round-trip exactly (seed ${SEED})`, async (t) => {
   const fields = await db.influxql('SHOW FIELD KEYS');
   assert.deepEqual(fields.results[0]?.series?.[0]?.values.map((v) => v.join(':')).sort(), [
     'author_id:string',
+    'flags:string',
     'neg:float',
     'neu:float',
     'pos:float',
@@ -238,9 +241,12 @@ test(`adversarial measurement names and string fields round-trip exactly (seed $
   }
   assert.equal(dead.letters.length, 0);
   const shown = await db.influxql('SHOW MEASUREMENTS');
-  // Each name and its rollup marks and since point (line protocol); `<name>_rollup` only where the
-  // roller could read the marks back: Flux on 1.8 matches no _measurement holding '"' or '='.
-  const rollups = new Set([...names].map((n) => `${n}_rollup`));
+  // Each name and its rollup marks and since point (line protocol); `<name>_rollup` and
+  // `<name>_rollup_supported` only where the roller could read the marks back: Flux on 1.8 matches no
+  // _measurement holding '"' or '='.
+  const rollups = new Set([...names].flatMap((n) => [`${n}_rollup`, `${n}_rollup_supported`]));
+  const listed = new Set((shown.results[0]?.series?.[0]?.values ?? []).map((v) => v[0] as string));
+  for (const n of names) assert.equal(listed.has(`${n}_rollup`), listed.has(`${n}_rollup_supported`), `both rollups of ${JSON.stringify(n)} or neither`);
   assert.deepEqual(
     (shown.results[0]?.series?.[0]?.values ?? [])
       .map((v) => v[0] as string)

@@ -108,6 +108,7 @@ test('#11.3 formatSummary of one post with 1,000 rules and a 600,000-character t
     ...uncertaintyOf({ n: 1, sum: 0.6, sumOfSquares: 0.36, byLabel: { negative: 0, neutral: 0, positive: 1 } }),
     firstAt: undefined,
     lastAt: undefined,
+    leftOut: 0,
   });
   const topics = [topic(HUGE_TOPIC), ...Array.from({ length: 999 }, (_, i) => topic(`rule-${i}`))];
   const text = formatSummary(summaryOf(topics));

@@ -140,3 +140,46 @@ test('resolveRange: --last before --at, --from/--to, and a default of 24 h befor
   assert.deepEqual(resolveRange({ from: '2026-11-03' }, now), { ok: true, value: { from: Date.UTC(2026, 10, 3), to: now } });
   assert.equal(resolveRange({ at: 'now' }, now).ok, false);
 });
+
+test('#17.5 crowdpulse query leaves posts in unsupported languages out and lists them per topic; --include-unsupported-languages counts them', async () => {
+  const posts: ScoredPost[] = [];
+  for (let i = 0; i < 40; i++) {
+    const at = T0 + i * 60_000;
+    const spanish = i % 4 === 0;
+    posts.push(
+      scoredPostOf(
+        {
+          id: String(2_200_000_000_000_000_000n + BigInt(i)),
+          createdAt: new Date(at).toISOString(),
+          topics: ['brand:acme'],
+          lang: spanish ? 'es' : 'en',
+          ingestedAt: at,
+        },
+        spanish ? { neg: 0.9, neu: 0.05, pos: 0.05 } : { neg: 0.05, neu: 0.05, pos: 0.9 },
+        { model: 'm', flags: spanish ? ['non_english'] : [], analyzedAt: at },
+      ),
+    );
+  }
+  const db = join(tempDir('query-languages'), 'store.db');
+  const store = new SqliteStore(db);
+  await store.write(posts);
+  await store.close();
+  const range = ['--from', new Date(T0).toISOString(), '--to', new Date(T0 + 3_600_000).toISOString(), '--bucket', '1h'];
+  const excluded = JSON.parse((await query(db, [...range, '--format', 'json'])).stdout) as QueryResult;
+  assert.equal(excluded.unsupportedLanguages, 'exclude');
+  assert.deepEqual(
+    excluded.buckets.map((b) => [b.count, b.meanScore > 0.8]),
+    [[30, true]],
+  );
+  assert.deepEqual(excluded.leftOut, [{ topic: 'brand:acme', posts: 10 }]);
+  const table = (await query(db, range)).stdout;
+  assert.match(table, /left out \(posts in languages the model does not support; --include-unsupported-languages counts them\):\n {2}brand:acme {2}10 posts\n/);
+  const included = JSON.parse((await query(db, [...range, '--include-unsupported-languages', '--format', 'json'])).stdout) as QueryResult;
+  assert.equal(included.unsupportedLanguages, 'include');
+  assert.deepEqual(
+    included.buckets.map((b) => b.count),
+    [40],
+  );
+  assert.deepEqual(included.leftOut, []);
+  assert.match((await query(db, [...range, '--include-unsupported-languages'])).stdout, /posts in unsupported languages included/);
+});

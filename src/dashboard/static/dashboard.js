@@ -196,7 +196,16 @@ function drawSentiment(view, asked) {
   multiples.hidden = combined;
   if (combined) {
     multiples.replaceChildren();
-    timeChart(scoreChart, { ...scoreAxis, series: scoreSeries, from, to, bucketMs, coverage, shifts: shifts.filter((s) => s.kind === 'mean'), onShift: showShift });
+    timeChart(scoreChart, {
+      ...scoreAxis,
+      series: scoreSeries,
+      from,
+      to,
+      bucketMs,
+      coverage,
+      shifts: shifts.filter((s) => s.kind === 'mean'),
+      onShift: showShift,
+    });
   } else {
     scoreChart.replaceChildren();
     const summaryOf = new Map(view.summaries.map((t) => [t.topic, t]));
@@ -211,7 +220,14 @@ function drawSentiment(view, asked) {
       const t = summaryOf.get(s.topic);
       if (t) {
         const few = t.tooFewPosts ? ' · too few posts' : '';
-        caption.append(text('span', ` mean ${t.meanScore.toFixed(3)} ${t.meanScoreCi95 ? ci(t.meanScoreCi95) : ''} · ${t.count.toLocaleString('en')} posts${few}`, 'muted'));
+        const left = t.leftOut > 0 ? ` · ${t.leftOut.toLocaleString('en')} left out (unsupported languages)` : '';
+        caption.append(
+          text(
+            'span',
+            ` mean ${t.meanScore.toFixed(3)} ${t.meanScoreCi95 ? ci(t.meanScoreCi95) : ''} · ${t.count.toLocaleString('en')} posts${few}${left}`,
+            'muted',
+          ),
+        );
       }
       const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
       svg.setAttribute('class', 'chart small');
@@ -224,8 +240,16 @@ function drawSentiment(view, asked) {
     multiples.replaceChildren(...figures);
     scoreSeries.forEach((s, i) => {
       timeChart(figures[i].querySelector('svg'), {
-        ...scoreAxis, series: [s], from, to, bucketMs, bands: true, compact: true, coverage,
-        shifts: shifts.filter((x) => x.topic === s.topic), onShift: showShift,
+        ...scoreAxis,
+        series: [s],
+        from,
+        to,
+        bucketMs,
+        bands: true,
+        compact: true,
+        coverage,
+        shifts: shifts.filter((x) => x.topic === s.topic),
+        onShift: showShift,
       });
     });
   }
@@ -236,16 +260,26 @@ function drawSentiment(view, asked) {
       color: colorOf(s.topic),
       points: s.points.map((p) => ({ t: Date.parse(p.t), value: p.count, title: `${s.topic} · ${FULL_TIME(Date.parse(p.t))} UTC\n${p.count} posts` })),
     })),
-    from, to, bucketMs, coverage, shifts: shifts.filter((s) => s.kind === 'volume'), onShift: showShift,
-    yMin: 0, yMax: maxCount, yTicks: [0, maxCount / 4, maxCount / 2, (3 * maxCount) / 4, maxCount], yFormat: (v) => num(v),
+    from,
+    to,
+    bucketMs,
+    coverage,
+    shifts: shifts.filter((s) => s.kind === 'volume'),
+    onShift: showShift,
+    yMin: 0,
+    yMax: maxCount,
+    yTicks: [0, maxCount / 4, maxCount / 2, (3 * maxCount) / 4, maxCount],
+    yFormat: (v) => num(v),
   });
   $('volume-unit').textContent = view.bucketSeconds ? `(posts per ${widthLabel(view.bucketSeconds)})` : '';
   $('key-too-few').textContent = `too few posts${view.minPosts ? ` (under ${view.minPosts} opinions)` : ''}: hollow, faint, dashed`;
-  $('legend').replaceChildren(...view.series.map((s) => {
-    const item = text('span', s.topic);
-    item.style.setProperty('--c', colorOf(s.topic));
-    return item;
-  }));
+  $('legend').replaceChildren(
+    ...view.series.map((s) => {
+      const item = text('span', s.topic);
+      item.style.setProperty('--c', colorOf(s.topic));
+      return item;
+    }),
+  );
   const rows = view.summaries.map((t) => {
     const row = document.createElement('tr');
     row.dataset.topic = t.topic;
@@ -256,7 +290,10 @@ function drawSentiment(view, asked) {
     }
     const mean = text('td', t.meanScore.toFixed(3), 'num');
     if (t.meanScoreCi95) mean.append(text('span', ` ${ci(t.meanScoreCi95)}`, 'muted ci'));
-    row.append(text('td', t.topic), text('td', t.count.toLocaleString('en'), 'num'), mean);
+    row.dataset.leftOut = String(t.leftOut ?? 0);
+    const left = text('td', (t.leftOut ?? 0).toLocaleString('en'), 'num');
+    left.title = 'posts in languages the model does not support, left out of these figures (?unsupportedLanguages=include counts them)';
+    row.append(text('td', t.topic), text('td', t.count.toLocaleString('en'), 'num'), left, mean);
     const bar = document.createElement('div');
     bar.className = 'bar';
     for (const label of ['negative', 'neutral', 'positive']) {
@@ -299,7 +336,11 @@ function drawHealth(h) {
   }
   if (h.posts.length === 0) add('throughput', 'no pipeline in the processes read', 'muted');
   const dead = h.deadLetters.reduce((a, d) => a + d.total, 0);
-  add('dead letters', `${dead.toLocaleString('en')}${dead ? ` (${h.deadLetters.map((d) => `${d.stage}/${d.code} ${d.total}`).join(', ')})` : ''}`, dead ? 'bad' : '');
+  add(
+    'dead letters',
+    `${dead.toLocaleString('en')}${dead ? ` (${h.deadLetters.map((d) => `${d.stage}/${d.code} ${d.total}`).join(', ')})` : ''}`,
+    dead ? 'bad' : '',
+  );
   for (const q of h.queues) {
     const dd = document.createElement('dd');
     const fill = q.capacity ? q.depth / q.capacity : 0;
@@ -317,8 +358,17 @@ function drawHealth(h) {
   if (h.budget === null) add('X budget', 'no governor here (replay or Kafka source)', 'muted');
   else {
     const b = h.budget;
-    add('X budget', `${b.consumedPosts.toLocaleString('en')} of ${b.capPosts.toLocaleString('en')} posts used · ${b.remainingPosts.toLocaleString('en')} left${b.periodEnd ? ` until ${b.periodEnd.slice(0, 10)}` : ''}`, b.remainingPosts <= 0 ? 'bad' : '');
-    if (b.headroomPosts !== null) add('budget headroom', `${b.headroomPosts.toLocaleString('en')} posts${b.headroomPosts < 0 ? ' (stream paused)' : ''}`, b.headroomPosts < 0 ? 'bad' : 'good');
+    add(
+      'X budget',
+      `${b.consumedPosts.toLocaleString('en')} of ${b.capPosts.toLocaleString('en')} posts used · ${b.remainingPosts.toLocaleString('en')} left${b.periodEnd ? ` until ${b.periodEnd.slice(0, 10)}` : ''}`,
+      b.remainingPosts <= 0 ? 'bad' : '',
+    );
+    if (b.headroomPosts !== null)
+      add(
+        'budget headroom',
+        `${b.headroomPosts.toLocaleString('en')} posts${b.headroomPosts < 0 ? ' (stream paused)' : ''}`,
+        b.headroomPosts < 0 ? 'bad' : 'good',
+      );
   }
   if (h.stream !== null) add('X stream', h.stream.connected ? 'connected' : 'disconnected', h.stream.connected ? 'good' : 'bad');
   for (const s of h.sources.filter((s) => !s.ok)) add('unreachable', `${s.name}: ${s.error}`, 'bad');
@@ -350,8 +400,8 @@ function drawRules(r) {
 
 /**
  * What the page asks the API for: the window, languages, amplification and chart mode from the
- * controls (which start from the page's URL: ?window=&langs=&amplification=&charts=), and at= and
- * authorCap= from the URL alone (see README).
+ * controls (which start from the page's URL: ?window=&langs=&amplification=&charts=), and at=,
+ * authorCap= and unsupportedLanguages= from the URL alone (see README).
  */
 function asked() {
   const own = new URLSearchParams(location.search);
@@ -367,6 +417,7 @@ function asked() {
     ...(langs ? { langs } : {}),
     ...(own.get('at') ? { at: own.get('at') } : {}),
     ...(own.get('authorCap') ? { authorCap: own.get('authorCap') } : {}),
+    ...(own.get('unsupportedLanguages') ? { unsupportedLanguages: own.get('unsupportedLanguages') } : {}),
   };
 }
 
@@ -387,7 +438,8 @@ function keepInUrl() {
 function setControl(id, value) {
   if (!value) return;
   const control = $(id);
-  if (control.tagName === 'SELECT' && ![...control.options].some((o) => o.value === value)) control.append(new Option(id === 'window' ? `${value} s` : value, value));
+  if (control.tagName === 'SELECT' && ![...control.options].some((o) => o.value === value))
+    control.append(new Option(id === 'window' ? `${value} s` : value, value));
   control.value = value;
 }
 
@@ -408,7 +460,9 @@ function drawStreamState(stream) {
     delete el.dataset.state;
     return;
   }
-  const since = String(stream.since ?? '').replace('T', ' ').slice(0, 16);
+  const since = String(stream.since ?? '')
+    .replace('T', ' ')
+    .slice(0, 16);
   const until = stream.state === 'capped' && stream.until ? ` until ${String(stream.until).replace('T', ' ').slice(0, 16)} UTC (the cap resets)` : '';
   el.textContent = `· stream ${STREAM_WORDS[stream.state] ?? stream.state}${until} · since ${since} UTC`;
   el.title = stream.detail ?? '';

@@ -127,8 +127,8 @@ export interface EncodedPoints {
 
 /**
  * One point per (post, topic):
- *   <measurement>,label=..,lang=..,model=..,slot=..,topic=.. neg=..,neu=..,pos=..,score=..,post_id="<id>",author_id="<id>|",ref_kind="<kind>|",ref_id="<id>|" <ns>
- * ('' where a post has none). Tags in key order (what InfluxDB sorts them into anyway). The amplification fields are fields,
+ *   <measurement>,label=..,lang=..,model=..,slot=..,topic=.. neg=..,neu=..,pos=..,score=..,post_id="<id>",author_id="<id>|",ref_kind="<kind>|",ref_id="<id>|",flags="<a,b>|" <ns>
+ * ('' where a post has none; flags comma-separated, as the SQLite store keeps them). Tags in key order (what InfluxDB sorts them into anyway). The amplification fields are fields,
  * not tags: they would multiply the series, and a tag added to old series would store a replayed
  * post as a second point.
  */
@@ -157,7 +157,9 @@ export function encodePosts(posts: readonly ScoredPost[], measurement: string): 
     // when pivoted (the query reads points without them too, as originals by unknown authors).
     const ref = p.refKind === undefined || p.refId === undefined ? '",ref_kind="",ref_id=""' : `",ref_kind="${p.refKind}",ref_id="${p.refId}"`;
     const amplification = `,author_id="${p.authorId ?? ''}${ref}`;
-    const fields = ` neg=${p.probs.neg},neu=${p.probs.neu},pos=${p.probs.pos},score=${p.score},post_id="${p.id}"${amplification} ${t.ns}`;
+    // Flags on every point, "" for none: a replay that clears them overwrites the old value.
+    const flags = p.flags.length === 0 ? ',flags=""' : `,flags=${escapeStringField(p.flags.join(','))}`;
+    const fields = ` neg=${p.probs.neg},neu=${p.probs.neu},pos=${p.probs.pos},score=${p.score},post_id="${p.id}"${amplification}${flags} ${t.ns}`;
     const common = m + tagPair('label', p.label) + tagPair('lang', p.lang) + tagPair('model', p.model) + `,slot=${t.slot}`;
     const before = lines.length;
     let tooLong: string | undefined;

@@ -8,6 +8,7 @@ import type { InfluxdbConfig } from '../../config/sections/influxdb.js';
 import { LABELS, type Label } from '../../contract/index.js';
 import type { OpinionRow } from '../../query/opinions.js';
 import { decodeTagValue, storedTagValue } from './line-protocol.js';
+import { isUnsupported } from '../../query/languages.js';
 
 export const EPOCH = new Date(0);
 /** Flux's largest time; "no end" must include posts dated in the future (replays). */
@@ -79,21 +80,25 @@ export function postsBase(
 
 /**
  * The fields one post's point carries, pivoted into one row per point (a point written before the
- * amplification fields existed reads as an original by an unknown author). Weighted opinions and the
+ * amplification fields existed reads as an original by an unknown author, one written before the
+ * flags field as a post without flags). Weighted opinions and the
  * author cap are folded in code (src/query/opinions.ts): on InfluxDB 1.8, Flux took 27 s to group
  * 25,000 points by opinion with reduce(), and pivoting and reading the rows takes 0.4–0.7 s.
  */
-const FIELDS = ['score', 'post_id', 'author_id', 'ref_kind', 'ref_id'] as const;
+const FIELDS = ['score', 'post_id', 'author_id', 'ref_kind', 'ref_id', 'flags'] as const;
 
 /** Every point of the range as one pivoted row (with its topic, label and lang tags). */
 export function pivotedRows(c: Pick<InfluxdbConfig, 'bucket' | 'measurement'>, range: RowsRange | undefined): string {
   return `${postsBase(c, FIELDS, range, { nonEmptyStrings: true }).toString()}
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> keep(columns: ["_time", "topic", "label", "lang", "score", "post_id", "author_id", "ref_kind", "ref_id"])`;
+  |> keep(columns: ["_time", "topic", "label", "lang", "score", "post_id", "author_id", "ref_kind", "ref_id", "flags"])`;
 }
 
 export const isLabel = (s: unknown): s is Label => typeof s === 'string' && (LABELS as readonly string[]).includes(s);
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** Whether a pivoted row's flags mark a post in a language the model does not support (src/query/languages.ts). */
+export const isUnsupportedRow = (r: Row): boolean => isUnsupported(text(r.flags));
 
 /** A pivoted row as OpinionAggregator takes it, in the bucket `bucketOf` gives its time; undefined for a row without a label. */
 export function opinionRowOf(r: Row, bucketOf: (at: number) => number): OpinionRow | undefined {

@@ -4,7 +4,8 @@
  *
  * In count mode without an author cap, aggregation happens in the server per (topic, label[, window]):
  * count(), sum() and the sum of squares of the score field. Weighted opinions and the author cap
- * read the pivoted points and fold them here (src/query/opinions.ts). Where rollups serve a range
+ * read the pivoted points and fold them here (src/query/opinions.ts), and so does leaving posts in
+ * unsupported languages out (the default; src/query/languages.ts): their flag is a field. Where rollups serve a range
  * (rollup-query.ts), its whole hour windows come from them in either mode and the rest from the
  * points. Either way this module turns the sums into shares, means and their intervals.
  * Values interpolated into Flux go through the client's `flux` template (strings quoted and
@@ -16,10 +17,12 @@ import { decodeTagValue } from './line-protocol.js';
 import { endpointOf, InfluxHttp } from './transport.js';
 import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION } from '../../query/amplification.js';
 import type { WeightedScoreStatistics } from '../../query/intervals.js';
-import { OpinionAggregator, type OpinionGroup } from '../../query/opinions.js';
+import { OpinionAggregator } from '../../query/opinions.js';
 import type { Label } from '../../contract/index.js';
-import { EPOCH, isLabel, opinionRowOf, pivotedRows, postsBase, topicFilter, type Row } from './post-rows.js';
-import { RollupReader } from './rollup-query.js';
+import { EPOCH, isLabel, isUnsupportedRow, opinionRowOf, pivotedRows, postsBase, topicFilter, type Row } from './post-rows.js';
+import { RollupReader, type RolledGroups } from './rollup-query.js';
+import { excludesUnsupported } from '../../query/languages.js';
+import { withLeftOut } from '../../query/left-out.js';
 import { isCoverageState, MAX_COVERAGE_EVENTS, type CoverageEvent } from '../../query/coverage.js';
 import { coverageMeasurement } from './coverage.js';
 
@@ -70,7 +73,7 @@ const weightedOf = (a: LabelSums): WeightedScoreStatistics => ({
 /** Code-unit order, as SQLite's BINARY collation. */
 const compare = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
 /** The same orders as the SQLite store's ORDER BY (ISO instants in UTC compare as strings). */
-const TOPIC_ORDER: ReadonlyMap<TopicOrder, (x: TopicSummary, y: TopicSummary) => number> = new Map([
+const TOPIC_ORDER: ReadonlyMap<TopicOrder, (x: Omit<TopicSummary, 'leftOut'>, y: Omit<TopicSummary, 'leftOut'>) => number> = new Map([
   ['count', (x, y) => y.count - x.count || compare(x.topic, y.topic)],
   ['newest', (x, y) => compare(y.lastAt ?? '', x.lastAt ?? '') || compare(x.topic, y.topic)],
   ['oldest', (x, y) => compare(x.firstAt ?? '\uffff', y.firstAt ?? '\uffff') || compare(x.topic, y.topic)],
@@ -106,26 +109,34 @@ export class InfluxQuery implements SentimentQuery {
     return postsBase(this.c, fields, range);
   }
 
-  /** Whether the range needs rows (weighted opinions or an author cap) or sums the server can make. */
+  /**
+   * Whether the range needs rows (weighted opinions, an author cap, or posts in unsupported
+   * languages left out: the flag is a field, not a tag) or sums the server can make.
+   */
   #needsRows(range: TimeRange | undefined): boolean {
-    return (range?.amplification ?? DEFAULT_AMPLIFICATION) !== 'count' || authorCapOf(range?.authorCap) !== undefined;
+    return (range?.amplification ?? DEFAULT_AMPLIFICATION) !== 'count' || authorCapOf(range?.authorCap) !== undefined || excludesUnsupported(range);
   }
 
   /**
    * Every point of the range as one pivoted row, folded in code by OpinionAggregator into weighted
-   * sums per (topic, bucket); `widthMs` undefined = one bucket per topic (a summary).
+   * sums per (topic, bucket); `widthMs` undefined = one bucket per topic (a summary). Posts in
+   * unsupported languages, when the range leaves them out, are counted per topic instead.
    */
-  async #opinionGroups(range: TimeRange | undefined, widthMs: number | undefined): Promise<OpinionGroup[]> {
+  async #opinionGroups(range: TimeRange | undefined, widthMs: number | undefined): Promise<RolledGroups> {
     const aggregator = new OpinionAggregator(range?.amplification ?? DEFAULT_AMPLIFICATION, authorCapOf(range?.authorCap));
+    const excluding = excludesUnsupported(range);
+    const leftOut = new Map<string, number>();
     for await (const r of this.#eachRow(pivotedRows(this.c, range))) {
       const row = opinionRowOf(r, (at) => (widthMs === undefined ? 0 : Math.floor(at / widthMs) * widthMs));
-      if (row !== undefined) aggregator.add(row);
+      if (row === undefined) continue;
+      if (excluding && isUnsupportedRow(r)) leftOut.set(row.topic, (leftOut.get(row.topic) ?? 0) + 1);
+      else aggregator.add(row);
     }
-    return aggregator.groups();
+    return { groups: aggregator.groups(), leftOut };
   }
 
   /** Through the rollups where they serve the range (rollup-query.ts), else undefined. */
-  #rolledGroups(range: TimeRange | undefined, widthMs: number | undefined): Promise<OpinionGroup[] | undefined> {
+  #rolledGroups(range: TimeRange | undefined, widthMs: number | undefined): Promise<RolledGroups | undefined> {
     return this.#rollups === undefined ? Promise.resolve(undefined) : this.#rollups.groups(range, widthMs);
   }
 
@@ -134,7 +145,7 @@ export class InfluxQuery implements SentimentQuery {
     const out: SentimentBucket[] = [];
     const rolled = await this.#rolledGroups(range, widthMs);
     if (rolled !== undefined || this.#needsRows(range)) {
-      for (const g of rolled ?? (await this.#opinionGroups(range, widthMs)))
+      for (const g of (rolled ?? (await this.#opinionGroups(range, widthMs))).groups)
         out.push({ topic: g.topic, bucketStart: new Date(g.bucket).toISOString(), ...amplifiedAggregateOf(g.stats, range.minPosts) });
     } else {
       const every = fluxExpression(`${widthMs}ms`);
@@ -160,11 +171,14 @@ data |> ${fluxExpression(SUM_OF_SQUARES)}`);
   }
 
   async topics(request?: TopicsRequest): Promise<TopicSummary[]> {
-    const summaries: TopicSummary[] = [];
+    const summaries: Omit<TopicSummary, 'leftOut'>[] = [];
+    let leftOut = new Map<string, number>();
     const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
     const rolled = await this.#rolledGroups(request, undefined);
     if (rolled !== undefined || this.#needsRows(request)) {
-      for (const g of rolled ?? (await this.#opinionGroups(request, undefined)))
+      const answer = rolled ?? (await this.#opinionGroups(request, undefined));
+      leftOut = answer.leftOut;
+      for (const g of answer.groups)
         summaries.push({ topic: g.topic, ...amplifiedAggregateOf(g.stats, request?.minPosts), firstAt: iso(g.firstAt), lastAt: iso(g.lastAt) });
     } else {
       const rows = this.#eachRow(flux`data = ${this.#base(['score'], request)}
@@ -189,7 +203,8 @@ data |> last() |> yield(name: "last")`);
         summaries.push({ topic, ...amplifiedAggregateOf(weightedOf(a), request?.minPosts), firstAt: iso(first), lastAt: iso(last) });
     }
     summaries.sort(TOPIC_ORDER.get(request?.order ?? 'count') ?? TOPIC_ORDER.get('count'));
-    return request?.limit === undefined ? summaries : summaries.slice(0, Math.max(0, Math.floor(request.limit)));
+    const limit = request?.limit === undefined ? undefined : Math.max(0, Math.floor(request.limit));
+    return withLeftOut(limit === undefined ? summaries : summaries.slice(0, limit), leftOut, limit, request?.minPosts);
   }
 
   async coverage(range: { readonly from: Date; readonly to: Date }): Promise<CoverageEvent[]> {

@@ -3,7 +3,8 @@
  * says what it writes). The sink tells it which (topic, window)s it marked; every `rollupIntervalMs`
  * it takes those not written for `rollupQuietMs`, reads each one's mark (T), then its posts (the
  * pivoted rows the query reads), folds them with OpinionAggregator for both modes, per language
- * and for '*', in one pass, and writes the rollups with rolled_through = T. A window written again
+ * and for '*', over every post and over the posts in supported languages (counting those left
+ * out), in one pass, and writes the rollups with rolled_through = T. A window written again
  * while it was rolled stays pending. Failures are logged (CP_INFLUXDB_ROLLUP) and retried on the
  * next tick; they never reach the pipeline. On close it rolls what is pending within
  * `rollupCloseMs` and logs what it left (those windows are read from the posts until rolled again).
@@ -13,12 +14,12 @@ import { gzip as gzipCb } from 'node:zlib';
 import { InfluxDB, flux, type QueryApi } from '@influxdata/influxdb-client';
 import type { InfluxdbConfig } from '../../config/sections/influxdb.js';
 import { CrowdpulseError } from '../../errors.js';
-import { AMPLIFICATION_MODES, OPINION_WINDOW_MS, opinionWindowOf } from '../../query/amplification.js';
-import { OpinionAggregator, type OpinionGroup } from '../../query/opinions.js';
+import { AMPLIFICATION_MODES, OPINION_WINDOW_MS, opinionWindowOf, type AmplificationMode } from '../../query/amplification.js';
+import { OpinionAggregator, type OpinionGroup, type OpinionRow } from '../../query/opinions.js';
 import { ALL_LANGUAGES } from '../../query/rollup-plan.js';
 import { logger } from '../../telemetry/log.js';
 import { decodeTagValue } from './line-protocol.js';
-import { END_OF_TIME, EPOCH, opinionRowOf, pivotedRows, topicFilter, type Row } from './post-rows.js';
+import { END_OF_TIME, EPOCH, isUnsupportedRow, opinionRowOf, pivotedRows, topicFilter, type Row } from './post-rows.js';
 import { dirtyMeasurement, encodeRollup, encodeSince, pairKey, sinceFor, sinceMeasurement, type RollupPoint } from './rollup.js';
 import { endpointOf, InfluxHttp } from './transport.js';
 
@@ -144,42 +145,54 @@ export class Roller {
       const key = pairKey(Math.floor(Date.parse(String(r._time))), decodeTagValue(r.topic as string | undefined));
       if (due.has(key)) marks.set(key, Number(r._value));
     }
-    // One pass over the rows: per mode, '*' and per language, each group's bucket its window.
-    const all = new Map(AMPLIFICATION_MODES.map((m) => [m, new OpinionAggregator(m, undefined)]));
-    const byLang = new Map(AMPLIFICATION_MODES.map((m) => [m, new Map<string, OpinionAggregator>()]));
+    // One pass over the rows: per mode, '*' and per language, each group's bucket its window; every
+    // post, and (supported) the posts in supported languages with a count of those left out.
+    const folds = { every: new Folds(), supported: new Folds() };
+    const leftOut = new Map<string, Map<string, { topic: string; window: number; n: number }>>();
     for await (const { values, tableMeta } of this.#api.iterateRows(pivotedRows(this.c, { from, to, ...(topics ? { topics } : {}) }))) {
       const r = tableMeta.toObject(values);
       const row = opinionRowOf(r, opinionWindowOf);
-      if (row === undefined || !due.has(pairKey(row.bucket, row.topic))) continue;
+      const key = row === undefined ? undefined : pairKey(row.bucket, row.topic);
+      if (row === undefined || key === undefined || !due.has(key)) continue;
       // '' (no tag) and '*' cannot be a language's own rollup: queries for them read the posts.
       const lang = decodeTagValue(r.lang as string | undefined);
-      const own = lang !== '' && lang !== ALL_LANGUAGES;
-      for (const mode of AMPLIFICATION_MODES) {
-        (all.get(mode) as OpinionAggregator).add(row);
-        if (!own) continue;
-        const langs = byLang.get(mode) as Map<string, OpinionAggregator>;
-        let agg = langs.get(lang);
-        if (!agg) langs.set(lang, (agg = new OpinionAggregator(mode, undefined)));
-        agg.add(row);
-      }
-    }
-    const lines: string[] = [];
-    for (const mode of AMPLIFICATION_MODES) {
-      const stars = new Map((all.get(mode) as OpinionAggregator).groups().map((g) => [pairKey(g.bucket, g.topic), g]));
-      for (const p of chunk) {
-        const key = pairKey(p.window, p.topic);
-        const rolledThrough = marks.get(key);
-        if (rolledThrough === undefined) continue;
-        // A marked pair without posts (deleted behind our back) still gets its '*' point, so that it reads as clean.
-        const group = stars.get(key) ?? emptyGroup(p.topic, p.window);
-        lines.push(encodeRollup({ mode, lang: ALL_LANGUAGES, group, rolledThrough }, this.c));
-      }
-      for (const [lang, agg] of byLang.get(mode) as Map<string, OpinionAggregator>)
-        for (const group of agg.groups()) {
-          const rolledThrough = marks.get(pairKey(group.bucket, group.topic));
-          if (rolledThrough !== undefined) lines.push(encodeRollup({ mode, lang, group, rolledThrough } satisfies RollupPoint, this.c));
+      const own = lang !== '' && lang !== ALL_LANGUAGES ? lang : undefined;
+      folds.every.add(row, own);
+      if (!isUnsupportedRow(r)) folds.supported.add(row, own);
+      else
+        for (const l of own === undefined ? [ALL_LANGUAGES] : [ALL_LANGUAGES, own]) {
+          let counts = leftOut.get(l);
+          if (!counts) leftOut.set(l, (counts = new Map<string, { topic: string; window: number; n: number }>()));
+          const seen = counts.get(key);
+          if (seen) seen.n += 1;
+          else counts.set(key, { topic: row.topic, window: row.bucket, n: 1 });
         }
     }
+    const lines: string[] = [];
+    const push = (p: Omit<RollupPoint, 'rolledThrough'>): void => {
+      const rolledThrough = marks.get(pairKey(p.group.bucket, p.group.topic));
+      if (rolledThrough !== undefined) lines.push(encodeRollup({ ...p, rolledThrough }, this.c));
+    };
+    for (const mode of AMPLIFICATION_MODES)
+      for (const supported of [false, true]) {
+        const fold = supported ? folds.supported : folds.every;
+        const starLeftOut = supported ? leftOut.get(ALL_LANGUAGES) : undefined;
+        const stars = fold.groups(mode, ALL_LANGUAGES);
+        // A marked pair without posts (deleted behind our back) still gets its '*' point, so that it reads as clean.
+        for (const p of chunk) {
+          const key = pairKey(p.window, p.topic);
+          const group = stars.get(key) ?? emptyGroup(p.topic, p.window);
+          push({ mode, lang: ALL_LANGUAGES, group, ...(supported ? { leftOut: starLeftOut?.get(key)?.n ?? 0 } : {}) });
+        }
+        // A language's own points where it has posts (counted, or only left out: a point of nothing counted).
+        for (const lang of new Set([...fold.langs(mode), ...(supported ? leftOut.keys() : [])])) {
+          if (lang === ALL_LANGUAGES) continue;
+          const groups = fold.groups(mode, lang);
+          const counts = supported ? leftOut.get(lang) : undefined;
+          for (const [key, group] of groups) push({ mode, lang, group, ...(supported ? { leftOut: counts?.get(key)?.n ?? 0 } : {}) });
+          for (const [key, c] of counts ?? []) if (!groups.has(key)) push({ mode, lang, group: emptyGroup(c.topic, c.window), leftOut: c.n });
+        }
+      }
     for (let i = 0; i < lines.length; i += LINES_PER_WRITE) await this.#write(lines.slice(i, i + LINES_PER_WRITE).join('\n'));
     chunk.forEach((p, i) => {
       const key = pairKey(p.window, p.topic);
@@ -227,6 +240,30 @@ export class Roller {
       }
     }
     await this.#http.close();
+  }
+}
+
+/** Aggregators per mode, for '*' and per language, filled in one pass. */
+class Folds {
+  readonly #byMode = new Map(AMPLIFICATION_MODES.map((m) => [m, new Map<string, OpinionAggregator>()]));
+
+  add(row: OpinionRow, lang: string | undefined): void {
+    for (const [mode, byLang] of this.#byMode)
+      for (const l of lang === undefined ? [ALL_LANGUAGES] : [ALL_LANGUAGES, lang]) {
+        let agg = byLang.get(l);
+        if (!agg) byLang.set(l, (agg = new OpinionAggregator(mode, undefined)));
+        agg.add(row);
+      }
+  }
+
+  langs(mode: AmplificationMode): Iterable<string> {
+    return (this.#byMode.get(mode) as Map<string, OpinionAggregator>).keys();
+  }
+
+  /** The groups of a (mode, language) by (window, topic). */
+  groups(mode: AmplificationMode, lang: string): Map<string, OpinionGroup> {
+    const agg = this.#byMode.get(mode)?.get(lang);
+    return new Map((agg?.groups() ?? []).map((g) => [pairKey(g.bucket, g.topic), g]));
   }
 }
 

@@ -3,7 +3,9 @@
  * the earliest since point on come from `<measurement>_rollup` where they are clean (rolled_through
  * ≥ the mark's touched); windows marked after their roll, windows before since and the range's
  * ragged ends come from the posts, folded by OpinionAggregator; mergeParts adds it all up per
- * (topic, bucket). The answer equals the posts-only one (up to float rounding).
+ * (topic, bucket). The answer equals the posts-only one (up to float rounding). A range that leaves
+ * posts in unsupported languages out (the default) reads `<measurement>_rollup_supported` and leaves
+ * them out of the posts it reads, counting them.
  */
 import { flux, fluxExpression, type ParameterizedQuery, type QueryApi } from '@influxdata/influxdb-client';
 import type { InfluxdbConfig } from '../../config/sections/influxdb.js';
@@ -12,9 +14,15 @@ import { OpinionAggregator, type OpinionGroup } from '../../query/opinions.js';
 import { ALL_LANGUAGES, bucketOf, mergeParts, rollupPlan, type Span } from '../../query/rollup-plan.js';
 import type { TimeRange } from '../../query/sentiment-query.js';
 import { decodeTagValue, storedTagValue } from './line-protocol.js';
-import { beforeStop, END_OF_TIME, EPOCH, opinionRowOf, pivotedRows, topicFilter, type Row, type RowsRange } from './post-rows.js';
+import { beforeStop, END_OF_TIME, EPOCH, isUnsupportedRow, opinionRowOf, pivotedRows, topicFilter, type Row, type RowsRange } from './post-rows.js';
 import { fluxCsvRows, type CsvRow } from './flux-csv.js';
-import { dirtyMeasurement, groupOfRollup, pairKey, rollupMeasurement, sinceMeasurement } from './rollup.js';
+import { dirtyMeasurement, groupOfRollup, pairKey, rollupMeasurement, sinceMeasurement, supportedRollupMeasurement } from './rollup.js';
+
+/** A range's (topic, bucket) sums, and the posts left out per topic (unsupported languages; empty when they are included). */
+export interface RolledGroups {
+  readonly groups: OpinionGroup[];
+  readonly leftOut: Map<string, number>;
+}
 
 /** Marked windows read from the posts in at most this many queries (runs of windows further apart are merged). */
 const MAX_DIRTY_READS = 4;
@@ -49,7 +57,7 @@ export class RollupReader {
    * when rollups cannot serve it (rollupPlan says rows only, no since point yet, or the range
    * ends before since): the caller reads the posts as before.
    */
-  async groups(range: TimeRange | undefined, widthMs: number | undefined): Promise<OpinionGroup[] | undefined> {
+  async groups(range: TimeRange | undefined, widthMs: number | undefined): Promise<RolledGroups | undefined> {
     const plan = rollupPlan(range, widthMs);
     // '' (no lang tag) and a language called '*' have no rollups of their own.
     const onlyLang = range?.langs?.length === 1 ? range.langs[0] : undefined;
@@ -66,11 +74,13 @@ export class RollupReader {
 
     // The posts of the ragged ends and of the windows before since, read while the rollups are.
     const aggregator = new OpinionAggregator(plan.mode, undefined);
+    const leftOut = plan.supportedOnly ? new Map<string, number>() : undefined;
     const base: RowsRange = { ...(range?.topics ? { topics: range.topics } : {}), ...(range?.langs ? { langs: range.langs } : {}) };
     const spans = Promise.all(
       rowSpans.map((s) =>
         this.#fold(
           aggregator,
+          leftOut,
           { ...base, ...(s.from === undefined ? {} : { from: new Date(s.from) }), ...(s.to === undefined ? {} : { to: new Date(s.to) }) },
           widthMs,
         ),
@@ -85,7 +95,7 @@ export class RollupReader {
     const [rollupRows, markRows] = await Promise.all([
       collect(flux`from(bucket: ${this.c.bucket})
   |> range(start: ${new Date(from)}, stop: ${new Date(to)})
-  |> filter(fn: (r) => r._measurement == ${rollupMeasurement(this.c)} and r.mode == ${plan.mode} and (r.lang == ${storedTagValue(plan.lang)}${star}))
+  |> filter(fn: (r) => r._measurement == ${plan.supportedOnly ? supportedRollupMeasurement(this.c) : rollupMeasurement(this.c)} and r.mode == ${plan.mode} and (r.lang == ${storedTagValue(plan.lang)}${star}))
   ${beforeStop(new Date(to))}
   ${topicFilter(range?.topics)}
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`),
@@ -119,7 +129,12 @@ export class RollupReader {
     }
     const parts: OpinionGroup[] = [];
     for (const [key, r] of own) {
-      if (dirty.has(key) || Number(r.n) === 0) continue;
+      if (dirty.has(key)) continue;
+      if (leftOut !== undefined && Number(r.left_out ?? 0) > 0) {
+        const topic = decodeTagValue(r.topic);
+        leftOut.set(topic, (leftOut.get(topic) ?? 0) + Number(r.left_out));
+      }
+      if (Number(r.n) === 0) continue;
       const window = Math.floor(Date.parse(String(r._time)));
       parts.push(groupOfRollup(r, decodeTagValue(r.topic), bucketOf(window, widthMs)));
     }
@@ -130,24 +145,29 @@ export class RollupReader {
       // Many topics: the range's own topic filter (or none), and the rows of clean pairs dropped here.
       const topics = run.topics.size <= MAX_TOPICS_IN_FILTER ? { topics: [...run.topics] } : {};
       reads.push(
-        this.#fold(aggregator, { ...base, ...topics, from: new Date(run.from), to: new Date(run.to) }, widthMs, (row) =>
+        this.#fold(aggregator, leftOut, { ...base, ...topics, from: new Date(run.from), to: new Date(run.to) }, widthMs, (row) =>
           dirty.has(pairKey(opinionWindowOf(row.at), row.topic)),
         ),
       );
     }
     await Promise.all(reads);
-    return mergeParts([...parts, ...aggregator.groups()]);
+    return { groups: mergeParts([...parts, ...aggregator.groups()]), leftOut: leftOut ?? new Map<string, number>() };
   }
 
+  /** Folds the posts of a range; with `leftOut`, those in unsupported languages are counted there instead. */
   async #fold(
     aggregator: OpinionAggregator,
+    leftOut: Map<string, number> | undefined,
     range: RowsRange,
     widthMs: number | undefined,
     keep: (row: { at: number; topic: string }) => boolean = () => true,
   ): Promise<void> {
     for await (const { values, tableMeta } of this.api.iterateRows(pivotedRows(this.c, range))) {
-      const row = opinionRowOf(tableMeta.toObject(values), (at) => bucketOf(at, widthMs));
-      if (row !== undefined && keep(row)) aggregator.add(row);
+      const r = tableMeta.toObject(values);
+      const row = opinionRowOf(r, (at) => bucketOf(at, widthMs));
+      if (row === undefined || !keep(row)) continue;
+      if (leftOut !== undefined && isUnsupportedRow(r)) leftOut.set(row.topic, (leftOut.get(row.topic) ?? 0) + 1);
+      else aggregator.add(row);
     }
   }
 }

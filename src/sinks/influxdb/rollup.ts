@@ -6,6 +6,9 @@
  *   topic; fields n, sum_w, sum_w2, sum_ws, sum_ws2, w_neg, w_neu, w_pos (the OpinionGroup sums),
  *   first_at, last_at (epoch ms) and rolled_through; time = the window's start. Written by the roller
  *   (roller.ts); the same series and time overwrite, so rolling again is harmless.
+ * - `<measurement>_rollup_supported`: the same over the posts in supported languages only, with one
+ *   more field, left_out (the posts in unsupported languages it leaves out; src/query/languages.ts).
+ *   A window whose every post was left out has a point of n = 0 that says how many.
  * - `<measurement>_rollup_dirty`, tag topic, field touched (epoch ms, strictly increasing per
  *   writer); time = the window's start. Written by the sink for every (topic, window) of a batch,
  *   after its posts are durable and before the batch is acknowledged.
@@ -25,6 +28,7 @@ import { escapeMeasurement, tagPair } from './line-protocol.js';
 
 type Measured = Pick<InfluxdbConfig, 'measurement'>;
 export const rollupMeasurement = (c: Measured): string => `${c.measurement}_rollup`;
+export const supportedRollupMeasurement = (c: Measured): string => `${c.measurement}_rollup_supported`;
 export const dirtyMeasurement = (c: Measured): string => `${c.measurement}_rollup_dirty`;
 export const sinceMeasurement = (c: Measured): string => `${c.measurement}_rollup_since`;
 
@@ -56,17 +60,21 @@ export interface RollupPoint {
   readonly lang: string;
   readonly group: OpinionGroup;
   readonly rolledThrough: number;
+  /** A point of the posts in supported languages (`<m>_rollup_supported`): the posts it left out. */
+  readonly leftOut?: number;
 }
 
-/** `<m>_rollup,lang=…,mode=…[,topic=…] n=…i,sum_w=…,… <window ns>`; the group's bucket is the window. */
+/** `<m>_rollup[_supported],lang=…,mode=…[,topic=…] n=…i,sum_w=…,…[,left_out=…i] <window ns>`; the group's bucket is the window. */
 export function encodeRollup(p: RollupPoint, c: Measured): string {
   const s = p.group.stats;
   const w = s.weightByLabel;
   const fields =
     `n=${s.n}i,sum_w=${float(s.sumOfWeights)},sum_w2=${float(s.sumOfSquaredWeights)},sum_ws=${float(s.weightedSum)},sum_ws2=${float(s.weightedSumOfSquares)}` +
     `,w_neg=${float(w.negative)},w_neu=${float(w.neutral)},w_pos=${float(w.positive)}` +
-    `,first_at=${p.group.firstAt}i,last_at=${p.group.lastAt}i,rolled_through=${p.rolledThrough}i`;
-  return `${escapeMeasurement(rollupMeasurement(c))}${tagPair('lang', p.lang)},mode=${p.mode}${tagPair('topic', p.group.topic)} ${fields} ${ns(p.group.bucket)}`;
+    `,first_at=${p.group.firstAt}i,last_at=${p.group.lastAt}i,rolled_through=${p.rolledThrough}i` +
+    (p.leftOut === undefined ? '' : `,left_out=${p.leftOut}i`);
+  const m = p.leftOut === undefined ? rollupMeasurement(c) : supportedRollupMeasurement(c);
+  return `${escapeMeasurement(m)}${tagPair('lang', p.lang)},mode=${p.mode}${tagPair('topic', p.group.topic)} ${fields} ${ns(p.group.bucket)}`;
 }
 
 /** A float field: JS's shortest round-trip form (line protocol takes exponents); never read as an integer. */

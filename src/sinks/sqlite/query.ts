@@ -7,7 +7,9 @@ import { amplifiedAggregateOf, authorCapOf, DEFAULT_AMPLIFICATION, OPINION_WINDO
 import type { OpinionGroup } from '../../query/opinions.js';
 import { compareCodePoints, mergeParts, rollupPlan } from '../../query/rollup-plan.js';
 import { aggregateSql, partOfRow, type AggregateRow } from './aggregate-sql.js';
-import { hasRollups } from './rollup.js';
+import { hasRollups, type RollupTable } from './rollup.js';
+import { excludesUnsupported, UNSUPPORTED_FLAG } from '../../query/languages.js';
+import { withLeftOut } from '../../query/left-out.js';
 import {
   MAX_SHIFTS,
   type SentimentBucket,
@@ -56,6 +58,16 @@ const TOPIC_ORDER: ReadonlyMap<TopicOrder, string> = new Map([
 /** The aggregate of one row's weighted sums (src/query/amplification.ts: the same code for every store). */
 const aggregateOf = (row: AggregateRow, minPosts: number | undefined) => amplifiedAggregateOf(partOfRow(row).stats, minPosts);
 
+/** A post's stored flags hold the unsupported-language flag (flags are comma-separated); bound to `,non_english,`. */
+const FLAGGED = "instr(',' || flags || ',', ?) > 0";
+const FLAG_PARAM = `,${UNSUPPORTED_FLAG},`;
+
+/** A range's parts added up, and (for summaries that leave posts out) the posts left out per topic. */
+interface Parts {
+  readonly groups: OpinionGroup[];
+  readonly leftOut: Map<string, number>;
+}
+
 /** The columns schema version 2 added, or their defaults when reading a version 1 file (opened read-only, not migrated). */
 const V2_COLUMNS = 'author_id, ref_kind, ref_id';
 const V1_DEFAULTS = "'' AS author_id, '' AS ref_kind, '' AS ref_id";
@@ -64,7 +76,7 @@ const V1_DEFAULTS = "'' AS author_id, '' AS ref_kind, '' AS ref_id";
 export class SqliteQuery implements SentimentQuery {
   readonly #db: Database.Database;
   #columns: string | undefined;
-  #hasRollups = false;
+  readonly #hasRollups = new Set<RollupTable>();
 
   /** `rollups: false` reads every answer from the rows (what a file without rollups does; the bench compares both). */
   constructor(
@@ -97,23 +109,37 @@ export class SqliteQuery implements SentimentQuery {
     return { sql, params: cap === undefined ? where.params : [...where.params, cap] };
   }
 
-  /** Whether this file has rollups (known once it has them: a writer may add them to a file read before). */
-  #rollups(): boolean {
+  /** Whether this file has a rollup table (known once it has it: a writer may add it to a file read before). */
+  #rollups(table: RollupTable): boolean {
     if (!this.options.rollups) return false;
-    if (this.#hasRollups) return true;
-    this.#hasRollups = hasRollups(this.#db);
-    return this.#hasRollups;
+    if (this.#hasRollups.has(table)) return true;
+    if (hasRollups(this.#db, table)) this.#hasRollups.add(table);
+    return this.#hasRollups.has(table);
+  }
+
+  /** Posts left out per topic in a range (unsupported languages), read from the rows into `into`. */
+  #addLeftOut(range: TimeRange | undefined, into: Map<string, number>): void {
+    const where = this.#where(range, 'only');
+    for (const r of this.#db.prepare(`SELECT topic, COUNT(*) AS n FROM post_sentiment ${where.sql} GROUP BY topic`).iterate(...where.params) as Iterable<{
+      topic: string;
+      n: number;
+    }>)
+      into.set(r.topic, (into.get(r.topic) ?? 0) + r.n);
   }
 
   /**
    * A range's sums per (topic, bucket) added up from parts (src/query/rollup-plan.ts): rollups for its
    * whole windows that were not written since they were rolled up, rows for the rest, in one read
    * transaction (one snapshot of rows, rollups and marks). Undefined: rollups cannot answer it.
-   * `bucketMs` undefined = one summary per topic.
+   * `bucketMs` undefined = one summary per topic, with the posts left out per topic (counted only
+   * for summaries).
    */
-  #parts(range: TimeRange | undefined, bucketMs: number | undefined): OpinionGroup[] | undefined {
-    const plan = this.#rollups() ? rollupPlan(range, bucketMs) : undefined;
-    if (plan === undefined) return undefined;
+  #parts(range: TimeRange | undefined, bucketMs: number | undefined): Parts | undefined {
+    const plan = rollupPlan(range, bucketMs);
+    const table: RollupTable = plan?.supportedOnly === true ? 'sentiment_rollup_supported' : 'sentiment_rollup';
+    if (plan === undefined || !this.#rollups(table)) return undefined;
+    const countLeftOut = plan.supportedOnly && bucketMs === undefined;
+    const leftOut = new Map<string, number>();
     const rowBucket = bucketMs === undefined ? '0' : `(created_at / ${bucketMs}) * ${bucketMs}`;
     const windowBucket = bucketMs === undefined ? '0' : `(window_start / ${bucketMs}) * ${bucketMs}`;
     const topics = range?.topics && range.topics.length > 0 ? JSON.stringify(range.topics) : null;
@@ -121,8 +147,11 @@ export class SqliteQuery implements SentimentQuery {
     const addRowsOf = (part: TimeRange): void => {
       const query = this.#aggregate(part, rowBucket);
       for (const row of this.#db.prepare(query.sql).iterate(...query.params) as Iterable<AggregateRow>) parts.push(partOfRow(row));
+      if (countLeftOut) this.#addLeftOut(part, leftOut);
     };
-    return this.#db.transaction((): OpinionGroup[] | undefined => {
+    // Only these two strings ever reach the SQL.
+    const leftOutColumn = plan.supportedOnly ? ', TOTAL(left_out) AS left_out' : '';
+    return this.#db.transaction((): Parts | undefined => {
       const { windows } = plan;
       if (windows !== undefined) {
         const from = windows.from ?? EARLIEST;
@@ -140,14 +169,17 @@ export class SqliteQuery implements SentimentQuery {
         const rolled = this.#db
           .prepare(
             `SELECT topic, ${windowBucket} AS bucket, SUM(n) AS n, TOTAL(sum_w) AS sum_w, TOTAL(sum_w2) AS sum_w2, TOTAL(sum_ws) AS sum_ws,
-               TOTAL(sum_ws2) AS sum_ws2, TOTAL(w_neg) AS w_neg, TOTAL(w_neu) AS w_neu, TOTAL(w_pos) AS w_pos, MIN(first_at) AS first_at, MAX(last_at) AS last_at
-             FROM sentiment_rollup WHERE mode = ? AND lang = ? AND window_start >= ? AND window_start < ?
+               TOTAL(sum_ws2) AS sum_ws2, TOTAL(w_neg) AS w_neg, TOTAL(w_neu) AS w_neu, TOTAL(w_pos) AS w_pos, MIN(first_at) AS first_at, MAX(last_at) AS last_at${leftOutColumn}
+             FROM ${table} WHERE mode = ? AND lang = ? AND window_start >= ? AND window_start < ?
              AND (? IS NULL OR topic IN (SELECT value FROM json_each(?)))
              AND window_start NOT IN (SELECT value FROM json_each(?))
              GROUP BY topic, bucket`,
           )
-          .all(plan.mode, plan.lang, from, to, topics, topics, JSON.stringify(dirty)) as AggregateRow[];
-        for (const row of rolled) parts.push(partOfRow(row));
+          .all(plan.mode, plan.lang, from, to, topics, topics, JSON.stringify(dirty)) as (AggregateRow & { left_out?: number })[];
+        for (const row of rolled) {
+          parts.push(partOfRow(row));
+          if (countLeftOut && row.left_out !== undefined && row.left_out > 0) leftOut.set(row.topic, (leftOut.get(row.topic) ?? 0) + row.left_out);
+        }
         for (const span of spansOf(dirty)) addRowsOf({ ...range, from: new Date(span.from), to: new Date(span.to) });
       }
       for (const span of plan.rows)
@@ -156,13 +188,22 @@ export class SqliteQuery implements SentimentQuery {
           ...(span.from === undefined ? {} : { from: new Date(span.from) }),
           ...(span.to === undefined ? {} : { to: new Date(span.to) }),
         });
-      return mergeParts(parts);
+      // A (topic, window) of posts left out only has a rollup of nothing counted.
+      return { groups: mergeParts(parts).filter((p) => p.stats.n > 0), leftOut };
     })();
   }
 
-  #where(range: TimeRange | undefined): { sql: string; params: unknown[] } {
+  /**
+   * The WHERE of a range: posts in unsupported languages left out when the range leaves them out,
+   * or (`only`) those alone, to count them.
+   */
+  #where(range: TimeRange | undefined, unsupported: 'as asked' | 'only' = 'as asked'): { sql: string; params: unknown[] } {
     const clauses: string[] = [];
     const params: unknown[] = [];
+    if (unsupported === 'only' || excludesUnsupported(range)) {
+      clauses.push(unsupported === 'only' ? FLAGGED : `NOT ${FLAGGED}`);
+      params.push(FLAG_PARAM);
+    }
     if (range?.from) {
       clauses.push('created_at >= ?');
       params.push(range.from.getTime());
@@ -186,7 +227,7 @@ export class SqliteQuery implements SentimentQuery {
 
   async buckets(range: TimeRange & { readonly bucketSeconds: number }): Promise<SentimentBucket[]> {
     const width = Math.max(1, Math.round(range.bucketSeconds * 1000));
-    const parts = this.#parts(range, width);
+    const parts = this.#parts(range, width)?.groups;
     if (parts !== undefined)
       return parts
         .sort((x, y) => compareCodePoints(x.topic, y.topic) || x.bucket - y.bucket)
@@ -201,13 +242,14 @@ export class SqliteQuery implements SentimentQuery {
     const limit = request?.limit === undefined ? -1 : Math.max(0, Math.floor(request.limit));
     const parts = this.#parts(request, undefined);
     if (parts !== undefined) {
-      const ordered = parts.sort(PART_ORDER.get(request?.order ?? 'count') ?? PART_ORDER.get('count'));
-      return (limit < 0 ? ordered : ordered.slice(0, limit)).map((p) => ({
+      const ordered = parts.groups.sort(PART_ORDER.get(request?.order ?? 'count') ?? PART_ORDER.get('count'));
+      const counted = (limit < 0 ? ordered : ordered.slice(0, limit)).map((p) => ({
         topic: p.topic,
         ...amplifiedAggregateOf(p.stats, request?.minPosts),
         firstAt: new Date(p.firstAt).toISOString(),
         lastAt: new Date(p.lastAt).toISOString(),
       }));
+      return withLeftOut(counted, parts.leftOut, limit < 0 ? undefined : limit, request?.minPosts);
     }
     const query = this.#aggregate(request, '0');
     const orderBy = TOPIC_ORDER.get(request?.order ?? 'count') ?? 'sum_w DESC, topic';
@@ -216,12 +258,15 @@ export class SqliteQuery implements SentimentQuery {
     // one kept 600,000-character topic made a LIMIT 1 over 200,000 topics take 10 s instead of 0.5 s.
     // (SQLite never flattens a subquery with a LIMIT into an outer query with a LIMIT.)
     const rows = this.#db.prepare(`SELECT * FROM (${query.sql} ORDER BY ${orderBy} LIMIT -1) LIMIT ?`).all(...query.params, limit) as AggregateRow[];
-    return rows.map((row) => ({
+    const counted = rows.map((row) => ({
       topic: row.topic,
       ...aggregateOf(row, request?.minPosts),
       firstAt: row.first_at == null ? undefined : new Date(row.first_at).toISOString(),
       lastAt: row.last_at == null ? undefined : new Date(row.last_at).toISOString(),
     }));
+    const leftOut = new Map<string, number>();
+    if (excludesUnsupported(request)) this.#addLeftOut(request, leftOut);
+    return withLeftOut(counted, leftOut, limit < 0 ? undefined : limit, request?.minPosts);
   }
 
   async coverage(range: { readonly from: Date; readonly to: Date }): Promise<CoverageEvent[]> {

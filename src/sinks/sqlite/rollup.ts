@@ -3,6 +3,7 @@ import type { Label } from '../../contract/index.js';
 import { AMPLIFICATION_MODES, OPINION_WINDOW_MS, type AmplificationMode } from '../../query/amplification.js';
 import { OpinionAggregator } from '../../query/opinions.js';
 import { ALL_LANGUAGES } from '../../query/rollup-plan.js';
+import { isUnsupported } from '../../query/languages.js';
 
 /**
  * Rollups of the embedded store (src/query/rollup-plan.ts): the sums of every (topic, opinion
@@ -11,6 +12,9 @@ import { ALL_LANGUAGES } from '../../query/rollup-plan.js';
  * (rollup_dirty), so a reader's snapshot always tells which rollups are current: a rollup counts
  * only while its window has no mark. The roller recomputes marked windows from the rows, once a
  * window has been quiet for a while (the live hour stays marked and is read from the rows).
+ * sentiment_rollup_supported holds the same sums over the posts in supported languages only, and
+ * how many posts it left out (src/query/languages.ts): what the default query reads. A window with
+ * only posts left out has a row of n = 0 there (first_at, last_at NULL).
  */
 export const CREATE_ROLLUP = `
 CREATE TABLE IF NOT EXISTS sentiment_rollup (
@@ -31,6 +35,25 @@ CREATE TABLE IF NOT EXISTS sentiment_rollup (
   PRIMARY KEY (mode, lang, window_start, topic)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sentiment_rollup_window ON sentiment_rollup (topic, window_start);
+CREATE TABLE IF NOT EXISTS sentiment_rollup_supported (
+  mode         TEXT    NOT NULL,
+  lang         TEXT    NOT NULL,
+  window_start INTEGER NOT NULL,
+  topic        TEXT    NOT NULL,
+  n            INTEGER NOT NULL,
+  sum_w        REAL    NOT NULL,
+  sum_w2       REAL    NOT NULL,
+  sum_ws       REAL    NOT NULL,
+  sum_ws2      REAL    NOT NULL,
+  w_neg        REAL    NOT NULL,
+  w_neu        REAL    NOT NULL,
+  w_pos        REAL    NOT NULL,
+  first_at     INTEGER,           -- NULL when every post of the window was left out
+  last_at      INTEGER,
+  left_out     INTEGER NOT NULL,  -- posts in unsupported languages, not in the sums
+  PRIMARY KEY (mode, lang, window_start, topic)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sentiment_rollup_supported_window ON sentiment_rollup_supported (topic, window_start);
 CREATE TABLE IF NOT EXISTS rollup_dirty (
   topic        TEXT    NOT NULL,
   window_start INTEGER NOT NULL,
@@ -40,7 +63,7 @@ CREATE TABLE IF NOT EXISTS rollup_dirty (
 CREATE INDEX IF NOT EXISTS rollup_dirty_window ON rollup_dirty (window_start);
 `;
 
-/** Every (topic, window) of a file that had posts before it had rollups: all of it is rolled up afresh. */
+/** Every (topic, window) of a file that had posts before it had (these) rollups: all of it is rolled up afresh. */
 const MARK_EXISTING = `INSERT OR IGNORE INTO rollup_dirty (topic, window_start, touched_at)
   SELECT DISTINCT topic, (created_at / ${OPINION_WINDOW_MS}) * ${OPINION_WINDOW_MS}, 0 FROM post_sentiment`;
 
@@ -49,17 +72,32 @@ const MARK = `INSERT INTO rollup_dirty (topic, window_start, touched_at) VALUES 
 
 const INSERT_ROLLUP = `INSERT INTO sentiment_rollup (mode, lang, window_start, topic, n, sum_w, sum_w2, sum_ws, sum_ws2, w_neg, w_neu, w_pos, first_at, last_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_SUPPORTED = `INSERT INTO sentiment_rollup_supported (mode, lang, window_start, topic, n, sum_w, sum_w2, sum_ws, sum_ws2, w_neg, w_neu, w_pos, first_at, last_at, left_out)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-/** Whether a file has the rollup tables (a file written before them, opened read-only, has not). */
-export function hasRollups(db: Database.Database): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sentiment_rollup'").get() !== undefined;
+/** The rollups of every post, and those of the posts in supported languages (src/query/languages.ts). */
+export type RollupTable = 'sentiment_rollup' | 'sentiment_rollup_supported';
+
+/**
+ * Whether a file has a rollup table (a file written before it, opened read-only, has not: its
+ * queries read the rows).
+ */
+export function hasRollups(db: Database.Database, table: RollupTable = 'sentiment_rollup'): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
 }
 
-/** The rollup tables of a file opened for writing; windows that already hold posts are marked to be rolled up. */
+/**
+ * The rollup tables of a file opened for writing; when one is new, the windows that already hold
+ * posts are marked to be rolled up (a file written before sentiment_rollup_supported is rolled
+ * afresh, and read from the rows until it is). One transaction: a reader never sees a new table
+ * without the marks that say it is not filled yet.
+ */
 export function createRollups(db: Database.Database): void {
-  const existed = hasRollups(db);
-  db.exec(CREATE_ROLLUP);
-  if (!existed) db.exec(MARK_EXISTING);
+  db.transaction(() => {
+    const existed = hasRollups(db) && hasRollups(db, 'sentiment_rollup_supported');
+    db.exec(CREATE_ROLLUP);
+    if (!existed) db.exec(MARK_EXISTING);
+  })();
 }
 
 interface WindowRow {
@@ -68,9 +106,19 @@ interface WindowRow {
   score: number;
   label: Label;
   lang: string;
+  flags: string;
   author_id: string;
   ref_kind: string;
   ref_id: string;
+}
+
+/** One (mode, language) fold of a window: over every post, or over the supported ones with the count left out. */
+interface Fold {
+  readonly mode: AmplificationMode;
+  readonly lang: string;
+  readonly supported: boolean;
+  readonly aggregator: OpinionAggregator;
+  leftOut: number;
 }
 
 export interface RollOutcome {
@@ -84,7 +132,9 @@ export interface RollOutcome {
 export class Roller {
   readonly #mark: Database.Statement;
   readonly #insert: Database.Statement;
+  readonly #insertSupported: Database.Statement;
   readonly #deleteWindow: Database.Statement;
+  readonly #deleteSupported: Database.Statement;
   readonly #unmark: Database.Statement;
   readonly #due: Database.Statement;
   readonly #count: Database.Statement;
@@ -94,12 +144,14 @@ export class Roller {
     createRollups(db);
     this.#mark = db.prepare(MARK);
     this.#insert = db.prepare(INSERT_ROLLUP);
+    this.#insertSupported = db.prepare(INSERT_SUPPORTED);
     this.#deleteWindow = db.prepare('DELETE FROM sentiment_rollup WHERE topic = ? AND window_start = ?');
+    this.#deleteSupported = db.prepare('DELETE FROM sentiment_rollup_supported WHERE topic = ? AND window_start = ?');
     this.#unmark = db.prepare('DELETE FROM rollup_dirty WHERE topic = ? AND window_start = ? AND touched_at = ?');
     this.#due = db.prepare('SELECT topic, window_start, touched_at FROM rollup_dirty WHERE touched_at <= ? ORDER BY touched_at, window_start LIMIT ?');
     this.#count = db.prepare('SELECT COUNT(*) AS n FROM rollup_dirty');
     this.#rows = db.prepare(
-      'SELECT created_at, post_id, score, label, lang, author_id, ref_kind, ref_id FROM post_sentiment WHERE topic = ? AND created_at >= ? AND created_at < ?',
+      'SELECT created_at, post_id, score, label, lang, flags, author_id, ref_kind, ref_id FROM post_sentiment WHERE topic = ? AND created_at >= ? AND created_at < ?',
     );
   }
 
@@ -115,52 +167,62 @@ export class Roller {
    * off unless it was written again since.
    */
   #roll(topic: string, windowStart: number, touchedAt: number): void {
-    {
-      const folds = new Map<string, { mode: AmplificationMode; lang: string; aggregator: OpinionAggregator }>();
-      const foldOf = (mode: AmplificationMode, lang: string): OpinionAggregator => {
-        const key = `${mode}\u0000${lang}`;
-        let fold = folds.get(key);
-        if (fold === undefined) folds.set(key, (fold = { mode, lang, aggregator: new OpinionAggregator(mode, undefined) }));
-        return fold.aggregator;
+    const folds = new Map<string, Fold>();
+    const foldOf = (mode: AmplificationMode, lang: string, supported: boolean): Fold => {
+      const key = `${mode}\u0000${lang}\u0000${supported ? 's' : ''}`;
+      let fold = folds.get(key);
+      if (fold === undefined) folds.set(key, (fold = { mode, lang, supported, aggregator: new OpinionAggregator(mode, undefined), leftOut: 0 }));
+      return fold;
+    };
+    for (const r of this.#rows.iterate(topic, windowStart, windowStart + OPINION_WINDOW_MS) as Iterable<WindowRow>) {
+      const row = {
+        topic,
+        bucket: 0,
+        at: r.created_at,
+        postId: r.post_id,
+        score: r.score,
+        label: r.label,
+        authorId: r.author_id,
+        refKind: r.ref_kind,
+        refId: r.ref_id,
       };
-      for (const r of this.#rows.iterate(topic, windowStart, windowStart + OPINION_WINDOW_MS) as Iterable<WindowRow>) {
-        const row = {
-          topic,
-          bucket: 0,
-          at: r.created_at,
-          postId: r.post_id,
-          score: r.score,
-          label: r.label,
-          authorId: r.author_id,
-          refKind: r.ref_kind,
-          refId: r.ref_id,
-        };
-        for (const mode of AMPLIFICATION_MODES) {
-          foldOf(mode, r.lang).add(row);
-          foldOf(mode, ALL_LANGUAGES).add(row);
+      const unsupported = isUnsupported(r.flags);
+      for (const mode of AMPLIFICATION_MODES)
+        for (const lang of [r.lang, ALL_LANGUAGES]) {
+          foldOf(mode, lang, false).aggregator.add(row);
+          const supported = foldOf(mode, lang, true);
+          if (unsupported) supported.leftOut += 1;
+          else supported.aggregator.add(row);
         }
-      }
-      this.#deleteWindow.run(topic, windowStart);
-      for (const { mode, lang, aggregator } of folds.values())
-        for (const { stats: s, firstAt, lastAt } of aggregator.groups())
-          this.#insert.run(
-            mode,
-            lang,
-            windowStart,
-            topic,
-            s.n,
-            s.sumOfWeights,
-            s.sumOfSquaredWeights,
-            s.weightedSum,
-            s.weightedSumOfSquares,
-            s.weightByLabel.negative,
-            s.weightByLabel.neutral,
-            s.weightByLabel.positive,
-            firstAt,
-            lastAt,
-          );
-      this.#unmark.run(topic, windowStart, touchedAt);
     }
+    this.#deleteWindow.run(topic, windowStart);
+    this.#deleteSupported.run(topic, windowStart);
+    for (const { mode, lang, supported, aggregator, leftOut } of folds.values()) {
+      const groups = aggregator.groups();
+      // Every post of the window left out: a row of nothing counted, that says how many.
+      if (supported && groups.length === 0) this.#insertSupported.run(mode, lang, windowStart, topic, 0, 0, 0, 0, 0, 0, 0, 0, null, null, leftOut);
+      for (const { stats: s, firstAt, lastAt } of groups) {
+        const values = [
+          mode,
+          lang,
+          windowStart,
+          topic,
+          s.n,
+          s.sumOfWeights,
+          s.sumOfSquaredWeights,
+          s.weightedSum,
+          s.weightedSumOfSquares,
+          s.weightByLabel.negative,
+          s.weightByLabel.neutral,
+          s.weightByLabel.positive,
+          firstAt,
+          lastAt,
+        ];
+        if (supported) this.#insertSupported.run(...values, leftOut);
+        else this.#insert.run(...values);
+      }
+    }
+    this.#unmark.run(topic, windowStart, touchedAt);
   }
 
   /**
