@@ -29,6 +29,7 @@ RUN cd node_modules \
  && for dir in onnxruntime-node/bin/napi-v*/*/*; do \
       case "$dir" in */"$platform") ;; *) rm -rf "$dir" ;; esac; \
     done \
+ && find onnxruntime-node/bin -type d -empty -delete \
  && node -e "require('node-rdkafka'); new (require('better-sqlite3'))(':memory:').close(); require('onnxruntime-node')"
 COPY tsconfig.json ./
 COPY bin/ bin/
