@@ -162,6 +162,8 @@ Dir::Cache::srcpkgcache "";'
     "$SUITE" "$tar.tmp" \
     "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECURITY_MIRROR $SUITE-security main"
   mv "$tar.tmp" "$tar"
+  # Only the current key's rootfs is kept.
+  find "$CACHE" -maxdepth 1 -name 'rootfs-*.tar' ! -name "${tar##*/}" -delete
   log "rootfs $(du -h "$tar" | cut -f1) in $((SECONDS - start)) s"
 }
 
