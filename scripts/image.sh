@@ -64,6 +64,8 @@ fi
 BASE_TAG="localhost/crowdpulse-base:node${NODE_VERSION%%.*}-$SUITE"
 BASE_LABEL="org.crowdpulse.base"
 SMOKE_NAME="crowdpulse-smoke"
+# The HTTP access token of the smoke containers (the image binds 0.0.0.0, where crowdpulse needs one).
+SMOKE_TOKEN="smoke-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 export CONTAINERS_CONF="$CACHE/containers.conf"
 
 log() { printf '[image.sh] %s\n' "$*" >&2; }
@@ -235,20 +237,26 @@ smoke() {
   # planted bad one was stored (the fixtures' 2 duplicate lines included: stored once, idempotently),
   # and the posts per topic are the manifest's.
   manifest="$ROOT/bench/fixtures/posts.manifest.json"
-  local want
+  # What the summary must say, checked by node: lines read, posts stored, dead letters, and per topic
+  # the posts counted plus those left out (languages the model does not support) = the manifest's rows.
   # shellcheck disable=SC2016 # JavaScript template literals, not shell expansions
-  want="$(node -e '
+  local check='
     const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const out = require("fs").readFileSync(0, "utf8");
     const dead = Object.values(m.deadLettersByCode).reduce((a, b) => a + b, 0);
-    console.log(`lines read +${m.lines}$`);
-    console.log(`posts stored +${m.lines - dead}$`);
-    console.log(`dead letters +${dead} `);
-    for (const [topic, n] of Object.entries(m.rowsPerTopic)) console.log(`^ +${topic} +${n} `);
-  ' "$manifest")"
+    const missing = [];
+    for (const re of [`lines read +${m.lines}$`, `posts stored +${m.lines - dead}$`, `dead letters +${dead} `])
+      if (!new RegExp(re, "m").test(out)) missing.push(re);
+    for (const [topic, n] of Object.entries(m.rowsPerTopic)) {
+      const row = new RegExp(`^ +${topic.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} +(\\d+) .* (\\d+)$`, "m").exec(out);
+      if (!row || Number(row[1]) + Number(row[2]) !== n) missing.push(`${topic}: ${n} rows = posts + left out`);
+    }
+    process.stdout.write(missing.join("\n"));
+  '
   local start=$SECONDS missing
-  if out="$(run_ro --rm --no-healthcheck -e CROWDPULSE_LOG_PROGRESS=off "$IMAGE" run --input bench/fixtures/posts.ndjson.gz --port 0 2>&1)" &&
+  if out="$(run_ro --rm --no-healthcheck -e CROWDPULSE_LOG_PROGRESS=off -e CROWDPULSE_HTTP_TOKEN="$SMOKE_TOKEN" "$IMAGE" run --input bench/fixtures/posts.ndjson.gz --port 0 2>&1)" &&
     grep -q 'crowdpulse run summary' <<<"$out"; then
-    missing="$(while read -r re; do grep -Eq "$re" <<<"$out" || echo "$re"; done <<<"$want")"
+    missing="$(node -e "$check" "$manifest" <<<"$out")"
   else
     missing="the run failed or printed no summary"
   fi
@@ -261,12 +269,21 @@ smoke() {
     fail=1
   fi
 
+  # 2b. The image listens on 0.0.0.0: without an HTTP access token a role refuses to start (CP_HTTP_TOKEN).
+  if out="$(run_ro --rm --no-healthcheck "$IMAGE" run --limit 10 2>&1)"; then
+    log "FAIL crowdpulse run started on 0.0.0.0 without an access token"; fail=1
+  elif grep -q CP_HTTP_TOKEN <<<"$out"; then
+    log "ok   no access token: refused (CP_HTTP_TOKEN)"
+  else
+    log "FAIL without an access token it failed otherwise:"; printf '%s\n' "$out" | tail -n 5 >&2; fail=1
+  fi
+
   # 3. A long-running role: a paced replay; /healthz from the host through a published port.
   local t0 t1 code=000 runlog="$CACHE/smoke-run.log"
   t0="$(date +%s%N)"
   # (podman logs that it cannot reach systemd to schedule the HEALTHCHECK: there is no systemd here;
   # `podman healthcheck run` below runs it by hand.)
-  run_ro -d --name "$SMOKE_NAME" -p "127.0.0.1:$SMOKE_PORT:9464" "$IMAGE" run --mode rate --rate 50 >"$runlog" 2>&1 ||
+  run_ro -d --name "$SMOKE_NAME" -p "127.0.0.1:$SMOKE_PORT:9464" -e CROWDPULSE_HTTP_TOKEN="$SMOKE_TOKEN" "$IMAGE" run --mode rate --rate 50 >"$runlog" 2>&1 ||
     { cat "$runlog" >&2; die "FAIL podman run -d"; }
   while (($(date +%s%N) - t0 < READY_TIMEOUT * 1000000000)); do
     code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$SMOKE_PORT/healthz" || true)"
@@ -290,6 +307,14 @@ smoke() {
       log "FAIL the root filesystem is writable"; fail=1
     else
       log "ok   root filesystem read-only; the volume holds: $(podman exec "$SMOKE_NAME" ls /var/lib/crowdpulse | tr '\n' ' ')"
+    fi
+    local closed open
+    closed="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$SMOKE_PORT/metrics" || true)"
+    open="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Authorization: Bearer $SMOKE_TOKEN" "http://127.0.0.1:$SMOKE_PORT/metrics" || true)"
+    if [[ "$closed" == 401 && "$open" == 200 ]]; then
+      log "ok   /metrics: 401 without the access token, 200 with it"
+    else
+      log "FAIL /metrics answered $closed without the access token and $open with it"; fail=1
     fi
     if podman healthcheck run "$SMOKE_NAME" >/dev/null 2>&1; then
       log "ok   the image's HEALTHCHECK: healthy"
