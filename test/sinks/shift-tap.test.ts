@@ -76,3 +76,31 @@ test('shifts are detected after the inner write, stored, counted and notified; r
   await retweetTap.write(posts(180, 120, 'retweeted-topic', true));
   assert.deepEqual(only, []);
 });
+
+test('a batch that spans hours of event time (a replay whose sink batches grew) detects what small batches detect: no posts dropped as future', async () => {
+  const run = async (batches: (stream: ScoredPost[]) => ScoredPost[][]): Promise<{ shifts: ShiftEvent[]; stats: ShiftDetector['stats'] }> => {
+    const detector = new ShiftDetector();
+    const stored: ShiftEvent[] = [];
+    const tap = new ShiftTapSink(undefined, {
+      detector,
+      writer: { write: async (e) => void stored.push(...e), close: async () => undefined },
+      notifier: { notify: () => undefined, close: async () => undefined },
+      latenessMs: 120_000,
+      drainMs: 100,
+    });
+    for (const batch of batches(posts(180, 120, 'big-batch-topic'))) await tap.write(batch);
+    await tap.close();
+    return { shifts: stored, stats: detector.stats };
+  };
+  const small = await run((s) => Array.from({ length: Math.ceil(s.length / 100) }, (_, i) => s.slice(i * 100, i * 100 + 100)));
+  // 20 minutes first, then the remaining 160 minutes in one batch: far more than the detector's
+  // 60 open buckets past the first watermark.
+  const big = await run((s) => [s.slice(0, 300), s.slice(300)]);
+  const summary = (r: typeof small): string[] => r.shifts.map((e) => `${e.kind} ${e.direction} ${e.detectedAt}`);
+  assert.equal(big.stats.futurePosts, 0, 'no post counted as future');
+  assert.deepEqual(summary(big), summary(small));
+  assert.deepEqual(
+    big.shifts.map((e) => [e.kind, e.direction]),
+    [['mean', 'down']],
+  );
+});

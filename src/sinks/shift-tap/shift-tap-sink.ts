@@ -44,17 +44,24 @@ export class ShiftTapSink implements Sink<ScoredPost> {
   async write(items: readonly ScoredPost[]): Promise<void> {
     await this.inner?.write(items);
     const { detector } = this.o;
+    const shifts: ShiftEvent[] = [];
     for (const post of items) {
       if (post.refKind === 'retweeted') continue;
       const at = Date.parse(post.createdAt);
       // The contract keeps created_at within maxFutureSkewMs of ingestion; this bound holds the
       // watermark there even for a post stored before that check (one post dated 9999 would
       // otherwise close every topic's buckets up to then).
-      if (at > this.#newest && at <= Date.now() + CONTRACT_LIMITS.maxFutureSkewMs) this.#newest = at;
+      if (at > this.#newest && at <= Date.now() + CONTRACT_LIMITS.maxFutureSkewMs) {
+        this.#newest = at;
+        // Event time moves post by post, as in a live stream: a batch that spans hours of a replay
+        // (the sink's batches grow when the store falls behind) closes its buckets as it goes.
+        // Advanced once per batch, the detector counted the posts more than its open buckets
+        // (maxOpenBuckets) past the last watermark as future and dropped them: a volume drop that
+        // was not there, depending on how large the batches happened to be.
+        shifts.push(...detector.advance(at - this.o.latenessMs));
+      }
       for (const topic of post.topics) detector.observe(topic, at, post.score, post.id);
     }
-    if (!Number.isFinite(this.#newest)) return;
-    const shifts = detector.advance(this.#newest - this.o.latenessMs);
     if (shifts.length === 0) return;
     await this.o.writer.write(shifts);
     for (const shift of shifts) {
