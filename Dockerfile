@@ -52,7 +52,10 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /app /app
 RUN ln -s /app/bin/crowdpulse.js /usr/local/bin/crowdpulse
+# HOME: the user has no home directory and the root filesystem is read-only; onnxruntime keeps a
+# telemetry id under HOME, and /tmp is writable (a tmpfs or an emptyDir) wherever the image runs.
 ENV NODE_ENV=production \
+    HOME=/tmp \
     CROWDPULSE_HTTP_HOST=0.0.0.0 \
     CROWDPULSE_HTTP_PORT=9464 \
     CROWDPULSE_LOG_PROGRESS=lines \
