@@ -39,7 +39,8 @@
 #   CROWDPULSE_HTTP_TOKEN_SECRET=./deploy/http-token.dev (as docker-compose.yml)
 # Host ports (as docker-compose.yml): InfluxDB 127.0.0.1:8086, dashboard 127.0.0.1:8080,
 # Prometheus 127.0.0.1:9090.
-# Needs: root (rootful podman), apt-get (first run), python3 -m venv, npm, java + mvn, go, node.
+# Needs: root (rootful podman), apt-get (first run), python3 -m venv, npm, java + mvn, go, and node with
+# the checkout's dependencies installed (npm ci): scripts/stack/expected.ts runs under tsx.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
