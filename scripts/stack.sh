@@ -97,7 +97,7 @@ install_podman_compose() {
 # build_image TAG CONTAINERFILE CONTEXT: podman build unless TAG carries the hash of its inputs.
 build_image() {
   local tag="$1" file="$2" ctx="$3" key
-  key="$( (sha256sum "$file"; cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum) | sha256sum | cut -c1-16)"
+  key="$( (sha256sum <"$file"; cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum) | sha256sum | cut -c1-16)"
   if podman image exists "$tag" && [[ "$(podman image inspect --format "{{index .Labels \"$KEY_LABEL\"}}" "$tag")" == "$key" ]]; then
     log "$tag cached"
     return 0
