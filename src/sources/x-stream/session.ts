@@ -72,11 +72,24 @@ export async function runSession(opts: SessionOptions, hooks: SessionHooks): Pro
   const { client, clock, signal } = opts;
   if (signal.aborted) return { cause: 'shutdown', detail: 'shutdown before connect', frames: 0, messages: 0 };
   const stream: TweetStream = client.v2.searchStream({ autoConnect: false, 'tweet.fields': opts.tweetFields as never });
+  // A shutdown while connecting ends the wait: the abort listener of the open connection (below) is
+  // added after connect, and an abort before it would never fire (the role hung until SIGKILL).
+  const connecting = stream.connect({ autoReconnect: false, keepAliveTimeout: 'disable' });
+  let stopWaiting!: () => void;
+  const shutdown = new Promise<'shutdown'>((resolve) => (stopWaiting = () => resolve('shutdown')));
+  signal.addEventListener('abort', stopWaiting, { once: true });
   try {
-    await stream.connect({ autoReconnect: false, keepAliveTimeout: 'disable' });
+    if ((await Promise.race([connecting.then(() => 'connected' as const), shutdown])) === 'shutdown') {
+      // Its outcome no longer matters; destroy() makes it reject.
+      connecting.catch(() => undefined);
+      stream.destroy();
+      return { cause: 'shutdown', detail: 'shutdown while connecting', frames: 0, messages: 0 };
+    }
   } catch (e) {
     stream.destroy();
     return { ...classifyConnectError(e), frames: 0, messages: 0 };
+  } finally {
+    signal.removeEventListener('abort', stopWaiting);
   }
   // twitter-api-v2 parses chunks as strings (splitting UTF-8 characters at chunk edges) and drops the bytes
   // of lines it cannot parse; crowdpulse frames the raw response itself. `res` is the library's (decompressed) body.
