@@ -87,45 +87,53 @@ export class TopicMask {
     return this.#byFirst.size === 0;
   }
 
-  /** The text with every match replaced by PLACEHOLDER (spec v1); the same string when nothing matched. */
+  /**
+   * The text with every match replaced by the placeholder (spec v1); the same string when nothing
+   * matched. Scans the words one regex match at a time and looks further ahead only where a word
+   * starts a term: it runs on the analyze stage's main thread, once per post.
+   */
   apply(text: string): string {
     if (this.empty) return text;
-    const ws = words(text);
+    const re = SCAN_RE;
+    re.lastIndex = 0;
     let out = '';
     let copied = 0;
-    for (let i = 0; i < ws.length;) {
-      const w = ws[i]!;
-      const prefixed = hasPrefix(text, w.start);
-      let span = this.#longestAt(text, ws, i);
-      if (span === 0 && prefixed && this.#joined.has(w.lower)) span = 1;
-      if (span === 0) {
-        i++;
-        continue;
-      }
-      const start = prefixed ? w.start - 1 : w.start;
-      out += text.slice(copied, start) + this.placeholder;
-      copied = ws[i + span - 1]!.end;
-      i += span;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const lower = m[0].toLowerCase();
+      const candidates = this.#byFirst.get(lower);
+      if (candidates === undefined && !this.#joined.has(lower)) continue;
+      const start = m.index;
+      const end = start + m[0].length;
+      const prefixed = hasPrefix(text, start);
+      let matchEnd = candidates === undefined ? -1 : longestAt(text, end, candidates);
+      if (matchEnd < 0 && prefixed && this.#joined.has(lower)) matchEnd = end;
+      if (matchEnd < 0) continue;
+      out += text.slice(copied, prefixed ? start - 1 : start) + this.placeholder;
+      copied = matchEnd;
+      re.lastIndex = matchEnd;
     }
     return copied === 0 ? text : out + text.slice(copied);
   }
+}
 
-  /** Words taken by the longest term matching at word i (0 = none). */
-  #longestAt(text: string, ws: readonly Word[], i: number): number {
-    const candidates = this.#byFirst.get(ws[i]!.lower);
-    if (candidates === undefined) return 0;
-    for (const term of candidates) {
-      if (i + term.length > ws.length) continue;
-      let k = 1;
-      for (; k < term.length; k++) {
-        const prev = ws[i + k - 1]!;
-        const next = ws[i + k]!;
-        if (next.lower !== term[k] || !GAP_RE.test(text.slice(prev.end, next.start))) break;
-      }
-      if (k === term.length) return term.length;
+/** apply()'s scan and longestAt()'s look-ahead: own regexes (their lastIndex is state); apply is never re-entered. */
+const SCAN_RE = new RegExp(WORD_RE.source, 'gu');
+const NEXT_WORD_RE = new RegExp(WORD_RE.source, 'gu');
+
+/** End of the longest of `terms` (longest first) whose first word ends at `end`; −1 = none. */
+function longestAt(text: string, end: number, terms: readonly Term[]): number {
+  for (const term of terms) {
+    let at = end;
+    let k = 1;
+    for (; k < term.length; k++) {
+      NEXT_WORD_RE.lastIndex = at;
+      const next = NEXT_WORD_RE.exec(text);
+      if (next === null || next[0].toLowerCase() !== term[k] || !GAP_RE.test(text.slice(at, next.index))) break;
+      at = next.index + next[0].length;
     }
-    return 0;
+    if (k === term.length) return at;
   }
+  return -1;
 }
 
 function sameTerm(a: Term, b: Term): boolean {
