@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
-import { timingSafeEqual } from 'node:crypto';
+import { hasBearer } from '../telemetry/http-access.js';
 import { systemClock, type Clock } from '../x/clock.js';
 import { billingPeriod } from '../x/billing-period.js';
 import type { RecordedPost } from './recorded-posts.js';
@@ -390,12 +390,7 @@ export class XEmulator {
   }
 
   private authorized(req: IncomingMessage): boolean {
-    const header = req.headers.authorization ?? '';
-    const m = /^Bearer (.+)$/.exec(header);
-    if (!m) return false;
-    const given = Buffer.from(m[1]!);
-    const expected = Buffer.from(this.opts.bearerToken);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return hasBearer(req, Buffer.from(this.opts.bearerToken));
   }
 
   /** Loopback-only operator endpoints: state, fault injection, usage override. */

@@ -9,6 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import { err, ok, type Result } from '../contract/result.js';
 import { CrowdpulseError } from '../errors.js';
 
 export const HTTP_TOKEN_ENV = 'CROWDPULSE_HTTP_TOKEN';
@@ -27,20 +28,29 @@ export function isLoopbackHost(host: string): boolean {
   return h === '::1' || h === '0:0:0:0:0:0:0:1';
 }
 
-/** The access token: http.tokenFile when set, else CROWDPULSE_HTTP_TOKEN; undefined when neither. */
-export function readAccessToken(env: NodeJS.ProcessEnv, tokenFile: string): string | undefined {
-  if (tokenFile !== '') {
+/**
+ * A token setting: the file when one is named (it must be readable and not empty), else the
+ * environment variable; undefined when neither is set. The error says which file and why.
+ */
+export function readTokenSetting(env: NodeJS.ProcessEnv, envName: string, file: string, fileSetting: string): Result<string | undefined, string> {
+  if (file !== '') {
     let token: string;
     try {
-      token = readFileSync(tokenFile, 'utf8').trim();
+      token = readFileSync(file, 'utf8').trim();
     } catch (e) {
-      throw new CrowdpulseError('CP_HTTP_TOKEN', `cannot read http.tokenFile ${tokenFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return err(`cannot read ${fileSetting} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    if (token === '') throw new CrowdpulseError('CP_HTTP_TOKEN', `http.tokenFile ${tokenFile} is empty`);
-    return token;
+    return token === '' ? err(`${fileSetting} ${file} is empty`) : ok(token);
   }
-  const token = env[HTTP_TOKEN_ENV]?.trim();
-  return token ? token : undefined;
+  const token = env[envName]?.trim();
+  return ok(token ? token : undefined);
+}
+
+/** The access token: http.tokenFile when set, else CROWDPULSE_HTTP_TOKEN; undefined when neither. */
+export function readAccessToken(env: NodeJS.ProcessEnv, tokenFile: string): string | undefined {
+  const token = readTokenSetting(env, HTTP_TOKEN_ENV, tokenFile, 'http.tokenFile');
+  if (!token.ok) throw new CrowdpulseError('CP_HTTP_TOKEN', token.error);
+  return token.value;
 }
 
 /**
@@ -63,10 +73,17 @@ export interface AccessCheck {
   (req: IncomingMessage, res: ServerResponse): boolean;
 }
 
-const same = (given: string, expected: Buffer): boolean => {
+/** A secret compared in constant time. */
+export const sameSecret = (given: string, expected: Buffer): boolean => {
   const g = Buffer.from(given);
   return g.length === expected.length && timingSafeEqual(g, expected);
 };
+
+/** Whether the request carries `Authorization: Bearer <expected>` (the access token, the rules admin token, the emulator's bearer token). */
+export function hasBearer(req: IncomingMessage, expected: Buffer): boolean {
+  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  return bearer !== undefined && sameSecret(bearer, expected);
+}
 
 function cookieToken(header: string | undefined): string | undefined {
   for (const part of (header ?? '').split(';')) {
@@ -82,12 +99,11 @@ export function accessCheck(token: string, openPaths: readonly string[]): Access
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://crowdpulse');
     if (openPaths.includes(url.pathname)) return false;
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (bearer !== undefined && same(bearer, expected)) return false;
+    if (hasBearer(req, expected)) return false;
     const cookie = cookieToken(req.headers.cookie);
-    if (cookie !== undefined && same(cookie, expected)) return false;
+    if (cookie !== undefined && sameSecret(cookie, expected)) return false;
     const query = url.searchParams.get('token');
-    if (query !== null && same(query, expected) && req.method === 'GET') {
+    if (query !== null && sameSecret(query, expected) && req.method === 'GET') {
       // The token leaves the address bar (and the history) at once; the cookie carries it from here.
       url.searchParams.delete('token');
       res.writeHead(303, {

@@ -1,9 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TwitterApi } from 'twitter-api-v2';
-import { err, ok, type Result } from '../contract/result.js';
+import { err, type Result } from '../contract/result.js';
 import type { RouteHandler } from '../telemetry/http-server.js';
+import { hasBearer, readTokenSetting } from '../telemetry/http-access.js';
 import { CredentialError } from './credentials.js';
 import { logger } from '../telemetry/log.js';
 import { addRules, deleteRules, desiredRuleSchema, listRules, syncRules, validateRulesDocument, type AlreadyLive, type RulesError } from './rules.js';
@@ -16,16 +15,8 @@ const MAX_BODY = 256 * 1024;
  * The admin token, from CROWDPULSE_X_ADMIN_TOKEN or the file x.adminTokenFile. Undefined = the endpoint is off.
  */
 export function readAdminToken(env: NodeJS.ProcessEnv, file: string): Result<string | undefined, CredentialError> {
-  if (file !== '') {
-    try {
-      const token = readFileSync(file, 'utf8').trim();
-      return token === '' ? err(new CredentialError(`admin token file ${file} is empty`)) : ok(token);
-    } catch (e) {
-      return err(new CredentialError(`cannot read admin token file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
-    }
-  }
-  const token = env.CROWDPULSE_X_ADMIN_TOKEN?.trim();
-  return ok(token ? token : undefined);
+  const token = readTokenSetting(env, 'CROWDPULSE_X_ADMIN_TOKEN', file, 'admin token file');
+  return token.ok ? token : err(new CredentialError(token.error));
 }
 
 /**
@@ -40,16 +31,10 @@ export function readAdminToken(env: NodeJS.ProcessEnv, file: string): Result<str
 export function rulesAdminRoute(client: TwitterApi, token: string | undefined): RouteHandler | undefined {
   if (token === undefined) return undefined;
   const expected = Buffer.from(token);
-  const authorized = (req: IncomingMessage): boolean => {
-    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    if (!m) return false;
-    const given = Buffer.from(m[1]!);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== RULES_ADMIN_PATH) return false;
-    if (!authorized(req)) {
+    if (!hasBearer(req, expected)) {
       reply(res, 401, { error: 'unauthorized: send Authorization: Bearer <admin token>' });
       return true;
     }
