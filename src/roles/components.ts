@@ -216,8 +216,11 @@ function topicTermsOf(rulesFile: string): TopicTerms {
   return terms;
 }
 
-/** Loads the model manifest, starts the inference pool, and warms every worker (fails early on a bad model). */
-/** `topicTerms`: topic-fair scoring's terms instead of those of x.rulesFile (eval's invariance suite); unused when model.topicFair is off. */
+/**
+ * Loads the model manifest, starts the inference pool, and warms every worker (fails early on a bad
+ * model). `topicTerms`: topic-fair scoring's terms instead of those of x.rulesFile (eval's invariance
+ * suite); unused when model.topicFair is off.
+ */
 export async function buildSentimentTransform(config: Config, deadLetters: DeadLetterSink, topicTerms?: TopicTerms): Promise<SentimentStage> {
   const modelDir = resolveModelDir(config.model.name);
   const manifest = await loadManifest(modelDir);
