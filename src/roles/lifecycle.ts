@@ -113,6 +113,7 @@ export class Closer {
     let first: Error | undefined;
     for (const { what, close } of this.#steps.splice(0).reverse()) {
       try {
+        log.debug(`closing ${what}`);
         await close();
       } catch (e) {
         log.error(`closing ${what} failed`, { error: (e as Error).message });
