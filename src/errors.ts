@@ -49,6 +49,12 @@ export const ERROR_CODES = {
   // The pipeline and the HTTP port.
   CP_STAGE_FAILED: { exit: 1, retriable: false, meaning: 'a pipeline stage (source, transform, sink) failed for good; the run stops' },
   CP_QUEUE_CLOSED: { exit: 1, retriable: false, meaning: 'a batch was pushed into a pipeline queue after it was closed' },
+  CP_CLOSE_TIMEOUT: {
+    exit: 1,
+    retriable: true,
+    meaning:
+      "a component did not close within pipeline.closeTimeoutMs once the role's pipeline ended; the role exits (what was not acked is read again by the next run)",
+  },
   CP_HTTP_LISTEN: { exit: 1, retriable: false, meaning: 'the HTTP port (http.host, http.port) cannot be listened on' },
   CP_HTTP_TOKEN: {
     exit: 2,

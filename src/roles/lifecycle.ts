@@ -108,18 +108,46 @@ export class Closer {
     return component;
   }
 
-  /** Closes everything, last opened first; throws the first failure after all steps ran. */
-  async closeAll(): Promise<void> {
+  /**
+   * Closes everything, last opened first; throws the first failure after all steps ran. With
+   * `boundMs`, closing as a whole gets that long: a step still closing then (a client waiting on a
+   * broker that is gone) fails it with CP_CLOSE_TIMEOUT, naming that step and those left unclosed,
+   * so that the process can exit instead of hanging until it is killed.
+   */
+  async closeAll(boundMs?: number): Promise<void> {
+    const deadline = boundMs === undefined ? Infinity : performance.now() + boundMs;
+    const steps = this.#steps.splice(0).reverse();
     let first: Error | undefined;
-    for (const { what, close } of this.#steps.splice(0).reverse()) {
+    for (const [i, { what, close }] of steps.entries()) {
       try {
         log.debug(`closing ${what}`);
-        await close();
+        await withinDeadline(close(), deadline, () => {
+          const left = steps.slice(i + 1).map((s) => s.what);
+          return new CrowdpulseError(
+            'CP_CLOSE_TIMEOUT',
+            `closing ${what} did not finish within ${boundMs} ms${left.length > 0 ? `; not closed: ${left.join(', ')}` : ''}`,
+          );
+        });
       } catch (e) {
         log.error(`closing ${what} failed`, { error: (e as Error).message });
         first ??= e as Error;
+        if (e instanceof CrowdpulseError && e.code === 'CP_CLOSE_TIMEOUT') break;
       }
     }
     if (first) throw first;
+  }
+}
+
+/** `work`, or `timeout()`'s error once `deadline` (performance.now() time) has passed. */
+async function withinDeadline(work: Promise<void>, deadline: number, timeout: () => Error): Promise<void> {
+  if (deadline === Infinity) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeout()), Math.max(0, deadline - performance.now()));
+  });
+  try {
+    await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -109,7 +109,8 @@ export async function runRole<S>(definition: RoleDefinition<S>): Promise<S> {
       wiring.onEnd?.();
     }
     const seconds = (performance.now() - started) / 1000;
-    await closer.closeAll();
+    // Bounded: a close that hangs (a client waiting on a broker that is gone) must not keep the process up until SIGKILL.
+    await closer.closeAll(definition.config.pipeline.closeTimeoutMs);
     log.info(`${definition.role} finished`, { delivered, deadLetters: wiring.deadLetters.total, seconds: seconds.toFixed(1) });
     return await definition.summarize({
       delivered,
@@ -121,6 +122,6 @@ export async function runRole<S>(definition: RoleDefinition<S>): Promise<S> {
       httpUrl: http?.url,
     });
   } finally {
-    await closer.closeAll();
+    await closer.closeAll(definition.config.pipeline.closeTimeoutMs);
   }
 }

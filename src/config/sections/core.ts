@@ -77,6 +77,11 @@ export const pipelineSection = z
     storeBatchWaitMs: nonNegativeInt.default(10),
     /** On SIGTERM, the longest wait for in-flight batches of `crowdpulse run` before it closes anyway. */
     drainTimeoutMs: positiveInt.default(15000),
+    /**
+     * Once a role's pipeline ended, the longest wait for its components to close (every role); past
+     * it the role exits with CP_CLOSE_TIMEOUT instead of hanging until it is killed.
+     */
+    closeTimeoutMs: positiveInt.default(20000),
   })
   .prefault({});
 
