@@ -150,6 +150,7 @@ export function buildSink(config: Config, deadLetters: DeadLetterSink): Result<S
       notifier: alertNotifierOf<ShiftEvent>(config.alerts, 'sentiment_shift', (e) => `${e.topic}:${e.kind}:${e.detectedAt}`),
       latenessMs: config.alerts.shiftLatenessSeconds * 1000,
       drainMs: config.pipeline.drainTimeoutMs,
+      unsupportedLanguages: config.alerts.shiftUnsupportedLanguages,
     }),
   );
 }

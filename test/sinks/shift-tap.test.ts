@@ -104,3 +104,34 @@ test('a batch that spans hours of event time (a replay whose sink batches grew) 
     [['mean', 'down']],
   );
 });
+
+test('posts in an unsupported language are left out of detection by default, as from every mean; include counts them', async () => {
+  // A topic whose English posts hold steady while a burst of flagged (non_english) posts turns negative.
+  const steady = posts(180, 10_000, 'lang-topic');
+  const flaggedTurn = posts(180, 120, 'lang-topic').map((p, i) => ({
+    ...p,
+    id: (BigInt(p.id) + 2048n + BigInt(i % 7)).toString(),
+    lang: 'es',
+    flags: ['non_english'],
+  }));
+  const merged = [...steady, ...flaggedTurn].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
+  const detect = async (unsupportedLanguages: 'exclude' | 'include' | undefined): Promise<ShiftEvent[]> => {
+    const found: ShiftEvent[] = [];
+    const tap = new ShiftTapSink(undefined, {
+      detector: new ShiftDetector(),
+      writer: { write: async (e) => void found.push(...e), close: async () => undefined },
+      notifier: { notify: () => undefined, close: async () => undefined },
+      latenessMs: 60_000,
+      drainMs: 100,
+      ...(unsupportedLanguages === undefined ? {} : { unsupportedLanguages }),
+    });
+    for (let i = 0; i < merged.length; i += 500) await tap.write(merged.slice(i, i + 500));
+    await tap.close();
+    return found.filter((e) => e.kind === 'mean');
+  };
+  assert.deepEqual(await detect(undefined), [], 'the default leaves the flagged posts out');
+  assert.deepEqual(await detect('exclude'), []);
+  const included = await detect('include');
+  assert.equal(included.length, 1, 'counted, the flagged posts move the mean');
+  assert.equal(included[0]?.direction, 'down');
+});

@@ -20,6 +20,11 @@ export const alertsSection = z
     /** Topics followed at once; the least recently seen is dropped (and starts its warm-up again if it returns). */
     shiftMaxTopics: positiveInt.default(1000),
     /**
+     * Posts in a language the model does not support (flagged non_english): left out of shift
+     * detection (exclude, as from every mean and count), or counted (include).
+     */
+    shiftUnsupportedLanguages: z.enum(['exclude', 'include']).default('exclude'),
+    /**
      * http:// or https:// URL the alerts are POSTed to; empty = no webhook. `user:password@` in it
      * is sent as Basic auth. Logs name only the URL's origin (no credentials, path or query).
      */

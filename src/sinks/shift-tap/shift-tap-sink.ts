@@ -2,6 +2,7 @@ import type { AlertNotifier } from '../../alerts/webhook.js';
 import { CONTRACT_LIMITS, type ScoredPost } from '../../contract/index.js';
 import type { Sink } from '../../pipeline/component.js';
 import type { ShiftWriter } from '../../pipeline/shift-writer.js';
+import { UNSUPPORTED_FLAG, type UnsupportedLanguages } from '../../query/languages.js';
 import type { ShiftEvent } from '../../query/shift-event.js';
 import type { ShiftDetector } from '../../shifts/detector.js';
 import { logger } from '../../telemetry/log.js';
@@ -17,6 +18,8 @@ export interface ShiftTapOptions {
   readonly latenessMs: number;
   /** Longest wait for queued webhook alerts on close. */
   readonly drainMs: number;
+  /** Posts in an unsupported language (flagged): left out of detection (the default), as from every mean, or counted. */
+  readonly unsupportedLanguages?: UnsupportedLanguages;
 }
 
 /**
@@ -25,19 +28,23 @@ export interface ShiftTapOptions {
  * written to the store (before the batch is acked, so a crash replays the batch and the upsert
  * writes the same shifts again), counted in crowdpulse_sentiment_shifts_total and handed to the
  * webhook, which never holds the pipeline up. Retweets are left out: they repeat an opinion, they
- * are not a new one (src/query/amplification.ts). Time is event time: the watermark is the newest
+ * are not a new one (src/query/amplification.ts). So are posts in a language the model does not
+ * support (src/query/languages.ts), unless `unsupportedLanguages` is include: their scores say
+ * little, and a burst of them would move a topic's mean and volume as no change in mood did. Time is event time: the watermark is the newest
  * created_at seen less the lateness, so a replay of old posts detects what a live stream would.
  */
 export class ShiftTapSink implements Sink<ScoredPost> {
   readonly name: string;
   readonly stage?: Sink<ScoredPost>['stage'];
   #newest = Number.NEGATIVE_INFINITY;
+  readonly #excludeUnsupported: boolean;
 
   constructor(
     private readonly inner: Sink<ScoredPost> | undefined,
     private readonly o: ShiftTapOptions,
   ) {
     this.name = inner?.name ?? 'shifts';
+    this.#excludeUnsupported = (o.unsupportedLanguages ?? 'exclude') === 'exclude';
     if (inner?.stage !== undefined) this.stage = inner.stage;
   }
 
@@ -60,6 +67,7 @@ export class ShiftTapSink implements Sink<ScoredPost> {
         // was not there, depending on how large the batches happened to be.
         shifts.push(...detector.advance(at - this.o.latenessMs));
       }
+      if (this.#excludeUnsupported && post.flags.includes(UNSUPPORTED_FLAG)) continue;
       for (const topic of post.topics) detector.observe(topic, at, post.score, post.id);
     }
     if (shifts.length === 0) return;
