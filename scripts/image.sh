@@ -8,8 +8,15 @@
 #                            filesystem: `crowdpulse --help`, `crowdpulse run` on the bundled
 #                            fixtures (summary + stored rows), and a long-running paced replay whose
 #                            /healthz must answer 200 on the host; prints the time to ready
+#   scripts/image.sh test    the test suite on Node 24: build (cached) a test image on the same base
+#                            (deploy/podman/test.Containerfile: dev dependencies, Java, prometheus,
+#                            chromium, python3, the repository at its host path), then run the
+#                            README's test command (`npm test`, CI=true) in it as root with the host's
+#                            network and pids, so that the tests reach and restart the services that
+#                            .ci/run started on the host (see test_run below); prints Node's version
+#                            and the test totals; exits non-zero when a test fails
 #   scripts/image.sh base    only the offline base image
-#   scripts/image.sh clean   remove the smoke containers, the image, the base image and their
+#   scripts/image.sh clean   remove the smoke and test containers, the images, the base image and their
 #                            dangling layers; `clean --all` also drops the cached rootfs and tarballs
 #
 # The base: the Dockerfile's default base is the official node:24-bookworm-slim, which no registry
@@ -35,6 +42,8 @@
 #   IMAGE_DEBIAN_MIRROR=http://deb.debian.org/debian
 #   IMAGE_DEBIAN_SECURITY_MIRROR=http://deb.debian.org/debian-security
 #   CROWDPULSE_IMAGE=localhost/crowdpulse:dev  IMAGE_SMOKE_PORT=19464  IMAGE_READY_TIMEOUT=120
+#   CROWDPULSE_TEST_IMAGE=localhost/crowdpulse-test:node<major>
+#   IMAGE_TEST_TIMEOUT=3600 (s; then the test container is killed and the run fails, rather than hang)
 #   IMAGE_CACHE_DIR=~/.cache/crowdpulse/image
 #   IMAGE_EXTRA_CA_DIR=/usr/local/share/ca-certificates (its *.crt go into the base; empty: none)
 # Needs: root (rootful podman), apt-get (first run only), npm (for the Node and npm tarballs).
@@ -64,6 +73,9 @@ fi
 BASE_TAG="localhost/crowdpulse-base:node${NODE_VERSION%%.*}-$SUITE"
 BASE_LABEL="org.crowdpulse.base"
 SMOKE_NAME="crowdpulse-smoke"
+TEST_IMAGE="${CROWDPULSE_TEST_IMAGE:-localhost/crowdpulse-test:node${NODE_VERSION%%.*}}"
+TEST_NAME="crowdpulse-test"
+TEST_TIMEOUT="${IMAGE_TEST_TIMEOUT:-3600}"
 # The HTTP access token of the smoke containers (the image binds 0.0.0.0, where crowdpulse needs one).
 SMOKE_TOKEN="smoke-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 export CONTAINERS_CONF="$CACHE/containers.conf"
@@ -342,11 +354,119 @@ cleanup_smoke() {
   podman rm -f -v "$SMOKE_NAME" >/dev/null 2>&1 || true
 }
 
+# The test image: deploy/podman/test.Containerfile on the same base as the runtime image, with the
+# repository at its host path ($ROOT). Its first layers are the runtime build's (shared layer cache).
+build_test() {
+  preflight
+  local start=$SECONDS
+  base
+  local base_done=$SECONDS
+  log "podman build $TEST_IMAGE on $BASE_TAG (repository at $ROOT)"
+  podman build --format docker --pull=never \
+    --build-arg "NODE_IMAGE=$BASE_TAG" --build-arg "REPO_DIR=$ROOT" \
+    --ignorefile "$ROOT/deploy/podman/test.Containerfile.dockerignore" \
+    -t "$TEST_IMAGE" -f "$ROOT/deploy/podman/test.Containerfile" "$ROOT"
+  log "built $TEST_IMAGE: $(size_mb "$TEST_IMAGE"); $((SECONDS - start)) s (base $((base_done - start)) s, podman build $((SECONDS - base_done)) s)"
+}
+
+# Bind mounts for the test container, each at its host path; read-only unless said otherwise.
+TEST_MOUNTS=()
+mount_at_same_path() {
+  local path="$1" mode="${2:-ro}" target m
+  [[ -e "$path" ]] || return 0
+  target="$(realpath "$path")"
+  for m in "${TEST_MOUNTS[@]}"; do [[ "$m" == "--volume=$target:$path:"* ]] && return 0; done
+  TEST_MOUNTS+=("--volume=$target:$path:$mode")
+}
+
+# A venv's python is a symlink to the interpreter it was made with (pyvenv.cfg's home): mount that
+# interpreter's prefix unless it is Debian's /usr (the image has python3, bookworm's 3.11 like the host).
+mount_venv() {
+  local venv="$1" home prefix
+  [[ -f "$venv/pyvenv.cfg" ]] || return 0
+  mount_at_same_path "$venv"
+  home="$(sed -n 's/^home *= *//p' "$venv/pyvenv.cfg" | head -n 1)"
+  prefix="$(dirname "$home")"
+  case "$prefix" in /usr | /usr/local | /) ;; *) mount_at_same_path "$prefix" ;; esac
+}
+
+# Runs `npm test` on Node 24 in the test image. Why each part of `podman run`:
+#   --network host   the tests reach Kafka (19092), InfluxDB 1.8 (18086), the schema registry (18081)
+#                    that .ci/run started on the host, and start their own servers on loopback ports
+#   --pid host       the service scripts decide "already running" by pid files and /proc/<pid>/cmdline,
+#                    and some tests stop and restart a service (the Kafka roles test restarts the broker,
+#                    the InfluxDB outage/auth/kafka-store tests run their own instances): they must see
+#                    and signal the host's processes. A service restarted from inside the container ends
+#                    with it (runc kills what is left in the container's cgroup): we restart it on the host.
+#   <repo>/.services read-write, at the same path: pid files, data, the cached influxd and Kafka jars
+#   read-only: ~/.cache/crowdpulse (the registry consumer and origin venvs, Apicurio), the parity venv,
+#   the venvs' base interpreter, ../shared/data (CROWDPULSE_DATA), kubectl
+#   root: the tests write into the repository tree and /tmp (the container's own copy of both)
+#   --shm-size: Chromium's shared memory (64 MB by default in a container)
+test_run() {
+  local build_start=$SECONDS
+  build_test
+  local build_s=$((SECONDS - build_start))
+  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/crowdpulse" svc data kubectl log="$CACHE/test-node24.log"
+  mkdir -p "$ROOT/.services"
+  TEST_MOUNTS=()
+  mount_at_same_path "$ROOT/.services" rw
+  mount_at_same_path "$cache"
+  local venv
+  for venv in "$ROOT/models/.venv-parity" "$ROOT/models/.venv" \
+    "${CROWDPULSE_REGISTRY_CONSUMER_VENV:-$cache/registry-consumer-venv}" "${CROWDPULSE_ORIGIN_VENV:-$cache/origin-venv}"; do
+    mount_venv "$venv"
+  done
+  [[ -z "${SCHEMA_REGISTRY_HOME:-}" ]] || mount_at_same_path "$SCHEMA_REGISTRY_HOME"
+  data="${CROWDPULSE_DATA:-$ROOT/../shared/data}"
+  [[ -e "$data" ]] || log "no labelled data at $data: the model tests will fail in CI (set CROWDPULSE_DATA)"
+  mount_at_same_path "$(realpath -m "$data")"
+  if kubectl="$(command -v "${KUBECTL:-kubectl}")"; then
+    TEST_MOUNTS+=("--volume=$(realpath "$kubectl"):/usr/local/bin/kubectl:ro")
+  else
+    log "no kubectl on the host: the kustomize tests will fail in CI (kubectl is not in Debian)"
+  fi
+  local security=()
+  [[ "$(podman info --format '{{.Host.Security.AppArmorEnabled}}')" != true ]] || security=(--security-opt apparmor=unconfined)
+
+  # The services up now, to be up again after the run.
+  local was_up=()
+  for svc in kafka influxdb schema-registry; do
+    bash "$ROOT/scripts/$svc.sh" status >/dev/null 2>&1 && was_up+=("$svc")
+  done
+  log "services up on the host: ${was_up[*]:-none}"
+
+  podman rm -f "$TEST_NAME" >/dev/null 2>&1 || true
+  log "npm test in $TEST_IMAGE (CI=true, log $log)"
+  local start=$SECONDS status=0
+  podman run --rm --name "$TEST_NAME" --timeout "$TEST_TIMEOUT" --network host --pid host --shm-size 1g "${security[@]}" \
+    --env CI=true --env HOME="$HOME" ${XDG_CACHE_HOME:+--env XDG_CACHE_HOME="$XDG_CACHE_HOME"} \
+    --env 'CROWDPULSE_*' --env 'KAFKA_*' --env 'INFLUXDB_*' --env 'SCHEMA_REGISTRY_*' \
+    "${TEST_MOUNTS[@]}" "$TEST_IMAGE" \
+    bash -c 'echo "node $(node --version), npm $(npm --version), $(uname -m), in $PWD"; exec npm test' \
+    2>&1 | tee "$log" || status=$?
+  local run_s=$((SECONDS - start))
+
+  for svc in "${was_up[@]}"; do
+    if ! bash "$ROOT/scripts/$svc.sh" status >/dev/null 2>&1; then
+      log "$svc was restarted inside the test container and ended with it: starting it again on the host"
+      bash "$ROOT/scripts/$svc.sh" up >/dev/null || log "could not start $svc again (bash scripts/$svc.sh up)"
+    fi
+  done
+
+  log "$(grep -m 1 '^node v' "$log" || echo 'node: no version line (the container did not start?)')"
+  log "totals: $(grep -E '^ℹ (tests|suites|pass|fail|cancelled|skipped|todo) ' "$log" | sed 's/^ℹ //' | paste -sd ' ' -)"
+  log "build $build_s s, npm test $run_s s"
+  ((status == 0)) || die "test: FAILED (npm test exited $status; log $log)"
+  log "test: all tests passed on Node $NODE_VERSION"
+}
+
 clean() {
   export CONTAINERS_CONF
   [[ -f "$CONTAINERS_CONF" ]] || write_conf
   cleanup_smoke
-  podman rmi -f "$IMAGE" "$BASE_TAG" >/dev/null 2>&1 || true
+  podman rm -f "$TEST_NAME" >/dev/null 2>&1 || true
+  podman rmi -f "$IMAGE" "$TEST_IMAGE" "$BASE_TAG" >/dev/null 2>&1 || true
   # Intermediate layers of our builds inherit the base's label: prune only those.
   podman image prune -f --filter "label=$BASE_LABEL" >/dev/null || true
   if [[ "${1:-}" == --all ]]; then
@@ -360,7 +480,8 @@ clean() {
 case "${1:-}" in
   build) build ;;
   smoke) smoke ;;
+  test) test_run ;;
   base) preflight; base ;;
   clean) clean "${2:-}" ;;
-  *) echo "usage: $0 build | smoke | base | clean [--all]" >&2; exit 2 ;;
+  *) echo "usage: $0 build | smoke | test | base | clean [--all]" >&2; exit 2 ;;
 esac
