@@ -163,6 +163,9 @@ describe('crowdpulse ingest | analyze | store as separate processes over Kafka (
     await sleep(10_000);
     assert.ok(storedRows(db).rows - during < 2600, 'with the broker down, at most what was already in flight is stored');
     await brokerUp();
+    // Bounded: a producer that never reconnects must fail the test, not hang the suite (seen once
+    // on Node 24 in the image: ingest's producer stayed "all broker connections are down").
+    await waitFor(`ingest to finish after the outage (log ${ingest.log})`, () => ingest.child.exitCode !== null, STORE_TIMEOUT);
     assert.equal(await ingest.exited, 0, `ingest survives the outage and finishes (log ${ingest.log})`);
     await assertExactlyStored(db, expected, STORE_TIMEOUT);
     assert.equal(store.child.exitCode, null, 'store kept running');
