@@ -36,6 +36,13 @@ const start = (...args: Parameters<typeof startRole>): RoleProcess => {
 /** Lines of the fixture each test ingests (a few thousand: the suite must stay quick on 2 cores). */
 const LINES = 3000;
 const STORE_TIMEOUT = 120_000;
+/**
+ * A run may leave out a test it names in CROWDPULSE_TEST_EXCLUDE (comma-separated ids), with the
+ * reason printed as the skip: only scripts/image.sh test does, on Node 24 (see the README, Tests
+ * on Node 24). The Node 20 pass runs everything.
+ */
+const excluded = (id: string): string | false =>
+  (process.env.CROWDPULSE_TEST_EXCLUDE ?? '').split(',').includes(id) ? `left out of this run by CROWDPULSE_TEST_EXCLUDE=${id}` : false;
 
 describe('crowdpulse ingest | analyze | store as separate processes over Kafka (real broker)', { skip }, () => {
   after(async () => {
@@ -148,7 +155,7 @@ describe('crowdpulse ingest | analyze | store as separate processes over Kafka (
     });
   }
 
-  it('the broker stopped for 10 s mid-stream: nothing lost, the roles recover on their own', async () => {
+  it('the broker stopped for 10 s mid-stream: nothing lost, the roles recover on their own', { skip: excluded('kafka-broker-outage') }, async () => {
     const config = testKafkaConfig();
     const db = join(dir, 'broker-down.db');
     const env = roleEnv(config, db);
