@@ -87,54 +87,15 @@ def onnx_probs(path: Path, feats: list[list[int]], bs: int = 256) -> np.ndarray:
     return np.concatenate(out)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--buckets", type=int, default=1 << 18)
-    ap.add_argument("--dim", type=int, default=64)
-    ap.add_argument("--hidden", type=int, default=0)
-    ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=0.01)
-    ap.add_argument("--with-tse", action="store_true")
-    ap.add_argument("--teacher", help="teacher probabilities (.npy from teacher_probs.py, same text order) to distil")
-    ap.add_argument("--teacher-weight", type=float, default=0.7, help="share of the loss given to the teacher's soft labels")
-    ap.add_argument("--class-weight", choices=["inverse", "sqrt", "none"], default="inverse")
-    ap.add_argument("--ngrams", choices=["all", "words"], default="all", help="words: word uni+bigrams only (ablation)")
-    ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--int8", action="store_true")
-    ap.add_argument("--out", default=str(REPO / "models" / "fast"))
-    ap.add_argument("--work", default=str(REPO / "models" / ".work" / "fast"))
-    ap.add_argument("--no-export", action="store_true")
-    ap.add_argument("--id", default="crowdpulse-fast-v2", help="model id written into model.json")
-    args = ap.parse_args()
-    assert args.buckets & (args.buckets - 1) == 0, "buckets must be a power of two"
-
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = random.Random(args.seed)
-    work = Path(args.work)
-    t0 = time.time()
-    tx, ty = semeval_train()
-    if args.with_tse:
-        ex, ey = tse_train()
-        tx, ty = tx + ex, ty + ey
-    vx, vy = tweeteval("val")
-    tr = featurise(tx, args.buckets, work)
-    va = featurise(vx, args.buckets, work)
-    print(f"featurised {len(tr)} train / {len(va)} val in {time.time()-t0:.0f}s", flush=True)
-
-    counts = np.bincount(ty, minlength=3).astype(np.float64)
-    w = counts.sum() / (3 * counts)
-    w = {"inverse": w, "sqrt": np.sqrt(w), "none": np.ones(3)}[args.class_weight]
-    weights = torch.tensor(w, dtype=torch.float32)
+def train_one(args: argparse.Namespace, seed: int, tr: list[list[int]], ty: list[int], va: list[list[int]], vy: list[int],
+              weights: torch.Tensor, teacher: torch.Tensor | None) -> tuple[Bag, dict]:
+    """One model from one seed; its best epoch by val macro-recall."""
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
     model = Bag(args.buckets, args.dim, args.hidden)
     opt_s = torch.optim.SparseAdam(list(model.emb.parameters()), lr=args.lr)
     opt_d = torch.optim.Adam(list(model.head.parameters()), lr=args.lr)
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
-    teacher = torch.from_numpy(np.load(args.teacher)).float() if args.teacher else None
-    if teacher is not None and teacher.shape[0] != len(tr):
-        raise SystemExit(f"{args.teacher}: {teacher.shape[0]} rows for {len(tr)} training texts (same --with-tse?)")
     best: dict = {"macro_recall": -1.0}
     best_state = None
     idx = list(range(len(tr)))
@@ -162,12 +123,84 @@ def main() -> int:
             step += 1
         p = predict(model, va)
         mr, rec, acc = macro_recall(vy, p.argmax(1).tolist())
-        print(f"epoch {ep+1}: val macro-recall {mr:.4f} recall {[round(r, 3) for r in rec]} acc {acc:.4f} ({time.time()-te:.0f}s)", flush=True)
+        print(f"seed {seed} epoch {ep+1}: val macro-recall {mr:.4f} recall {[round(r, 3) for r in rec]} acc {acc:.4f} ({time.time()-te:.0f}s)", flush=True)
         if mr > best["macro_recall"]:
             best = {"macro_recall": mr, "recall": rec, "acc": acc, "epoch": ep + 1}
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
     assert best_state is not None
     model.load_state_dict(best_state)
+    return model, best
+
+
+def average_logits(members: list[Bag]) -> Bag:
+    """One bag whose logits are the mean of the members' logits: their tables side by side
+    (dim × N) and their heads side by side, each divided by N. Exact, since pooling is a mean per
+    column and the head is linear; the ONNX graph stays the same shape."""
+    n = len(members)
+    heads = [m.head for m in members]
+    assert all(isinstance(h, torch.nn.Linear) for h in heads), "averaging needs linear heads (--hidden 0)"
+    table = torch.cat([m.emb.weight.detach() for m in members], dim=1)
+    out = Bag(table.shape[0] - 1, table.shape[1], 0)
+    with torch.no_grad():
+        out.emb.weight.copy_(table)
+        out.head.weight.copy_(torch.cat([h.weight.detach() / n for h in heads], dim=1))  # type: ignore[union-attr]
+        out.head.bias.copy_(sum(h.bias.detach() for h in heads) / n)  # type: ignore[union-attr]
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--buckets", type=int, default=1 << 18)
+    ap.add_argument("--dim", type=int, default=64)
+    ap.add_argument("--hidden", type=int, default=0)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--with-tse", action="store_true")
+    ap.add_argument("--teacher", help="teacher probabilities (.npy from teacher_probs.py, same text order) to distil")
+    ap.add_argument("--teacher-weight", type=float, default=0.7, help="share of the loss given to the teacher's soft labels")
+    ap.add_argument("--class-weight", choices=["inverse", "sqrt", "none"], default="inverse")
+    ap.add_argument("--ngrams", choices=["all", "words"], default="all", help="words: word uni+bigrams only (ablation)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--seeds", help="comma-separated seeds: train one model per seed and export the mean of their logits (tables side by side)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--int8", action="store_true")
+    ap.add_argument("--out", default=str(REPO / "models" / "fast"))
+    ap.add_argument("--work", default=str(REPO / "models" / ".work" / "fast"))
+    ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--id", default="crowdpulse-fast-v2", help="model id written into model.json")
+    args = ap.parse_args()
+    assert args.buckets & (args.buckets - 1) == 0, "buckets must be a power of two"
+
+    torch.set_num_threads(args.threads)
+    work = Path(args.work)
+    t0 = time.time()
+    tx, ty = semeval_train()
+    if args.with_tse:
+        ex, ey = tse_train()
+        tx, ty = tx + ex, ty + ey
+    vx, vy = tweeteval("val")
+    tr = featurise(tx, args.buckets, work)
+    va = featurise(vx, args.buckets, work)
+    print(f"featurised {len(tr)} train / {len(va)} val in {time.time()-t0:.0f}s", flush=True)
+
+    counts = np.bincount(ty, minlength=3).astype(np.float64)
+    w = counts.sum() / (3 * counts)
+    w = {"inverse": w, "sqrt": np.sqrt(w), "none": np.ones(3)}[args.class_weight]
+    weights = torch.tensor(w, dtype=torch.float32)
+    teacher = torch.from_numpy(np.load(args.teacher)).float() if args.teacher else None
+    if teacher is not None and teacher.shape[0] != len(tr):
+        raise SystemExit(f"{args.teacher}: {teacher.shape[0]} rows for {len(tr)} training texts (same --with-tse?)")
+    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
+    members = []
+    for seed in seeds:
+        member, best = train_one(args, seed, tr, ty, va, vy, weights, teacher)
+        print(f"seed {seed}: best {best}", flush=True)
+        members.append(member)
+    model = members[0] if len(members) == 1 else average_logits(members)
+    p = predict(model, va)
+    mr, rec, acc = macro_recall(vy, p.argmax(1).tolist())
+    best = {"macro_recall": mr, "recall": rec, "acc": acc, "members": len(members)}
     print(f"best {best}", flush=True)
     if args.no_export:
         return 0
