@@ -5,8 +5,9 @@
  */
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { createEncoder, type Encoder } from '../src/model/encoder.js';
+import { createEncoder, isPaddedEncoder, type Encoder, type PaddedEncoder } from '../src/model/encoder.js';
 import { loadManifest } from '../src/model/registry.js';
+import { planChunks, type LengthChunking } from '../src/transforms/sentiment/length-chunks.js';
 import { sentimentWorkerMetrics } from '../src/transforms/sentiment/worker-metrics.js';
 
 export interface SentimentWorkerData {
@@ -14,11 +15,10 @@ export interface SentimentWorkerData {
   /** Threads onnxruntime may use inside this worker (1 when there is a worker per core). */
   readonly intraOpThreads: number;
   /**
-   * Posts per model call inside one batch, 0 = the whole batch at once. For encoders that pad to the
-   * longest post of a call (WordPiece), the batch is sorted by length and run in chunks of this size,
-   * so that short posts are not padded to the length of a long one.
+   * For encoders that pad to the longest post of a call (WordPiece): how a batch is split into
+   * calls of posts with similar token counts (src/transforms/sentiment/length-chunks.ts).
    */
-  readonly lengthSortedChunk: number;
+  readonly chunking: LengthChunking;
 }
 
 export interface SentimentTask {
@@ -32,7 +32,7 @@ export interface SentimentResult {
   readonly inferMs: number;
 }
 
-const { modelDir, intraOpThreads, lengthSortedChunk } = workerData as SentimentWorkerData;
+const { modelDir, intraOpThreads, chunking } = workerData as SentimentWorkerData;
 const metrics = sentimentWorkerMetrics();
 
 const ready: Promise<{ session: ort.InferenceSession; encoder: Encoder }> = (async () => {
@@ -49,36 +49,41 @@ const ready: Promise<{ session: ort.InferenceSession; encoder: Encoder }> = (asy
 export default async function score(task: SentimentTask): Promise<SentimentResult> {
   const { session, encoder } = await ready;
   const texts = task.texts as string[];
-  if (lengthSortedChunk <= 0 || texts.length <= lengthSortedChunk) {
-    const { probs, encodeMs, inferMs } = await runOnce(session, encoder, texts);
-    metrics.record(texts.length, encodeMs / 1000, inferMs / 1000);
-    // A [batch, 3] float array is small: structured cloning it costs less than a transfer list would save.
-    return { probs, encodeMs, inferMs };
-  }
-  const order = texts.map((_, i) => i).sort((a, b) => (texts[a] as string).length - (texts[b] as string).length);
+  const result =
+    chunking.maxChunk > 0 && texts.length > 1 && isPaddedEncoder(encoder)
+      ? await runChunked(session, encoder, texts)
+      : await runOnce(session, () => encoder.encode(texts));
+  metrics.record(texts.length, result.encodeMs / 1000, result.inferMs / 1000);
+  // A [batch, 3] float array is small: structured cloning it costs less than a transfer list would save.
+  return result;
+}
+
+/** Tokenizes the batch once, then one model call per chunk of posts with similar token counts. */
+async function runChunked(session: ort.InferenceSession, encoder: PaddedEncoder, texts: string[]): Promise<SentimentResult> {
+  const t0 = performance.now();
+  const rows = encoder.rows(texts);
+  const chunks = planChunks(
+    rows.map((r) => r.length),
+    chunking,
+  );
   let out: Float32Array | undefined;
-  let encodeMs = 0;
+  let encodeMs = performance.now() - t0;
   let inferMs = 0;
-  for (let start = 0; start < order.length; start += lengthSortedChunk) {
-    const rows = order.slice(start, start + lengthSortedChunk);
-    const part = await runOnce(
-      session,
-      encoder,
-      rows.map((i) => texts[i] as string),
-    );
-    const width = part.probs.length / rows.length;
+  for (const chunk of chunks) {
+    const part = await runOnce(session, () => encoder.feeds(chunk.map((i) => rows[i]!)));
+    const width = part.probs.length / chunk.length;
     out ??= new Float32Array(texts.length * width);
-    rows.forEach((row, k) => out?.set(part.probs.subarray(k * width, (k + 1) * width), row * width));
+    chunk.forEach((row, k) => out?.set(part.probs.subarray(k * width, (k + 1) * width), row * width));
     encodeMs += part.encodeMs;
     inferMs += part.inferMs;
   }
-  metrics.record(texts.length, encodeMs / 1000, inferMs / 1000);
   return { probs: out as Float32Array, encodeMs, inferMs };
 }
 
-async function runOnce(session: ort.InferenceSession, encoder: Encoder, texts: string[]): Promise<SentimentResult> {
+/** One model call on the feeds that `encode` builds (timed as encoding). */
+async function runOnce(session: ort.InferenceSession, encode: () => Record<string, ort.Tensor>): Promise<SentimentResult> {
   const t0 = performance.now();
-  const feeds = encoder.encode(texts);
+  const feeds = encode();
   const t1 = performance.now();
   const output = await session.run(feeds);
   const t2 = performance.now();

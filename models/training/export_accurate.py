@@ -135,7 +135,7 @@ def main() -> int:
         "onnx": "model.onnx",
         "encoder": {"kind": "wordpiece", "tokenizer": "tokenizer.json", "tokenizerConfig": "tokenizer_config.json", "maxLength": max_len},
         "normalization": "v1",
-        "serving": {"maxBatch": 64, "lengthSortedChunk": 16},
+        "serving": {"maxBatch": 64, "lengthSortedChunk": 16, "maxPaddingShare": 0.1},
     }
     (out / "model.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (out / "training.json").write_text(json.dumps({

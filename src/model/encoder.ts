@@ -63,11 +63,28 @@ export class HashedNgramsEncoder implements Encoder {
   }
 }
 
-export class WordPieceEncoder implements Encoder {
+/** An encoder that pads each call's posts to the longest: its token ids first, then the feeds of any subset. */
+export interface PaddedEncoder extends Encoder {
+  /** Each text's token ids, before padding. */
+  rows(texts: readonly string[]): number[][];
+  /** The feeds for these rows, padded to the longest. */
+  feeds(rows: readonly (readonly number[])[]): Record<string, Tensor>;
+}
+
+export const isPaddedEncoder = (e: Encoder): e is PaddedEncoder => 'rows' in e && 'feeds' in e;
+
+export class WordPieceEncoder implements PaddedEncoder {
   constructor(private readonly wordpiece: WordPiece) {}
 
   encode(texts: string[]): Record<string, Tensor> {
-    const rows = texts.map((t) => this.wordpiece.ids(normalize(t)));
+    return this.feeds(this.rows(texts));
+  }
+
+  rows(texts: readonly string[]): number[][] {
+    return texts.map((t) => this.wordpiece.ids(normalize(t)));
+  }
+
+  feeds(rows: readonly (readonly number[])[]): Record<string, Tensor> {
     const b = rows.length;
     const seq = Math.max(1, ...rows.map((r) => r.length));
     const ids = new BigInt64Array(b * seq);

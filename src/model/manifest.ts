@@ -35,8 +35,10 @@ const Serving = z
   .object({
     /** Posts per inference call when model.maxBatch is 0. */
     maxBatch: z.number().int().min(1).max(8192),
-    /** Padded encoders: each batch runs as length-sorted chunks of this many posts (0 = the whole batch in one call). */
+    /** Padded encoders: each batch runs as calls of at most this many posts sorted by token count (0 = the whole batch in one call). */
     lengthSortedChunk: z.number().int().min(0).max(8192),
+    /** Padded encoders: a call is cut where padding to its longest post would exceed this share of its real tokens. */
+    maxPaddingShare: z.number().min(0).max(100).default(0.1),
   })
   .strict();
 

@@ -225,8 +225,11 @@ function topicTermsOf(rulesFile: string): TopicTerms {
 export async function buildSentimentTransform(config: Config, deadLetters: DeadLetterSink, topicTerms?: TopicTerms): Promise<SentimentStage> {
   const modelDir = resolveModelDir(config.model.name);
   const manifest = await loadManifest(modelDir);
-  // Padded encoders (WordPiece) run each batch as length-sorted chunks; bag-of-n-gram feeds are not padded.
-  const pool = new SentimentPool(modelDir, config.model.threads, manifest.serving.lengthSortedChunk);
+  // Padded encoders (WordPiece) run each batch as chunks of similar token counts; bag-of-n-gram feeds are not padded.
+  const pool = new SentimentPool(modelDir, config.model.threads, {
+    maxChunk: manifest.serving.lengthSortedChunk,
+    maxPaddingShare: manifest.serving.maxPaddingShare,
+  });
   try {
     await pool.warmUp();
   } catch (e) {

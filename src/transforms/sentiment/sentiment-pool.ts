@@ -6,6 +6,7 @@ import { registry } from '../../telemetry/metrics.js';
 import { mergeWorkerMetrics } from '../../telemetry/worker-metrics.js';
 import { typescriptWorkerExecArgv } from '../../pipeline/worker-exec-argv.js';
 import type { SentimentResult, SentimentTask, SentimentWorkerData } from '../../../workers/sentiment.worker.js';
+import type { LengthChunking } from './length-chunks.js';
 import { SENTIMENT_WORKER_METRICS } from './worker-metrics.js';
 
 const WORKER = fileURLToPath(new URL('../../../workers/sentiment.worker.ts', import.meta.url));
@@ -16,10 +17,10 @@ export class SentimentPool {
   readonly #pool: Piscina<SentimentTask, SentimentResult>;
   readonly threads: number;
 
-  /** `lengthSortedChunk`: see SentimentWorkerData (0 = one model call per batch). */
-  constructor(modelDir: string, threads: number, lengthSortedChunk = 0) {
+  /** `chunking`: see SentimentWorkerData (maxChunk 0 = one model call per batch). */
+  constructor(modelDir: string, threads: number, chunking: LengthChunking = { maxChunk: 0, maxPaddingShare: 0 }) {
     this.threads = threads > 0 ? threads : availableParallelism();
-    const workerData: SentimentWorkerData = { modelDir, intraOpThreads: 1, lengthSortedChunk };
+    const workerData: SentimentWorkerData = { modelDir, intraOpThreads: 1, chunking };
     this.#pool = new Piscina<SentimentTask, SentimentResult>({
       filename: WORKER,
       workerData,
