@@ -30,10 +30,13 @@ import {
 } from '../../src/model/invariance.js';
 import { ROOT } from '../helpers.js';
 
-/** Measured on the CI subset (`crowdpulse eval --invariance --subset ci --json`), 2026-12-06. */
+/**
+ * Measured on the CI subset (`crowdpulse eval --invariance --subset ci --json`): fast 2026-12-06;
+ * accurate 2026-12-07, after its batches became token-planned calls (was 2 / 6, 2 / 240, 0.494, 36 / 46).
+ */
 const MEASURED: Record<string, { flipRate: number; pairFlipRate: number; meanSpread: number; negation: number }> = {
   'crowdpulse-fast-v2': { flipRate: 2 / 6, pairFlipRate: 5 / 240, meanSpread: 0.36, negation: 19 / 46 },
-  'crowdpulse-accurate-v1': { flipRate: 2 / 6, pairFlipRate: 2 / 240, meanSpread: 0.494, negation: 36 / 46 },
+  'crowdpulse-accurate-v1': { flipRate: 1 / 6, pairFlipRate: 1 / 240, meanSpread: 0.388, negation: 37 / 46 },
 };
 /**
  * Margins: one more flipped template of six; 2 points more off-majority posts (5 of 240); mean
