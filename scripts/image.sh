@@ -14,7 +14,10 @@
 #                            README's test command (`npm test`, CI=true) in it as root with the host's
 #                            network and pids, so that the tests reach and restart the services that
 #                            .ci/run started on the host (see test_run below); prints Node's version
-#                            and the test totals; exits non-zero when a test fails
+#                            and the test totals; exits non-zero when a test fails.
+#                            `test FILE... [-- NODE_TEST_OPTION...]`: only those test files, with the
+#                            same runner options as `npm test` (e.g. to repeat one test on Node 24:
+#                            test test/kafka/roles.test.ts -- --test-name-pattern='broker stopped')
 #   scripts/image.sh base    only the offline base image
 #   scripts/image.sh clean   remove the smoke and test containers, the images, the base image and their
 #                            dangling layers; `clean --all` also drops the cached rootfs and tarballs
@@ -413,6 +416,18 @@ mount_venv() {
 TEST_EXCLUDE="${IMAGE_TEST_EXCLUDE-kafka-broker-outage}"
 
 test_run() {
+  # What runs: the README's test command, or the given files with npm test's runner options.
+  local command=(npm test) files=() options=()
+  if (($# > 0)); then
+    while (($# > 0)) && [[ "$1" != -- ]]; do files+=("$1"); shift; done
+    (($# == 0)) || { shift; options=("$@"); }
+    ((${#files[@]} > 0)) || die "test: name at least one test file before --"
+    local script
+    script="$(node -p 'require(process.argv[1]).scripts.test' "$ROOT/package.json")"
+    # npm test's runner options: everything before the $(find ...) that lists the files.
+    read -r -a command <<<"${script%%\$(find*}"
+    command+=("${options[@]}" "${files[@]}")
+  fi
   local build_start=$SECONDS
   build_test
   local build_s=$((SECONDS - build_start))
@@ -450,7 +465,7 @@ test_run() {
   log "services up on the host: ${was_up[*]:-none}"
 
   podman rm -f "$TEST_NAME" >/dev/null 2>&1 || true
-  log "npm test in $TEST_IMAGE (CI=true, log $log)"
+  log "${command[*]} in $TEST_IMAGE (CI=true, log $log)"
   [[ -z "$TEST_EXCLUDE" ]] || log "left out of this pass (see the script's comment above test_run): $TEST_EXCLUDE"
   local start=$SECONDS status=0
   podman run --rm --name "$TEST_NAME" --timeout "$TEST_TIMEOUT" --network host --pid host --shm-size 1g "${security[@]}" \
@@ -458,7 +473,7 @@ test_run() {
     ${XDG_CACHE_HOME:+--env XDG_CACHE_HOME="$XDG_CACHE_HOME"} \
     --env 'CROWDPULSE_*' --env 'KAFKA_*' --env 'INFLUXDB_*' --env 'SCHEMA_REGISTRY_*' \
     "${TEST_MOUNTS[@]}" "$TEST_IMAGE" \
-    bash -c 'echo "node $(node --version), npm $(npm --version), $(uname -m), in $PWD"; exec npm test' \
+    bash -c 'echo "node $(node --version), npm $(npm --version), $(uname -m), in $PWD"; exec "$@"' test-run "${command[@]}" \
     2>&1 | tee "$log" || status=$?
   local run_s=$((SECONDS - start))
 
@@ -495,8 +510,8 @@ clean() {
 case "${1:-}" in
   build) build ;;
   smoke) smoke ;;
-  test) test_run ;;
+  test) shift; test_run "$@" ;;
   base) preflight; base ;;
   clean) clean "${2:-}" ;;
-  *) echo "usage: $0 build | smoke | test | base | clean [--all]" >&2; exit 2 ;;
+  *) echo "usage: $0 build | smoke | test [FILE... [-- NODE_TEST_OPTION...]] | base | clean [--all]" >&2; exit 2 ;;
 esac

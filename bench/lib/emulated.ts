@@ -20,6 +20,20 @@ export interface EmulatedExpected extends Expected {
   readonly emulatorLimit: number;
 }
 
+/** The recording holds fewer distinct posts matching the rules than a run asks for. */
+export class TooFewMatchingPosts extends Error {
+  constructor(
+    readonly fixture: string,
+    /** Distinct posts that match, of `loaded` posts in the recording. */
+    readonly matching: number,
+    readonly loaded: number,
+    readonly asked: number,
+    rulesFile: string,
+  ) {
+    super(`${fixture}: only ${matching} posts match the rules of ${rulesFile}; ${asked} asked for`);
+  }
+}
+
 export function expectedFromEmulator(fixture: string, posts: number, rulesFile = RULES_FILE): EmulatedExpected {
   const rules = loadRulesFile(join(REPO, rulesFile));
   if (!rules.ok) throw rules.error;
@@ -59,6 +73,6 @@ export function expectedFromEmulator(fixture: string, posts: number, rulesFile =
     texts.push(String(post.data.text));
     for (const t of tags) rowsPerTopic[t] = (rowsPerTopic[t] ?? 0) + 1;
   }
-  if (seen.size < posts) throw new Error(`${fixture}: only ${seen.size} posts match the rules of ${rulesFile}; ${posts} asked for`);
+  if (seen.size < posts) throw new TooFewMatchingPosts(fixture, seen.size, loaded, posts, rulesFile);
   return { lines: lineNo, posts: seen.size, duplicateLines, rowsPerTopic, deadLettersByCode: {}, ids, texts, emulatorLimit: loaded };
 }
