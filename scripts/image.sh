@@ -211,16 +211,22 @@ size_mb() {
   podman image inspect --format '{{.Size}}' "$1" | awk '{ printf "%.0f MB", $1 / 1e6 }'
 }
 
-build() {
+# podman build IMAGE from CONTAINERFILE (context: the repository) on the offline base, made or cached
+# first; further arguments go to podman build. Prints the image's size and the time from start to ready.
+build_on_base() {
+  local image="$1" file="$2" start base_done
+  shift 2
   preflight
-  local start=$SECONDS
+  start=$SECONDS
   base
-  local base_done=$SECONDS
-  log "podman build $IMAGE on $BASE_TAG"
-  podman build --format docker --pull=never \
-    --build-arg "NODE_IMAGE=$BASE_TAG" \
-    -t "$IMAGE" -f "$ROOT/Dockerfile" "$ROOT"
-  log "built $IMAGE: $(size_mb "$IMAGE") (base $BASE_TAG: $(size_mb "$BASE_TAG")); $((SECONDS - start)) s from start to ready (base $((base_done - start)) s, podman build $((SECONDS - base_done)) s)"
+  base_done=$SECONDS
+  log "podman build $image on $BASE_TAG ($file)"
+  podman build --format docker --pull=never --build-arg "NODE_IMAGE=$BASE_TAG" "$@" -t "$image" -f "$file" "$ROOT"
+  log "built $image: $(size_mb "$image") (base $BASE_TAG: $(size_mb "$BASE_TAG")); $((SECONDS - start)) s from start to ready (base $((base_done - start)) s, podman build $((SECONDS - base_done)) s)"
+}
+
+build() {
+  build_on_base "$IMAGE" "$ROOT/Dockerfile"
 }
 
 # podman run, the way the smoke checks run the image: its own user, read-only root filesystem
@@ -361,16 +367,9 @@ cleanup_smoke() {
 # The test image: deploy/podman/test.Containerfile on the same base as the runtime image, with the
 # repository at its host path ($ROOT). Its first layers are the runtime build's (shared layer cache).
 build_test() {
-  preflight
-  local start=$SECONDS
-  base
-  local base_done=$SECONDS
-  log "podman build $TEST_IMAGE on $BASE_TAG (repository at $ROOT)"
-  podman build --format docker --pull=never \
-    --build-arg "NODE_IMAGE=$BASE_TAG" --build-arg "REPO_DIR=$ROOT" \
-    --ignorefile "$ROOT/deploy/podman/test.Containerfile.dockerignore" \
-    -t "$TEST_IMAGE" -f "$ROOT/deploy/podman/test.Containerfile" "$ROOT"
-  log "built $TEST_IMAGE: $(size_mb "$TEST_IMAGE"); $((SECONDS - start)) s (base $((base_done - start)) s, podman build $((SECONDS - base_done)) s)"
+  log "the test image holds the repository at $ROOT"
+  build_on_base "$TEST_IMAGE" "$ROOT/deploy/podman/test.Containerfile" \
+    --build-arg "REPO_DIR=$ROOT" --ignorefile "$ROOT/deploy/podman/test.Containerfile.dockerignore"
 }
 
 # Bind mounts for the test container, each at its host path; read-only unless said otherwise.
@@ -486,8 +485,8 @@ test_run() {
 
   log "$(grep -m 1 '^node v' "$log" || echo 'node: no version line (the container did not start?)')"
   log "totals: $(grep -E '^ℹ (tests|suites|pass|fail|cancelled|skipped|todo) ' "$log" | sed 's/^ℹ //' | paste -sd ' ' -)"
-  log "build $build_s s, npm test $run_s s"
-  ((status == 0)) || die "test: FAILED (npm test exited $status; log $log; the tests' temporary files in $tmp)"
+  log "build $build_s s, tests $run_s s"
+  ((status == 0)) || die "test: FAILED (the tests exited $status; log $log; the tests' temporary files in $tmp)"
   log "test: all tests passed on Node $NODE_VERSION"
 }
 
