@@ -13,6 +13,7 @@ import {
   assertExactlyStored,
   expectedPairs,
   expectedPosts,
+  logTails,
   metric,
   roleEnv,
   sleep,
@@ -172,9 +173,11 @@ describe('crowdpulse ingest | analyze | store as separate processes over Kafka (
     await brokerUp();
     // Bounded: a producer that never reconnects must fail the test, not hang the suite (seen once
     // on Node 24 in the image: ingest's producer stayed "all broker connections are down").
-    await waitFor(`ingest to finish after the outage (log ${ingest.log})`, () => ingest.child.exitCode !== null, STORE_TIMEOUT);
+    // On a timeout the message carries each role's last warnings (two Node 24 failures left no logs).
+    const explain = (): string => logTails([ingest, analyze, store]);
+    await waitFor(`ingest to finish after the outage (log ${ingest.log})`, () => ingest.child.exitCode !== null, STORE_TIMEOUT, 250, explain);
     assert.equal(await ingest.exited, 0, `ingest survives the outage and finishes (log ${ingest.log})`);
-    await assertExactlyStored(db, expected, STORE_TIMEOUT);
+    await assertExactlyStored(db, expected, STORE_TIMEOUT, explain);
     assert.equal(store.child.exitCode, null, 'store kept running');
     assert.equal(analyze.child.exitCode, null, 'analyze kept running');
     await stopAll([store, analyze]);

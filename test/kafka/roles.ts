@@ -110,19 +110,53 @@ export function storedRows(db: string): { pairs: Set<string>; rows: number } {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until `predicate` holds, or fails with `what` after `timeoutMs`. */
-export async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 250): Promise<void> {
+/**
+ * Polls until `predicate` holds, or fails with `what` after `timeoutMs`; `explain` adds what the
+ * failure message should carry (e.g. the roles' last warnings, see logTails).
+ */
+export async function waitFor(
+  what: string,
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 250,
+  explain?: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await predicate()) return;
     await sleep(everyMs);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${explain ? `\n${explain()}` : ''}`);
+}
+
+/** The last warnings and errors in each role's log, for a failure message (the logs themselves may be gone). */
+export function logTails(roles: readonly RoleProcess[], lines = 8): string {
+  return roles
+    .map((r) => {
+      let text: string;
+      try {
+        text = readFileSync(r.log, 'utf8');
+      } catch (e) {
+        return `${r.name}: no log (${(e as Error).message})`;
+      }
+      const notable = text.split('\n').filter((l) => / (WARN|ERROR|FATAL) /.test(l));
+      const exit = r.child.exitCode ?? r.child.signalCode ?? 'running';
+      return [`${r.name} (${exit}; ${r.log}): last ${Math.min(lines, notable.length)} of ${notable.length} warnings/errors`, ...notable.slice(-lines)].join(
+        '\n  ',
+      );
+    })
+    .join('\n');
 }
 
 /** Waits until the store holds every expected pair; then checks it holds nothing else and no row twice. */
-export async function assertExactlyStored(db: string, expected: Set<string>, timeoutMs: number): Promise<void> {
-  await waitFor(`${expected.size} stored rows in ${db}`, () => storedRows(db).rows >= expected.size, timeoutMs, 500);
+export async function assertExactlyStored(db: string, expected: Set<string>, timeoutMs: number, explain?: () => string): Promise<void> {
+  await waitFor(
+    `${expected.size} stored rows in ${db} (${storedRows(db).rows} now)`,
+    () => storedRows(db).rows >= expected.size,
+    timeoutMs,
+    500,
+    () => [`${storedRows(db).rows} rows stored at the deadline`, explain?.() ?? ''].join('\n'),
+  );
   // A short settle: late duplicates (redeliveries) would show up as extra rows if the sink were not idempotent.
   await sleep(1000);
   const { pairs, rows } = storedRows(db);
