@@ -197,10 +197,11 @@ def main() -> int:
         member, best = train_one(args, seed, tr, ty, va, vy, weights, teacher)
         print(f"seed {seed}: best {best}", flush=True)
         members.append(member)
-    model = members[0] if len(members) == 1 else average_logits(members)
-    p = predict(model, va)
-    mr, rec, acc = macro_recall(vy, p.argmax(1).tolist())
-    best = {"macro_recall": mr, "recall": rec, "acc": acc, "members": len(members)}
+    model = members[0]
+    if len(members) > 1:
+        model = average_logits(members)
+        mr, rec, acc = macro_recall(vy, predict(model, va).argmax(1).tolist())
+        best = {"macro_recall": mr, "recall": rec, "acc": acc, "members": len(members)}
     print(f"best {best}", flush=True)
     if args.no_export:
         return 0

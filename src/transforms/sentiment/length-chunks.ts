@@ -18,9 +18,10 @@ export interface LengthChunking {
  * post would exceed maxPaddingShare of its real tokens. Every index appears exactly once.
  */
 export function planChunks(lengths: readonly number[], chunking: LengthChunking): number[][] {
-  const all = lengths.map((_, i) => i);
-  if (chunking.maxChunk <= 0 || lengths.length === 0) return lengths.length === 0 ? [] : [all];
-  const order = all.sort((a, b) => lengths[a]! - lengths[b]!);
+  if (lengths.length === 0) return [];
+  const indices = lengths.map((_, i) => i);
+  if (chunking.maxChunk <= 0) return [indices];
+  const order = indices.sort((a, b) => lengths[a]! - lengths[b]!);
   const chunks: number[][] = [];
   let chunk: number[] = [];
   let real = 0;
