@@ -4,7 +4,7 @@ import { logger } from '../telemetry/log.js';
 import { DEFAULT_LIMITS, producerSettings, type Limits } from './client-config.js';
 import { deliveryErrors, produceLatency, producedTotal } from './metrics.js';
 import { ERR, Producer, type DeliveryReport, type LibrdKafkaError, type MessageHeader, type RdProducer } from './rdkafka.js';
-import { parseStats } from './stats.js';
+import { KafkaHealthLog, parseStats } from './stats.js';
 
 const log = logger('kafka');
 
@@ -59,6 +59,7 @@ export class KafkaProducer {
   #brokerUp = false;
   #closed = false;
   #lastErrorLog = 0;
+  readonly #health: KafkaHealthLog;
 
   private constructor(
     private readonly config: KafkaConfig,
@@ -66,12 +67,15 @@ export class KafkaProducer {
     readonly limits: Limits,
   ) {
     this.#producer = new Producer(producerSettings(config, role, limits));
+    this.#health = new KafkaHealthLog(`${role} producer`, log);
     this.#producer.on('delivery-report', (error: LibrdKafkaError, report: DeliveryReport) => {
       (report.opaque as Pending | undefined)?.settle(error ?? undefined);
     });
     this.#producer.on('event.stats', (event: { message: string }) => {
       const stats = parseStats(event.message);
-      if (stats) this.#brokerUp = stats.brokerUp;
+      if (!stats) return;
+      this.#brokerUp = stats.brokerUp;
+      this.#health.update(stats, false);
     });
     this.#producer.on('event.error', (e: LibrdKafkaError) => this.#logError(e));
   }

@@ -2,16 +2,20 @@
  * librdkafka statistics (statistics.interval.ms → 'event.stats' JSON) reduced to what crowdpulse
  * reads: broker connectivity, group state, and per-partition consumer lag.
  */
+import type { Logger } from '../telemetry/log.js';
+
 export interface KafkaHealth {
   /** At least one real broker (not the bootstrap placeholder) is UP. */
   readonly brokerUp: boolean;
+  /** Each known broker as "name=STATE" (librdkafka's names and states), for logs. */
+  readonly brokerStates: string;
   /** Consumer group state is "up" and the join is steady (a member with an assignment, possibly empty). */
   readonly groupJoined: boolean;
   readonly lag: readonly { topic: string; partition: number; lag: number }[];
 }
 
 interface RawStats {
-  brokers?: Record<string, { nodeid?: number; state?: string }>;
+  brokers?: Record<string, { name?: string; nodeid?: number; state?: string }>;
   cgrp?: { state?: string; join_state?: string };
   topics?: Record<
     string,
@@ -26,7 +30,9 @@ export function parseStats(json: string): KafkaHealth | undefined {
   } catch {
     return undefined;
   }
-  const brokerUp = Object.values(raw.brokers ?? {}).some((b) => (b.nodeid ?? -1) >= 0 && b.state === 'UP');
+  const brokers = Object.entries(raw.brokers ?? {});
+  const brokerUp = brokers.some(([, b]) => (b.nodeid ?? -1) >= 0 && b.state === 'UP');
+  const brokerStates = brokers.map(([key, b]) => `${b.name ?? key}=${b.state ?? '?'}`).join(' ');
   const groupJoined = raw.cgrp?.state === 'up' && raw.cgrp.join_state === 'steady';
   const lag: { topic: string; partition: number; lag: number }[] = [];
   for (const [topic, t] of Object.entries(raw.topics ?? {})) {
@@ -39,5 +45,34 @@ export function parseStats(json: string): KafkaHealth | undefined {
       if (hi >= 0 && from >= 0) lag.push({ topic, partition: p.partition, lag: Math.max(0, hi - from) });
     }
   }
-  return { brokerUp, groupJoined, lag };
+  return { brokerUp, brokerStates, groupJoined, lag };
+}
+
+/**
+ * Logs when a client's connection to the brokers, and a consumer's group membership, change
+ * (as its statistics report them): once per change, so an outage and its end are in the log.
+ */
+export class KafkaHealthLog {
+  #brokerUp: boolean | undefined;
+  #groupJoined: boolean | undefined;
+
+  constructor(
+    private readonly client: string,
+    private readonly log: Logger,
+  ) {}
+
+  update(health: KafkaHealth, consumer: boolean): void {
+    const fields = { client: this.client, brokers: health.brokerStates };
+    if (this.#brokerUp !== undefined && health.brokerUp !== this.#brokerUp) {
+      if (health.brokerUp) this.log.info('broker reachable again', fields);
+      else this.log.warn('no broker reachable (librdkafka reconnects by itself)', fields);
+    }
+    this.#brokerUp = health.brokerUp;
+    if (!consumer) return;
+    if (this.#groupJoined !== undefined && health.groupJoined !== this.#groupJoined) {
+      if (health.groupJoined) this.log.info('consumer group joined again', fields);
+      else this.log.warn('consumer group membership lost (rejoining)', fields);
+    }
+    this.#groupJoined = health.groupJoined;
+  }
 }

@@ -15,7 +15,7 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from '../../kafka/rdkafka.js';
-import { parseStats } from '../../kafka/stats.js';
+import { KafkaHealthLog, parseStats } from '../../kafka/stats.js';
 import { logger } from '../../telemetry/log.js';
 
 const log = logger('kafka');
@@ -53,6 +53,7 @@ export class KafkaSource<T> implements Source<T> {
   #commitTimer: NodeJS.Timeout | undefined;
   #brokerUp = false;
   #groupJoined = false;
+  readonly #health: KafkaHealthLog;
   #lagLabels = new Set<string>();
   #closed = false;
   #lastErrorLog = 0;
@@ -61,6 +62,7 @@ export class KafkaSource<T> implements Source<T> {
   private constructor(private readonly options: KafkaSourceOptions<T>) {
     this.name = `kafka:${options.topic}`;
     const { config, role, group } = options;
+    this.#health = new KafkaHealthLog(`${role} consumer of ${options.topic}`, log);
     this.#consumer = new KafkaConsumer(
       {
         ...consumerSettings(config, role, group),
@@ -305,6 +307,7 @@ export class KafkaSource<T> implements Source<T> {
     if (!stats) return;
     this.#brokerUp = stats.brokerUp;
     this.#groupJoined = stats.groupJoined;
+    this.#health.update(stats, true);
     const seen = new Set<string>();
     for (const { topic, partition, lag } of stats.lag) {
       if (!this.#trackers.has(keyOf(topic, partition))) continue;
