@@ -47,7 +47,8 @@
 #   CROWDPULSE_IMAGE=localhost/crowdpulse:dev  IMAGE_SMOKE_PORT=19464  IMAGE_READY_TIMEOUT=120
 #   CROWDPULSE_TEST_IMAGE=localhost/crowdpulse-test:node<major>
 #   IMAGE_TEST_TIMEOUT=3600 (s; then the test container is killed and the run fails, rather than hang)
-#   IMAGE_TEST_EXCLUDE=kafka-broker-outage (ids of tests left out of the Node 24 pass; see test_run; empty: none)
+#   IMAGE_TEST_ALONE=kafka-broker-outage (ids of tests run in a pass of their own after the full one; see test_run;
+#                    empty: every test in the full pass)
 #   IMAGE_CACHE_DIR=~/.cache/crowdpulse/image
 #   IMAGE_EXTRA_CA_DIR=/usr/local/share/ca-certificates (its *.crt go into the base; empty: none)
 # Needs: root (rootful podman), apt-get (first run only), npm (for the Node and npm tarballs).
@@ -406,36 +407,56 @@ mount_venv() {
 #   the venvs' base interpreter, ../shared/data (CROWDPULSE_DATA), kubectl
 #   root: the tests write into the repository tree and /tmp (the container's own copy of both)
 #   --shm-size: Chromium's shared memory (64 MB by default in a container)
-# Left out of the Node 24 pass, by the ids the tests read from CROWDPULSE_TEST_EXCLUDE (empty: none):
+# Run in a pass of their own after the full pass (`test` without files), by the ids the tests read from
+# CROWDPULSE_TEST_EXCLUDE (left out of the full pass); each id names its file and test:
 #   kafka-broker-outage  test/kafka/roles.test.ts "the broker stopped for 10 s mid-stream" failed in 2 of
-#                        5 full Node 24 runs here (a role's Kafka client did not recover within the test's
-#                        bounds; once ingest's producer stayed "all broker connections are down" for its
-#                        whole 5 min delivery timeout), and passed alone 3 of 3 and in the Kafka files
-#                        1 of 1. Not understood yet (README, Tests on Node 24). The Node 20 pass runs it.
-TEST_EXCLUDE="${IMAGE_TEST_EXCLUDE-kafka-broker-outage}"
+#                        10 full Node 24 runs here, the last 5 passing (a role's Kafka client did not
+#                        recover within the test's bounds; once ingest's producer stayed "all broker
+#                        connections are down" for its whole 5 min delivery timeout); alone it has not
+#                        failed. Not understood (README, Tests on Node 24). The Node 20 pass runs it in full.
+TEST_ALONE="${IMAGE_TEST_ALONE-kafka-broker-outage}"
+declare -A ALONE_FILE=([kafka-broker-outage]=test/kafka/roles.test.ts)
+declare -A ALONE_NAME=([kafka-broker-outage]='the broker stopped for 10 s mid-stream')
 
 test_run() {
   # What runs: the README's test command, or the given files with npm test's runner options.
-  local command=(npm test) files=() options=()
+  local script runner files=() options=()
+  script="$(node -p 'require(process.argv[1]).scripts.test' "$ROOT/package.json")"
+  # npm test's runner options: everything before the $(find ...) that lists the files.
+  read -r -a runner <<<"${script%%\$(find*}"
   if (($# > 0)); then
     while (($# > 0)) && [[ "$1" != -- ]]; do files+=("$1"); shift; done
     (($# == 0)) || { shift; options=("$@"); }
     ((${#files[@]} > 0)) || die "test: name at least one test file before --"
-    local script
-    script="$(node -p 'require(process.argv[1]).scripts.test' "$ROOT/package.json")"
-    # npm test's runner options: everything before the $(find ...) that lists the files.
-    read -r -a command <<<"${script%%\$(find*}"
-    command+=("${options[@]}" "${files[@]}")
   fi
   local build_start=$SECONDS
   build_test
-  local build_s=$((SECONDS - build_start))
-  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/crowdpulse" svc data kubectl log="$CACHE/test-node24.log"
+  log "build $((SECONDS - build_start)) s"
+  test_setup
+  if ((${#files[@]} > 0)); then
+    test_pass "the named files" "" "$CACHE/test-node24.log" "" "${runner[@]}" "${options[@]}" "${files[@]}"
+  else
+    local id failed=()
+    for id in ${TEST_ALONE//,/ }; do
+      [[ -n "${ALONE_FILE[$id]:-}" ]] || die "IMAGE_TEST_ALONE: no test has the id $id (known: ${!ALONE_FILE[*]})"
+    done
+    test_pass "the full pass" "$TEST_ALONE" "$CACHE/test-node24.log" "" npm test || failed+=("the full pass")
+    for id in ${TEST_ALONE//,/ }; do
+      test_pass "$id alone" "" "$CACHE/test-node24-$id.log" "${ALONE_NAME[$id]}" "${runner[@]}" "--test-name-pattern=${ALONE_NAME[$id]}" "${ALONE_FILE[$id]}" ||
+        failed+=("$id alone")
+    done
+    ((${#failed[@]} == 0)) || die "test: FAILED on Node $NODE_VERSION: ${failed[*]} (the tests' temporary files in $TEST_TMP)"
+  fi
+  log "test: all tests passed on Node $NODE_VERSION"
+}
+
+# The mounts, temporary directory and security options of every pass; which services are up now.
+test_setup() {
+  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/crowdpulse" svc data kubectl venv
   mkdir -p "$ROOT/.services"
   TEST_MOUNTS=()
   mount_at_same_path "$ROOT/.services" rw
   mount_at_same_path "$cache"
-  local venv
   for venv in "$ROOT/models/.venv-parity" "$ROOT/models/.venv" \
     "${CROWDPULSE_REGISTRY_CONSUMER_VENV:-$cache/registry-consumer-venv}" "${CROWDPULSE_ORIGIN_VENV:-$cache/origin-venv}"; do
     mount_venv "$venv"
@@ -450,44 +471,54 @@ test_run() {
     log "no kubectl on the host: the kustomize tests will fail in CI (kubectl is not in Debian)"
   fi
   # The tests' temporary files (the roles' logs among them) on the host, so that a failure can be read.
-  local tmp="$CACHE/test-node24-tmp"
-  rm -rf "$tmp" && mkdir -p "$tmp"
-  TEST_MOUNTS+=("--volume=$tmp:$tmp")
-  local security=()
-  [[ "$(podman info --format '{{.Host.Security.AppArmorEnabled}}')" != true ]] || security=(--security-opt apparmor=unconfined)
-
-  # The services up now, to be up again after the run.
-  local was_up=()
+  TEST_TMP="$CACHE/test-node24-tmp"
+  rm -rf "$TEST_TMP" && mkdir -p "$TEST_TMP"
+  TEST_MOUNTS+=("--volume=$TEST_TMP:$TEST_TMP")
+  TEST_SECURITY=()
+  [[ "$(podman info --format '{{.Host.Security.AppArmorEnabled}}')" != true ]] || TEST_SECURITY=(--security-opt apparmor=unconfined)
+  # The services up now, to be up again after each pass.
+  SERVICES_UP=()
   for svc in kafka influxdb schema-registry; do
-    bash "$ROOT/scripts/$svc.sh" status >/dev/null 2>&1 && was_up+=("$svc")
+    bash "$ROOT/scripts/$svc.sh" status >/dev/null 2>&1 && SERVICES_UP+=("$svc")
   done
-  log "services up on the host: ${was_up[*]:-none}"
+  log "services up on the host: ${SERVICES_UP[*]:-none}"
+}
 
+# test_pass LABEL EXCLUDED_IDS LOG EXPECTED COMMAND...: one run of COMMAND in the test container; fails
+# when a test fails or, with EXPECTED, when no passing test's name holds it (a file or name pattern that
+# matches nothing passes as the file alone).
+test_pass() {
+  local label="$1" exclude="$2" log="$3" expected="$4" svc status=0
+  shift 4
   podman rm -f "$TEST_NAME" >/dev/null 2>&1 || true
-  log "${command[*]} in $TEST_IMAGE (CI=true, log $log)"
-  [[ -z "$TEST_EXCLUDE" ]] || log "left out of this pass (see the script's comment above test_run): $TEST_EXCLUDE"
-  local start=$SECONDS status=0
-  podman run --rm --name "$TEST_NAME" --timeout "$TEST_TIMEOUT" --network host --pid host --shm-size 1g "${security[@]}" \
-    --env CI=true --env HOME="$HOME" --env TMPDIR="$tmp" --env CROWDPULSE_TEST_EXCLUDE="$TEST_EXCLUDE" \
+  log "$label: $* in $TEST_IMAGE (CI=true, log $log)"
+  [[ -z "$exclude" ]] || log "$label: left out, run alone afterwards (see the script's comment above test_run): $exclude"
+  local start=$SECONDS
+  podman run --rm --name "$TEST_NAME" --timeout "$TEST_TIMEOUT" --network host --pid host --shm-size 1g "${TEST_SECURITY[@]}" \
+    --env CI=true --env HOME="$HOME" --env TMPDIR="$TEST_TMP" --env CROWDPULSE_TEST_EXCLUDE="$exclude" \
     ${XDG_CACHE_HOME:+--env XDG_CACHE_HOME="$XDG_CACHE_HOME"} \
     --env 'CROWDPULSE_*' --env 'KAFKA_*' --env 'INFLUXDB_*' --env 'SCHEMA_REGISTRY_*' \
     "${TEST_MOUNTS[@]}" "$TEST_IMAGE" \
-    bash -c 'echo "node $(node --version), npm $(npm --version), $(uname -m), in $PWD"; exec "$@"' test-run "${command[@]}" \
+    bash -c 'echo "node $(node --version), npm $(npm --version), $(uname -m), in $PWD"; exec "$@"' test-run "$@" \
     2>&1 | tee "$log" || status=$?
   local run_s=$((SECONDS - start))
 
-  for svc in "${was_up[@]}"; do
+  for svc in "${SERVICES_UP[@]}"; do
     if ! bash "$ROOT/scripts/$svc.sh" status >/dev/null 2>&1; then
       log "$svc was restarted inside the test container and ended with it: starting it again on the host"
       bash "$ROOT/scripts/$svc.sh" up >/dev/null || log "could not start $svc again (bash scripts/$svc.sh up)"
     fi
   done
 
-  log "$(grep -m 1 '^node v' "$log" || echo 'node: no version line (the container did not start?)')"
-  log "totals: $(grep -E '^ℹ (tests|suites|pass|fail|cancelled|skipped|todo) ' "$log" | sed 's/^ℹ //' | paste -sd ' ' -)"
-  log "build $build_s s, tests $run_s s"
-  ((status == 0)) || die "test: FAILED (the tests exited $status; log $log; the tests' temporary files in $tmp)"
-  log "test: all tests passed on Node $NODE_VERSION"
+  log "$label: $(grep -m 1 '^node v' "$log" || echo 'node: no version line (the container did not start?)')"
+  log "$label: totals: $(grep -E '^ℹ (tests|suites|pass|fail|cancelled|skipped|todo) ' "$log" | sed 's/^ℹ //' | paste -sd ' ' -), $run_s s"
+  if ((status != 0)); then
+    log "$label: FAILED (the tests exited $status; log $log)"
+    return 1
+  elif [[ -n "$expected" ]] && ! grep -qF "✔ $expected" "$log"; then
+    log "$label: FAILED: no passing test named \"$expected\" (log $log)"
+    return 1
+  fi
 }
 
 clean() {
