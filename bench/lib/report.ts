@@ -52,7 +52,7 @@ export function markdown(r: BenchResults): string {
   const tierPosts = Object.entries((c.tierPosts ?? {}) as Record<string, number>);
   const postsText = `${String(c.posts)} posts${tierPosts.length > 0 ? ` (${tierPosts.map(([t, n]) => `${t}: ${n}`).join(', ')})` : ''}`;
   L.push(
-    `Configuration: ${postsText} from \`${String(c.fixture)}\` (sources: ${(c.sources as string[]).join(', ')}; the X API emulator serves the posts that match \`rules.example.yaml\`, with topics from those rules), ${String(c.repeats)} repeats; every figure is the median with min–max over the repeats that passed the correctness check (store holds exactly the expected rows per topic, dead letters as planted).`,
+    `Configuration: ${postsText} from \`${String(c.fixture)}\` (a run that needs more posts than it holds: a larger recording generated with its seed by \`bench/fixtures/generate.ts\`; sources: ${(c.sources as string[]).join(', ')}; the X API emulator serves the posts that match \`rules.example.yaml\`, with topics from those rules), ${String(c.repeats)} repeats; every figure is the median with min–max over the repeats that passed the correctness check (store holds exactly the expected rows per topic, dead letters as planted).`,
     '',
   );
 

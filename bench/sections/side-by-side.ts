@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { lastJsonLine, REPO, runChild, usageFileIn } from '../lib/child.js';
+import { fixtureFor } from '../lib/fixtures.js';
 import type { SideBySide, TopologyResult } from '../lib/results.js';
 import { spread, type Spread } from '../lib/stats.js';
 import { postsFor, type BenchContext } from './context.js';
@@ -31,12 +32,14 @@ async function measure(ctx: BenchContext, label: string, script: string, args: r
   const samples: number[] = [];
   let extra: Record<string, unknown> | undefined;
   let error: string | undefined;
+  // The bundled recording, or a larger one generated as the end-to-end runs do when it holds too few.
+  const fixture = await fixtureFor(posts, ctx.options.fixture);
   for (let rep = 1; rep <= ctx.options.repeats; rep++) {
     const step = ctx.progress.step(`${label} #${rep}`, posts);
     try {
       const r = await runChild({
         name: label,
-        args: [script, '--posts', String(posts), '--fixture', ctx.options.fixture, ...args],
+        args: [script, '--posts', String(posts), '--fixture', fixture, ...args],
         usageFile: usageFileIn(join(REPO, 'bench/results/tmp'), `${label}-${rep}`),
         timeoutMs: ctx.options.runTimeoutMs,
         onStderrLine: (line) => {
