@@ -32,15 +32,7 @@ BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 
 log() { printf '[kafka.sh] %s\n' "$*" >&2; }
 
-running_pid() {
-  [[ -f "$PIDFILE" ]] || return 1
-  local pid
-  pid="$(cat "$PIDFILE")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
-  # Guard against a recycled pid: it must be our broker.
-  grep -q 'kafka.Kafka' "/proc/$pid/cmdline" 2>/dev/null || return 1
-  echo "$pid"
-}
+running_pid() { pid_file_process 'kafka.Kafka'; }
 
 install() {
   if [[ -f "$LIBS/.complete" ]]; then

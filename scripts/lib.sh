@@ -3,6 +3,17 @@
 # (kafka.sh, influxdb.sh, schema-registry.sh; they also define `running_pid`, PIDFILE and
 # STOP_TIMEOUT), pinned_venv for the Python environments (origin-venv.sh, registry-consumer-venv.sh).
 
+# pid_file_process PATTERN: the pid in PIDFILE when that process is alive and its command line holds
+# PATTERN (a recycled pid belongs to another program), else failure.
+pid_file_process() {
+  [[ -f "$PIDFILE" ]] || return 1
+  local pid
+  pid="$(cat "$PIDFILE")"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  grep -q -- "$1" "/proc/$pid/cmdline" 2>/dev/null || return 1
+  echo "$pid"
+}
+
 # down: SIGTERM our process, SIGKILL once STOP_TIMEOUT seconds have passed, forget its pid.
 stop_service() {
   local pid

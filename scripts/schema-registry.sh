@@ -41,15 +41,7 @@ URL="http://127.0.0.1:$PORT/apis/ccompat/v7"
 
 log() { printf '[schema-registry.sh] %s\n' "$*" >&2; }
 
-running_pid() {
-  [[ -f "$PIDFILE" ]] || return 1
-  local pid
-  pid="$(cat "$PIDFILE")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
-  # Guard against a recycled pid: it must be our registry.
-  grep -q 'apicurio-registry-app' "/proc/$pid/cmdline" 2>/dev/null || return 1
-  echo "$pid"
-}
+running_pid() { pid_file_process 'apicurio-registry-app'; }
 
 install() {
   if [[ -f "$HOME_DIR/.complete" && -f "$JAR" ]]; then
