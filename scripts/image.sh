@@ -420,7 +420,7 @@ declare -A ALONE_NAME=([kafka-broker-outage]='the broker stopped for 10 s mid-st
 
 test_run() {
   # What runs: the README's test command, or the given files with npm test's runner options.
-  local script runner files=() options=()
+  local script runner lock files=() options=()
   script="$(node -p 'require(process.argv[1]).scripts.test' "$ROOT/package.json")"
   # npm test's runner options: everything before the $(find ...) that lists the files.
   read -r -a runner <<<"${script%%\$(find*}"
@@ -429,6 +429,10 @@ test_run() {
     (($# == 0)) || { shift; options=("$@"); }
     ((${#files[@]} > 0)) || die "test: name at least one test file before --"
   fi
+  # One test run at a time: a second would remove the first's container and temporary files.
+  mkdir -p "$CACHE"
+  exec {lock}>"$CACHE/test.lock"
+  flock -n "$lock" || die "test: another scripts/image.sh test is running (lock $CACHE/test.lock); wait for it"
   local build_start=$SECONDS
   build_test
   log "build $((SECONDS - build_start)) s"
