@@ -18,7 +18,7 @@ import { buildInfluxSink } from '../../src/sinks/influxdb/index.js';
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink.js';
 import { KafkaSource } from '../../src/sources/kafka/kafka-source.js';
 import { MemoryDeadLetters } from '../helpers.js';
-import { brokerUp, testKafkaConfig } from '../kafka/broker.js';
+import { brokerUp, deleteTestTopics, testKafkaConfig } from '../kafka/broker.js';
 import { clientConfig, createDatabase, healthy, influxScript, scoredPost, testServiceDir } from './server.js';
 
 const PORT = Number(process.env.CROWDPULSE_TEST_INFLUXDB_KAFKA_PORT ?? 18116);
@@ -116,6 +116,8 @@ test(
 
     const query = new InfluxQuery(config);
     t.after(() => query.close());
+    // Last (hooks run in the order they were added): the topics go once nothing reads them.
+    t.after(() => deleteTestTopics());
     const integrity = await query.integrity();
     assert.equal(integrity.distinctPosts, POSTS);
     assert.equal(integrity.duplicateKeys, 0);

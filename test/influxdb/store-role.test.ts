@@ -14,7 +14,7 @@ import { KafkaProducer } from '../../src/kafka/producer.js';
 import { InfluxQuery } from '../../src/sinks/influxdb/query.js';
 import { KafkaSink } from '../../src/sinks/kafka/kafka-sink.js';
 import { ROOT, tempDir } from '../helpers.js';
-import { brokerUp, kafkaEnv, testKafkaConfig } from '../kafka/broker.js';
+import { brokerUp, deleteTestTopics, kafkaEnv, testKafkaConfig } from '../kafka/broker.js';
 import { scoredPost, testDatabase } from './server.js';
 
 const POSTS = 8000;
@@ -63,6 +63,8 @@ test('crowdpulse store --sink influxdb (two replicas) stores every scored post o
 
   const query = new InfluxQuery(db.config());
   t.after(() => query.close());
+  // Last (hooks run in the order they were added): the topics go once nothing reads them.
+  t.after(() => deleteTestTopics());
   const expectedPoints = POSTS * 1.5;
   const deadline = Date.now() + 120_000;
   let stored = 0;
