@@ -67,7 +67,7 @@ export class KafkaProducer {
     readonly limits: Limits,
   ) {
     this.#producer = new Producer(producerSettings(config, role, limits));
-    this.#health = new KafkaHealthLog(`${role} producer`, log);
+    this.#health = new KafkaHealthLog(`${role} producer`, log, false);
     this.#producer.on('delivery-report', (error: LibrdKafkaError, report: DeliveryReport) => {
       (report.opaque as Pending | undefined)?.settle(error ?? undefined);
     });
@@ -75,7 +75,7 @@ export class KafkaProducer {
       const stats = parseStats(event.message);
       if (!stats) return;
       this.#brokerUp = stats.brokerUp;
-      this.#health.update(stats, false);
+      this.#health.update(stats);
     });
     this.#producer.on('event.error', (e: LibrdKafkaError) => this.#logError(e));
   }

@@ -56,19 +56,21 @@ export class KafkaHealthLog {
   #brokerUp: boolean | undefined;
   #groupJoined: boolean | undefined;
 
+  /** `consumer`: the client belongs to a group, whose membership is logged too (a producer has none). */
   constructor(
     private readonly client: string,
     private readonly log: Logger,
+    private readonly consumer: boolean,
   ) {}
 
-  update(health: KafkaHealth, consumer: boolean): void {
+  update(health: KafkaHealth): void {
     const fields = { client: this.client, brokers: health.brokerStates };
     if (this.#brokerUp !== undefined && health.brokerUp !== this.#brokerUp) {
       if (health.brokerUp) this.log.info('broker reachable again', fields);
       else this.log.warn('no broker reachable (librdkafka reconnects by itself)', fields);
     }
     this.#brokerUp = health.brokerUp;
-    if (!consumer) return;
+    if (!this.consumer) return;
     if (this.#groupJoined !== undefined && health.groupJoined !== this.#groupJoined) {
       if (health.groupJoined) this.log.info('consumer group joined again', fields);
       else this.log.warn('consumer group membership lost (rejoining)', fields);

@@ -37,8 +37,8 @@ describe('Kafka client health from librdkafka statistics', () => {
 
   it('logs each change of broker reachability and group membership once, with the broker states, and nothing while steady', () => {
     const { log, lines } = recorder();
-    const health = new KafkaHealthLog('analyze consumer of t.raw', log);
-    const feed = (state: string, cgrp = steady): void => health.update(parseStats(statsJson(state, cgrp))!, true);
+    const health = new KafkaHealthLog('analyze consumer of t.raw', log, true);
+    const feed = (state: string, cgrp = steady): void => health.update(parseStats(statsJson(state, cgrp))!);
     feed('UP');
     feed('UP');
     assert.equal(lines.length, 0, 'the first report and a steady state log nothing');
@@ -61,8 +61,8 @@ describe('Kafka client health from librdkafka statistics', () => {
 
   it('a producer logs broker changes only (it has no group)', () => {
     const { log, lines } = recorder();
-    const health = new KafkaHealthLog('ingest producer', log);
-    for (const state of ['UP', 'DOWN', 'UP']) health.update(parseStats(statsJson(state))!, false);
+    const health = new KafkaHealthLog('ingest producer', log, false);
+    for (const state of ['UP', 'DOWN', 'UP']) health.update(parseStats(statsJson(state))!);
     assert.deepEqual(
       lines.map((l) => l.split(' {')[0]),
       ['warn no broker reachable (librdkafka reconnects by itself)', 'info broker reachable again'],

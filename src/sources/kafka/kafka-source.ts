@@ -62,7 +62,7 @@ export class KafkaSource<T> implements Source<T> {
   private constructor(private readonly options: KafkaSourceOptions<T>) {
     this.name = `kafka:${options.topic}`;
     const { config, role, group } = options;
-    this.#health = new KafkaHealthLog(`${role} consumer of ${options.topic}`, log);
+    this.#health = new KafkaHealthLog(`${role} consumer of ${options.topic}`, log, true);
     this.#consumer = new KafkaConsumer(
       {
         ...consumerSettings(config, role, group),
@@ -307,7 +307,7 @@ export class KafkaSource<T> implements Source<T> {
     if (!stats) return;
     this.#brokerUp = stats.brokerUp;
     this.#groupJoined = stats.groupJoined;
-    this.#health.update(stats, true);
+    this.#health.update(stats);
     const seen = new Set<string>();
     for (const { topic, partition, lag } of stats.lag) {
       if (!this.#trackers.has(keyOf(topic, partition))) continue;
