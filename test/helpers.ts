@@ -1,12 +1,31 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeadLetter } from '../src/contract/index.js';
 import type { DeadLetterSink } from '../src/pipeline/component.js';
 
-/** A fresh temporary directory for one test file. */
+/** Set to keep every test's temporary directories (they are kept anyway when a test file fails). */
+export const KEEP_TEMP_DIRS_ENV = 'CROWDPULSE_TEST_KEEP_TMP';
+
+const tempDirs: string[] = [];
+let cleanupRegistered = false;
+
+/**
+ * A fresh temporary directory for one test file, removed when the file's process exits with status
+ * 0. A failed file keeps its directories (role logs, databases) to look at; so does
+ * CROWDPULSE_TEST_KEEP_TMP=1. Before, every run left its directories behind: gigabytes in /tmp.
+ */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `cp-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `cp-${prefix}-`));
+  tempDirs.push(dir);
+  if (!cleanupRegistered) {
+    cleanupRegistered = true;
+    process.on('exit', (code) => {
+      if (code !== 0 || process.env[KEEP_TEMP_DIRS_ENV]) return;
+      for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  return dir;
 }
 
 /** Dead letters kept in memory, for assertions. */

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/x/clock.js';
@@ -9,6 +8,7 @@ import { budgetConsumed, budgetExhaustion, budgetRemaining } from '../../src/x/m
 import { XStreamSource } from '../../src/sources/x-stream/x-stream-source.js';
 import { syncRules } from '../../src/x/rules.js';
 import { clientFor, MemoryDeadLetters, startEmulator, until } from './helpers.js';
+import { tempDir } from '../helpers.js';
 
 const DAY = 86_400_000;
 const JAN = Date.UTC(2026, 0, 1);
@@ -77,7 +77,7 @@ describe('post-budget governor', () => {
   });
 
   it('persists its count atomically and restores it within the same period only', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cp-gov-'));
+    const dir = tempDir('gov');
     const statePath = join(dir, 'sub', 'state.json');
     const clock = new ManualClock(JAN + 5 * DAY);
     const a = PostBudgetGovernor.open({ cap: 1000, resetDay: 1, clock, statePath });

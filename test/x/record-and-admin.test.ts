@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Post } from '../../src/contract/index.js';
@@ -12,6 +11,7 @@ import { systemClock } from '../../src/x/clock.js';
 import { RULES_ADMIN_PATH, rulesAdminRoute } from '../../src/x/rules-admin.js';
 import { listRules, syncRules } from '../../src/x/rules.js';
 import { clientFor, MemoryDeadLetters, startEmulator } from './helpers.js';
+import { tempDir } from '../helpers.js';
 
 describe('record → replay, and the rules admin endpoint', () => {
   let emu: XEmulator;
@@ -31,7 +31,7 @@ describe('record → replay, and the rules admin endpoint', () => {
   });
 
   it('record saves the raw stream (gzip) and the replay source plays it back, malformed line dead-lettered', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'cp-rec-')), 'live.ndjson.gz');
+    const out = join(tempDir('rec'), 'live.ndjson.gz');
     emu.inject({ kind: 'malformed' });
     const count = await recordStream(
       {

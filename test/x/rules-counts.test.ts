@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { crowdpulse } from './helpers.js';
@@ -14,6 +13,7 @@ import { loadRulesDocument } from '../../src/x/rules.js';
 import { planRules } from '../../src/x/rules-plan.js';
 import { budgetsYaml, planJson, planTable } from '../../src/x/rules-plan-output.js';
 import { billingPeriod } from '../../src/x/billing-period.js';
+import { tempDir } from '../helpers.js';
 
 const DAY = 86_400_000;
 
@@ -161,7 +161,7 @@ describe('#14.5 rules plan output and --write', () => {
   });
 
   it('--write puts the budgets into the file, keeping its rules and comments; replaces a budgets block already there', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cp-plan-'));
+    const dir = tempDir('plan');
     const file = join(dir, 'rules.yaml');
     writeFileSync(file, '# our topics\nrules:\n  # the brand\n  - {value: acme, tag: brand-a}\n  - value: vote\n    tag: election\n');
     const first = writeBudgets(
@@ -204,7 +204,7 @@ describe('#14.5 rules plan output and --write', () => {
 
 describe('crowdpulse rules plan (the CLI, against a stand-in for X counts and usage endpoints)', () => {
   const stub = new CountsStub(true);
-  const dir = mkdtempSync(join(tmpdir(), 'cp-plan-cli-'));
+  const dir = tempDir('plan-cli');
   const file = join(dir, 'rules.yaml');
   before(async () => {
     await stub.start();

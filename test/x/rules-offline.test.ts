@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { XEmulator } from '../../src/emulator/server.js';
 import { checkRulesOffline, rulesProblems, type OfflineLimits } from '../../src/x/rules-offline.js';
 import { crowdpulse, startEmulator, TOKEN } from './helpers.js';
+import { tempDir } from '../helpers.js';
 
 const LIMITS: OfflineLimits = { maxRules: 1000, maxRuleLength: 512, monthlyCap: 10_000 };
 const kinds = (doc: unknown, limits = LIMITS): string[] => rulesProblems(doc, limits).map((p) => `${p.kind} ${p.where}`);
@@ -98,7 +98,7 @@ describe('#14.5 rules validate --offline: every problem of a rules file, without
 
 describe('crowdpulse rules validate [--offline]', () => {
   let emu: XEmulator;
-  const dir = mkdtempSync(join(tmpdir(), 'cp-rules-offline-'));
+  const dir = tempDir('rules-offline');
   const good = join(dir, 'good.yaml');
   const bad = join(dir, 'bad.yaml');
   before(async () => {

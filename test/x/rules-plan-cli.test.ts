@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { XEmulator } from '../../src/emulator/server.js';
@@ -8,6 +7,7 @@ import { billingPeriod } from '../../src/x/billing-period.js';
 import { matches, parseRule } from '../../src/x/rule-language.js';
 import { loadRulesDocument } from '../../src/x/rules.js';
 import { crowdpulse, startEmulator, syntheticPosts, TOKEN } from './helpers.js';
+import { tempDir } from '../helpers.js';
 
 interface PlanJson {
   now: string;
@@ -34,7 +34,7 @@ const RULES = [
 
 describe('#14.5 crowdpulse rules plan against the emulator (counts/recent over a back-filled history, usage/tweets)', () => {
   let emu: XEmulator;
-  const dir = mkdtempSync(join(tmpdir(), 'cp-plan-emu-'));
+  const dir = tempDir('plan-emu');
   const file = join(dir, 'rules.yaml');
   before(async () => {
     emu = await startEmulator({ rate: RATE, historySeconds: HISTORY_S });

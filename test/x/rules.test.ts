@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApiResponseError } from 'twitter-api-v2';
 import type { XEmulator } from '../../src/emulator/server.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import http from 'node:http';
 import { TwitterApi, type ITwitterApiClientPlugin } from 'twitter-api-v2';
@@ -23,6 +22,7 @@ import { parseRule } from '../../src/x/rule-language.js';
 import { clientFor, startEmulator, TOKEN } from './helpers.js';
 import { ManualClock } from '../../src/x/clock.js';
 import { RestRateLimits } from '../../src/x/rest-rate-limits.js';
+import { tempDir } from '../helpers.js';
 
 describe('rules as code against the emulator (real twitter-api-v2 client)', () => {
   let emu: XEmulator;
@@ -262,7 +262,7 @@ describe("#14.5: budgets in the rules file are crowdpulse's own, never sent to X
   });
 
   it('loadRulesDocument reads budgets; loadRulesFile returns the rules as before; postRules sends only value and tag', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cp-rules-'));
+    const dir = tempDir('rules');
     const file = join(dir, 'rules.yaml');
     writeFileSync(file, 'rules:\n  - {value: bitcoin, tag: brand-a}\n  - {value: weather, tag: election}\nbudgets: {brand-a: 20000, election: 5000}\n');
     const doc = loadRulesDocument(file);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
@@ -8,11 +7,12 @@ import type { Post } from '../../src/contract/index.js';
 import { buildXIngest } from '../../src/sources/x-stream/index.js';
 import { listRules } from '../../src/x/rules.js';
 import { clientFor, MemoryDeadLetters, startEmulator, TOKEN, until } from './helpers.js';
+import { tempDir } from '../helpers.js';
 
 describe('source.kind = x from configuration', () => {
   it('reads the token from the environment, syncs the rules file on start, streams tagged posts, persists the budget', async () => {
     const emu = await startEmulator();
-    const dir = mkdtempSync(join(tmpdir(), 'cp-xwire-'));
+    const dir = tempDir('xwire');
     const rulesFile = join(dir, 'rules.yaml');
     writeFileSync(rulesFile, 'rules:\n  - value: bitcoin\n    tag: crypto\n  - value: "#ai"\n    tag: ai\n');
     const statePath = join(dir, 'state', 'x.json');
@@ -57,7 +57,7 @@ describe('source.kind = x from configuration', () => {
   });
 
   it('a bearer token file is read and trimmed; an unreadable one is a clear error', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cp-xtok-'));
+    const dir = tempDir('xtok');
     writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
     const ok = loadConfig({ env: { CROWDPULSE_X_BEARER_TOKEN_FILE: join(dir, 'token'), CROWDPULSE_X_MONTHLY_CAP: '0' } });
     assert.ok(ok.ok);
