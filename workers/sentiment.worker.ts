@@ -3,10 +3,12 @@
  * (the model's encoder) runs here too. Input: a batch of texts. Output: probabilities, row-major
  * [batch, 3] in the manifest's label order.
  */
+import { setPriority } from 'node:os';
 import { workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { createEncoder, isPaddedEncoder, type Encoder, type PaddedEncoder } from '../src/model/encoder.js';
 import { loadManifest } from '../src/model/registry.js';
+import { TopicTerms, type TopicRuleTerms } from '../src/model/topic-terms.js';
 import { planChunks, type LengthChunking } from '../src/transforms/sentiment/length-chunks.js';
 import { sentimentWorkerMetrics } from '../src/transforms/sentiment/worker-metrics.js';
 
@@ -19,10 +21,19 @@ export interface SentimentWorkerData {
    * calls of posts with similar token counts (src/transforms/sentiment/length-chunks.ts).
    */
   readonly chunking: LengthChunking;
+  /**
+   * Topic-fair scoring (src/model/topic-mask.ts): the rules' terms per topic. When set, each text is
+   * masked here, by its post's topics, before encoding; absent = texts are scored as they come.
+   */
+  readonly topicRules?: TopicRuleTerms;
+  /** Nice value for this thread (model.workerNice); 0 = leave it. */
+  readonly nice: number;
 }
 
 export interface SentimentTask {
   readonly texts: readonly string[];
+  /** Each text's topics (topicsKey), when the workers mask topic terms. */
+  readonly topicKeys?: readonly string[];
 }
 
 export interface SentimentResult {
@@ -32,8 +43,10 @@ export interface SentimentResult {
   readonly inferMs: number;
 }
 
-const { modelDir, intraOpThreads, chunking } = workerData as SentimentWorkerData;
+const { modelDir, intraOpThreads, chunking, topicRules, nice } = workerData as SentimentWorkerData;
 const metrics = sentimentWorkerMetrics();
+lowerPriority(nice);
+const topicTerms = topicRules === undefined ? undefined : new TopicTerms(new Map(topicRules));
 
 const ready: Promise<{ session: ort.InferenceSession; encoder: Encoder }> = (async () => {
   const manifest = await loadManifest(modelDir);
@@ -48,7 +61,7 @@ const ready: Promise<{ session: ort.InferenceSession; encoder: Encoder }> = (asy
 
 export default async function score(task: SentimentTask): Promise<SentimentResult> {
   const { session, encoder } = await ready;
-  const texts = task.texts as string[];
+  const texts = masked(task);
   const result =
     chunking.maxChunk > 0 && texts.length > 1 && isPaddedEncoder(encoder)
       ? await runChunked(session, encoder, texts)
@@ -56,6 +69,29 @@ export default async function score(task: SentimentTask): Promise<SentimentResul
   metrics.record(texts.length, result.encodeMs / 1000, result.inferMs / 1000);
   // A [batch, 3] float array is small: structured cloning it costs less than a transfer list would save.
   return result;
+}
+
+/**
+ * Linux keeps a nice value per thread, and setpriority(0) sets the calling thread's: the main thread
+ * keeps its own. Elsewhere it would set the whole process's, so the workers leave it there.
+ */
+function lowerPriority(value: number): void {
+  if (value <= 0 || process.platform !== 'linux') return;
+  try {
+    setPriority(0, value);
+  } catch (e) {
+    // Not worth failing the pool for: the workers then run at the process's priority.
+    process.emitWarning(`inference worker: could not set nice ${value}: ${(e as Error).message}`);
+  }
+}
+
+/** The texts the model scores: each masked by its post's topics when this pool masks topic terms. */
+function masked(task: SentimentTask): string[] {
+  const texts = task.texts as string[];
+  const keys = task.topicKeys;
+  if (topicTerms === undefined || keys === undefined) return texts;
+  if (keys.length !== texts.length) throw new Error(`${texts.length} texts came with ${keys.length} topic keys`);
+  return texts.map((text, i) => topicTerms.maskForKey(keys[i]!).apply(text));
 }
 
 /** Tokenizes the batch once, then one model call per chunk of posts with similar token counts. */

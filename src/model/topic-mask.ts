@@ -90,7 +90,7 @@ export class TopicMask {
   /**
    * The text with every match replaced by the placeholder (spec v1); the same string when nothing
    * matched. Scans the words one regex match at a time and looks further ahead only where a word
-   * starts a term: it runs on the analyze stage's main thread, once per post.
+   * starts a term: it runs once per post, in the inference workers.
    */
   apply(text: string): string {
     if (this.empty) return text;

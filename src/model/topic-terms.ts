@@ -9,6 +9,14 @@ import { termOf, TopicMask, type Term } from './topic-mask.js';
 /** Distinct sets of topics whose mask is kept; past it the cache starts again (bounded memory). */
 const MAX_CACHED_MASKS = 4096;
 
+/** One string for a post's topics (the key the workers get with each text): joined by U+0000, which no tag holds. */
+export function topicsKey(topics: readonly string[]): string {
+  return topics.length === 1 ? topics[0]! : topics.join('\u0000');
+}
+
+/** The rules' terms per topic, as structured clone carries them to the inference workers. */
+export type TopicRuleTerms = readonly (readonly [string, readonly Term[]])[];
+
 /** The name a tag stands for: "brand:acme" → "acme", "election" → "election". */
 export function nameOfTag(tag: string): Term {
   return termOf(tag.slice(tag.lastIndexOf(':') + 1));
@@ -23,6 +31,11 @@ export class TopicTerms {
     this.#byTopic = byTopic;
   }
 
+  /** The terms it was built with, to build the same TopicTerms in a worker: `new TopicTerms(new Map(rules))`. */
+  get rules(): TopicRuleTerms {
+    return [...this.#byTopic];
+  }
+
   /** Topics with terms from rules. */
   get ruleTopics(): number {
     return this.#byTopic.size;
@@ -34,10 +47,15 @@ export class TopicTerms {
 
   /** The mask for a post in these topics. */
   maskFor(topics: readonly string[]): TopicMask {
-    const key = topics.length === 1 ? topics[0]! : topics.join('\u0000');
+    return this.maskForKey(topicsKey(topics));
+  }
+
+  /** The mask for a post whose topics are `key` (topicsKey). */
+  maskForKey(key: string): TopicMask {
     let mask = this.#masks.get(key);
     if (mask === undefined) {
       if (this.#masks.size >= MAX_CACHED_MASKS) this.#masks.clear();
+      const topics = key === '' ? [] : key.split('\u0000');
       mask = new TopicMask(topics.flatMap((t) => this.termsOf(t)));
       this.#masks.set(key, mask);
     }

@@ -225,10 +225,13 @@ function topicTermsOf(rulesFile: string): TopicTerms {
 export async function buildSentimentTransform(config: Config, deadLetters: DeadLetterSink, topicTerms?: TopicTerms): Promise<SentimentStage> {
   const modelDir = resolveModelDir(config.model.name);
   const manifest = await loadManifest(modelDir);
+  // Topic-fair scoring: the workers mask each post's topic terms before they score it.
+  const terms = config.model.topicFair ? (topicTerms ?? topicTermsOf(config.x.rulesFile)) : undefined;
   // Padded encoders (WordPiece) run each batch as chunks of similar token counts; bag-of-n-gram feeds are not padded.
   const pool = new SentimentPool(modelDir, config.model.threads, {
-    maxChunk: manifest.serving.lengthSortedChunk,
-    maxPaddingShare: manifest.serving.maxPaddingShare,
+    chunking: { maxChunk: manifest.serving.lengthSortedChunk, maxPaddingShare: manifest.serving.maxPaddingShare },
+    ...(terms ? { topicTerms: terms } : {}),
+    nice: config.model.workerNice,
   });
   try {
     await pool.warmUp();
@@ -236,12 +239,7 @@ export async function buildSentimentTransform(config: Config, deadLetters: DeadL
     await pool.close();
     throw new ModelError('CP_MODEL_LOAD', `model ${manifest.id} in ${modelDir} failed to load in a worker: ${(e as Error).message}`, { cause: e });
   }
-  const terms = config.model.topicFair ? (topicTerms ?? topicTermsOf(config.x.rulesFile)) : undefined;
-  const transform = new SentimentTransform(
-    pool,
-    { modelId: manifest.id, labels: manifest.labels, languages: config.model.languages, topicTerms: terms },
-    deadLetters,
-  );
+  const transform = new SentimentTransform(pool, { modelId: manifest.id, labels: manifest.labels, languages: config.model.languages }, deadLetters);
   return {
     transform,
     modelId: manifest.id,

@@ -69,7 +69,7 @@ describe('the accurate tier scores a chunked batch like posts scored one at a ti
     const dir = resolveModelDir('accurate');
     const manifest = await loadManifest(dir);
     assert.ok(manifest.serving.lengthSortedChunk > 0, 'the accurate tier runs length-sorted chunks');
-    const pool = new SentimentPool(dir, 1, { maxChunk: 4, maxPaddingShare: 0.25 });
+    const pool = new SentimentPool(dir, 1, { chunking: { maxChunk: 4, maxPaddingShare: 0.25 } });
     t.after(() => pool.close());
     const texts = [
       'I love this, best day ever!',

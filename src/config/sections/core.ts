@@ -28,6 +28,12 @@ export const modelSection = z
     name: z.string().min(1).default('fast'),
     /** Inference worker threads (0 = one per core). */
     threads: nonNegativeInt.default(0),
+    /**
+     * Nice value of the inference worker threads (Linux; 0 = the process's own priority). When the
+     * cores are busy, the main thread (the source, the store, acks, health and metrics) runs first and
+     * the workers take the CPU it leaves; the main thread is the stage's serial part.
+     */
+    workerNice: z.number().int().min(0).max(19).default(10),
     /** Dynamic batcher: most posts per inference call, and longest wait to fill it. 0 = the tier's default. */
     maxBatch: nonNegativeInt.default(0),
     maxWaitMs: nonNegativeInt.default(5),

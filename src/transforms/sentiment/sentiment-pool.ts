@@ -7,20 +7,33 @@ import { mergeWorkerMetrics } from '../../telemetry/worker-metrics.js';
 import { typescriptWorkerExecArgv } from '../../pipeline/worker-exec-argv.js';
 import type { SentimentResult, SentimentTask, SentimentWorkerData } from '../../../workers/sentiment.worker.js';
 import type { LengthChunking } from './length-chunks.js';
+import type { TopicTerms } from '../../model/topic-terms.js';
 import { SENTIMENT_WORKER_METRICS } from './worker-metrics.js';
 
 const WORKER = fileURLToPath(new URL('../../../workers/sentiment.worker.ts', import.meta.url));
 const log = logger('sentiment-pool');
 
+export interface SentimentPoolOptions {
+  /** See SentimentWorkerData (maxChunk 0, the default, = one model call per batch). */
+  readonly chunking?: LengthChunking;
+  /** The workers mask these terms (each post's topics come with its text to run()); none = texts as posted. */
+  readonly topicTerms?: TopicTerms;
+  /** Nice value of the worker threads (model.workerNice); 0 = unchanged. */
+  readonly nice?: number;
+}
+
 /** A Piscina pool of inference workers, one onnxruntime session each, sized to the cores by default. */
 export class SentimentPool {
   readonly #pool: Piscina<SentimentTask, SentimentResult>;
   readonly threads: number;
+  /** Whether the workers mask each post's topic terms before scoring (topic-fair scoring). */
+  readonly masksTopics: boolean;
 
-  /** `chunking`: see SentimentWorkerData (maxChunk 0 = one model call per batch). */
-  constructor(modelDir: string, threads: number, chunking: LengthChunking = { maxChunk: 0, maxPaddingShare: 0 }) {
+  constructor(modelDir: string, threads: number, options: SentimentPoolOptions = {}) {
     this.threads = threads > 0 ? threads : availableParallelism();
-    const workerData: SentimentWorkerData = { modelDir, intraOpThreads: 1, chunking };
+    const { chunking = { maxChunk: 0, maxPaddingShare: 0 }, topicTerms, nice = 0 } = options;
+    this.masksTopics = topicTerms !== undefined;
+    const workerData: SentimentWorkerData = { modelDir, intraOpThreads: 1, chunking, nice, ...(topicTerms ? { topicRules: topicTerms.rules } : {}) };
     this.#pool = new Piscina<SentimentTask, SentimentResult>({
       filename: WORKER,
       workerData,
@@ -36,8 +49,9 @@ export class SentimentPool {
     mergeWorkerMetrics(registry, SENTIMENT_WORKER_METRICS);
   }
 
-  run(texts: readonly string[]): Promise<SentimentResult> {
-    return this.#pool.run({ texts });
+  /** Scores `texts`; `topicKeys[i]` (topicsKey) says which terms to mask in text i when the pool masks topics. */
+  run(texts: readonly string[], topicKeys?: readonly string[]): Promise<SentimentResult> {
+    return this.#pool.run(topicKeys === undefined ? { texts } : { texts, topicKeys });
   }
 
   /** Loads the model in every worker (and fails early if it cannot be loaded). */

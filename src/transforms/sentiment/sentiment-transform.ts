@@ -4,7 +4,7 @@ import { logger } from '../../telemetry/log.js';
 import { inferenceSeconds } from '../../telemetry/metrics.js';
 import type { SentimentPool } from './sentiment-pool.js';
 import { ModelError } from '../../model/errors.js';
-import type { TopicTerms } from '../../model/topic-terms.js';
+import { topicsKey } from '../../model/topic-terms.js';
 
 const log = logger('analyze');
 
@@ -17,12 +17,11 @@ export interface SentimentTransformOptions {
   readonly labels: readonly string[];
   /** Languages the model was trained on; posts in others are scored and flagged. */
   readonly languages: readonly string[];
-  /** Topic-fair scoring: each post's topic terms become a placeholder before scoring (src/model/topic-mask.ts); none = the text as posted. */
-  readonly topicTerms?: TopicTerms;
 }
 
 /**
- * Analyze stage: a batch of posts → one batched inference call in a worker → scored posts.
+ * Analyze stage: a batch of posts → one batched inference call in a worker → scored posts. With
+ * topic-fair scoring, the worker first masks each post's topic terms (src/model/topic-mask.ts).
  * A batch whose inference fails is dead-lettered with the reason; the stream goes on.
  */
 export class SentimentTransform implements Transform<Post, ScoredPost> {
@@ -49,8 +48,9 @@ export class SentimentTransform implements Transform<Post, ScoredPost> {
     const started = performance.now();
     let probs: Float32Array;
     try {
-      const terms = this.options.topicTerms;
-      probs = (await this.pool.run(terms === undefined ? posts.map((p) => p.text) : posts.map((p) => terms.apply(p.text, p.topics)))).probs;
+      // Topic-fair scoring masks in the workers (they have the terms): each text goes with its post's topics.
+      const texts = posts.map((p) => p.text);
+      probs = (await this.pool.run(texts, this.pool.masksTopics ? posts.map((p) => topicsKey(p.topics)) : undefined)).probs;
     } catch (e) {
       const reason = `inference failed for a batch of ${posts.length}: ${(e as Error).message}`;
       log.error(reason);
