@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envNameOf, loadConfig } from '../../src/config/load.js';
+import { configKeys, envNameOf, loadConfig } from '../../src/config/load.js';
 import { tempDir } from '../helpers.js';
 
 const dir = tempDir('config');
@@ -18,6 +18,20 @@ test('defaults give the embedded topology', () => {
 test('env names are derived from the schema keys', () => {
   assert.equal(envNameOf('model', 'maxBatch'), 'CROWDPULSE_MODEL_MAX_BATCH');
   assert.equal(envNameOf('deadLetter', 'path'), 'CROWDPULSE_DEAD_LETTER_PATH');
+});
+
+test('every number and flag key takes its default back as an environment string (env values are text)', () => {
+  const defaults = loadConfig({});
+  assert.ok(defaults.ok);
+  const env: Record<string, string> = {};
+  for (const { section, key, env: name } of configKeys()) {
+    const value = (defaults.value as unknown as Record<string, Record<string, unknown>>)[section]?.[key];
+    if (typeof value === 'number' || typeof value === 'boolean') env[name] = String(value);
+  }
+  assert.ok(Object.keys(env).length > 20, `numeric and flag keys found: ${Object.keys(env).length}`);
+  const r = loadConfig({ env });
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.deepEqual(r.value, defaults.value);
 });
 
 test('precedence: flag > env > file > default', () => {

@@ -33,7 +33,7 @@ export const modelSection = z
      * cores are busy, the main thread (the source, the store, acks, health and metrics) runs first and
      * the workers take the CPU it leaves; the main thread is the stage's serial part.
      */
-    workerNice: z.number().int().min(0).max(19).default(10),
+    workerNice: nonNegativeInt.max(19).default(10),
     /** Dynamic batcher: most posts per inference call, and longest wait to fill it. 0 = the tier's default. */
     maxBatch: nonNegativeInt.default(0),
     maxWaitMs: nonNegativeInt.default(5),
