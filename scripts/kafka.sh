@@ -81,6 +81,8 @@ up() {
   local pid
   if pid="$(running_pid)"; then
     log "already running (pid $pid)"
+    # A running broker may still be starting (another `up` just launched it).
+    wait_ready
   else
     # Another process (another checkout's broker, say) on our port would answer the readiness probe
     # for a broker of ours that never started.
@@ -107,7 +109,6 @@ up() {
     fi
     log "ready in $((SECONDS - start)) s"
   fi
-  wait_ready >/dev/null
   echo "$BOOTSTRAP"
 }
 
