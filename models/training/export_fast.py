@@ -5,7 +5,8 @@ Inputs (one batch of B posts holding N features in all):
   feature_rows    int64   [N, 1]  which post (0 .. B-1) each feature belongs to
   feature_counts  float32 [B, 1]  features per post (0 allowed: that post gets the bias only)
 Output:
-  probs           float32 [B, 3]  softmax(W · mean(table[ids of the post]) + b)
+  probs           float32 [B, 3]  softmax(W · mean(table[ids of the post]) + b), or with a hidden
+                                  layer softmax(W2 · relu(W1 · mean(...) + b1) + b2)
 
 The mean of the post's embedding rows is a ScatterND(reduction="add") into a [B, D] zero tensor
 divided by max(count, 1) — the same function as torch.nn.EmbeddingBag(mode="mean") used in
@@ -23,7 +24,10 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
-def build(table: np.ndarray, weight: np.ndarray, bias: np.ndarray, int8: bool = True) -> onnx.ModelProto:
+def build(table: np.ndarray, weight: np.ndarray, bias: np.ndarray, int8: bool = True,
+          out_layer: tuple[np.ndarray, np.ndarray] | None = None) -> onnx.ModelProto:
+    """`weight`, `bias`: the layer applied to the mean; `out_layer` (W2, b2): a ReLU and a second
+    layer after it (a hidden layer), or None for a linear head."""
     table = table.astype(np.float32).copy()
     table[0] = 0.0
     dim = table.shape[1]
@@ -58,9 +62,18 @@ def build(table: np.ndarray, weight: np.ndarray, bias: np.ndarray, int8: bool = 
         helper.make_node("ScatterND", ["zeros", "feature_rows", "e"], ["summed"], reduction="add"),
         helper.make_node("Max", ["feature_counts", "one_f"], ["denom"]),
         helper.make_node("Div", ["summed", "denom"], ["pooled"]),
-        helper.make_node("Gemm", ["pooled", "head_w", "head_b"], ["logits"], transB=1),
-        helper.make_node("Softmax", ["logits"], ["probs"], axis=-1),
     ]
+    if out_layer is None:
+        nodes.append(helper.make_node("Gemm", ["pooled", "head_w", "head_b"], ["logits"], transB=1))
+    else:
+        inits += [numpy_helper.from_array(out_layer[0].astype(np.float32), "out_w"),
+                  numpy_helper.from_array(out_layer[1].astype(np.float32), "out_b")]
+        nodes += [
+            helper.make_node("Gemm", ["pooled", "head_w", "head_b"], ["hidden_pre"], transB=1),
+            helper.make_node("Relu", ["hidden_pre"], ["hidden"]),
+            helper.make_node("Gemm", ["hidden", "out_w", "out_b"], ["logits"], transB=1),
+        ]
+    nodes.append(helper.make_node("Softmax", ["logits"], ["probs"], axis=-1))
     graph = helper.make_graph(
         nodes, "crowdpulse-fast",
         [

@@ -213,9 +213,13 @@ def main() -> int:
     from export_fast import build
 
     final = out / "model.onnx"
-    head = model.head if isinstance(model.head, torch.nn.Linear) else None
-    assert head is not None, "the hand-built ONNX graph has a linear head (use --hidden 0)"
-    onnx.save(build(model.emb.weight.detach().numpy(), head.weight.detach().numpy(), head.bias.detach().numpy(), int8=args.int8), str(final))
+    if isinstance(model.head, torch.nn.Linear):
+        first, out_layer = model.head, None
+    else:
+        first, second = model.head[0], model.head[2]
+        out_layer = (second.weight.detach().numpy(), second.bias.detach().numpy())
+    onnx.save(build(model.emb.weight.detach().numpy(), first.weight.detach().numpy(), first.bias.detach().numpy(),
+                    int8=args.int8, out_layer=out_layer), str(final))
     pv = onnx_probs(final, va)
     mr_onnx, _, _ = macro_recall(vy, pv.argmax(1).tolist())
     ref = predict(model, va)
