@@ -2,8 +2,10 @@
  * Kafka produce/consume micro-benchmark through crowdpulse's own transport: the idempotent
  * KafkaProducer (send resolves when the broker acknowledged the batch) and the consumer-group
  * KafkaSource (decode + contract validation, ack per batch), Post messages in the configured
- * encoding, on a fresh topic.
- *   node --import tsx bench/micro/kafka-io.ts --brokers 127.0.0.1:29092 [--messages 20000] [--encoding avro]
+ * encoding, on a fresh topic. CPU per message of each phase: this process (every thread, librdkafka's
+ * included; messages are encoded before producing, decoded while consuming) and, given --broker-pid,
+ * the broker's (from /proc).
+ *   node --import tsx bench/micro/kafka-io.ts --brokers 127.0.0.1:29092 [--messages 20000] [--encoding avro] [--broker-pid N]
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +18,7 @@ import type { DeadLetterSink } from '../../src/pipeline/component.js';
 import { KafkaSource } from '../../src/sources/kafka/kafka-source.js';
 import { REPO } from '../lib/child.js';
 import { readFixtureLines } from '../lib/expected.js';
+import { procSnapshot } from '../lib/proc.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,8 +27,22 @@ const { values } = parseArgs({
     encoding: { type: 'string', default: 'avro' },
     batch: { type: 'string', default: '256' },
     fixture: { type: 'string', default: 'bench/fixtures/posts.ndjson.gz' },
+    'broker-pid': { type: 'string' },
   },
 });
+const brokerPid = values['broker-pid'] ? Number(values['broker-pid']) : undefined;
+/** CPU seconds so far: this process (every thread) and the broker, where its pid was given and /proc reads it. */
+const cpuNow = (): { client: number; broker: number | undefined } => {
+  const u = process.cpuUsage();
+  return { client: (u.user + u.system) / 1e6, broker: brokerPid === undefined ? undefined : procSnapshot(brokerPid)?.cpuSeconds };
+};
+const cpuPerMessage = (from: ReturnType<typeof cpuNow>, messages: number): { client: number; broker?: number } => {
+  const to = cpuNow();
+  return {
+    client: ((to.client - from.client) * 1e6) / messages,
+    ...(from.broker !== undefined && to.broker !== undefined ? { broker: ((to.broker - from.broker) * 1e6) / messages } : {}),
+  };
+};
 const total = Number(values.messages);
 const batch = Number(values.batch);
 const encoding = values.encoding === 'json' ? 'json' : 'avro';
@@ -46,6 +63,7 @@ const messages = Array.from({ length: total }, (_, i) => {
 
 await ensureTopics(config, [id]);
 const producer = await KafkaProducer.connect(config, 'bench');
+const produceCpu = cpuNow();
 const t0 = performance.now();
 const inFlight: Promise<void>[] = [];
 for (let i = 0; i < messages.length; i += batch) {
@@ -55,6 +73,7 @@ for (let i = 0; i < messages.length; i += batch) {
 }
 await Promise.all(inFlight);
 const produceSeconds = (performance.now() - t0) / 1000;
+const produceCpuMicros = cpuPerMessage(produceCpu, total);
 await producer.close();
 process.stderr.write(`produced ${total} in ${produceSeconds.toFixed(2)} s\n`);
 
@@ -64,6 +83,7 @@ const refused: DeadLetterSink = {
   },
   close: async () => undefined,
 };
+const consumeCpu = cpuNow();
 const source = await KafkaSource.connect({ config, role: 'bench', group: `${id}.g`, topic: id, codec, deadLetters: refused, stage: 'analyze' });
 const abort = new AbortController();
 let consumed = 0;
@@ -75,6 +95,8 @@ for await (const b of source.batches(abort.signal)) {
   if (consumed >= total) break;
 }
 const consumeSeconds = (performance.now() - (t1 ?? performance.now())) / 1000;
+// From connecting to the last batch: the group join's CPU is in it, its waiting is not.
+const consumeCpuMicros = cpuPerMessage(consumeCpu, Math.max(1, consumed));
 abort.abort();
 await source.close();
 process.stdout.write(
@@ -87,6 +109,8 @@ process.stdout.write(
     producePerSecond: total / produceSeconds,
     consumePerSecond: consumed / Math.max(1e-3, consumeSeconds),
     consumed,
-    note: 'consume time from the first batch received (group join excluded)',
+    produceCpuMicros,
+    consumeCpuMicros,
+    note: 'consume time from the first batch received (group join excluded); CPU in µs per message',
   }) + '\n',
 );

@@ -3,16 +3,22 @@
  *  - stream line → Post (ingest's parse + validation);
  *  - message encode/decode: plain JSON (no validation) and the Kafka wire codecs (JSON and Avro,
  *    decode including contract validation) when src/kafka/codec.ts is present;
- *  - line-protocol encoding (+ gzip) of scored posts when the InfluxDB sink's encoder is present.
+ *  - line-protocol encoding (+ gzip) of scored posts when the InfluxDB sink's encoder is present;
+ *  - the embedded run's floors, per post: reading the recording (gunzip + line split) and the SQLite
+ *    store's write (the real SqliteStore, batches of the configured store batch, a fresh file per
+ *    pass; the close-time rollup is not part of it).
  * Probabilities of the scored posts are derived from a hash of the text (varied floats, as a
  * model's are); no model runs here.
  *   node --import tsx bench/micro/stages.ts [--posts 5000] [--min-seconds 1]
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { configSchema } from '../../src/config/schema.js';
 import { postFromStreamBytes, type Post, type ScoredPost, scoredPostOf } from '../../src/contract/index.js';
+import { SqliteStore } from '../../src/sinks/sqlite/sqlite-store.js';
 import { REPO } from '../lib/child.js';
 import { readFixtureLines } from '../lib/expected.js';
 
@@ -25,7 +31,8 @@ const { values } = parseArgs({
 });
 const n = Number(values.posts);
 const minSeconds = Number(values['min-seconds']);
-const lines = readFixtureLines(join(REPO, values.fixture)).slice(0, n + 20);
+const fixturePath = join(REPO, values.fixture);
+const lines = readFixtureLines(fixturePath).slice(0, n + 20);
 const note = (s: string): void => void process.stderr.write(`${s}\n`);
 
 function timed(items: number, pass: () => void): number {
@@ -63,6 +70,43 @@ result.parse = {
   }),
 };
 note('parse done');
+
+// Reading the whole recording as `crowdpulse run --input` does before parsing: gunzip, then one slice per line.
+const recorded = readFixtureLines(fixturePath).length;
+result.read = {
+  what: 'recording bytes → one buffer per line (gunzip + split)',
+  perSecond: timed(recorded, () => {
+    readFixtureLines(fixturePath);
+  }),
+};
+
+// The SQLite store's write path as the embedded run drives it: one transaction per batch of the
+// configured size, into a fresh file each pass (a second pass into the same file would update rows).
+const storeBatch = configSchema.parse({}).pipeline.storeBatchSize;
+const storeDir = mkdtempSync(join(tmpdir(), 'cp-bench-store-'));
+try {
+  // Pass 0 warms the JIT and is not counted, as in timed().
+  let passes = -1;
+  let writeMs = 0;
+  do {
+    const file = join(storeDir, `pass-${passes + 1}.db`);
+    const store = new SqliteStore(file);
+    const t0 = performance.now();
+    for (let i = 0; i < scored.length; i += storeBatch) await store.write(scored.slice(i, i + storeBatch));
+    if (passes >= 0) writeMs += performance.now() - t0;
+    await store.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+    passes += 1;
+  } while (writeMs / 1000 < minSeconds || passes < 2);
+  result.store = {
+    what: `ScoredPost → SQLite rows (SqliteStore.write, batches of ${storeBatch}, a fresh file per pass)`,
+    rowsPerPost: scored.reduce((a, p) => a + p.topics.length, 0) / scored.length,
+    perSecond: (scored.length * passes) / (writeMs / 1000),
+  };
+} finally {
+  rmSync(storeDir, { recursive: true, force: true });
+}
+note('store done');
 
 const codecRows: Record<string, unknown>[] = [];
 const plainPost = posts.map((p) => JSON.stringify(p));

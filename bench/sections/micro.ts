@@ -129,12 +129,29 @@ export async function micro(ctx: BenchContext): Promise<void> {
       stages.map((s) => s.codec as Row[]),
       (r) => `${r.message}/${r.encoding}`,
     );
+    const rate = (key: string): Spread | undefined => {
+      const xs = stages.map((s) => Number((s[key] as Json | undefined)?.perSecond)).filter((x) => Number.isFinite(x) && x > 0);
+      return xs.length > 0 ? spread(xs) : undefined;
+    };
+    const parse = rate('parse');
+    const read = rate('read');
+    const store = rate('store');
     const L = [
       '### Parse, message encode/decode, line protocol',
       '',
-      `Ingest parse (stream line → validated Post): ${fmt(spread(stages.map((s) => Number((s.parse as Json).perSecond))))} posts/s.`,
+      `Ingest parse (stream line → validated Post): ${parse ? fmt(parse) : 'n/a'} posts/s.`,
       '',
     ];
+    // The embedded run's floors: work every post needs on its way through `crowdpulse run` besides the model.
+    let floors: Json | undefined;
+    if (parse && read && store) {
+      const us = (x: Spread): number => 1e6 / x.median;
+      floors = { readMicros: us(read), parseMicros: us(parse), storeMicros: us(store), rowsPerPost: Number((stages[0]?.store as Json).rowsPerPost) };
+      L.push(
+        `Floors of the embedded run, per post (single thread, medians): reading the recording (gunzip + line split) ${us(read).toFixed(2)} µs, parse ${us(parse).toFixed(2)} µs, the SQLite store's write (${Number(floors.rowsPerPost).toFixed(2)} rows per post, batches of the configured store batch) ${us(store).toFixed(2)} µs: ${(us(read) + us(parse) + us(store)).toFixed(1)} µs in all, before any hand-off to the model's workers, acks, shift detection or GC.`,
+        '',
+      );
+    }
     L.push('| message | encoding | bytes | encode/s | decode/s |', '| --- | --- | --- | --- | --- |');
     for (const r of codec)
       L.push(`| ${r.message} | ${r.encoding} | ${Number(r.bytes).toFixed(0)} | ${fmt(r.spreads.encodePerSecond)} | ${fmt(r.spreads.decodePerSecond)} |`);
@@ -146,18 +163,43 @@ export async function micro(ctx: BenchContext): Promise<void> {
       );
     } else L.push('', 'Line protocol: the InfluxDB encoder is not present.');
     L.push('');
-    ctx.results.micro.stages = { runs: stages, codec, markdown: L.join('\n') };
+    ctx.results.micro.stages = { runs: stages, codec, ...(floors ? { floors } : {}), markdown: L.join('\n') };
     ctx.save();
   }
 
   if (ctx.services.kafka && existsSync(join(REPO, 'src/kafka/producer.ts'))) {
-    const reps = await repeated(ctx, 'kafka-io', ['bench/micro/kafka-io.ts', '--brokers', ctx.services.kafka.address, '--fixture', ctx.options.fixture], 2);
+    const brokerPid = ctx.services.kafka.pid;
+    const reps = await repeated(
+      ctx,
+      'kafka-io',
+      [
+        'bench/micro/kafka-io.ts',
+        '--brokers',
+        ctx.services.kafka.address,
+        '--fixture',
+        ctx.options.fixture,
+        ...(brokerPid === undefined ? [] : ['--broker-pid', String(brokerPid)]),
+      ],
+      2,
+    );
     if (reps.length > 0) {
       const p = spread(reps.map((r) => Number(r.producePerSecond)));
       const c = spread(reps.map((r) => Number(r.consumePerSecond)));
+      // CPU per message, µs: this process and the broker, per phase (medians over the repeats).
+      const cpu = (phase: string, who: 'client' | 'broker'): number | undefined => {
+        const xs = reps.map((r) => Number((r[phase] as Json | undefined)?.[who])).filter((x) => Number.isFinite(x));
+        return xs.length > 0 ? spread(xs).median : undefined;
+      };
+      const cpuText = (phase: string): string => {
+        const client = cpu(phase, 'client');
+        const broker = cpu(phase, 'broker');
+        return client === undefined
+          ? ''
+          : ` (CPU per message: client ${client.toFixed(1)} µs${broker === undefined ? '' : `, broker ${broker.toFixed(1)} µs`})`;
+      };
       ctx.results.micro.kafka = {
         runs: reps,
-        markdown: `### Kafka\n\nThrough crowdpulse's transport, ${String(reps[0]?.messages)} Post messages (${String(reps[0]?.encoding)}, ${Number(reps[0]?.bytesPerMessage).toFixed(0)} bytes), batches of ${String(reps[0]?.batch)}: produce (acknowledged, idempotent, lz4) ${fmt(p)} msg/s; consume (decode + validate + ack) ${fmt(c)} msg/s.\n`,
+        markdown: `### Kafka\n\nThrough crowdpulse's transport, ${String(reps[0]?.messages)} Post messages (${String(reps[0]?.encoding)}, ${Number(reps[0]?.bytesPerMessage).toFixed(0)} bytes), batches of ${String(reps[0]?.batch)}: produce (acknowledged, idempotent, lz4; encoded beforehand) ${fmt(p)} msg/s${cpuText('produceCpuMicros')}; consume (decode + validate + ack) ${fmt(c)} msg/s${cpuText('consumeCpuMicros')}.\n`,
       };
       ctx.save();
     }

@@ -30,6 +30,8 @@ type Measured = { pps?: Spread; extra?: Record<string, unknown>; error?: string 
 
 async function measure(ctx: BenchContext, label: string, script: string, args: readonly string[], posts: number): Promise<Measured> {
   const samples: number[] = [];
+  // CPU per post while analysing (every thread), where the analyser reports it: the median over the repeats.
+  const cpuMicros: number[] = [];
   let extra: Record<string, unknown> | undefined;
   let error: string | undefined;
   // The bundled recording, or a larger one generated as the end-to-end runs do when it holds too few.
@@ -49,8 +51,10 @@ async function measure(ctx: BenchContext, label: string, script: string, args: r
       });
       const o = lastJsonLine<AnalyserOutput>(r.stdout, label);
       samples.push(o.postsPerSecond);
+      if (typeof o.extra?.cpuMicrosPerPost === 'number') cpuMicros.push(o.extra.cpuMicrosPerPost);
       extra = {
         ...o.extra,
+        ...(cpuMicros.length > 0 ? { cpuMicrosPerPost: spread(cpuMicros).median } : {}),
         peakRssMiB: r.usage?.peakRssMiB,
         cpuCores: r.usage ? (r.usage.userCpuSeconds + r.usage.systemCpuSeconds) / r.usage.wallSeconds : undefined,
       };

@@ -3,7 +3,8 @@
  * (one worker per core, the tier's default batch), built by the same factory the roles use, kept
  * busy with one batch in flight per worker — no source, no store.
  *   node --import tsx bench/side-by-side/pool.ts --model fast --posts 20000
- * Prints {posts, seconds, postsPerSecond, extra} as JSON.
+ * Prints {posts, seconds, postsPerSecond, extra} as JSON; extra.cpuMicrosPerPost is the CPU time of
+ * the whole process (every thread) while the posts were scored, per post.
  */
 import type { DeadLetter, Post } from '../../src/contract/index.js';
 import { configSchema } from '../../src/config/schema.js';
@@ -27,6 +28,7 @@ const progress = progressPrinter();
 let done = 0;
 let next = 0;
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
 const lane = async (): Promise<void> => {
   while (next < batches.length) {
     const batch = batches[next++] as Post[];
@@ -37,6 +39,12 @@ const lane = async (): Promise<void> => {
 };
 await Promise.all(Array.from({ length: stage.threads }, lane));
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuAtStart);
 await stage.transform.close();
 if (done !== posts.length || letters.length > 0) throw new Error(`${done} of ${posts.length} posts scored, ${letters.length} dead letters`);
-printResult(posts.length, seconds, { model: stage.modelId, threads: stage.threads, maxBatch: stage.maxBatch });
+printResult(posts.length, seconds, {
+  model: stage.modelId,
+  threads: stage.threads,
+  maxBatch: stage.maxBatch,
+  cpuMicrosPerPost: (cpu.user + cpu.system) / posts.length,
+});
