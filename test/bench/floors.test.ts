@@ -16,20 +16,19 @@ import { ROOT } from '../helpers.js';
 const exec = promisify(execFile);
 const FIXTURE = 'bench/fixtures/posts.ndjson.gz';
 
-const lastJson = (stdout: string): Record<string, unknown> => JSON.parse(stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+/** Runs a bench script under tsx and returns the JSON of its last stdout line. */
+async function benchScript(script: string, args: readonly string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await exec(process.execPath, ['--import', 'tsx', script, ...args, '--fixture', FIXTURE], {
+    cwd: ROOT,
+    timeout: 110_000,
+    maxBuffer: 16 << 20,
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+}
 const rate = (x: unknown): number => Number((x as { perSecond?: unknown } | undefined)?.perSecond);
 
 test('bench/micro/stages.ts measures the floors of reading, parsing and storing a post', { timeout: 120_000 }, async () => {
-  const { stdout } = await exec(
-    process.execPath,
-    ['--import', 'tsx', 'bench/micro/stages.ts', '--posts', '300', '--min-seconds', '0.05', '--fixture', FIXTURE],
-    {
-      cwd: ROOT,
-      timeout: 110_000,
-      maxBuffer: 16 << 20,
-    },
-  );
-  const r = lastJson(stdout);
+  const r = await benchScript('bench/micro/stages.ts', ['--posts', '300', '--min-seconds', '0.05']);
   assert.equal(r.posts, 300);
   for (const key of ['read', 'parse', 'store']) {
     const perSecond = rate(r[key]);
@@ -50,16 +49,10 @@ test(
   "bench/side-by-side/pool.ts reports the analyze stage's CPU per post",
   { skip: hasFastModel || process.env.CI === 'true' ? false : 'models/fast is missing: train/export the fast tier first', timeout: 120_000 },
   async () => {
-    const { stdout } = await exec(
-      process.execPath,
-      ['--import', 'tsx', 'bench/side-by-side/pool.ts', '--model', 'fast', '--posts', '2000', '--fixture', FIXTURE],
-      {
-        cwd: ROOT,
-        timeout: 110_000,
-        maxBuffer: 16 << 20,
-      },
-    );
-    const r = lastJson(stdout) as { posts: number; extra: { cpuMicrosPerPost?: unknown; threads?: unknown } };
+    const r = (await benchScript('bench/side-by-side/pool.ts', ['--model', 'fast', '--posts', '2000'])) as unknown as {
+      posts: number;
+      extra: { cpuMicrosPerPost?: unknown; threads?: unknown };
+    };
     assert.equal(r.posts, 2000);
     const cpu = Number(r.extra.cpuMicrosPerPost);
     // Scoring costs CPU: a figure of zero or below would mean the window missed the work.
