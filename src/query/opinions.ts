@@ -37,8 +37,21 @@ export interface OpinionGroup {
 interface Cluster {
   w: number;
   sum: number;
-  original: { score: number; label: Label } | undefined;
-  byLabel: [number, number, number];
+  /** The original's score and label index, when the original is among the rows (-1: it is not). */
+  originalScore: number;
+  originalLabel: -1 | 0 | 1 | 2;
+  /** Rows per label: negative, neutral, positive. */
+  negative: number;
+  neutral: number;
+  positive: number;
+}
+
+interface Group {
+  readonly topic: string;
+  readonly bucket: number;
+  readonly clusters: Map<string, Cluster>;
+  firstAt: number;
+  lastAt: number;
 }
 
 const LABEL_INDEX: Readonly<Record<Label, 0 | 1 | 2>> = { negative: 0, neutral: 1, positive: 2 };
@@ -46,8 +59,11 @@ const LABEL_INDEX: Readonly<Record<Label, 0 | 1 | 2>> = { negative: 0, neutral: 
 const byTimeThenId = (a: OpinionRow, b: OpinionRow): number => a.at - b.at || (a.postId < b.postId ? -1 : a.postId > b.postId ? 1 : 0);
 
 export class OpinionAggregator {
-  readonly #groups = new Map<string, { topic: string; bucket: number; clusters: Map<string, Cluster>; firstAt: number; lastAt: number }>();
+  readonly #groups = new Map<string, Group>();
   readonly #capped = new Map<string, OpinionRow[]>();
+  #lastGroup: Group | undefined;
+  #lastWindow = Number.NaN;
+  #lastPrefix = '';
 
   constructor(
     private readonly mode: AmplificationMode,
@@ -66,20 +82,38 @@ export class OpinionAggregator {
   }
 
   #count(row: OpinionRow): void {
-    const key = `${row.bucket}\u0000${row.topic}`;
-    let group = this.#groups.get(key);
-    if (!group) this.#groups.set(key, (group = { topic: row.topic, bucket: row.bucket, clusters: new Map(), firstAt: row.at, lastAt: row.at }));
-    group.firstAt = Math.min(group.firstAt, row.at);
-    group.lastAt = Math.max(group.lastAt, row.at);
+    // Rows come grouped (a rollup's window is one group): the last group is the likely one.
+    let group = this.#lastGroup;
+    if (group === undefined || group.topic !== row.topic || group.bucket !== row.bucket) {
+      const key = `${row.bucket}\u0000${row.topic}`;
+      group = this.#groups.get(key);
+      if (!group) this.#groups.set(key, (group = { topic: row.topic, bucket: row.bucket, clusters: new Map(), firstAt: row.at, lastAt: row.at }));
+      this.#lastGroup = group;
+    }
+    if (row.at < group.firstAt) group.firstAt = row.at;
+    if (row.at > group.lastAt) group.lastAt = row.at;
     const retweet = row.refKind === 'retweeted';
     // Weighted: a retweet joins its original within one opinion window (amplification.ts).
-    const opinion = this.mode === 'weighted' ? `${opinionWindowOf(row.at)}\u0000${retweet ? row.refId : row.postId}` : row.postId;
+    const opinion = this.mode === 'weighted' ? `${this.#windowPrefix(row.at)}${retweet ? row.refId : row.postId}` : row.postId;
     let cluster = group.clusters.get(opinion);
-    if (!cluster) group.clusters.set(opinion, (cluster = { w: 0, sum: 0, original: undefined, byLabel: [0, 0, 0] }));
+    if (!cluster) group.clusters.set(opinion, (cluster = { w: 0, sum: 0, originalScore: 0, originalLabel: -1, negative: 0, neutral: 0, positive: 0 }));
     cluster.w += 1;
     cluster.sum += row.score;
-    cluster.byLabel[LABEL_INDEX[row.label]] += 1;
-    if (!retweet) cluster.original = { score: row.score, label: row.label };
+    cluster[row.label] += 1;
+    if (!retweet) {
+      cluster.originalScore = row.score;
+      cluster.originalLabel = LABEL_INDEX[row.label];
+    }
+  }
+
+  /** `<opinion window start>\u0000`, the start of a weighted opinion's key (the last one kept: rows come in runs of one window). */
+  #windowPrefix(at: number): string {
+    const window = opinionWindowOf(at);
+    if (window !== this.#lastWindow) {
+      this.#lastWindow = window;
+      this.#lastPrefix = `${window}\u0000`;
+    }
+    return this.#lastPrefix;
   }
 
   /** The groups' sums, in no particular order. */
@@ -94,17 +128,18 @@ export class OpinionAggregator {
       let weightedSumOfSquares = 0;
       const weights: [number, number, number] = [0, 0, 0];
       for (const c of clusters.values()) {
-        const s = c.original ? c.original.score : c.sum / c.w;
+        const s = c.originalLabel !== -1 ? c.originalScore : c.sum / c.w;
         n += 1;
         sumOfWeights += c.w;
         sumOfSquaredWeights += c.w * c.w;
         weightedSum += c.w * s;
         weightedSumOfSquares += c.w * s * s;
-        if (c.original) weights[LABEL_INDEX[c.original.label]] += c.w;
+        const originalLabel = c.originalLabel;
+        if (originalLabel !== -1) weights[originalLabel] += c.w;
         else {
-          weights[0] += c.byLabel[0];
-          weights[1] += c.byLabel[1];
-          weights[2] += c.byLabel[2];
+          weights[0] += c.negative;
+          weights[1] += c.neutral;
+          weights[2] += c.positive;
         }
       }
       const weightByLabel = Object.fromEntries(LABELS.map((l) => [l, weights[LABEL_INDEX[l]]])) as Record<Label, number>;

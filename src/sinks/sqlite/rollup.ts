@@ -100,17 +100,18 @@ export function createRollups(db: Database.Database): void {
   })();
 }
 
-interface WindowRow {
-  created_at: number;
-  post_id: string;
-  score: number;
-  label: Label;
-  lang: string;
-  flags: string;
-  author_id: string;
-  ref_kind: string;
-  ref_id: string;
-}
+/** A row of a window, as an array (raw mode: no object per row): the columns of #rows, in order. */
+type WindowRow = [
+  createdAt: number,
+  postId: string,
+  score: number,
+  label: Label,
+  lang: string,
+  flags: string,
+  authorId: string,
+  refKind: string,
+  refId: string,
+];
 
 /** One (mode, language) fold of a window: over every post, or over the supported ones with the count left out. */
 interface Fold {
@@ -150,9 +151,11 @@ export class Roller {
     this.#unmark = db.prepare('DELETE FROM rollup_dirty WHERE topic = ? AND window_start = ? AND touched_at = ?');
     this.#due = db.prepare('SELECT topic, window_start, touched_at FROM rollup_dirty WHERE touched_at <= ? ORDER BY touched_at, window_start LIMIT ?');
     this.#count = db.prepare('SELECT COUNT(*) AS n FROM rollup_dirty');
-    this.#rows = db.prepare(
-      'SELECT created_at, post_id, score, label, lang, flags, author_id, ref_kind, ref_id FROM post_sentiment WHERE topic = ? AND created_at >= ? AND created_at < ?',
-    );
+    this.#rows = db
+      .prepare(
+        'SELECT created_at, post_id, score, label, lang, flags, author_id, ref_kind, ref_id FROM post_sentiment WHERE topic = ? AND created_at >= ? AND created_at < ?',
+      )
+      .raw(true);
   }
 
   /** Marks the windows a batch wrote into (call inside the batch's transaction). */
@@ -167,37 +170,40 @@ export class Roller {
    * off unless it was written again since.
    */
   #roll(topic: string, windowStart: number, touchedAt: number): void {
-    const folds = new Map<string, Fold>();
-    const foldOf = (mode: AmplificationMode, lang: string, supported: boolean): Fold => {
-      const key = `${mode}\u0000${lang}\u0000${supported ? 's' : ''}`;
-      let fold = folds.get(key);
-      if (fold === undefined) folds.set(key, (fold = { mode, lang, supported, aggregator: new OpinionAggregator(mode, undefined), leftOut: 0 }));
+    const folds: Fold[] = [];
+    const newFold = (mode: AmplificationMode, lang: string, supported: boolean): Fold => {
+      const fold: Fold = { mode, lang, supported, aggregator: new OpinionAggregator(mode, undefined), leftOut: 0 };
+      folds.push(fold);
       return fold;
     };
-    for (const r of this.#rows.iterate(topic, windowStart, windowStart + OPINION_WINDOW_MS) as Iterable<WindowRow>) {
-      const row = {
-        topic,
-        bucket: 0,
-        at: r.created_at,
-        postId: r.post_id,
-        score: r.score,
-        label: r.label,
-        authorId: r.author_id,
-        refKind: r.ref_kind,
-        refId: r.ref_id,
-      };
-      const unsupported = isUnsupported(r.flags);
-      for (const mode of AMPLIFICATION_MODES)
-        for (const lang of [r.lang, ALL_LANGUAGES]) {
-          foldOf(mode, lang, false).aggregator.add(row);
-          const supported = foldOf(mode, lang, true);
+    // Per language, the folds a row of it goes into: per mode, every post and the supported ones
+    // ([all, supported] pairs). Built once per language: every row of the window reuses them.
+    const pairsOfLang = new Map<string, (readonly [Fold, Fold])[]>();
+    const pairsOf = (lang: string): readonly (readonly [Fold, Fold])[] => {
+      let pairs = pairsOfLang.get(lang);
+      if (pairs === undefined) {
+        pairs = AMPLIFICATION_MODES.map((mode) => [newFold(mode, lang, false), newFold(mode, lang, true)] as const);
+        pairsOfLang.set(lang, pairs);
+      }
+      return pairs;
+    };
+    for (const [at, postId, score, label, lang, flags, authorId, refKind, refId] of this.#rows.iterate(
+      topic,
+      windowStart,
+      windowStart + OPINION_WINDOW_MS,
+    ) as Iterable<WindowRow>) {
+      const row = { topic, bucket: 0, at, postId, score, label, authorId, refKind, refId };
+      const unsupported = isUnsupported(flags);
+      for (const pairs of [pairsOf(lang), pairsOf(ALL_LANGUAGES)])
+        for (const [all, supported] of pairs) {
+          all.aggregator.add(row);
           if (unsupported) supported.leftOut += 1;
           else supported.aggregator.add(row);
         }
     }
     this.#deleteWindow.run(topic, windowStart);
     this.#deleteSupported.run(topic, windowStart);
-    for (const { mode, lang, supported, aggregator, leftOut } of folds.values()) {
+    for (const { mode, lang, supported, aggregator, leftOut } of folds) {
       const groups = aggregator.groups();
       // Every post of the window left out: a row of nothing counted, that says how many.
       if (supported && groups.length === 0) this.#insertSupported.run(mode, lang, windowStart, topic, 0, 0, 0, 0, 0, 0, 0, 0, null, null, leftOut);
