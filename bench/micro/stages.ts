@@ -84,24 +84,32 @@ result.read = {
 // configured size, into a fresh file each pass (a second pass into the same file would update rows).
 const storeBatch = configSchema.parse({}).pipeline.storeBatchSize;
 const storeDir = mkdtempSync(join(tmpdir(), 'cp-bench-store-'));
+const rows = scored.reduce((a, p) => a + p.topics.length, 0);
 try {
   // Pass 0 warms the JIT and is not counted, as in timed().
   let passes = -1;
   let writeMs = 0;
+  let rollMs = 0;
   do {
     const file = join(storeDir, `pass-${passes + 1}.db`);
     const store = new SqliteStore(file);
     const t0 = performance.now();
     for (let i = 0; i < scored.length; i += storeBatch) await store.write(scored.slice(i, i + storeBatch));
     if (passes >= 0) writeMs += performance.now() - t0;
+    // Then every window rolled up, as `crowdpulse run` does at close (and the roller as windows go quiet).
+    const t1 = performance.now();
+    const { left } = store.rollAll(Number.MAX_SAFE_INTEGER);
+    if (left > 0) throw new Error(`${left} windows not rolled up`);
+    if (passes >= 0) rollMs += performance.now() - t1;
     await store.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
     passes += 1;
   } while (writeMs / 1000 < minSeconds || passes < 2);
   result.store = {
     what: `ScoredPost → SQLite rows (SqliteStore.write, batches of ${storeBatch}, a fresh file per pass)`,
-    rowsPerPost: scored.reduce((a, p) => a + p.topics.length, 0) / scored.length,
+    rowsPerPost: rows / scored.length,
     perSecond: (scored.length * passes) / (writeMs / 1000),
+    rollupRowsPerSecond: (rows * passes) / (rollMs / 1000),
   };
 } finally {
   rmSync(storeDir, { recursive: true, force: true });

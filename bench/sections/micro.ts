@@ -146,9 +146,14 @@ export async function micro(ctx: BenchContext): Promise<void> {
     let floors: Json | undefined;
     if (parse && read && store) {
       const us = (x: Spread): number => 1e6 / x.median;
+      const rolls = stages.map((s) => Number((s.store as Json | undefined)?.rollupRowsPerSecond)).filter((x) => Number.isFinite(x) && x > 0);
       floors = { readMicros: us(read), parseMicros: us(parse), storeMicros: us(store), rowsPerPost: Number((stages[0]?.store as Json).rowsPerPost) };
+      const rollText =
+        rolls.length > 0
+          ? ` Rolling the windows up afterwards (as \`crowdpulse run\` does at close, and the roller as windows go quiet) costs ${(1e6 / spread(rolls).median).toFixed(2)} µs a row more.`
+          : '';
       L.push(
-        `Floors of the embedded run, per post (single thread, medians): reading the recording (gunzip + line split) ${us(read).toFixed(2)} µs, parse ${us(parse).toFixed(2)} µs, the SQLite store's write (${Number(floors.rowsPerPost).toFixed(2)} rows per post, batches of the configured store batch) ${us(store).toFixed(2)} µs: ${(us(read) + us(parse) + us(store)).toFixed(1)} µs in all, before any hand-off to the model's workers, acks, shift detection or GC.`,
+        `Floors of the embedded run, per post (single thread, medians): reading the recording (gunzip + line split) ${us(read).toFixed(2)} µs, parse ${us(parse).toFixed(2)} µs, the SQLite store's write (${Number(floors.rowsPerPost).toFixed(2)} rows per post, batches of the configured store batch) ${us(store).toFixed(2)} µs: ${(us(read) + us(parse) + us(store)).toFixed(1)} µs in all, before any hand-off to the model's workers, acks, shift detection or GC.${rollText}`,
         '',
       );
     }

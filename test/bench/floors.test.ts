@@ -41,7 +41,10 @@ test('bench/micro/stages.ts measures the floors of reading, parsing and storing 
     .flatMap((p) => (p.ok ? [p.value] : []))
     .slice(0, 300);
   const rows = posts.reduce((a, p) => a + p.topics.length, 0);
-  assert.equal((r.store as { rowsPerPost?: unknown }).rowsPerPost, rows / 300);
+  const store = r.store as { rowsPerPost?: unknown; rollupRowsPerSecond?: unknown };
+  assert.equal(store.rowsPerPost, rows / 300);
+  const rolled = Number(store.rollupRowsPerSecond);
+  assert.ok(Number.isFinite(rolled) && rolled > 0, `rollup rows/s ${String(store.rollupRowsPerSecond)}`);
 });
 
 const hasFastModel = existsSync(join(ROOT, 'models/fast/model.json'));
