@@ -5,7 +5,7 @@ import type { DeadLetter } from '../src/contract/index.js';
 import type { DeadLetterSink } from '../src/pipeline/component.js';
 
 /** Set to keep every test's temporary directories (they are kept anyway when a test file fails). */
-export const KEEP_TEMP_DIRS_ENV = 'CROWDPULSE_TEST_KEEP_TMP';
+const KEEP_TEMP_DIRS_ENV = 'CROWDPULSE_TEST_KEEP_TMP';
 
 const tempDirs: string[] = [];
 let cleanupRegistered = false;
