@@ -6,7 +6,7 @@
  *  - line-protocol encoding (+ gzip) of scored posts when the InfluxDB sink's encoder is present;
  *  - the embedded run's floors, per post: reading the recording (gunzip + line split) and the SQLite
  *    store's write (the real SqliteStore, batches of the configured store batch, a fresh file per
- *    pass; the close-time rollup is not part of it).
+ *    pass), and apart from the write, rolling every window up afterwards as at close.
  * Probabilities of the scored posts are derived from a hash of the text (varied floats, as a
  * model's are); no model runs here.
  *   node --import tsx bench/micro/stages.ts [--posts 5000] [--min-seconds 1]
@@ -32,7 +32,8 @@ const { values } = parseArgs({
 const n = Number(values.posts);
 const minSeconds = Number(values['min-seconds']);
 const fixturePath = join(REPO, values.fixture);
-const lines = readFixtureLines(fixturePath).slice(0, n + 20);
+const recordedLines = readFixtureLines(fixturePath);
+const lines = recordedLines.slice(0, n + 20);
 const note = (s: string): void => void process.stderr.write(`${s}\n`);
 
 function timed(items: number, pass: () => void): number {
@@ -72,10 +73,9 @@ result.parse = {
 note('parse done');
 
 // Reading the whole recording as `crowdpulse run --input` does before parsing: gunzip, then one slice per line.
-const recorded = readFixtureLines(fixturePath).length;
 result.read = {
   what: 'recording bytes → one buffer per line (gunzip + split)',
-  perSecond: timed(recorded, () => {
+  perSecond: timed(recordedLines.length, () => {
     readFixtureLines(fixturePath);
   }),
 };

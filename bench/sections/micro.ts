@@ -38,6 +38,12 @@ async function repeated(ctx: BenchContext, label: string, args: readonly string[
 }
 
 /** Medians over repeats of rows matched by `key`, for every numeric field. */
+/** The spread of one numeric figure over a script's repeats, over the repeats that report it. */
+function spreadOf(runs: readonly Json[], pick: (run: Json) => unknown): Spread | undefined {
+  const xs = runs.map((run) => Number(pick(run))).filter((x) => Number.isFinite(x));
+  return xs.length > 0 ? spread(xs) : undefined;
+}
+
 function mergeRows(reps: readonly Row[][], key: (r: Row) => string): MergedRow[] {
   const first = reps[0] ?? [];
   return first.map((row) => {
@@ -129,10 +135,7 @@ export async function micro(ctx: BenchContext): Promise<void> {
       stages.map((s) => s.codec as Row[]),
       (r) => `${r.message}/${r.encoding}`,
     );
-    const rate = (key: string): Spread | undefined => {
-      const xs = stages.map((s) => Number((s[key] as Json | undefined)?.perSecond)).filter((x) => Number.isFinite(x) && x > 0);
-      return xs.length > 0 ? spread(xs) : undefined;
-    };
+    const rate = (key: string): Spread | undefined => spreadOf(stages, (s) => (s[key] as Json | undefined)?.perSecond);
     const parse = rate('parse');
     const read = rate('read');
     const store = rate('store');
@@ -146,11 +149,11 @@ export async function micro(ctx: BenchContext): Promise<void> {
     let floors: Json | undefined;
     if (parse && read && store) {
       const us = (x: Spread): number => 1e6 / x.median;
-      const rolls = stages.map((s) => Number((s.store as Json | undefined)?.rollupRowsPerSecond)).filter((x) => Number.isFinite(x) && x > 0);
+      const rolls = spreadOf(stages, (s) => (s.store as Json | undefined)?.rollupRowsPerSecond);
       floors = { readMicros: us(read), parseMicros: us(parse), storeMicros: us(store), rowsPerPost: Number((stages[0]?.store as Json).rowsPerPost) };
       const rollText =
-        rolls.length > 0
-          ? ` Rolling the windows up afterwards (as \`crowdpulse run\` does at close, and the roller as windows go quiet) costs ${(1e6 / spread(rolls).median).toFixed(2)} µs a row more.`
+        rolls !== undefined
+          ? ` Rolling the windows up afterwards (as \`crowdpulse run\` does at close, and the roller as windows go quiet) costs ${(1e6 / rolls.median).toFixed(2)} µs a row more.`
           : '';
       L.push(
         `Floors of the embedded run, per post (single thread, medians): reading the recording (gunzip + line split) ${us(read).toFixed(2)} µs, parse ${us(parse).toFixed(2)} µs, the SQLite store's write (${Number(floors.rowsPerPost).toFixed(2)} rows per post, batches of the configured store batch) ${us(store).toFixed(2)} µs: ${(us(read) + us(parse) + us(store)).toFixed(1)} µs in all, before any hand-off to the model's workers, acks, shift detection or GC.${rollText}`,
@@ -191,10 +194,7 @@ export async function micro(ctx: BenchContext): Promise<void> {
       const p = spread(reps.map((r) => Number(r.producePerSecond)));
       const c = spread(reps.map((r) => Number(r.consumePerSecond)));
       // CPU per message, µs: this process and the broker, per phase (medians over the repeats).
-      const cpu = (phase: string, who: 'client' | 'broker'): number | undefined => {
-        const xs = reps.map((r) => Number((r[phase] as Json | undefined)?.[who])).filter((x) => Number.isFinite(x));
-        return xs.length > 0 ? spread(xs).median : undefined;
-      };
+      const cpu = (phase: string, who: 'client' | 'broker'): number | undefined => spreadOf(reps, (r) => (r[phase] as Json | undefined)?.[who])?.median;
       const cpuText = (phase: string): string => {
         const client = cpu(phase, 'client');
         const broker = cpu(phase, 'broker');
