@@ -34,7 +34,11 @@ function common(config: KafkaConfig, role: string): Record<string, string | numb
     'log.connection.close': false,
     // A consumer subscribed to a topic created later sees it at the next refresh (librdkafka: 5 min).
     'topic.metadata.refresh.interval.ms': config.metadataRefreshMs,
+    // A client left with no known broker (they can all drop out of the metadata while a broker
+    // shuts down) bootstraps again after this, instead of librdkafka's 5 minutes.
+    'metadata.recovery.rebootstrap.trigger.ms': config.rebootstrapMs,
   };
+  if (config.debug !== '') settings.debug = config.debug;
   if (config.securityProtocol.startsWith('sasl')) {
     settings['sasl.mechanisms'] = config.saslMechanism;
     settings['sasl.username'] = config.saslUsername;

@@ -4,7 +4,7 @@ import { logger } from '../telemetry/log.js';
 import { DEFAULT_LIMITS, producerSettings, type Limits } from './client-config.js';
 import { deliveryErrors, produceLatency, producedTotal } from './metrics.js';
 import { ERR, Producer, type DeliveryReport, type LibrdKafkaError, type MessageHeader, type RdProducer } from './rdkafka.js';
-import { KafkaHealthLog, parseStats } from './stats.js';
+import { forwardLibrdkafkaLog, KafkaHealthLog, parseStats } from './stats.js';
 
 const log = logger('kafka');
 
@@ -78,6 +78,7 @@ export class KafkaProducer {
       this.#health.update(stats);
     });
     this.#producer.on('event.error', (e: LibrdKafkaError) => this.#logError(e));
+    if (config.debug !== '') forwardLibrdkafkaLog(this.#producer, `${role} producer`);
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
  * librdkafka statistics (statistics.interval.ms → 'event.stats' JSON) reduced to what crowdpulse
- * reads: broker connectivity, group state, and per-partition consumer lag.
+ * reads: broker connectivity, group and coordinator state, and per-partition consumer lag; and
+ * librdkafka's own debug lines (kafka.debug) forwarded to the log.
  */
-import type { Logger } from '../telemetry/log.js';
+import { logger, type Logger } from '../telemetry/log.js';
 
 export interface KafkaHealth {
   /** At least one real broker (not the bootstrap placeholder) is UP. */
@@ -11,6 +12,11 @@ export interface KafkaHealth {
   readonly brokerStates: string;
   /** Consumer group state is "up" and the join is steady (a member with an assignment, possibly empty). */
   readonly groupJoined: boolean;
+  /**
+   * A consumer's connection to its group coordinator is UP (librdkafka's logical "GroupCoordinator"
+   * broker); undefined when the statistics name none (a producer, or a consumer before it found one).
+   */
+  readonly coordinatorUp: boolean | undefined;
   readonly lag: readonly { topic: string; partition: number; lag: number }[];
 }
 
@@ -34,6 +40,8 @@ export function parseStats(json: string): KafkaHealth | undefined {
   const brokerUp = brokers.some(([, b]) => (b.nodeid ?? -1) >= 0 && b.state === 'UP');
   const brokerStates = brokers.map(([key, b]) => `${b.name ?? key}=${b.state ?? '?'}`).join(' ');
   const groupJoined = raw.cgrp?.state === 'up' && raw.cgrp.join_state === 'steady';
+  const coordinator = brokers.find(([key, b]) => (b.name ?? key) === 'GroupCoordinator')?.[1];
+  const coordinatorUp = coordinator ? coordinator.state === 'UP' : undefined;
   const lag: { topic: string; partition: number; lag: number }[] = [];
   for (const [topic, t] of Object.entries(raw.topics ?? {})) {
     for (const p of Object.values(t.partitions ?? {})) {
@@ -45,7 +53,7 @@ export function parseStats(json: string): KafkaHealth | undefined {
       if (hi >= 0 && from >= 0) lag.push({ topic, partition: p.partition, lag: Math.max(0, hi - from) });
     }
   }
-  return { brokerUp, brokerStates, groupJoined, lag };
+  return { brokerUp, brokerStates, groupJoined, coordinatorUp, lag };
 }
 
 /**
@@ -77,4 +85,23 @@ export class KafkaHealthLog {
     }
     this.#groupJoined = health.groupJoined;
   }
+}
+
+/** A node-rdkafka client's 'event.log' payload (emitted when librdkafka's `debug` is set). */
+export interface LibrdkafkaLogLine {
+  readonly severity?: number;
+  readonly fac?: string;
+  readonly message?: string;
+}
+
+/**
+ * Forwards librdkafka's own log lines (kafka.debug contexts) to crowdpulse's log, at info level,
+ * scope kafka.librdkafka, named by client. Without kafka.debug librdkafka emits none.
+ */
+export function forwardLibrdkafkaLog(
+  client: { on(event: 'event.log', listener: (line: LibrdkafkaLogLine) => void): unknown },
+  name: string,
+  log: Logger = logger('kafka.librdkafka'),
+): void {
+  client.on('event.log', (line) => log.info(line.message ?? '', { client: name, fac: line.fac ?? '', severity: line.severity ?? -1 }));
 }

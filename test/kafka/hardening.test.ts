@@ -232,6 +232,9 @@ describe('#11 hostile-input and fault hardening, Kafka side (real broker)', { sk
     assert.equal(config.metadataRefreshMs, 5000);
     assert.equal(consumerSettings(config, 'store', 'g')['topic.metadata.refresh.interval.ms'], 5000);
     assert.equal(producerSettings(config, 'store')['topic.metadata.refresh.interval.ms'], 5000);
+    // A client left with no known broker bootstraps again after 10 s (librdkafka: 5 min).
+    assert.equal(consumerSettings(config, 'store', 'g')['metadata.recovery.rebootstrap.trigger.ms'], 10000);
+    assert.equal(producerSettings(config, 'store')['metadata.recovery.rebootstrap.trigger.ms'], 10000);
     const db = join(dir, 'late-topic.db');
     const store = start('late-topic-store', ['store'], roleEnv(config, db), dir);
     const url = await store.url;

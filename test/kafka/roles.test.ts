@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { crowdpulseTopics, ensureTopics } from '../../src/kafka/admin.js';
@@ -13,7 +14,9 @@ import {
   assertExactlyStored,
   expectedPairs,
   expectedPosts,
+  librdkafkaTails,
   logTails,
+  metricsSnapshot,
   metric,
   roleEnv,
   sleep,
@@ -160,8 +163,11 @@ describe('crowdpulse ingest | analyze | store as separate processes over Kafka (
     const config = testKafkaConfig();
     const db = join(dir, 'broker-down.db');
     const env = roleEnv(config, db);
-    const store = start('down-store', ['store'], env, dir);
-    const analyze = start('down-analyze', ['analyze'], env, dir);
+    // librdkafka's consumer-group lines too (kafka.debug = cgrp), so that a role that does not
+    // recover shows where its group join stands (the roles' own lines have not told, twice).
+    const consumerEnv = { ...env, CROWDPULSE_KAFKA_DEBUG: 'cgrp' };
+    const store = start('down-store', ['store'], consumerEnv, dir);
+    const analyze = start('down-analyze', ['analyze'], consumerEnv, dir);
     const ingest = start('down-ingest', ['ingest', '--input', FIXTURE, '--limit', String(LINES), '--mode', 'rate', '--rate', '300'], env, dir);
     const expected = expectedPairs(LINES);
     await waitFor('some rows stored', () => storedRows(db).rows > expected.size * 0.15, STORE_TIMEOUT);
@@ -173,13 +179,27 @@ describe('crowdpulse ingest | analyze | store as separate processes over Kafka (
     await brokerUp();
     // Bounded: a producer that never reconnects must fail the test, not hang the suite (seen once
     // on Node 24 in the image: ingest's producer stayed "all broker connections are down").
-    // On a timeout the message carries each role's last warnings (two Node 24 failures left no logs).
-    const explain = (): string => logTails([ingest, analyze, store]);
+    // On a timeout the message carries each role's last warnings and Kafka state changes, and the
+    // metrics of those still running (CI keeps no role logs; earlier failures left too little to read).
+    const explain = async (): Promise<string> =>
+      [logTails([ingest, analyze, store]), await metricsSnapshot([analyze, store]), librdkafkaTails([analyze, store])].join('\n');
     await waitFor(`ingest to finish after the outage (log ${ingest.log})`, () => ingest.child.exitCode !== null, STORE_TIMEOUT, 250, explain);
     assert.equal(await ingest.exited, 0, `ingest survives the outage and finishes (log ${ingest.log})`);
     await assertExactlyStored(db, expected, STORE_TIMEOUT, explain);
     assert.equal(store.child.exitCode, null, 'store kept running');
     assert.equal(analyze.child.exitCode, null, 'analyze kept running');
+    // Each consumer's session timed out in the outage: it drops that lost assignment without a
+    // commit (a synchronous one would block its event loop until the coordinator answered or the
+    // wait timed out: 7 s here, overlapping the group's rejoin when the broker came back meanwhile).
+    for (const role of [analyze, store]) {
+      const text = readFileSync(role.log, 'utf8');
+      assert.match(
+        text,
+        /partitions lost while the group coordinator is unreachable: not committing/,
+        `${role.name} dropped its lost assignment (log ${role.log})`,
+      );
+      assert.doesNotMatch(text, /synchronous commit failed/, `${role.name} tried no commit the coordinator could not take (log ${role.log})`);
+    }
     await stopAll([store, analyze]);
   });
 

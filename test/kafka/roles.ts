@@ -112,50 +112,82 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /**
  * Polls until `predicate` holds, or fails with `what` after `timeoutMs`; `explain` adds what the
- * failure message should carry (e.g. the roles' last warnings, see logTails).
+ * failure message should carry (e.g. the roles' Kafka lines and metrics, see logTails and metricsSnapshot).
  */
 export async function waitFor(
   what: string,
   predicate: () => boolean | Promise<boolean>,
   timeoutMs: number,
   everyMs = 250,
-  explain?: () => string,
+  explain?: () => string | Promise<string>,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await predicate()) return;
     await sleep(everyMs);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${explain ? `\n${explain()}` : ''}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${explain ? `\n${await explain()}` : ''}`);
 }
 
-/** The last warnings and errors in each role's log, for a failure message (the logs themselves may be gone). */
-export function logTails(roles: readonly RoleProcess[], lines = 8): string {
-  return roles
-    .map((r) => {
-      let text: string;
+/** A role's last `lines` log lines that `keep` selects, headed by the role's name, exit and what they are. */
+function tail(r: RoleProcess, what: string, keep: (line: string) => boolean, lines: number): string {
+  let text: string;
+  try {
+    text = readFileSync(r.log, 'utf8');
+  } catch (e) {
+    return `${r.name}: no log (${(e as Error).message})`;
+  }
+  const kept = text.split('\n').filter(keep);
+  const exit = r.child.exitCode ?? r.child.signalCode ?? 'running';
+  return [`${r.name} (${exit}; ${r.log}): last ${Math.min(lines, kept.length)} of ${kept.length} ${what}`, ...kept.slice(-lines)].join('\n  ');
+}
+
+/**
+ * Each role's last notable log lines, for a failure message (CI keeps no temp files): warnings and
+ * errors, and the Kafka clients' state changes (broker reachable again, group joined again,
+ * partitions assigned and revoked), which are INFO but say which client did not recover.
+ */
+export function logTails(roles: readonly RoleProcess[], lines = 12): string {
+  const notable = (l: string): boolean => / (WARN|ERROR|FATAL) /.test(l) || / \[kafka\] /.test(l);
+  return roles.map((r) => tail(r, 'warnings, errors and Kafka state changes', notable, lines)).join('\n');
+}
+
+/** Each role's last librdkafka lines (roles started with CROWDPULSE_KAFKA_DEBUG), for a failure message. */
+export function librdkafkaTails(roles: readonly RoleProcess[], lines = 25): string {
+  return roles.map((r) => tail(r, 'librdkafka lines', (l) => / \[kafka\.librdkafka\] /.test(l), lines)).join('\n');
+}
+
+/** Families of a role's /metrics that show where a Kafka pipeline stands: consumed, produced, in flight, paused, assigned, lag, stored. */
+const SNAPSHOT_METRICS =
+  /^crowdpulse_(kafka_(consumed|produced|in_flight|paused|assigned|consumer_lag|delivery_errors|commits|rebalances)|stage_(items|errors))/;
+
+/** Each running role's Kafka and stage metrics (a line each), for a failure message. */
+export async function metricsSnapshot(roles: readonly RoleProcess[]): Promise<string> {
+  const parts = await Promise.all(
+    roles.map(async (r) => {
+      if (r.child.exitCode !== null || r.child.signalCode !== null) return `${r.name}: exited`;
       try {
-        text = readFileSync(r.log, 'utf8');
+        const url = await Promise.race([r.url, sleep(1000).then(() => undefined)]);
+        if (!url) return `${r.name}: no metrics address yet`;
+        const body = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+        const wanted = body.split('\n').filter((l) => SNAPSHOT_METRICS.test(l));
+        return [`${r.name} metrics:`, ...wanted].join('\n  ');
       } catch (e) {
-        return `${r.name}: no log (${(e as Error).message})`;
+        return `${r.name}: metrics unreadable (${(e as Error).message})`;
       }
-      const notable = text.split('\n').filter((l) => / (WARN|ERROR|FATAL) /.test(l));
-      const exit = r.child.exitCode ?? r.child.signalCode ?? 'running';
-      return [`${r.name} (${exit}; ${r.log}): last ${Math.min(lines, notable.length)} of ${notable.length} warnings/errors`, ...notable.slice(-lines)].join(
-        '\n  ',
-      );
-    })
-    .join('\n');
+    }),
+  );
+  return parts.join('\n');
 }
 
 /** Waits until the store holds every expected pair; then checks it holds nothing else and no row twice. */
-export async function assertExactlyStored(db: string, expected: Set<string>, timeoutMs: number, explain?: () => string): Promise<void> {
+export async function assertExactlyStored(db: string, expected: Set<string>, timeoutMs: number, explain?: () => string | Promise<string>): Promise<void> {
   await waitFor(
     `${expected.size} stored rows in ${db}`,
     () => storedRows(db).rows >= expected.size,
     timeoutMs,
     500,
-    () => [`${storedRows(db).rows} rows stored at the deadline`, explain?.() ?? ''].join('\n'),
+    async () => [`${storedRows(db).rows} rows stored at the deadline`, (await explain?.()) ?? ''].join('\n'),
   );
   // A short settle: late duplicates (redeliveries) would show up as extra rows if the sink were not idempotent.
   await sleep(1000);

@@ -35,6 +35,20 @@ describe('Kafka client health from librdkafka statistics', () => {
     assert.equal(parseStats('{not json'), undefined);
   });
 
+  it("a consumer's group coordinator counts as up only when librdkafka's GroupCoordinator broker is UP; unknown without one", () => {
+    const withCoordinator = (state: string): string =>
+      JSON.stringify({
+        brokers: {
+          '127.0.0.1:19092/1': { name: '127.0.0.1:19092/1', nodeid: 1, state: 'UP' },
+          GroupCoordinator: { name: 'GroupCoordinator', nodeid: -1, state },
+        },
+      });
+    assert.equal(parseStats(withCoordinator('UP'))?.coordinatorUp, true);
+    assert.equal(parseStats(withCoordinator('TRY_CONNECT'))?.coordinatorUp, false);
+    assert.equal(parseStats(withCoordinator('DOWN'))?.coordinatorUp, false);
+    assert.equal(parseStats(statsJson('UP'))?.coordinatorUp, undefined, 'a producer (or a consumer before it found one) names none');
+  });
+
   it('logs each change of broker reachability and group membership once, with the broker states, and nothing while steady', () => {
     const { log, lines } = recorder();
     const health = new KafkaHealthLog('analyze consumer of t.raw', log, true);

@@ -97,6 +97,23 @@ export const kafkaSection = z
      * (librdkafka's own default is 300000, five minutes of a store or analyze that reads nothing).
      */
     metadataRefreshMs: positiveInt.default(5000),
+    /**
+     * metadata.recovery.rebootstrap.trigger.ms of every client: a client that has had no metadata
+     * from any broker for this long connects to `brokers` (the bootstrap list) again. librdkafka's
+     * default, 300000, left a client stalled for five minutes after a broker restart: the broker's
+     * last metadata in its shutdown named no broker, the client forgot every broker it knew, and
+     * with none left to see as down nothing else triggered the re-bootstrap (broker-outage test).
+     */
+    rebootstrapMs: positiveInt.default(10000),
+    /**
+     * librdkafka debug contexts for every client (its `debug` setting: comma-separated, e.g.
+     * "cgrp,fetch" or "broker,protocol"); empty = off. librdkafka's lines then go to the log at
+     * info level, scope kafka.librdkafka. Verbose: for diagnosing a client, not for steady running.
+     */
+    debug: z
+      .string()
+      .regex(/^[a-z_]+(,[a-z_]+)*$|^$/, 'comma-separated librdkafka debug contexts, e.g. "cgrp,fetch"')
+      .default(''),
   })
   .refine((k) => k.encoding !== 'confluent-avro' || k.schemaRegistryUrl !== '', {
     path: ['schemaRegistryUrl'],

@@ -15,7 +15,7 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from '../../kafka/rdkafka.js';
-import { KafkaHealthLog, parseStats } from '../../kafka/stats.js';
+import { forwardLibrdkafkaLog, KafkaHealthLog, parseStats } from '../../kafka/stats.js';
 import { logger } from '../../telemetry/log.js';
 
 const log = logger('kafka');
@@ -42,7 +42,9 @@ const keyOf = (topic: string, partition: number): string => `${topic}/${partitio
  * after the batch holding it is acked (its output durable); acks may come out of order, and per
  * partition the highest contiguous acked offset is committed. Bounded: with `maxInFlight` un-acked
  * messages it pauses its partitions and resumes at half. Rebalances: revoked partitions commit what
- * is acked and forget the rest (another member reads it again).
+ * is acked and forget the rest (another member reads it again). No commit is attempted while the
+ * group coordinator is unreachable: a lost assignment (session timed out in a broker outage) is
+ * dropped without one, and periodic commits wait for the coordinator (see #canCommit).
  */
 export class KafkaSource<T> implements Source<T> {
   readonly name: string;
@@ -53,6 +55,8 @@ export class KafkaSource<T> implements Source<T> {
   #commitTimer: NodeJS.Timeout | undefined;
   #brokerUp = false;
   #groupJoined = false;
+  /** The group coordinator's connection, from the latest statistics (undefined before the first). */
+  #coordinatorUp: boolean | undefined;
   readonly #health: KafkaHealthLog;
   #lagLabels = new Set<string>();
   #closed = false;
@@ -73,6 +77,7 @@ export class KafkaSource<T> implements Source<T> {
     );
     this.#consumer.on('event.stats', (event: { message: string }) => this.#onStats(event.message));
     this.#consumer.on('event.error', (e: LibrdKafkaError) => this.#logError('consumer error (librdkafka retries by itself)', e));
+    if (config.debug !== '') forwardLibrdkafkaLog(this.#consumer, `${role} consumer of ${options.topic}`);
   }
 
   static async connect<T>(options: KafkaSourceOptions<T>, timeoutMs = 60000): Promise<KafkaSource<T>> {
@@ -235,7 +240,12 @@ export class KafkaSource<T> implements Source<T> {
         log.info('partitions assigned', { group, partitions: assignment.map((tp) => tp.partition).join(','), total: this.#trackers.size });
       } else if (e.code === ERR.ERR__REVOKE_PARTITIONS) {
         rebalances.inc({ group, kind: 'revoke' });
-        this.#commitSync(assignment);
+        if (this.#canCommit()) this.#commitSync(assignment);
+        else
+          log.warn('partitions lost while the group coordinator is unreachable: not committing (what was acked since the last commit is read again)', {
+            group,
+            partitions: assignment.map((tp) => tp.partition).join(','),
+          });
         for (const tp of assignment) this.#trackers.delete(keyOf(tp.topic, tp.partition));
         if (cooperative) this.#consumer.incrementalUnassign(assignment);
         else this.#consumer.unassign();
@@ -260,9 +270,20 @@ export class KafkaSource<T> implements Source<T> {
     return out;
   }
 
+  /**
+   * Whether a commit can reach the group coordinator, by the latest statistics (true before the
+   * first). A commit while it is unreachable cannot succeed: librdkafka queues it until the
+   * coordinator is back (and the group's generation has moved on), and a synchronous one blocks
+   * the event loop meanwhile (7 s in the broker-outage test, in the rebalance callback, overlapping
+   * the group's rejoin). Acked offsets wait and are committed once it is back.
+   */
+  #canCommit(): boolean {
+    return this.#coordinatorUp !== false;
+  }
+
   #commitAsync(): void {
     const offsets = this.#pendingCommits();
-    if (offsets.length === 0 || this.#closed) return;
+    if (offsets.length === 0 || this.#closed || !this.#canCommit()) return;
     try {
       this.#consumer.commit(offsets);
     } catch (e) {
@@ -307,6 +328,7 @@ export class KafkaSource<T> implements Source<T> {
     if (!stats) return;
     this.#brokerUp = stats.brokerUp;
     this.#groupJoined = stats.groupJoined;
+    this.#coordinatorUp = stats.coordinatorUp;
     this.#health.update(stats);
     const seen = new Set<string>();
     for (const { topic, partition, lag } of stats.lag) {
@@ -335,7 +357,11 @@ export class KafkaSource<T> implements Source<T> {
     const deadline = Date.now() + this.options.config.drainTimeoutMs;
     while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     if (this.#inFlight > 0) log.warn('closing with messages still in flight; they will be read again', { inFlight: this.#inFlight });
-    this.#commitSync();
+    if (this.#canCommit()) this.#commitSync();
+    else
+      log.warn('closing while the group coordinator is unreachable: not committing (what was acked since the last commit is read again)', {
+        group: this.options.group,
+      });
     this.#closed = true;
     if (this.#commitTimer) clearInterval(this.#commitTimer);
     await new Promise<void>((resolve) => this.#consumer.disconnect(() => resolve()));
