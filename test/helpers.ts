@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeadLetter } from '../src/contract/index.js';
 import type { DeadLetterSink } from '../src/pipeline/component.js';
+import type { Logger } from '../src/telemetry/log.js';
 
 /** Set to keep every test's temporary directories (they are kept anyway when a test file fails). */
 const KEEP_TEMP_DIRS_ENV = 'CROWDPULSE_TEST_KEEP_TMP';
@@ -35,6 +36,17 @@ export class MemoryDeadLetters implements DeadLetterSink {
     this.letters.push(...letters);
   }
   async close(): Promise<void> {}
+}
+
+/** A Logger that keeps each line as "level message {fields as JSON}", for assertions. */
+export function recordingLogger(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const at =
+    (level: string) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+    };
+  return { log: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
 }
 
 /** Repository root, from a test file's location. */

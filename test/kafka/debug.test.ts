@@ -9,22 +9,12 @@ import { kafkaSection } from '../../src/config/sections/kafka.js';
 import { consumerSettings, producerSettings } from '../../src/kafka/client-config.js';
 import { Producer, type LibrdKafkaError } from '../../src/kafka/rdkafka.js';
 import { forwardLibrdkafkaLog } from '../../src/kafka/stats.js';
-import type { Logger } from '../../src/telemetry/log.js';
+import { recordingLogger } from '../helpers.js';
 import { BOOTSTRAP, brokerUp } from './broker.js';
 import { sleep } from './roles.js';
 
 const skip = await brokerUp();
 if (skip) console.log(`# skipping the kafka.debug broker test: ${skip}`);
-
-const recorder = (): { log: Logger; lines: string[] } => {
-  const lines: string[] = [];
-  const at =
-    (level: string) =>
-    (message: string, fields?: Record<string, unknown>): void => {
-      lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
-    };
-  return { log: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
-};
 
 describe('kafka.debug: librdkafka debug contexts', () => {
   it('accepts comma-separated contexts and sets librdkafka `debug` on every client only when given', () => {
@@ -41,7 +31,7 @@ describe('kafka.debug: librdkafka debug contexts', () => {
   });
 
   it('forwards each librdkafka line at info, named by client, with its facility and severity', () => {
-    const { log, lines } = recorder();
+    const { log, lines } = recordingLogger();
     const client = new EventEmitter();
     forwardLibrdkafkaLog(client, 'store consumer of t.scored', log);
     client.emit('event.log', { severity: 7, fac: 'HEARTBEAT', message: 'Heartbeat for group "g" generation id 3' });
@@ -51,7 +41,7 @@ describe('kafka.debug: librdkafka debug contexts', () => {
   it('a real producer with kafka.debug = broker logs its broker connection through it (none without)', { skip }, async () => {
     const linesOf = async (debug: string): Promise<string[]> => {
       const config = kafkaSection.parse({ brokers: BOOTSTRAP, debug });
-      const { log, lines } = recorder();
+      const { log, lines } = recordingLogger();
       const producer = new Producer(producerSettings(config, 'debug-test'));
       forwardLibrdkafkaLog(producer, 'debug-test producer', log);
       await new Promise<void>((resolve, reject) =>

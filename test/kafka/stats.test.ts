@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { KafkaHealthLog, parseStats } from '../../src/kafka/stats.js';
-import type { Logger } from '../../src/telemetry/log.js';
+import { recordingLogger } from '../helpers.js';
 
 /** librdkafka statistics with one bootstrap placeholder (nodeid -1) and the real broker in `state`. */
 const statsJson = (state: string, cgrp?: { state: string; join_state: string }): string =>
@@ -12,16 +12,6 @@ const statsJson = (state: string, cgrp?: { state: string; join_state: string }):
     },
     ...(cgrp ? { cgrp } : {}),
   });
-
-const recorder = (): { log: Logger; lines: string[] } => {
-  const lines: string[] = [];
-  const at =
-    (level: string) =>
-    (message: string, fields?: Record<string, unknown>): void => {
-      lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
-    };
-  return { log: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
-};
 
 const steady = { state: 'up', join_state: 'steady' };
 const rejoining = { state: 'up', join_state: 'wait-join' };
@@ -50,7 +40,7 @@ describe('Kafka client health from librdkafka statistics', () => {
   });
 
   it('logs each change of broker reachability and group membership once, with the broker states, and nothing while steady', () => {
-    const { log, lines } = recorder();
+    const { log, lines } = recordingLogger();
     const health = new KafkaHealthLog('analyze consumer of t.raw', log, true);
     const feed = (state: string, cgrp = steady): void => health.update(parseStats(statsJson(state, cgrp))!);
     feed('UP');
@@ -74,7 +64,7 @@ describe('Kafka client health from librdkafka statistics', () => {
   });
 
   it('a producer logs broker changes only (it has no group)', () => {
-    const { log, lines } = recorder();
+    const { log, lines } = recordingLogger();
     const health = new KafkaHealthLog('ingest producer', log, false);
     for (const state of ['UP', 'DOWN', 'UP']) health.update(parseStats(statsJson(state))!);
     assert.deepEqual(
